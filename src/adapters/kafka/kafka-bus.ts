@@ -1,0 +1,345 @@
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Producer, type LogEntry } from 'kafkajs';
+import type { z } from 'zod';
+import { AnyRecordSchema, InboxRecordSchema, RequestRecordSchema } from '../../protocol/envelope';
+import { dltTopicOf } from '../../protocol/headers';
+import { ChatError, UnavailableError, ValidationError } from '../../domain/errors';
+import type { BackoffPolicy } from '../../domain/backoff';
+import type { Bus, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
+import type { HealthCheck } from '../../ports/service';
+import type { Logger } from '../../observability/logger';
+import type { Metrics } from '../../observability/metrics';
+import { deadLetterHeaders, runPipeline, type RawRecord } from '../record-pipeline';
+import { createCoPartitionAssigner } from './co-partition-assigner';
+
+export interface KafkaBusOptions {
+  instanceId: string;
+  brokers: readonly string[];
+  /** Default 'keyed-chat'; the instance id is appended so broker logs tell instances apart. */
+  clientId?: string;
+  topics: { login: string; chat: string; inboxPrefix: string; ownerGroup: string; partitions: number };
+  /** Replication factor of topics this bus creates. Default 3; min.insync.replicas is min(2, rf). */
+  replicationFactor?: number;
+  /** Create missing request topics at start (with `topics.partitions`). Default true. */
+  createTopics?: boolean;
+  /** Owner group session timeout. Default 30 s: a dead instance's users move after at most this. */
+  sessionTimeoutMs?: number;
+  /** Default 3 s; must be well under the session timeout. */
+  heartbeatIntervalMs?: number;
+  /** Default 60 s. */
+  rebalanceTimeoutMs?: number;
+  /** Retry policy for retriable handler failures. Default: domain/backoff defaultBackoff. */
+  backoff?: BackoffPolicy;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+function headerValue(value: IHeaders[string]): string | undefined {
+  if (value === undefined) return undefined;
+  const one = Array.isArray(value) ? value[0] : value;
+  return one === undefined ? undefined : Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+}
+
+function toRaw(topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders }): RawRecord {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    const s = headerValue(v);
+    if (s !== undefined) headers[k] = s;
+  }
+  return { topic, partition, offset: m.offset, key: m.key === null ? null : m.key.toString('utf8'), value: m.value, headers };
+}
+
+function recordType(value: Buffer | null): string {
+  if (value === null) return 'unknown';
+  const match = /"type"\s*:\s*"([a-z.]{1,40})"/.exec(value.subarray(0, 256).toString('utf8'));
+  return match?.[1] ?? 'unknown';
+}
+
+/** kafkajs errors say whether they are retriable; keep that, in our hierarchy. */
+function toBusError(error: unknown, what: string): ChatError {
+  if (error instanceof ChatError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const retriable = !(typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === false);
+  return retriable ? new UnavailableError(`${what}: ${message}`, error) : new ChatError('INTERNAL', `${what}: ${message}`, { cause: error });
+}
+
+function kafkaLogCreator(logger: Logger) {
+  const log = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ level, log: entry }: LogEntry): void => {
+      const { message, ...rest } = entry;
+      if (level === KafkaLogLevel.ERROR) log.error(rest, message);
+      else if (level === KafkaLogLevel.WARN) log.warn(rest, message);
+      else if (level === KafkaLogLevel.INFO) log.debug(rest, message);
+      else log.trace(rest, message);
+    };
+}
+
+/**
+ * The Kafka bus (kafkajs): an idempotent producer with acks=all; the owner group over the
+ * request topics with the co-partitioning assignor and manual commits after each handled
+ * record; and this instance's inbox topic, read only by this instance's own group.
+ */
+export function createKafkaBus({
+  instanceId,
+  brokers,
+  clientId = 'keyed-chat',
+  topics,
+  replicationFactor = 3,
+  createTopics = true,
+  sessionTimeoutMs = 30_000,
+  heartbeatIntervalMs = 3_000,
+  rebalanceTimeoutMs = 60_000,
+  backoff,
+  logger,
+  metrics,
+}: KafkaBusOptions): Bus {
+  const log = logger.child({ component: 'kafka-bus' });
+  const kafka = new Kafka({
+    clientId: `${clientId}-${instanceId}`,
+    brokers: [...brokers],
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: kafkaLogCreator(logger),
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    connectionTimeout: 3_000,
+  });
+  const inboxTopic = (id: string): string => `${topics.inboxPrefix}.${id}`;
+  const admin: Admin = kafka.admin();
+  // maxInFlightRequests 1 keeps per-partition order under retries, as idempotence requires in kafkajs.
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+
+  let ownerListener: OwnerGroupListener | undefined;
+  let inboxListener: InboxListener | undefined;
+  let ownerConsumer: Consumer | undefined;
+  let inboxConsumer: Consumer | undefined;
+  let ownerState: OwnerGroupStatus['state'] = 'idle';
+  let memberId: string | undefined;
+  let owned = new Set<number>();
+  let started = false;
+  let producerConnected = false;
+
+  const ensureTopic = async (topic: string, numPartitions: number): Promise<void> => {
+    const existing = await admin.fetchTopicMetadata({ topics: [] });
+    if (existing.topics.some((t) => t.name === topic)) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions,
+          replicationFactor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) }],
+        },
+      ],
+    });
+  };
+
+  const produceRaw = async (topic: string, raw: RawRecord, headers: Record<string, string>): Promise<void> => {
+    await producer.send({ topic, acks: -1, messages: [{ key: raw.key, value: raw.value, headers }] });
+  };
+
+  const deadLetter = async (raw: RawRecord, error: ChatError, attempts: number): Promise<void> => {
+    const dlt = dltTopicOf(raw.topic);
+    await ensureTopic(dlt, raw.topic === topics.login || raw.topic === topics.chat ? topics.partitions : 1);
+    await produceRaw(dlt, raw, deadLetterHeaders(raw, error, attempts));
+  };
+
+  const consumeBatch = <R>(
+    source: 'owner' | 'inbox',
+    schema: z.ZodType<R>,
+    listener: (record: import('../../ports/bus').InboundRecord<R>) => Promise<void>,
+    consumer: () => Consumer | undefined,
+  ) =>
+    async ({ batch, heartbeat, isRunning, resolveOffset }: EachBatchPayload): Promise<void> => {
+      const { topic, partition } = batch;
+      const active = (): boolean => isRunning() && (source === 'inbox' || owned.has(partition));
+      for (const message of batch.messages) {
+        if (!active()) return;
+        const raw = toRaw(topic, partition, message);
+        const outcome = await runPipeline({
+          raw,
+          schema,
+          listener,
+          deadLetter,
+          heartbeat,
+          isActive: active,
+          logger: log,
+          ...(backoff === undefined ? {} : { backoff }),
+        });
+        metrics.recordsConsumed.inc({ source, type: recordType(raw.value), outcome });
+        if (outcome === 'abandoned') return;
+        resolveOffset(message.offset);
+        // Commit after every handled record: a crash redoes at most the record in hand.
+        await consumer()?.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+        await heartbeat();
+      }
+    };
+
+  const startOwner = async (listener: OwnerGroupListener): Promise<void> => {
+    const consumer = kafka.consumer({
+      groupId: topics.ownerGroup,
+      partitionAssigners: [
+        createCoPartitionAssigner({
+          instanceId,
+          owned: () => [...owned],
+          onMismatch: (counts) => log.error({ counts }, 'request topics differ in partition count: co-partitioning is broken'),
+        }),
+      ],
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs,
+      rebalanceTimeout: rebalanceTimeoutMs,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, restartOnFailure: async () => true },
+    });
+    ownerConsumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      memberId = payload.memberId;
+      const next = new Set<number>();
+      for (const parts of Object.values(payload.memberAssignment)) for (const p of parts) next.add(p);
+      const revoked = [...owned].filter((p) => !next.has(p)).sort((a, b) => a - b);
+      const assigned = [...next].filter((p) => !owned.has(p)).sort((a, b) => a - b);
+      owned = next;
+      ownerState = 'joined';
+      log.info({ event: 'partitions.assigned', memberId, partitions: [...next].sort((a, b) => a - b), revoked, assigned }, 'owner group joined');
+      // Eager rebalancing: fetching of every partition stopped before this join, so the
+      // revoked users' state can be dropped now, before another member can serve them.
+      if (revoked.length > 0) void Promise.resolve(listener.onRevoked(revoked)).catch((err) => log.error({ err }, 'onRevoked failed'));
+      if (assigned.length > 0) void Promise.resolve(listener.onAssigned(assigned)).catch((err) => log.error({ err }, 'onAssigned failed'));
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      ownerState = 'joining';
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      ownerState = 'joining';
+      log.error({ err: payload.error?.message, restart: payload.restart }, 'owner consumer crashed');
+    });
+    ownerState = 'joining';
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topics.login, topics.chat], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, topics.partitions * 2),
+      eachBatch: consumeBatch('owner', RequestRecordSchema, listener.onRecord, () => ownerConsumer),
+    });
+  };
+
+  const startInbox = async (listener: InboxListener): Promise<void> => {
+    const topic = inboxTopic(instanceId);
+    await ensureTopic(topic, 1);
+    const consumer = kafka.consumer({
+      groupId: `${topics.inboxPrefix}-${instanceId}`,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, restartOnFailure: async () => true },
+    });
+    inboxConsumer = consumer;
+    let joined!: () => void;
+    const joinedPromise = new Promise<void>((resolve) => (joined = resolve));
+    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    await consumer.connect();
+    // From the beginning of what this group has not committed: a reply produced while the
+    // consumer was still joining is not skipped.
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: consumeBatch('inbox', InboxRecordSchema, listener, () => inboxConsumer),
+    });
+    await joinedPromise;
+  };
+
+  return {
+    kind: 'kafka',
+    inboxTopicOf: inboxTopic,
+
+    async publish(records: readonly OutboundRecord[]): Promise<void> {
+      if (records.length === 0) return;
+      for (const r of records) {
+        if (!AnyRecordSchema.safeParse(r.record).success) {
+          throw new ValidationError(`refusing to produce an invalid ${r.record.type} record`);
+        }
+      }
+      if (!producerConnected) throw new UnavailableError('the Kafka producer is not connected');
+      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+      for (const r of records) {
+        const list = byTopic.get(r.topic) ?? [];
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
+        list.push({ key: r.key, value: JSON.stringify(r.record), headers });
+        byTopic.set(r.topic, list);
+      }
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      } catch (error) {
+        throw toBusError(error, 'produce failed');
+      }
+      for (const r of records) metrics.recordsProduced.inc({ type: r.record.type });
+    },
+
+    openInbox(listener: InboxListener): void {
+      inboxListener = listener;
+    },
+
+    joinOwnerGroup(listener: OwnerGroupListener): void {
+      ownerListener = listener;
+    },
+
+    ownerStatus(): OwnerGroupStatus {
+      return { state: ownerState, memberId, partitions: [...owned].sort((a, b) => a - b) };
+    },
+
+    async health(): Promise<HealthCheck> {
+      if (!started) return { ok: false, detail: 'not started' };
+      try {
+        const cluster = await Promise.race([
+          admin.describeCluster(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('describeCluster timed out')), 2_000).unref()),
+        ]);
+        return { ok: true, detail: `${cluster.brokers.length} brokers, controller ${cluster.controller ?? 'none'}` };
+      } catch (error) {
+        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+    },
+
+    async start(): Promise<void> {
+      if (started) return;
+      started = true;
+      try {
+        await admin.connect();
+        if (createTopics && ownerListener !== undefined) {
+          await ensureTopic(topics.login, topics.partitions);
+          await ensureTopic(topics.chat, topics.partitions);
+        }
+        await producer.connect();
+        producerConnected = true;
+        producer.on(producer.events.DISCONNECT, () => (producerConnected = false));
+        producer.on(producer.events.CONNECT, () => (producerConnected = true));
+        if (inboxListener !== undefined) await startInbox(inboxListener);
+        if (ownerListener !== undefined) await startOwner(ownerListener);
+      } catch (error) {
+        throw toBusError(error, 'Kafka bus start failed');
+      }
+    },
+
+    async stop(): Promise<void> {
+      if (!started) return;
+      started = false;
+      // Owner first: finish and commit in-flight records, leave the group so the
+      // partitions move now rather than after a session timeout.
+      if (ownerConsumer !== undefined) {
+        await ownerConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'owner consumer disconnect failed'));
+        const revoked = [...owned];
+        owned = new Set();
+        ownerState = 'stopped';
+        if (revoked.length > 0 && ownerListener !== undefined) await ownerListener.onRevoked(revoked);
+      }
+      if (inboxConsumer !== undefined) await inboxConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'inbox consumer disconnect failed'));
+      producerConnected = false;
+      await producer.disconnect().catch((err: unknown) => log.warn({ err }, 'producer disconnect failed'));
+      await admin.disconnect().catch(() => undefined);
+    },
+  };
+}

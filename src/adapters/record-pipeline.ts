@@ -1,0 +1,133 @@
+import type { z } from 'zod';
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../domain/backoff';
+import { ChatError, ValidationError, toChatError } from '../domain/errors';
+import { Headers, type RecordHeaders } from '../protocol/headers';
+import type { InboundRecord } from '../ports/bus';
+import type { Logger } from '../observability/logger';
+
+/**
+ * The handling every consumer of every bus adapter shares: decode, validate, hand to the
+ * listener, retry retriable failures with backoff, dead-letter the rest. Keeping it in one
+ * place is what makes the Kafka and in-memory buses behave the same under failure.
+ */
+
+/** A record as it comes off the wire, before validation. */
+export interface RawRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export type Outcome = 'handled' | 'dead-lettered' | 'abandoned';
+
+export interface PipelineOptions<R> {
+  readonly raw: RawRecord;
+  readonly schema: z.ZodType<R>;
+  readonly listener: (record: InboundRecord<R>) => Promise<void>;
+  /** Writes the raw record to `<topic>.dlt` with the failure in headers; throws if it could not. */
+  readonly deadLetter: (raw: RawRecord, error: ChatError, attempts: number) => Promise<void>;
+  /** Keeps group membership alive while a record is retried. */
+  readonly heartbeat: () => Promise<void>;
+  /** False once the partition is revoked or the consumer stops: give up, leave it uncommitted. */
+  readonly isActive: () => boolean;
+  readonly logger: Logger;
+  readonly backoff?: BackoffPolicy;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Parses a raw record against `schema`; a ValidationError says why it cannot be handled. */
+export function decodeRecord<R>(raw: RawRecord, schema: z.ZodType<R>): InboundRecord<R> {
+  if (raw.value === null) throw new ValidationError('record has no value');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.value.toString('utf8'));
+  } catch {
+    throw new ValidationError('record value is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ValidationError('record does not match the envelope schema', {
+      issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
+  }
+  const headers: Partial<Record<string, string>> = { ...raw.headers };
+  return {
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    key: raw.key ?? '',
+    record: parsed.data,
+    headers: headers as RecordHeaders,
+  };
+}
+
+/** The headers a dead-lettered record carries besides its own. */
+export function deadLetterHeaders(raw: RawRecord, error: ChatError, attempts: number, now = new Date()): Record<string, string> {
+  return {
+    ...raw.headers,
+    [Headers.dltOriginalTopic]: raw.topic,
+    [Headers.dltOriginalPartition]: String(raw.partition),
+    [Headers.dltOriginalOffset]: raw.offset,
+    [Headers.dltErrorCode]: error.code,
+    [Headers.dltErrorMessage]: error.message.slice(0, 500),
+    [Headers.dltAttempts]: String(attempts),
+    [Headers.dltFailedAt]: now.toISOString(),
+  };
+}
+
+export async function runPipeline<R>(options: PipelineOptions<R>): Promise<Outcome> {
+  const { raw, schema, listener, deadLetter, heartbeat, isActive, logger } = options;
+  const policy = options.backoff ?? defaultBackoff;
+  const wait = options.sleep ?? sleep;
+  const log = logger.child({ topic: raw.topic, partition: raw.partition, offset: raw.offset });
+  const backOff = async (attempt: number, err: ChatError, what: string): Promise<void> => {
+    const delayMs = backoffDelay(attempt, policy);
+    log.warn({ code: err.code, err: err.message, attempt, delayMs }, `${what} failed (retriable); backing off`);
+    await wait(delayMs);
+    await heartbeat();
+  };
+
+  let failure: ChatError | undefined;
+  let attempts = 1;
+  let decoded: InboundRecord<R> | undefined;
+  try {
+    decoded = decodeRecord(raw, schema);
+  } catch (error) {
+    failure = toChatError(error);
+  }
+
+  // Handle, retrying retriable failures for as long as the partition stays ours.
+  for (; decoded !== undefined && failure === undefined; attempts++) {
+    try {
+      await listener(decoded);
+      return 'handled';
+    } catch (error) {
+      const err = toChatError(error);
+      if (!err.retriable) {
+        failure = err;
+        break;
+      }
+      if (!isActive()) return 'abandoned';
+      await backOff(attempts, err, 'handler');
+    }
+  }
+
+  // Poison: no retry of the handler can help. Dead-letter it; that write is retried, and
+  // until it succeeds the offset stays uncommitted, so nothing is lost.
+  const poison = failure ?? new ChatError('INTERNAL', 'record was neither handled nor failed');
+  for (let dltAttempt = 1; ; dltAttempt++) {
+    try {
+      await deadLetter(raw, poison, attempts);
+      log.warn({ code: poison.code, err: poison.message, attempts }, 'record dead-lettered');
+      return 'dead-lettered';
+    } catch (error) {
+      if (!isActive()) return 'abandoned';
+      await backOff(dltAttempt, toChatError(error), 'dead-letter write');
+    }
+  }
+}

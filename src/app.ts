@@ -1,0 +1,176 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import type { Config } from './config/config';
+import { createLogger, type Logger } from './observability/logger';
+import { createMetrics, type Metrics } from './observability/metrics';
+import type { Bus } from './ports/bus';
+import type { ChatStore } from './ports/chat-store';
+import type { RevocationStore } from './ports/revocation-store';
+import type { Service } from './ports/service';
+import { createKafkaBus } from './adapters/kafka/kafka-bus';
+import { createMemoryBus } from './adapters/memory/memory-bus';
+import type { MemoryBroker } from './adapters/memory/memory-broker';
+import { createMemoryChatStore } from './adapters/memory/memory-chat-store';
+import { createMemoryRevocationStore } from './adapters/memory/memory-revocation-store';
+import { createPrismaChatStore } from './adapters/prisma/prisma-chat-store';
+import { createRedisClient } from './adapters/redis/redis-client';
+import { createRedisRevocationStore } from './adapters/redis/redis-revocation-store';
+import { createPasswordHasher } from './auth/password-hasher';
+import { createPasswordSealer } from './auth/password-sealer';
+import { createTokenService } from './auth/token-service';
+import { createOwnerService, type OwnerService } from './owner/owner-service';
+import { createRequestReply } from './gateway/request-reply';
+import { createHttpApp } from './gateway/http/http-app';
+import { createAuthRoutes } from './gateway/http/auth-routes';
+import { createHealthRoutes } from './gateway/http/health-routes';
+import { assertNever } from './domain/assert-never';
+
+export interface AppOptions {
+  config: Config;
+  /** Default: JSON logs to stdout at config.logLevel. */
+  logger?: Logger;
+  /** In-memory bus only: share one broker between several apps of one process. */
+  memoryBroker?: MemoryBroker;
+  /** Override the store (tests). Default: Prisma when DATABASE_URL is set, else in-memory. */
+  store?: ChatStore;
+}
+
+export interface App extends Service {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly bus: Bus;
+  readonly store: ChatStore;
+  readonly owner: OwnerService | undefined;
+  readonly http: Express;
+  readonly server: Server;
+  /** http://host:port once started (the real port when config asked for 0). */
+  url(): string;
+}
+
+/**
+ * Wires one instance from its configuration. Nothing here has behaviour of its own: it
+ * picks adapters, hands each part what it needs, and fixes the start and stop order.
+ */
+export function createApp({ config, logger: given, memoryBroker, store: givenStore }: AppOptions): App {
+  const logger = given ?? createLogger({ level: config.logLevel, instanceId: config.instanceId });
+  const metrics = createMetrics();
+  const runsGateway = config.roles.includes('gateway');
+  const runsOwner = config.roles.includes('owner');
+
+  const store = givenStore ?? (config.databaseUrl === undefined ? createMemoryChatStore() : createPrismaChatStore({ databaseUrl: config.databaseUrl }));
+  const redis: Redis | undefined = config.redisUrl === undefined ? undefined : createRedisClient({ url: config.redisUrl, logger });
+  const revocations: RevocationStore = redis === undefined ? createMemoryRevocationStore() : createRedisRevocationStore({ redis });
+
+  const busOptions = { instanceId: config.instanceId, topics: config.topics, logger, metrics };
+  const bus: Bus =
+    config.kafka === undefined
+      ? createMemoryBus({ ...busOptions, ...(memoryBroker === undefined ? {} : { broker: memoryBroker }) })
+      : createKafkaBus({
+          ...busOptions,
+          brokers: config.kafka.brokers,
+          clientId: config.kafka.clientId,
+          replicationFactor: config.kafka.replicationFactor,
+          sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+          heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+          rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
+        });
+
+  const hasher = createPasswordHasher({ cost: config.auth.bcryptCost });
+  const sealer = createPasswordSealer({ secret: config.auth.jwtSecret });
+  const tokens = createTokenService({
+    secret: config.auth.jwtSecret,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    ttlSeconds: config.auth.tokenTtlSeconds,
+  });
+
+  const owner = runsOwner ? createOwnerService({ instanceId: config.instanceId, bus, store, hasher, sealer, logger, metrics }) : undefined;
+  if (owner !== undefined) bus.joinOwnerGroup(owner.listener);
+
+  const requestReply = createRequestReply({ bus, replyTopic: bus.inboxTopicOf(config.instanceId), timeoutMs: config.requestTimeoutMs, metrics });
+  bus.openInbox(async (inbound) => {
+    const record = inbound.record;
+    switch (record.type) {
+      case 'login.reply':
+        requestReply.settle(inbound);
+        return;
+      default:
+        return assertNever(record.type, 'inbox record');
+    }
+  });
+
+  const checks: Record<string, () => Promise<{ ok: boolean; detail?: string }>> = {
+    [bus.kind === 'kafka' ? 'kafka' : 'bus']: () => bus.health(),
+    [config.databaseUrl === undefined ? 'store' : 'postgres']: () => store.health(),
+    [redis === undefined ? 'revocations' : 'redis']: () => revocations.health(),
+  };
+  const routers = [
+    createHealthRoutes({
+      instanceId: config.instanceId,
+      checks,
+      ownerStatus: owner === undefined ? undefined : () => bus.ownerStatus(),
+      timeoutMs: config.readyCheckTimeoutMs,
+      registry: metrics.registry,
+    }),
+    ...(runsGateway
+      ? [createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, loginTopic: config.topics.login })]
+      : []),
+  ];
+  const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers });
+  const server = createServer(http);
+  const log = logger.child({ component: 'app' });
+  let state: 'new' | 'started' | 'stopped' = 'new';
+
+  return {
+    config,
+    logger,
+    metrics,
+    bus,
+    store,
+    owner,
+    http,
+    server,
+    url() {
+      const address = server.address() as AddressInfo | null;
+      const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+      return `http://${host}:${address?.port ?? config.http.port}`;
+    },
+    async start() {
+      if (state !== 'new') throw new Error(`app cannot start from state ${state}`);
+      state = 'started';
+      if (config.auth.jwtSecretGenerated) log.warn('JWT_SECRET is not set: a random one is used, so tokens work on this instance only');
+      await store.start();
+      if (redis !== undefined) await redis.connect();
+      await bus.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.http.port, config.http.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      log.info({ event: 'app.started', url: this.url(), roles: config.roles, bus: bus.kind }, `listening on ${this.url()}`);
+    },
+    async stop() {
+      if (state !== 'started') {
+        state = 'stopped';
+        return;
+      }
+      state = 'stopped';
+      // Fixed order: stop taking requests, fail what waits, leave the group (committing
+      // in-flight work), then close the connections the rest used.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      requestReply.close();
+      await bus.stop();
+      if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+      await store.stop();
+      log.info({ event: 'app.stopped' }, 'stopped');
+    },
+  };
+}

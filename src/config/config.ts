@@ -1,0 +1,168 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. `loadConfig` parses and validates it once at
+ * start and returns a deeply frozen object; every other module takes what it needs from
+ * that object, so a typo in a variable fails the start, not the first request.
+ */
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(3000, 0, 65535),
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, . _ - only').optional(),
+  ROLES: csv.pipe(z.array(z.enum(['gateway', 'owner'])).min(1)).default(['gateway', 'owner']),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  KAFKA_BROKERS: csv.optional(),
+  KAFKA_CLIENT_ID: z.string().default('keyed-chat'),
+  KAFKA_TOPIC_LOGIN: z.string().default('login-request'),
+  KAFKA_TOPIC_CHAT: z.string().default('chat-request'),
+  KAFKA_INBOX_PREFIX: z.string().default('gateway-inbox'),
+  KAFKA_OWNER_GROUP: z.string().default('chat-owners'),
+  KAFKA_PARTITIONS: int(12, 1, 10_000),
+  KAFKA_REPLICATION_FACTOR: int(3, 1, 16),
+  KAFKA_SESSION_TIMEOUT_MS: int(30_000, 1_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: int(3_000, 100),
+  KAFKA_REBALANCE_TIMEOUT_MS: int(60_000, 1_000),
+
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().optional(),
+
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWT_ISSUER: z.string().default('keyed-chat'),
+  JWT_AUDIENCE: z.string().default('keyed-chat-clients'),
+  JWT_TTL_SECONDS: int(3600, 10, 7 * 24 * 3600),
+  BCRYPT_COST: int(10, 4, 15),
+  REQUEST_TIMEOUT_MS: int(5_000, 100, 120_000),
+  HTTP_BODY_LIMIT_BYTES: int(16 * 1024, 256, 1024 * 1024),
+  READY_CHECK_TIMEOUT_MS: int(2_000, 100),
+  SHUTDOWN_GRACE_MS: int(10_000, 0),
+});
+
+export type Role = 'gateway' | 'owner';
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly instanceId: string;
+  readonly roles: readonly Role[];
+  readonly logLevel: string;
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  /** Absent: the in-memory bus (one process, nothing to install). */
+  readonly kafka:
+    | {
+        readonly brokers: readonly string[];
+        readonly clientId: string;
+        readonly sessionTimeoutMs: number;
+        readonly heartbeatIntervalMs: number;
+        readonly rebalanceTimeoutMs: number;
+        readonly replicationFactor: number;
+      }
+    | undefined;
+  readonly topics: {
+    readonly login: string;
+    readonly chat: string;
+    readonly inboxPrefix: string;
+    readonly ownerGroup: string;
+    readonly partitions: number;
+  };
+  /** Absent: the in-memory store (single process; data is lost on exit). */
+  readonly databaseUrl: string | undefined;
+  /** Absent: in-memory revocations and mirrors (single process only). */
+  readonly redisUrl: string | undefined;
+  readonly auth: {
+    readonly jwtSecret: string;
+    /** True when the secret was generated for this process: tokens won't work on other instances. */
+    readonly jwtSecretGenerated: boolean;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly tokenTtlSeconds: number;
+    readonly bcryptCost: number;
+  };
+  readonly requestTimeoutMs: number;
+  readonly readyCheckTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Parses, validates and freezes the configuration. Throws ConfigError listing every problem. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  // Empty strings mean "unset" (a common shape of .env files and shell exports).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && e.JWT_SECRET === undefined) {
+    throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
+  }
+  if (e.KAFKA_BROKERS !== undefined && e.KAFKA_BROKERS.length === 0) {
+    throw new ConfigError(['KAFKA_BROKERS: no broker listed']);
+  }
+  if (e.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > e.KAFKA_SESSION_TIMEOUT_MS) {
+    throw new ConfigError(['KAFKA_HEARTBEAT_INTERVAL_MS: must be at most a third of KAFKA_SESSION_TIMEOUT_MS']);
+  }
+  const config: Config = {
+    env: e.NODE_ENV,
+    instanceId: e.INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${e.PORT}`,
+    roles: e.ROLES,
+    logLevel: e.LOG_LEVEL,
+    http: { host: e.HOST, port: e.PORT, bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES },
+    kafka:
+      e.KAFKA_BROKERS === undefined
+        ? undefined
+        : {
+            brokers: e.KAFKA_BROKERS,
+            clientId: e.KAFKA_CLIENT_ID,
+            sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+            heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS,
+            rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS,
+            replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+          },
+    topics: {
+      login: e.KAFKA_TOPIC_LOGIN,
+      chat: e.KAFKA_TOPIC_CHAT,
+      inboxPrefix: e.KAFKA_INBOX_PREFIX,
+      ownerGroup: e.KAFKA_OWNER_GROUP,
+      partitions: e.KAFKA_PARTITIONS,
+    },
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    auth: {
+      jwtSecret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      jwtSecretGenerated: e.JWT_SECRET === undefined,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      tokenTtlSeconds: e.JWT_TTL_SECONDS,
+      bcryptCost: e.BCRYPT_COST,
+    },
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    readyCheckTimeoutMs: e.READY_CHECK_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+  return deepFreeze(config);
+}
+
+/** The documented variables, for the README table and `--help`. */
+export const configVariables = Object.keys(EnvSchema.shape);

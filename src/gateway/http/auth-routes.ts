@@ -1,0 +1,69 @@
+import { Router } from 'express';
+import { ChatError } from '../../domain/errors';
+import { makeRecord } from '../../protocol/envelope';
+import { LoginBody, RegisterBody } from '../../protocol/http-schemas';
+import { assertPasswordFits, type PasswordHasher } from '../../auth/password-hasher';
+import type { PasswordSealer } from '../../auth/password-sealer';
+import type { TokenService } from '../../auth/token-service';
+import type { ChatStore } from '../../ports/chat-store';
+import type { RevocationStore } from '../../ports/revocation-store';
+import type { RequestReply } from '../request-reply';
+import { authOf, requireAuth } from './authenticate';
+import { parseBody } from './validate';
+
+export interface AuthRoutesOptions {
+  store: ChatStore;
+  hasher: PasswordHasher;
+  sealer: PasswordSealer;
+  tokens: TokenService;
+  revocations: RevocationStore;
+  requestReply: RequestReply;
+  loginTopic: string;
+}
+
+/** POST /api/auth/register|login|logout and GET /api/me (api.md). */
+export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, loginTopic }: AuthRoutesOptions): Router {
+  const router = Router();
+  const auth = requireAuth(tokens, revocations);
+
+  // Registration goes straight to the database (design.md): it is not about live state.
+  router.post('/api/auth/register', async (req, res) => {
+    const body = parseBody(RegisterBody, req.body);
+    assertPasswordFits(body.password);
+    const displayName = body.displayName ?? body.userId;
+    await store.createUser({ userId: body.userId, displayName, passwordHash: await hasher.hash(body.password) });
+    req.log.info({ userId: body.userId }, 'user registered');
+    res.status(201).json({ userId: body.userId, displayName });
+  });
+
+  // Login is a request-reply over Kafka, answered by the owner of the user's partition.
+  router.post('/api/auth/login', async (req, res) => {
+    const body = parseBody(LoginBody, req.body);
+    assertPasswordFits(body.password);
+    const request = makeRecord('login.request', body.userId, { sealedPassword: sealer.seal(body.password) });
+    const reply = await requestReply.request(loginTopic, request);
+    if (reply.type !== 'login.reply') throw new ChatError('INTERNAL', `unexpected reply ${reply.type}`);
+    const result = reply.payload;
+    if (!result.ok) {
+      if (result.code === 'INVALID_CREDENTIALS') throw new ChatError('INVALID_CREDENTIALS', 'invalid user id or password');
+      throw new ChatError('INTERNAL', result.message);
+    }
+    const issued = tokens.issue(result.user.userId);
+    req.log.info({ userId: result.user.userId, owner: result.handledBy, partition: result.partition }, 'login ok');
+    res.status(200).json({ token: issued.token, expiresIn: issued.expiresIn, user: result.user });
+  });
+
+  router.post('/api/auth/logout', auth, async (req, res) => {
+    const claims = authOf(req);
+    await revocations.revoke(claims.jti, claims.exp);
+    res.status(204).end();
+  });
+
+  router.get('/api/me', auth, async (req, res) => {
+    const user = await store.findUser(authOf(req).userId);
+    if (user === undefined) throw new ChatError('USER_NOT_FOUND', 'user no longer exists');
+    res.json({ userId: user.userId, displayName: user.displayName });
+  });
+
+  return router;
+}

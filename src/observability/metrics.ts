@@ -1,0 +1,68 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one instance. Each app gets its own registry, so several
+ * instances in one test process do not mix their counts.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly recordsProduced: Counter<'type'>;
+  /** source: owner (request topics) or inbox (this instance's replies and deliveries). */
+  readonly recordsConsumed: Counter<'source' | 'type' | 'outcome'>;
+  readonly repliesUnmatched: Counter<'type'>;
+  readonly loginsHandled: Counter<'result'>;
+  readonly ownedPartitions: Gauge;
+  readonly requestReplyLatency: Histogram<'type' | 'outcome'>;
+}
+
+export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (defaultMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'chat_http_requests_total',
+      help: 'HTTP requests by route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
+    recordsProduced: new Counter({
+      name: 'chat_records_produced_total',
+      help: 'Records this instance produced, by record type',
+      labelNames: ['type'],
+      registers,
+    }),
+    recordsConsumed: new Counter({
+      name: 'chat_records_consumed_total',
+      help: 'Records this instance consumed, by source (owner|inbox), type and outcome',
+      labelNames: ['source', 'type', 'outcome'],
+      registers,
+    }),
+    repliesUnmatched: new Counter({
+      name: 'chat_replies_unmatched_total',
+      help: 'Inbox replies with no waiting request (late, after a timeout, or misrouted)',
+      labelNames: ['type'],
+      registers,
+    }),
+    loginsHandled: new Counter({
+      name: 'chat_owner_logins_total',
+      help: 'Login requests this instance handled as the owner, by result',
+      labelNames: ['result'],
+      registers,
+    }),
+    ownedPartitions: new Gauge({
+      name: 'chat_owned_partitions',
+      help: 'Request-topic partitions this instance owns',
+      registers,
+    }),
+    requestReplyLatency: new Histogram({
+      name: 'chat_request_reply_seconds',
+      help: 'Time from producing a request to receiving its reply',
+      labelNames: ['type', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+  };
+}

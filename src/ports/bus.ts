@@ -1,0 +1,76 @@
+import type { InboxRecord, AnyRecord, RequestRecord } from '../protocol/envelope';
+import type { RecordHeaders } from '../protocol/headers';
+import type { HealthCheck, Service } from './service';
+
+/** A validated record as a consumer sees it. */
+export interface InboundRecord<R> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string;
+  readonly record: R;
+  readonly headers: RecordHeaders;
+}
+
+export interface OutboundRecord {
+  readonly topic: string;
+  /** The userId the record is about: it picks the partition, hence the owner. */
+  readonly key: string;
+  readonly record: AnyRecord;
+  readonly headers?: RecordHeaders;
+}
+
+/**
+ * What the owner role plugs into the bus.
+ *
+ * Guarantees the bus gives the listener:
+ * - ordering: records of one partition arrive one at a time in offset order, so records
+ *   of one user (one key) are handled in the order they were produced;
+ * - co-partitioning: partition p of every request topic is owned by the same member;
+ * - at-least-once: an offset is committed only after `onRecord` resolved for it, so a
+ *   record may be seen again after a crash or rebalance (handlers must be idempotent),
+ *   but is never skipped;
+ * - failure routing: a record that fails validation, or whose handler throws a
+ *   non-retriable error, goes to `<topic>.dlt` with the error in headers and the partition
+ *   moves on; a retriable error is retried with capped exponential backoff (heartbeats
+ *   continue), for as long as the partition stays owned;
+ * - `onAssigned` runs before the first record of a newly owned partition; `onRevoked`
+ *   runs after the last record of a lost partition was handled, before anybody else
+ *   can own it (eager rebalancing), so state may be dropped there safely.
+ */
+export interface OwnerGroupListener {
+  onRecord(record: InboundRecord<RequestRecord>): Promise<void>;
+  onAssigned(partitions: readonly number[]): void | Promise<void>;
+  onRevoked(partitions: readonly number[]): void | Promise<void>;
+}
+
+/** Records addressed to this instance (replies, deliveries). Same ordering as above. */
+export type InboxListener = (record: InboundRecord<InboxRecord>) => Promise<void>;
+
+export interface OwnerGroupStatus {
+  readonly state: 'idle' | 'joining' | 'joined' | 'stopped';
+  readonly memberId: string | undefined;
+  readonly partitions: readonly number[];
+}
+
+/**
+ * The message bus port: a small surface over Kafka, with an in-memory twin for unit tests
+ * and the single-process default. Both pass the same contract suite (test/contract).
+ */
+export interface Bus extends Service {
+  readonly kind: 'kafka' | 'memory';
+  /** The inbox topic of an instance: replies and deliveries for it go there, and only it reads them. */
+  inboxTopicOf(instanceId: string): string;
+  /**
+   * Produces records; resolves once every record is durably written (acks=all on Kafka).
+   * Records with the same topic and key keep their order. Rejects with a retriable
+   * ChatError when the bus cannot take them: nothing is reported written that was not.
+   */
+  publish(records: readonly OutboundRecord[]): Promise<void>;
+  /** Starts reading this instance's inbox. Call at most once, before or after start(). */
+  openInbox(listener: InboxListener): void;
+  /** Joins the owner group over the request topics. Call at most once, before start(). */
+  joinOwnerGroup(listener: OwnerGroupListener): void;
+  ownerStatus(): OwnerGroupStatus;
+  health(): Promise<HealthCheck>;
+}
