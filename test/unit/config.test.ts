@@ -1,0 +1,45 @@
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+describe('loadConfig', () => {
+  it('has working defaults: in-memory everything, both roles', () => {
+    const c = loadConfig({});
+    expect(c.kafka).toBeUndefined();
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.roles).toEqual(['gateway', 'owner']);
+    expect(c.topics).toMatchObject({ login: 'login-request', chat: 'chat-request', partitions: 12 });
+    expect(c.auth.jwtSecretGenerated).toBe(true);
+  });
+
+  it('is deeply frozen', () => {
+    const c = loadConfig({ KAFKA_BROKERS: 'a:1,b:2' });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.kafka)).toBe(true);
+    expect(Object.isFrozen(c.kafka!.brokers)).toBe(true);
+    expect(c.kafka!.brokers).toEqual(['a:1', 'b:2']);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', JWT_SECRET: 'short', ROLES: 'gateway,cook' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const issues = (error as ConfigError).issues.join('\n');
+      expect(issues).toMatch(/PORT/);
+      expect(issues).toMatch(/JWT_SECRET/);
+      expect(issues).toMatch(/ROLES/);
+    }
+  });
+
+  it('requires a JWT secret in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+  });
+
+  it('refuses a heartbeat too close to the session timeout', () => {
+    expect(() => loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' })).toThrow(/HEARTBEAT/);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ KAFKA_BROKERS: '', DATABASE_URL: '' }).kafka).toBeUndefined();
+  });
+});

@@ -1,0 +1,104 @@
+import pino from 'pino';
+import { z } from 'zod';
+import { ChatError, UnavailableError, ValidationError } from '../../src/domain/errors';
+import { runPipeline, type RawRecord } from '../../src/adapters/record-pipeline';
+
+const logger = pino({ level: 'silent' });
+const schema = z.object({ n: z.number() });
+const raw = (value: string | null): RawRecord => ({ topic: 't', partition: 0, offset: '7', key: 'k', value: value === null ? null : Buffer.from(value), headers: {} });
+const noSleep = async () => undefined;
+
+describe('runPipeline', () => {
+  it('hands a valid record to the listener', async () => {
+    const seen: number[] = [];
+    const outcome = await runPipeline({ raw: raw('{"n":1}'), schema, listener: async (r) => void seen.push(r.record.n), deadLetter: jest.fn(), heartbeat: noSleep, isActive: () => true, logger, sleep: noSleep });
+    expect(outcome).toBe('handled');
+    expect(seen).toEqual([1]);
+  });
+
+  it.each([['not json', 'not json'], ['wrong shape', '{"n":"x"}'], ['null value', null]])('dead-letters %s without calling the listener', async (_name, value) => {
+    const listener = jest.fn();
+    const deadLetter = jest.fn(async () => undefined);
+    const outcome = await runPipeline({ raw: raw(value), schema, listener, deadLetter, heartbeat: noSleep, isActive: () => true, logger, sleep: noSleep });
+    expect(outcome).toBe('dead-lettered');
+    expect(listener).not.toHaveBeenCalled();
+    expect(deadLetter).toHaveBeenCalledWith(expect.objectContaining({ offset: '7' }), expect.any(ValidationError), 1);
+  });
+
+  it('retries a retriable failure with heartbeats, then succeeds', async () => {
+    let calls = 0;
+    const heartbeat = jest.fn(async () => undefined);
+    const outcome = await runPipeline({
+      raw: raw('{"n":1}'),
+      schema,
+      listener: async () => {
+        if (++calls < 4) throw new UnavailableError('db down');
+      },
+      deadLetter: jest.fn(),
+      heartbeat,
+      isActive: () => true,
+      logger,
+      sleep: noSleep,
+    });
+    expect(outcome).toBe('handled');
+    expect(calls).toBe(4);
+    expect(heartbeat).toHaveBeenCalledTimes(3);
+  });
+
+  it('dead-letters a non-retriable handler failure with its attempt count', async () => {
+    const deadLetter = jest.fn(async () => undefined);
+    let calls = 0;
+    const outcome = await runPipeline({
+      raw: raw('{"n":1}'),
+      schema,
+      listener: async () => {
+        calls++;
+        if (calls === 1) throw new UnavailableError('blip');
+        throw new ChatError('VALIDATION', 'bad');
+      },
+      deadLetter,
+      heartbeat: noSleep,
+      isActive: () => true,
+      logger,
+      sleep: noSleep,
+    });
+    expect(outcome).toBe('dead-lettered');
+    expect(deadLetter).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ code: 'VALIDATION' }), 2);
+  });
+
+  it('keeps retrying the dead-letter write and never reports success before it', async () => {
+    let writes = 0;
+    const outcome = await runPipeline({
+      raw: raw('garbage'),
+      schema,
+      listener: jest.fn(),
+      deadLetter: async () => {
+        if (++writes < 3) throw new UnavailableError('kafka down');
+      },
+      heartbeat: noSleep,
+      isActive: () => true,
+      logger,
+      sleep: noSleep,
+    });
+    expect(outcome).toBe('dead-lettered');
+    expect(writes).toBe(3);
+  });
+
+  it('abandons (leaves uncommitted) when the partition is lost while retrying', async () => {
+    let active = true;
+    const outcome = await runPipeline({
+      raw: raw('{"n":1}'),
+      schema,
+      listener: async () => {
+        active = false;
+        throw new UnavailableError('db down');
+      },
+      deadLetter: jest.fn(),
+      heartbeat: noSleep,
+      isActive: () => active,
+      logger,
+      sleep: noSleep,
+    });
+    expect(outcome).toBe('abandoned');
+  });
+});
