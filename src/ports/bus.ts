@@ -34,9 +34,11 @@ export interface OutboundRecord {
  *   non-retriable error, goes to `<topic>.dlt` with the error in headers and the partition
  *   moves on; a retriable error is retried with capped exponential backoff (heartbeats
  *   continue), for as long as the partition stays owned;
- * - `onAssigned` runs before the first record of a newly owned partition; `onRevoked`
- *   runs after the last record of a lost partition was handled, before anybody else
- *   can own it (eager rebalancing), so state may be dropped there safely.
+ * - `onAssigned` runs before the first record of a newly owned partition is handed over;
+ * - a member stops handling a partition's records before the rebalance that may move it
+ *   completes, so two members never handle one partition at once; `onRevoked` then names
+ *   exactly the partitions that moved away, and their users' state may be dropped there
+ *   (it may run after the new owner's `onAssigned`: the old state is no longer used).
  */
 export interface OwnerGroupListener {
   onRecord(record: InboundRecord<RequestRecord>): Promise<void>;

@@ -40,12 +40,16 @@ export function decodeUserData(buffer: Buffer | null | undefined): MemberUserDat
 
 export function createCoPartitionAssigner({
   instanceId,
-  owned,
+  onJoin,
   onMismatch,
 }: {
   instanceId: string;
-  /** The partitions this member owns right now (read at every join). */
-  owned: () => readonly number[];
+  /**
+   * Called each time this member sends JoinGroup — with kafkajs's eager protocol, after it
+   * stopped fetching every partition. Returns the partitions it owned until then, which
+   * the leader uses to keep assignments sticky.
+   */
+  onJoin: () => readonly number[];
   onMismatch?: (counts: Record<string, number>) => void;
 }): PartitionAssigner {
   return ({ cluster }) => ({
@@ -80,7 +84,7 @@ export function createCoPartitionAssigner({
         metadata: AssignerProtocol.MemberMetadata.encode({
           version: 1,
           topics,
-          userData: encodeUserData({ instanceId, owned: owned() }),
+          userData: encodeUserData({ instanceId, owned: onJoin() }),
         }),
       };
     },

@@ -113,24 +113,45 @@ export function createKafkaBus({
   let inboxConsumer: Consumer | undefined;
   let ownerState: OwnerGroupStatus['state'] = 'idle';
   let memberId: string | undefined;
+  // Partitions whose records this member may handle now. Emptied when it (re)joins the
+  // group, so no record is handled while partitions may be moving; `held` remembers them
+  // until the new assignment says which were kept and which were revoked.
   let owned = new Set<number>();
+  let held = new Set<number>();
   let started = false;
   let producerConnected = false;
 
+  /**
+   * Creates a topic if it is missing and waits until every partition has a leader. Two
+   * instances may race to create it; the loser sees it exist, which is fine.
+   */
   const ensureTopic = async (topic: string, numPartitions: number): Promise<void> => {
-    const existing = await admin.fetchTopicMetadata({ topics: [] });
-    if (existing.topics.some((t) => t.name === topic)) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions,
-          replicationFactor,
-          configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) }],
-        },
-      ],
-    });
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) {
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: [
+          {
+            topic,
+            numPartitions,
+            replicationFactor,
+            configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) }],
+          },
+        ],
+      });
+    }
+    // Metadata lags creation on other brokers ("does not host this topic-partition"): poll, bounded.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+        if (meta !== undefined && meta.partitions.length > 0 && meta.partitions.every((p) => p.leader >= 0)) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new UnavailableError(`topic ${topic} has no leader for every partition after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   };
 
   const produceRaw = async (topic: string, raw: RawRecord, headers: Record<string, string>): Promise<void> => {
@@ -180,7 +201,12 @@ export function createKafkaBus({
       partitionAssigners: [
         createCoPartitionAssigner({
           instanceId,
-          owned: () => [...owned],
+          onJoin: () => {
+            for (const p of owned) held.add(p);
+            owned = new Set();
+            ownerState = 'joining';
+            return [...held].sort((a, b) => a - b);
+          },
           onMismatch: (counts) => log.error({ counts }, 'request topics differ in partition count: co-partitioning is broken'),
         }),
       ],
@@ -196,13 +222,18 @@ export function createKafkaBus({
       memberId = payload.memberId;
       const next = new Set<number>();
       for (const parts of Object.values(payload.memberAssignment)) for (const p of parts) next.add(p);
-      const revoked = [...owned].filter((p) => !next.has(p)).sort((a, b) => a - b);
-      const assigned = [...next].filter((p) => !owned.has(p)).sort((a, b) => a - b);
+      const previous = new Set([...held, ...owned]);
+      const revoked = [...previous].filter((p) => !next.has(p)).sort((a, b) => a - b);
+      const assigned = [...next].filter((p) => !previous.has(p)).sort((a, b) => a - b);
+      held = new Set();
       owned = next;
       ownerState = 'joined';
-      log.info({ event: 'partitions.assigned', memberId, partitions: [...next].sort((a, b) => a - b), revoked, assigned }, 'owner group joined');
-      // Eager rebalancing: fetching of every partition stopped before this join, so the
-      // revoked users' state can be dropped now, before another member can serve them.
+      log.info(
+        { event: 'partitions.assigned', memberId, partitions: [...next].sort((a, b) => a - b), byTopic: payload.memberAssignment, revoked, assigned },
+        'owner group joined',
+      );
+      // Records of revoked partitions stopped being handled when this member rejoined
+      // (onJoin), so dropping their users' state now races with nothing.
       if (revoked.length > 0) void Promise.resolve(listener.onRevoked(revoked)).catch((err) => log.error({ err }, 'onRevoked failed'));
       if (assigned.length > 0) void Promise.resolve(listener.onAssigned(assigned)).catch((err) => log.error({ err }, 'onAssigned failed'));
     });
@@ -331,8 +362,9 @@ export function createKafkaBus({
       // partitions move now rather than after a session timeout.
       if (ownerConsumer !== undefined) {
         await ownerConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'owner consumer disconnect failed'));
-        const revoked = [...owned];
+        const revoked = [...new Set([...held, ...owned])];
         owned = new Set();
+        held = new Set();
         ownerState = 'stopped';
         if (revoked.length > 0 && ownerListener !== undefined) await ownerListener.onRevoked(revoked);
       }

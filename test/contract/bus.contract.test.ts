@@ -1,0 +1,210 @@
+import { partitionForKey } from '../../src/domain/partitioner';
+import { ChatError, UnavailableError, ValidationError } from '../../src/domain/errors';
+import { makeRecord, type RequestRecord } from '../../src/protocol/envelope';
+import { Headers } from '../../src/protocol/headers';
+import type { Bus, InboundRecord, OwnerGroupListener } from '../../src/ports/bus';
+import { waitFor } from '../support/infra';
+import { kafkaHarness, memoryHarness, type BusHarness } from './bus-harness';
+
+/**
+ * The bus contract: what the owner and gateway rely on. Every adapter runs all of it —
+ * the in-memory bus and the Kafka bus against the real 3-broker cluster.
+ */
+const adapters: [string, () => Promise<BusHarness>][] = [
+  ['memory', async () => memoryHarness()],
+  ['kafka', kafkaHarness],
+];
+
+interface Recorder {
+  readonly listener: OwnerGroupListener;
+  readonly records: InboundRecord<RequestRecord>[];
+  readonly events: string[];
+  owned(): number[];
+}
+
+function recorder(name: string, events: string[] = [], onRecord?: (r: InboundRecord<RequestRecord>) => Promise<void>): Recorder {
+  const records: InboundRecord<RequestRecord>[] = [];
+  const owned = new Set<number>();
+  return {
+    records,
+    events,
+    owned: () => [...owned].sort((a, b) => a - b),
+    listener: {
+      async onRecord(r) {
+        if (onRecord !== undefined) await onRecord(r);
+        records.push(r);
+      },
+      onAssigned(ps) {
+        for (const p of ps) owned.add(p);
+        events.push(`${name}:assigned:${ps.join(',')}`);
+      },
+      onRevoked(ps) {
+        for (const p of ps) owned.delete(p);
+        events.push(`${name}:revoked:${ps.join(',')}`);
+      },
+    },
+  };
+}
+
+const session = (userId: string, n: number) => makeRecord('session.opened', userId, { instanceId: 'i', connectionId: `c${n}` });
+
+describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
+  let h: BusHarness;
+  const running: Bus[] = [];
+  const start = async (bus: Bus): Promise<Bus> => {
+    running.push(bus);
+    await bus.start();
+    return bus;
+  };
+
+  beforeEach(async () => {
+    h = await makeHarness();
+  });
+  afterEach(async () => {
+    for (const b of running.splice(0)) await b.stop();
+    await h.close();
+  });
+
+  it('delivers records of one key in order, on the partition Kafka\'s partitioner picks', async () => {
+    const rec = recorder('a');
+    const bus = h.makeBus('a');
+    bus.joinOwnerGroup(rec.listener);
+    await start(bus);
+    const users = ['alice', 'bob', 'carol', 'dave'];
+    const sent = users.flatMap((u) => Array.from({ length: 10 }, (_, i) => session(u, i)));
+    await bus.publish(sent.map((record) => ({ topic: h.topics.chat, key: record.userId, record })));
+    await waitFor('all records', () => rec.records.length >= sent.length);
+    for (const u of users) {
+      const mine = rec.records.filter((r) => r.record.userId === u);
+      expect(mine.map((r) => r.record.type === 'session.opened' && r.record.payload.connectionId)).toEqual(Array.from({ length: 10 }, (_, i) => `c${i}`));
+      expect(new Set(mine.map((r) => r.partition))).toEqual(new Set([partitionForKey(u, h.topics.partitions)]));
+    }
+    expect(rec.records).toHaveLength(sent.length);
+  });
+
+  it('co-partitions: partition p of both request topics has one owner, and two members split them', async () => {
+    const events: string[] = [];
+    const a = recorder('a', events);
+    const b = recorder('b', events);
+    const busA = h.makeBus('a');
+    busA.joinOwnerGroup(a.listener);
+    await start(busA);
+    await waitFor('a owns everything', () => a.owned().length === h.topics.partitions);
+    const busB = h.makeBus('b');
+    busB.joinOwnerGroup(b.listener);
+    await start(busB);
+    await waitFor('a and b split the partitions', () => a.owned().length + b.owned().length === h.topics.partitions && b.owned().length > 0, { timeoutMs: 45_000 });
+    expect([...a.owned(), ...b.owned()].sort((x, y) => x - y)).toEqual([0, 1, 2, 3]);
+    expect(busA.ownerStatus().partitions).toEqual(a.owned());
+
+    // Records for one user on both topics reach the same member.
+    const users = Array.from({ length: 20 }, (_, i) => `user-${i}`);
+    await busA.publish(users.flatMap((u) => [
+      { topic: h.topics.login, key: u, record: session(u, 1) },
+      { topic: h.topics.chat, key: u, record: session(u, 2) },
+    ]));
+    await waitFor('all records', () => a.records.length + b.records.length >= users.length * 2);
+    for (const u of users) {
+      const handlers = [a, b].filter((r) => r.records.some((x) => x.record.userId === u));
+      expect(handlers).toHaveLength(1);
+      expect(handlers[0]!.records.filter((x) => x.record.userId === u).map((x) => x.topic).sort()).toEqual([h.topics.chat, h.topics.login].sort());
+      expect(handlers[0]!.owned()).toContain(partitionForKey(u, h.topics.partitions));
+    }
+    // Exactly the partitions given to b were revoked from a.
+    expect(events).toContain(`a:revoked:${b.owned().join(',')}`);
+    expect(events).toContain(`b:assigned:${b.owned().join(',')}`);
+  });
+
+  it('routes an inbox record only to the instance it is addressed to', async () => {
+    const gotA: string[] = [];
+    const gotB: string[] = [];
+    const busA = h.makeBus('inbox-a');
+    const busB = h.makeBus('inbox-b');
+    busA.openInbox(async (r) => void gotA.push(r.headers[Headers.correlationId] ?? ''));
+    busB.openInbox(async (r) => void gotB.push(r.headers[Headers.correlationId] ?? ''));
+    await start(busA);
+    await start(busB);
+    const reply = (n: number) => makeRecord('login.reply', 'alice', { ok: false, code: 'INVALID_CREDENTIALS', message: 'x', handledBy: 'o' }) && {
+      topic: busA.inboxTopicOf(n % 2 === 0 ? 'inbox-a' : 'inbox-b'),
+      key: 'alice',
+      record: makeRecord('login.reply', 'alice', { ok: false, code: 'INVALID_CREDENTIALS', message: 'x', handledBy: 'o' }),
+      headers: { [Headers.correlationId]: `r${n}` },
+    };
+    await busB.publish(Array.from({ length: 10 }, (_, n) => reply(n)));
+    await waitFor('both inboxes', () => gotA.length >= 5 && gotB.length >= 5);
+    expect(gotA).toEqual(['r0', 'r2', 'r4', 'r6', 'r8']);
+    expect(gotB).toEqual(['r1', 'r3', 'r5', 'r7', 'r9']);
+  });
+
+  it('dead-letters a poison record with its origin in headers, and the partition moves on', async () => {
+    const rec = recorder('a');
+    const bus = h.makeBus('a');
+    bus.joinOwnerGroup(rec.listener);
+    await start(bus);
+    await h.produceRaw(h.topics.chat, 'alice', '{"v":1,"type":"session.opened","nonsense":true}');
+    await h.produceRaw(h.topics.chat, 'alice', 'not json at all');
+    const good = session('alice', 1);
+    await bus.publish([{ topic: h.topics.chat, key: 'alice', record: good }]);
+    await waitFor('the good record', () => rec.records.some((r) => r.record.id === good.id));
+    expect(rec.records).toHaveLength(1);
+    const dlt = await h.collect(`${h.topics.chat}.dlt`, 2);
+    expect(dlt.map((d) => d.value)).toEqual(['{"v":1,"type":"session.opened","nonsense":true}', 'not json at all']);
+    for (const d of dlt) {
+      expect(d.key).toBe('alice');
+      expect(d.headers).toMatchObject({
+        [Headers.dltOriginalTopic]: h.topics.chat,
+        [Headers.dltOriginalPartition]: String(partitionForKey('alice', h.topics.partitions)),
+        [Headers.dltErrorCode]: 'VALIDATION',
+        [Headers.dltAttempts]: '1',
+      });
+      expect(d.headers[Headers.dltOriginalOffset]).toMatch(/^\d+$/);
+    }
+  });
+
+  it('retries a retriable handler failure and dead-letters a non-retriable one', async () => {
+    let failuresLeft = 3;
+    const rec = recorder('a', [], async (r) => {
+      if (r.record.type !== 'session.opened') return;
+      if (r.record.payload.connectionId === 'c1' && failuresLeft-- > 0) throw new UnavailableError('database blip');
+      if (r.record.payload.connectionId === 'c2') throw new ChatError('VALIDATION', 'not acceptable');
+    });
+    const bus = h.makeBus('a');
+    bus.joinOwnerGroup(rec.listener);
+    await start(bus);
+    await bus.publish([1, 2, 3].map((n) => ({ topic: h.topics.chat, key: 'alice', record: session('alice', n) })));
+    await waitFor('c3', () => rec.records.some((r) => r.record.type === 'session.opened' && r.record.payload.connectionId === 'c3'));
+    expect(rec.records.map((r) => r.record.type === 'session.opened' && r.record.payload.connectionId)).toEqual(['c1', 'c3']);
+    expect(failuresLeft).toBe(-1);
+    const [dead] = await h.collect(`${h.topics.chat}.dlt`, 1);
+    expect(JSON.parse(dead!.value).payload.connectionId).toBe('c2');
+    expect(dead!.headers[Headers.dltErrorCode]).toBe('VALIDATION');
+  });
+
+  it('commits only handled records: a new member resumes after the last handled one', async () => {
+    const first = recorder('a');
+    const busA = h.makeBus('a');
+    busA.joinOwnerGroup(first.listener);
+    await start(busA);
+    const batch1 = Array.from({ length: 5 }, (_, i) => session('alice', i));
+    await busA.publish(batch1.map((record) => ({ topic: h.topics.chat, key: 'alice', record })));
+    await waitFor('batch 1', () => first.records.length === 5);
+    await busA.stop();
+    running.splice(running.indexOf(busA), 1);
+
+    const second = recorder('b');
+    const busB = h.makeBus('b');
+    busB.joinOwnerGroup(second.listener);
+    await start(busB);
+    const batch2 = Array.from({ length: 3 }, (_, i) => session('alice', 10 + i));
+    await busB.publish(batch2.map((record) => ({ topic: h.topics.chat, key: 'alice', record })));
+    await waitFor('batch 2', () => second.records.length >= 3);
+    expect(second.records.map((r) => r.record.id)).toEqual(batch2.map((r) => r.id));
+  });
+
+  it('refuses to produce an invalid record, writing nothing', async () => {
+    const bus = h.makeBus('a');
+    await start(bus);
+    const bad = { ...session('alice', 1), userId: 'no spaces allowed' } as RequestRecord;
+    await expect(bus.publish([{ topic: h.topics.chat, key: 'alice', record: session('alice', 2) }, { topic: h.topics.chat, key: 'x', record: bad }])).rejects.toBeInstanceOf(ValidationError);
+  });
+});

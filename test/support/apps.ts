@@ -1,0 +1,36 @@
+import { loadConfig } from '../../src/config/config';
+import { createApp, type App } from '../../src/app';
+import { DATABASE_URL, KAFKA_BROKERS, REDIS_URL, randomName, randomTopics, silentLogger } from './infra';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** The environment of an instance on the real infrastructure, with per-test topics. */
+export function realEnv(topics: ReturnType<typeof randomTopics>, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+    KAFKA_TOPIC_LOGIN: topics.login,
+    KAFKA_TOPIC_CHAT: topics.chat,
+    KAFKA_INBOX_PREFIX: topics.inboxPrefix,
+    KAFKA_OWNER_GROUP: topics.ownerGroup,
+    KAFKA_PARTITIONS: String(topics.partitions),
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    KAFKA_HEARTBEAT_INTERVAL_MS: '500',
+    KAFKA_REBALANCE_TIMEOUT_MS: '10000',
+    DATABASE_URL,
+    REDIS_URL,
+    JWT_SECRET: TEST_JWT_SECRET,
+    BCRYPT_COST: '4',
+    ...extra,
+  };
+}
+
+/** Starts an in-process app on the real infrastructure. */
+export async function startRealApp(topics: ReturnType<typeof randomTopics>, extra: Record<string, string> = {}): Promise<App> {
+  const config = loadConfig(realEnv(topics, { INSTANCE_ID: randomName('app'), ...extra }));
+  const app = createApp({ config, logger: silentLogger() });
+  await app.start();
+  return app;
+}
