@@ -17,6 +17,9 @@ import { createMemoryRevocationStore } from './adapters/memory/memory-revocation
 import { createPrismaChatStore } from './adapters/prisma/prisma-chat-store';
 import { createRedisClient } from './adapters/redis/redis-client';
 import { createRedisRevocationStore } from './adapters/redis/redis-revocation-store';
+import { createRedisSessionMirror } from './adapters/redis/redis-session-mirror';
+import { createMemorySessionMirror } from './adapters/memory/memory-session-mirror';
+import type { SessionMirror } from './ports/session-mirror';
 import { createPasswordHasher } from './auth/password-hasher';
 import { createPasswordSealer } from './auth/password-sealer';
 import { createTokenService } from './auth/token-service';
@@ -25,6 +28,16 @@ import { createRequestReply } from './gateway/request-reply';
 import { createHttpApp } from './gateway/http/http-app';
 import { createAuthRoutes } from './gateway/http/auth-routes';
 import { createHealthRoutes } from './gateway/http/health-routes';
+import { createRoomRoutes } from './gateway/http/room-routes';
+import { createStreamRoutes } from './gateway/http/stream-routes';
+import { createAdminRoutes } from './gateway/http/admin-routes';
+import { ConnectionRegistry } from './gateway/connection-registry';
+import { createConnectionLifecycle } from './gateway/connection-lifecycle';
+import { createSessionAnnouncer } from './gateway/session-announcer';
+import { createFrameHandler } from './gateway/frame-handler';
+import { createWsGateway } from './gateway/ws/ws-gateway';
+import { makeRecord } from './protocol/envelope';
+import { CloseCodes } from './protocol/close-codes';
 import { assertNever } from './domain/assert-never';
 
 export interface AppOptions {
@@ -44,6 +57,7 @@ export interface App extends Service {
   readonly bus: Bus;
   readonly store: ChatStore;
   readonly owner: OwnerService | undefined;
+  readonly connections: ConnectionRegistry;
   readonly http: Express;
   readonly server: Server;
   /** http://host:port once started (the real port when config asked for 0). */
@@ -63,6 +77,10 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
   const store = givenStore ?? (config.databaseUrl === undefined ? createMemoryChatStore() : createPrismaChatStore({ databaseUrl: config.databaseUrl }));
   const redis: Redis | undefined = config.redisUrl === undefined ? undefined : createRedisClient({ url: config.redisUrl, logger });
   const revocations: RevocationStore = redis === undefined ? createMemoryRevocationStore() : createRedisRevocationStore({ redis });
+  const mirror: SessionMirror =
+    redis === undefined
+      ? createMemorySessionMirror({ ttlMs: config.chat.sessionTtlMs })
+      : createRedisSessionMirror({ redis, ttlMs: config.chat.sessionTtlMs });
 
   const busOptions = { instanceId: config.instanceId, topics: config.topics, logger, metrics };
   const bus: Bus =
@@ -87,18 +105,51 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     ttlSeconds: config.auth.tokenTtlSeconds,
   });
 
-  const owner = runsOwner ? createOwnerService({ instanceId: config.instanceId, bus, store, hasher, sealer, logger, metrics }) : undefined;
+  const owner = runsOwner
+    ? createOwnerService({
+        instanceId: config.instanceId,
+        bus,
+        store,
+        mirror,
+        hasher,
+        sealer,
+        chatTopic: config.topics.chat,
+        limits: { sendRatePerSec: config.chat.sendRatePerSec, sendBurst: config.chat.sendBurst, sessionTtlMs: config.chat.sessionTtlMs },
+        logger,
+        metrics,
+        now: Date.now,
+      })
+    : undefined;
   if (owner !== undefined) bus.joinOwnerGroup(owner.listener);
 
   const requestReply = createRequestReply({ bus, replyTopic: bus.inboxTopicOf(config.instanceId), timeoutMs: config.requestTimeoutMs, metrics });
+  const registry = new ConnectionRegistry(metrics);
+  const announcer = createSessionAnnouncer({
+    bus,
+    chatTopic: config.topics.chat,
+    instanceId: config.instanceId,
+    registry,
+    intervalMs: config.chat.sessionReannounceMs,
+    logger,
+  });
+  const lifecycle = createConnectionLifecycle({ registry, announcer, logger });
   bus.openInbox(async (inbound) => {
     const record = inbound.record;
     switch (record.type) {
       case 'login.reply':
         requestReply.settle(inbound);
         return;
+      case 'relay':
+        registry.deliver(record.payload.connectionIds, record.payload.frame);
+        return;
+      case 'broadcast':
+        for (const c of registry.all()) registry.deliver([c.id], record.payload.frame);
+        return;
+      case 'token.revoked':
+        for (const c of registry.all()) if (c.jti === record.payload.jti) c.close(CloseCodes.TOKEN_INVALID, 'token revoked');
+        return;
       default:
-        return assertNever(record.type, 'inbox record');
+        return assertNever(record, 'inbox record');
     }
   });
 
@@ -116,11 +167,46 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       registry: metrics.registry,
     }),
     ...(runsGateway
-      ? [createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, loginTopic: config.topics.login })]
+      ? [
+          createAuthRoutes({
+            store,
+            hasher,
+            sealer,
+            tokens,
+            revocations,
+            requestReply,
+            loginTopic: config.topics.login,
+            announceRevocation: async (userId, jti) => {
+              await bus.publish([{ topic: config.topics.broadcast, key: userId, record: makeRecord('token.revoked', userId, { jti }) }]);
+            },
+          }),
+          createRoomRoutes({ store, tokens, revocations }),
+          createStreamRoutes({ tokens, revocations, lifecycle, metrics }),
+          createAdminRoutes({ bus, broadcastTopic: config.topics.broadcast, adminUserIds: config.chat.adminUserIds, tokens, revocations }),
+        ]
       : []),
   ];
   const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers });
   const server = createServer(http);
+  const ws = runsGateway
+    ? createWsGateway({
+        server,
+        tokens,
+        revocations,
+        lifecycle,
+        handleFrame: createFrameHandler({
+          bus,
+          store,
+          chatTopic: config.topics.chat,
+          instanceId: config.instanceId,
+          resumeMaxMessages: config.chat.resumeMaxMessages,
+          logger,
+        }),
+        maxPayloadBytes: config.chat.wsMaxPayloadBytes,
+        logger,
+        metrics,
+      })
+    : undefined;
   const log = logger.child({ component: 'app' });
   let state: 'new' | 'started' | 'stopped' = 'new';
 
@@ -131,6 +217,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     bus,
     store,
     owner,
+    connections: registry,
     http,
     server,
     url() {
@@ -145,6 +232,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       await store.start();
       if (redis !== undefined) await redis.connect();
       await bus.start();
+      announcer.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.http.port, config.http.host, () => {
@@ -162,6 +250,8 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       state = 'stopped';
       // Fixed order: stop taking requests, fail what waits, leave the group (committing
       // in-flight work), then close the connections the rest used.
+      announcer.stop();
+      await ws?.stop(CloseCodes.GOING_AWAY);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

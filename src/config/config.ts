@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   KAFKA_TOPIC_CHAT: z.string().default('chat-request'),
   KAFKA_INBOX_PREFIX: z.string().default('gateway-inbox'),
   KAFKA_OWNER_GROUP: z.string().default('chat-owners'),
+  KAFKA_TOPIC_BROADCAST: z.string().default('chat-broadcast'),
   KAFKA_PARTITIONS: int(12, 1, 10_000),
   KAFKA_REPLICATION_FACTOR: int(3, 1, 16),
   KAFKA_SESSION_TIMEOUT_MS: int(30_000, 1_000),
@@ -44,6 +45,13 @@ const EnvSchema = z.object({
   HTTP_BODY_LIMIT_BYTES: int(16 * 1024, 256, 1024 * 1024),
   READY_CHECK_TIMEOUT_MS: int(2_000, 100),
   SHUTDOWN_GRACE_MS: int(10_000, 0),
+  ADMIN_USER_IDS: csv.default([]),
+  SESSION_REANNOUNCE_MS: int(30_000, 100),
+  SESSION_TTL_MS: int(90_000, 300),
+  SEND_RATE_PER_SEC: z.coerce.number().positive().default(10),
+  SEND_BURST: int(30, 1, 10_000),
+  WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 256, 64 * 1024),
+  RESUME_MAX_MESSAGES: int(1_000, 1, 100_000),
 });
 
 export type Role = 'gateway' | 'owner';
@@ -70,7 +78,20 @@ export interface Config {
     readonly chat: string;
     readonly inboxPrefix: string;
     readonly ownerGroup: string;
+    /** Read by every instance: announcements and other cluster-wide frames. */
+    readonly broadcast: string;
     readonly partitions: number;
+  };
+  readonly chat: {
+    readonly adminUserIds: readonly string[];
+    /** How often a gateway re-announces its live sessions to their owners. */
+    readonly sessionReannounceMs: number;
+    /** A session not announced for this long is considered gone (its instance died). */
+    readonly sessionTtlMs: number;
+    readonly sendRatePerSec: number;
+    readonly sendBurst: number;
+    readonly wsMaxPayloadBytes: number;
+    readonly resumeMaxMessages: number;
   };
   /** Absent: the in-memory store (single process; data is lost on exit). */
   readonly databaseUrl: string | undefined;
@@ -120,6 +141,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (e.KAFKA_BROKERS !== undefined && e.KAFKA_BROKERS.length === 0) {
     throw new ConfigError(['KAFKA_BROKERS: no broker listed']);
   }
+  if (e.SESSION_REANNOUNCE_MS * 2 > e.SESSION_TTL_MS) {
+    throw new ConfigError(['SESSION_REANNOUNCE_MS: must be at most half of SESSION_TTL_MS']);
+  }
   if (e.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > e.KAFKA_SESSION_TIMEOUT_MS) {
     throw new ConfigError(['KAFKA_HEARTBEAT_INTERVAL_MS: must be at most a third of KAFKA_SESSION_TIMEOUT_MS']);
   }
@@ -145,7 +169,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       chat: e.KAFKA_TOPIC_CHAT,
       inboxPrefix: e.KAFKA_INBOX_PREFIX,
       ownerGroup: e.KAFKA_OWNER_GROUP,
+      broadcast: e.KAFKA_TOPIC_BROADCAST,
       partitions: e.KAFKA_PARTITIONS,
+    },
+    chat: {
+      adminUserIds: e.ADMIN_USER_IDS,
+      sessionReannounceMs: e.SESSION_REANNOUNCE_MS,
+      sessionTtlMs: e.SESSION_TTL_MS,
+      sendRatePerSec: e.SEND_RATE_PER_SEC,
+      sendBurst: e.SEND_BURST,
+      wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+      resumeMaxMessages: e.RESUME_MAX_MESSAGES,
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

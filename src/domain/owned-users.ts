@@ -1,3 +1,5 @@
+import { newBucket, type TokenBucket } from './token-bucket';
+
 /**
  * The owner's in-memory state: the users of the partitions this instance owns, grouped by
  * partition so a revoked partition's users are dropped in one step. Only the owner of a
@@ -6,18 +8,23 @@
 export interface LiveSession {
   readonly instanceId: string;
   readonly connectionId: string;
+  /** Epoch ms of the last open or re-announce. */
+  seenAt: number;
 }
 
 export interface OwnedUser {
   readonly userId: string;
-  displayName: string;
   readonly loadedAt: number;
   /** Live sockets by connection id. */
   readonly sessions: Map<string, LiveSession>;
+  /** Send rate limit. */
+  readonly bucket: TokenBucket;
 }
 
 export class OwnedUsers {
   private readonly byPartition = new Map<number, Map<string, OwnedUser>>();
+
+  constructor(private readonly burst: number = 30) {}
 
   own(partitions: Iterable<number>): void {
     for (const p of partitions) if (!this.byPartition.has(p)) this.byPartition.set(p, new Map());
@@ -45,17 +52,19 @@ export class OwnedUsers {
     return this.byPartition.get(partition)?.get(userId);
   }
 
-  /** Loads (or refreshes) a user on an owned partition. Throws if the partition is not owned. */
-  load(partition: number, user: { userId: string; displayName: string }, now: number): OwnedUser {
+  /** Adds a user (with the sessions a mirror had) to an owned partition; returns the existing one if loaded. */
+  load(partition: number, userId: string, sessions: readonly LiveSession[], now: number): OwnedUser {
     const users = this.byPartition.get(partition);
     if (users === undefined) throw new RangeError(`partition ${partition} is not owned`);
-    const existing = users.get(user.userId);
-    if (existing !== undefined) {
-      existing.displayName = user.displayName;
-      return existing;
-    }
-    const created: OwnedUser = { userId: user.userId, displayName: user.displayName, loadedAt: now, sessions: new Map() };
-    users.set(user.userId, created);
+    const existing = users.get(userId);
+    if (existing !== undefined) return existing;
+    const created: OwnedUser = {
+      userId,
+      loadedAt: now,
+      sessions: new Map(sessions.map((s) => [s.connectionId, { ...s }])),
+      bucket: newBucket(this.burst, now),
+    };
+    users.set(userId, created);
     return created;
   }
 
@@ -64,4 +73,20 @@ export class OwnedUsers {
     for (const users of this.byPartition.values()) n += users.size;
     return n;
   }
+}
+
+/** Sessions seen within `ttlMs`: the others belong to instances that died without saying so. */
+export function liveSessions(user: OwnedUser, now: number, ttlMs: number): LiveSession[] {
+  return [...user.sessions.values()].filter((s) => now - s.seenAt <= ttlMs);
+}
+
+/** Groups connection ids by the instance that holds them. */
+export function byInstance(sessions: readonly LiveSession[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of sessions) {
+    const list = out.get(s.instanceId) ?? [];
+    list.push(s.connectionId);
+    out.set(s.instanceId, list);
+  }
+  return out;
 }

@@ -14,6 +14,13 @@ export interface Metrics {
   readonly loginsHandled: Counter<'result'>;
   readonly ownedPartitions: Gauge;
   readonly requestReplyLatency: Histogram<'type' | 'outcome'>;
+  readonly messagesStored: Counter<'outcome'>;
+  readonly sendsRefused: Counter<'code'>;
+  /** Deliver records handled at a recipient's owner: relayed to instances, or recipient offline. */
+  readonly deliveries: Counter<'frame' | 'outcome'>;
+  /** Frames written to this instance's sockets, by frame type. */
+  readonly framesSent: Counter<'type'>;
+  readonly connections: Gauge<'kind'>;
 }
 
 export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
@@ -64,5 +71,10 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    messagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Send requests stored (or found stored: duplicate)', labelNames: ['outcome'], registers }),
+    sendsRefused: new Counter({ name: 'chat_sends_refused_total', help: 'Send requests refused, by error code', labelNames: ['code'], registers }),
+    deliveries: new Counter({ name: 'chat_deliveries_total', help: 'Deliver records handled by the recipient owner', labelNames: ['frame', 'outcome'], registers }),
+    framesSent: new Counter({ name: 'chat_frames_sent_total', help: 'Frames written to client connections', labelNames: ['type'], registers }),
+    connections: new Gauge({ name: 'chat_connections', help: 'Open client connections', labelNames: ['kind'], registers }),
   };
 }

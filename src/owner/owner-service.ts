@@ -1,25 +1,12 @@
-import { ChatError, toChatError } from '../domain/errors';
+import { ChatError } from '../domain/errors';
 import { assertNever } from '../domain/assert-never';
 import { OwnedUsers } from '../domain/owned-users';
-import { makeRecord, type RecordOf, type RequestRecord } from '../protocol/envelope';
-import { Headers } from '../protocol/headers';
-import type { Bus, InboundRecord, OwnerGroupListener } from '../ports/bus';
-import type { ChatStore } from '../ports/chat-store';
-import type { PasswordHasher } from '../auth/password-hasher';
-import type { PasswordSealer } from '../auth/password-sealer';
-import type { Logger } from '../observability/logger';
-import type { Metrics } from '../observability/metrics';
-
-export interface OwnerServiceOptions {
-  instanceId: string;
-  bus: Bus;
-  store: ChatStore;
-  hasher: PasswordHasher;
-  sealer: PasswordSealer;
-  logger: Logger;
-  metrics: Metrics;
-  now?: () => number;
-}
+import type { OwnerGroupListener } from '../ports/bus';
+import type { OwnerContext } from './owner-context';
+import { handleLogin } from './login-handler';
+import { handleSession } from './session-handler';
+import { handleSend, handleTyping } from './send-handler';
+import { handleDeliver } from './deliver-handler';
 
 export interface OwnerService {
   readonly listener: OwnerGroupListener;
@@ -35,69 +22,13 @@ class NotOwnedError extends ChatError {
 
 /**
  * The owner role: the single writer of the state of the users on its partitions. It
- * handles their request records one at a time per partition, in order, and answers on the
- * requester's inbox topic (the reply-topic header), never by broadcast.
+ * handles their request records one at a time per partition, in order, and answers on
+ * the requesting instance's inbox topic, never by broadcast.
  */
-export function createOwnerService({ instanceId, bus, store, hasher, sealer, logger, metrics, now = Date.now }: OwnerServiceOptions): OwnerService {
-  const users = new OwnedUsers();
-  const log = logger.child({ component: 'owner' });
-
-  const reply = async (request: InboundRecord<RequestRecord>, record: RecordOf<'login.reply'>): Promise<void> => {
-    const replyTopic = request.headers[Headers.replyTopic];
-    const correlationId = request.headers[Headers.correlationId];
-    if (replyTopic === undefined || correlationId === undefined) {
-      log.warn({ type: request.record.type, userId: request.record.userId }, 'request without reply headers; nothing to answer');
-      return;
-    }
-    await bus.publish([{ topic: replyTopic, key: request.record.userId, record, headers: { [Headers.correlationId]: correlationId } }]);
-  };
-
-  const handleLogin = async (request: InboundRecord<RequestRecord>, record: RecordOf<'login.request'>): Promise<void> => {
-    const { userId } = record;
-    let password: string;
-    try {
-      password = sealer.open(record.payload.sealedPassword);
-    } catch (error) {
-      // A different cluster secret, or a tampered record: answer, so the client is not left waiting.
-      log.error({ userId, err: toChatError(error).message }, 'login request could not be opened');
-      metrics.loginsHandled.inc({ result: 'error' });
-      await reply(request, makeRecord('login.reply', userId, { ok: false, code: 'INTERNAL', message: 'login could not be processed', handledBy: instanceId }));
-      return;
-    }
-    const user = await store.findUser(userId);
-    let ok = false;
-    try {
-      ok = await hasher.verify(password, user?.passwordHash);
-    } catch (error) {
-      if (!(error instanceof ChatError && error.code === 'PASSWORD_TOO_LONG')) throw error;
-    }
-    if (ok && user !== undefined) {
-      users.load(request.partition, user, now());
-      metrics.loginsHandled.inc({ result: 'ok' });
-      log.info({ event: 'login.handled', userId, partition: request.partition, result: 'ok' }, 'login');
-      await reply(
-        request,
-        makeRecord('login.reply', userId, {
-          ok: true,
-          user: { userId: user.userId, displayName: user.displayName },
-          handledBy: instanceId,
-          partition: request.partition,
-        }),
-      );
-      return;
-    }
-    metrics.loginsHandled.inc({ result: 'rejected' });
-    log.info({ event: 'login.handled', userId, partition: request.partition, result: 'rejected' }, 'login');
-    // One answer for unknown user and wrong password: which ids exist is not revealed.
-    await reply(request, makeRecord('login.reply', userId, { ok: false, code: 'INVALID_CREDENTIALS', message: 'invalid user id or password', handledBy: instanceId }));
-  };
-
-  const handleSession = (request: InboundRecord<RequestRecord>, record: RecordOf<'session.opened'> | RecordOf<'session.closed'>): void => {
-    const user = users.get(request.partition, record.userId) ?? users.load(request.partition, { userId: record.userId, displayName: record.userId }, now());
-    const { connectionId, instanceId: at } = record.payload;
-    if (record.type === 'session.opened') user.sessions.set(connectionId, { instanceId: at, connectionId });
-    else user.sessions.delete(connectionId);
-  };
+export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger'> & { logger: OwnerContext['logger'] }): OwnerService {
+  const users = new OwnedUsers(options.limits.sendBurst);
+  const ctx: OwnerContext = { ...options, users, logger: options.logger.child({ component: 'owner' }) };
+  const log = ctx.logger;
 
   const listener: OwnerGroupListener = {
     async onRecord(request) {
@@ -105,22 +36,28 @@ export function createOwnerService({ instanceId, bus, store, hasher, sealer, log
       const record = request.record;
       switch (record.type) {
         case 'login.request':
-          return handleLogin(request, record);
+          return handleLogin(ctx, request, record);
         case 'session.opened':
         case 'session.closed':
-          return handleSession(request, record);
+          return handleSession(ctx, request, record);
+        case 'chat.send':
+          return handleSend(ctx, request, record);
+        case 'chat.typing':
+          return handleTyping(ctx, request, record);
+        case 'deliver':
+          return handleDeliver(ctx, request, record);
         default:
           return assertNever(record, 'request record');
       }
     },
     onAssigned(partitions) {
       users.own(partitions);
-      metrics.ownedPartitions.set(users.partitions().length);
+      ctx.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.gained', partitions }, 'partitions assigned');
     },
     onRevoked(partitions) {
       const dropped = users.drop(partitions);
-      metrics.ownedPartitions.set(users.partitions().length);
+      ctx.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.revoked', partitions, droppedUsers: dropped }, 'partitions revoked; state dropped');
     },
   };

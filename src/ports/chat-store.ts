@@ -1,3 +1,4 @@
+import type { Message } from '../protocol/message';
 import type { HealthCheck, Service } from './service';
 
 export interface StoredUser {
@@ -6,16 +7,71 @@ export interface StoredUser {
   readonly passwordHash: string;
 }
 
+export interface RoomSummary {
+  readonly roomId: string;
+  readonly name: string;
+  /** Member userIds, sorted. */
+  readonly members: readonly string[];
+  /** The last sequence number handed out in the room (0 for none). */
+  readonly lastSeq: number;
+}
+
+export interface NewMessage {
+  /** The message id; the id of the request record that first carried it. */
+  readonly id: string;
+  readonly roomId: string;
+  readonly senderId: string;
+  readonly clientMsgId: string;
+  readonly text: string;
+}
+
+export interface MessageQuery {
+  /** Only messages with seq > afterSeq. */
+  readonly afterSeq?: number;
+  /** Only messages with seq < beforeSeq. */
+  readonly beforeSeq?: number;
+  /** At most this many (1..200). With only beforeSeq, the newest ones before it. */
+  readonly limit: number;
+}
+
 /**
  * The relational store (PostgreSQL through Prisma; an in-memory twin for unit tests and
- * the single-process default). Both pass the same contract suite.
+ * the single-process default). Both pass the same contract suite (test/contract).
  *
- * Guarantees: every method is atomic; a unique-key clash is reported as a ChatError with
- * a stable code (USER_EXISTS), never as a driver error; an unreachable database is a
- * retriable UnavailableError.
+ * Guarantees:
+ * - every method is atomic;
+ * - `appendMessage` is idempotent on (senderId, clientMsgId): the first call stores the
+ *   message with the room's next sequence number (lastSeq + 1, strictly +1 per room even
+ *   when callers on different instances append to one room at once) and returns
+ *   `created: true`; any later call with the same pair returns the stored message
+ *   unchanged with `created: false`;
+ * - failures are ChatErrors with stable codes (USER_EXISTS, USER_NOT_FOUND,
+ *   ROOM_NOT_FOUND, NOT_A_MEMBER); an unreachable database is a retriable UnavailableError.
  */
 export interface ChatStore extends Service {
   createUser(user: StoredUser): Promise<void>;
   findUser(userId: string): Promise<StoredUser | undefined>;
+
+  /** Creates a room whose members are the creator plus `members`; USER_NOT_FOUND if any does not exist. */
+  createRoom(room: { roomId: string; name: string; createdBy: string; members: readonly string[] }): Promise<RoomSummary>;
+  /** Rooms the user is a member of, oldest first. */
+  listRooms(userId: string): Promise<RoomSummary[]>;
+  /** The room, or undefined. */
+  getRoom(roomId: string): Promise<RoomSummary | undefined>;
+  /**
+   * Adds `userId` to the room on behalf of `byUserId`, who must be a member
+   * (NOT_A_MEMBER); ROOM_NOT_FOUND, USER_NOT_FOUND. Adding a member twice is a no-op;
+   * returns whether the member was new.
+   */
+  addMember(roomId: string, byUserId: string, userId: string): Promise<boolean>;
+  /** Member userIds of a room, sorted; undefined when the room does not exist. */
+  roomMembers(roomId: string): Promise<string[] | undefined>;
+  /** Everyone who shares at least one room with the user (not the user), sorted. */
+  coMembers(userId: string): Promise<string[]>;
+
+  appendMessage(message: NewMessage): Promise<{ message: Message; created: boolean }>;
+  /** Messages of a room in seq order. */
+  listMessages(roomId: string, query: MessageQuery): Promise<Message[]>;
+
   health(): Promise<HealthCheck>;
 }

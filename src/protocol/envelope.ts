@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { UserIdSchema } from './envelope-ids';
+import { ServerFrameSchema } from './frames';
+import { ClientMsgIdSchema, MAX_TEXT_LENGTH, RoomIdSchema } from './message';
 
 /**
  * The one versioned envelope every Kafka record carries: `{ v, id, type, userId, ts,
@@ -9,11 +12,7 @@ import { z } from 'zod';
  */
 export const ENVELOPE_VERSION = 1;
 
-export const UserIdSchema = z
-  .string()
-  .min(3)
-  .max(64)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
+export { UserIdSchema };
 
 const PublicUserSchema = z.object({ userId: UserIdSchema, displayName: z.string() });
 
@@ -33,23 +32,39 @@ export const LoginRequestRecord = base(
   // The password travels sealed (AES-256-GCM with a cluster key), never in clear on Kafka.
   z.object({ sealedPassword: z.string().min(1).max(1024) }),
 );
-export const SessionOpenedRecord = base(
-  'session.opened',
-  z.object({ instanceId: z.string().min(1), connectionId: z.string().min(1) }),
+const ConnectionRef = { instanceId: z.string().min(1).max(100), connectionId: z.string().min(1).max(100) };
+
+/** A socket (or SSE stream) opened or closed on a gateway. */
+export const SessionOpenedRecord = base('session.opened', z.object({ ...ConnectionRef, reannounce: z.boolean().optional() }));
+export const SessionClosedRecord = base('session.closed', z.object(ConnectionRef));
+/** A `send` frame, keyed by the sender. */
+export const ChatSendRecord = base(
+  'chat.send',
+  z.object({ ...ConnectionRef, roomId: RoomIdSchema, clientMsgId: ClientMsgIdSchema, text: z.string().min(1).max(MAX_TEXT_LENGTH) }),
 );
-export const SessionClosedRecord = base(
-  'session.closed',
-  z.object({ instanceId: z.string().min(1), connectionId: z.string().min(1) }),
+/** A `typing` frame, keyed by the typist. */
+export const ChatTypingRecord = base('chat.typing', z.object({ ...ConnectionRef, roomId: RoomIdSchema }));
+/**
+ * A frame for one user's live sockets, keyed by that user (the recipient), produced by
+ * another user's owner: a stored message, a presence change, a typing notice. The
+ * recipient's owner relays it to the instances that hold the recipient's sockets.
+ */
+export const DeliverRecord = base(
+  'deliver',
+  z.object({ frame: ServerFrameSchema, exceptConnectionId: z.string().optional() }),
 );
 
 export const RequestRecordSchema = z.discriminatedUnion('type', [
   LoginRequestRecord,
   SessionOpenedRecord,
   SessionClosedRecord,
+  ChatSendRecord,
+  ChatTypingRecord,
+  DeliverRecord,
 ]);
 export type RequestRecord = z.infer<typeof RequestRecordSchema>;
 
-/** Records on an instance's inbox topic: replies and deliveries aimed at that instance. */
+/** Records on an instance's inbox topic: replies and relays aimed at that instance. */
 export const LoginReplyRecord = base(
   'login.reply',
   z.discriminatedUnion('ok', [
@@ -57,15 +72,30 @@ export const LoginReplyRecord = base(
     z.object({ ok: z.literal(false), code: z.string(), message: z.string(), handledBy: z.string() }),
   ]),
 );
+/** Frames for some of this instance's connections (keyed by the user they belong to). */
+export const RelayRecord = base(
+  'relay',
+  z.object({ connectionIds: z.array(z.string().min(1)).min(1).max(1000), frame: ServerFrameSchema }),
+);
+/** A frame for every connection on every instance (the broadcast topic). */
+export const BroadcastRecord = base('broadcast', z.object({ frame: ServerFrameSchema }));
+/** A token was revoked (logout): every instance closes the connections opened with it (4001). */
+export const TokenRevokedRecord = base('token.revoked', z.object({ jti: z.string().min(1).max(100) }));
 
-export const InboxRecordSchema = z.discriminatedUnion('type', [LoginReplyRecord]);
+export const InboxRecordSchema = z.discriminatedUnion('type', [LoginReplyRecord, RelayRecord, BroadcastRecord, TokenRevokedRecord]);
 export type InboxRecord = z.infer<typeof InboxRecordSchema>;
 
 export const AnyRecordSchema = z.discriminatedUnion('type', [
   LoginRequestRecord,
   SessionOpenedRecord,
   SessionClosedRecord,
+  ChatSendRecord,
+  ChatTypingRecord,
+  DeliverRecord,
   LoginReplyRecord,
+  RelayRecord,
+  BroadcastRecord,
+  TokenRevokedRecord,
 ]);
 export type AnyRecord = z.infer<typeof AnyRecordSchema>;
 export type RecordType = AnyRecord['type'];

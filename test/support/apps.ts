@@ -15,6 +15,7 @@ export function realEnv(topics: ReturnType<typeof randomTopics>, extra: Record<s
     KAFKA_TOPIC_CHAT: topics.chat,
     KAFKA_INBOX_PREFIX: topics.inboxPrefix,
     KAFKA_OWNER_GROUP: topics.ownerGroup,
+    KAFKA_TOPIC_BROADCAST: topics.broadcast,
     KAFKA_PARTITIONS: String(topics.partitions),
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     KAFKA_HEARTBEAT_INTERVAL_MS: '500',

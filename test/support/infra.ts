@@ -58,9 +58,18 @@ export function randomName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-export function randomTopics(partitions = 12): { login: string; chat: string; inboxPrefix: string; ownerGroup: string; partitions: number } {
+export interface TestTopics {
+  login: string;
+  chat: string;
+  inboxPrefix: string;
+  ownerGroup: string;
+  broadcast: string;
+  partitions: number;
+}
+
+export function randomTopics(partitions = 12): TestTopics {
   const run = randomName('t');
-  return { login: `${run}.login-request`, chat: `${run}.chat-request`, inboxPrefix: `${run}.inbox`, ownerGroup: `${run}.owners`, partitions };
+  return { login: `${run}.login-request`, chat: `${run}.chat-request`, inboxPrefix: `${run}.inbox`, ownerGroup: `${run}.owners`, broadcast: `${run}.broadcast`, partitions };
 }
 
 /** Deletes every topic whose name starts with `prefix` (test clean-up). */

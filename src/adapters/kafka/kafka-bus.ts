@@ -16,7 +16,7 @@ export interface KafkaBusOptions {
   brokers: readonly string[];
   /** Default 'keyed-chat'; the instance id is appended so broker logs tell instances apart. */
   clientId?: string;
-  topics: { login: string; chat: string; inboxPrefix: string; ownerGroup: string; partitions: number };
+  topics: { login: string; chat: string; inboxPrefix: string; ownerGroup: string; broadcast: string; partitions: number };
   /** Replication factor of topics this bus creates. Default 3; min.insync.replicas is min(2, rf). */
   replicationFactor?: number;
   /** Create missing request topics at start (with `topics.partitions`). Default true. */
@@ -258,6 +258,8 @@ export function createKafkaBus({
   const startInbox = async (listener: InboxListener): Promise<void> => {
     const topic = inboxTopic(instanceId);
     await ensureTopic(topic, 1);
+    // One partition keeps cluster-wide frames (announcements) in one order everywhere.
+    await ensureTopic(topics.broadcast, 1);
     const consumer = kafka.consumer({
       groupId: `${topics.inboxPrefix}-${instanceId}`,
       sessionTimeout: sessionTimeoutMs,
@@ -271,9 +273,11 @@ export function createKafkaBus({
     const joinedPromise = new Promise<void>((resolve) => (joined = resolve));
     consumer.on(consumer.events.GROUP_JOIN, () => joined());
     await consumer.connect();
-    // From the beginning of what this group has not committed: a reply produced while the
-    // consumer was still joining is not skipped.
+    // The inbox from the beginning of what this group has not committed: a reply produced
+    // while the consumer was still joining is not skipped. The broadcast topic is shared by
+    // all instances; its group offsets are this instance's own.
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.subscribe({ topics: [topics.broadcast], fromBeginning: false });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

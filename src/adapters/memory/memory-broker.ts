@@ -23,7 +23,7 @@ export interface GroupMember {
 }
 
 interface Group {
-  readonly topics: readonly string[];
+  topics: readonly string[];
   readonly members: Map<string, { member: GroupMember; owned: number[] }>;
   readonly committed: Map<string, number>;
   rebalancing: Promise<void>;
@@ -89,17 +89,23 @@ export class MemoryBroker {
   }
 
   commit(groupId: string, topic: string, partition: number, nextOffset: number): void {
-    this.groups.get(groupId)?.committed.set(`${topic}/${partition}`, nextOffset);
+    this.group(groupId).committed.set(`${topic}/${partition}`, nextOffset);
+  }
+
+  private group(groupId: string): Group {
+    let group = this.groups.get(groupId);
+    if (group === undefined) {
+      group = { topics: [], members: new Map(), committed: new Map(), rebalancing: Promise.resolve() };
+      this.groups.set(groupId, group);
+    }
+    return group;
   }
 
   /** Adds a member to a group and rebalances; resolves when the rebalance is done. */
   join(groupId: string, topics: readonly string[], member: GroupMember): Promise<void> {
     for (const t of topics) this.createTopic(t);
-    let group = this.groups.get(groupId);
-    if (group === undefined) {
-      group = { topics, members: new Map(), committed: new Map(), rebalancing: Promise.resolve() };
-      this.groups.set(groupId, group);
-    }
+    const group = this.group(groupId);
+    group.topics = topics;
     group.members.set(member.memberId, { member, owned: [] });
     return this.rebalance(group);
   }

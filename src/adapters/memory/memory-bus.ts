@@ -15,7 +15,7 @@ export interface MemoryBusOptions {
   /** Shared by every simulated instance of one process. Default: a broker of its own. */
   broker?: MemoryBroker;
   instanceId: string;
-  topics: { login: string; chat: string; inboxPrefix: string; ownerGroup: string; partitions: number };
+  topics: { login: string; chat: string; inboxPrefix: string; ownerGroup: string; broadcast: string; partitions: number };
   logger: Logger;
   metrics: Metrics;
   /** Retry policy for retriable handler failures. Default: domain/backoff defaultBackoff. */
@@ -174,13 +174,16 @@ export function createMemoryBus({ broker = new MemoryBroker(), instanceId, topic
       if (inboxListener !== undefined) {
         const topic = inboxTopic(instanceId);
         broker.createTopic(topic, 1);
-        inbox = new MemoryConsumer(broker, `inbox-${instanceId}`, [topic], InboxRecordSchema, inboxListener, {
+        broker.createTopic(topics.broadcast, 1);
+        // Like the Kafka bus: broadcasts from now on, not the whole history.
+        broker.commit(`inbox-${instanceId}`, topics.broadcast, 0, broker.endOffset(topics.broadcast, 0));
+        inbox = new MemoryConsumer(broker, `inbox-${instanceId}`, [topic, topics.broadcast], InboxRecordSchema, inboxListener, {
           onOutcome: outcomeCounter('inbox'),
           deadLetter,
           logger: log,
           backoff,
         });
-        await broker.join(`inbox-${instanceId}`, [topic], inbox);
+        await broker.join(`inbox-${instanceId}`, [topic, topics.broadcast], inbox);
       }
       if (ownerListener !== undefined) {
         const listener = ownerListener;

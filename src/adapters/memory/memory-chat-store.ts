@@ -1,9 +1,60 @@
-import { ChatError } from '../../domain/errors';
-import type { ChatStore, StoredUser } from '../../ports/chat-store';
+import { ChatError, ValidationError } from '../../domain/errors';
+import type { ChatStore, MessageQuery, RoomSummary, StoredUser } from '../../ports/chat-store';
+import type { Message } from '../../protocol/message';
+import { MessageQueryBounds } from '../../protocol/http-schemas';
 
-/** In-memory ChatStore: unit tests and the single-process default. Data is lost on exit. */
-export function createMemoryChatStore(): ChatStore {
+interface RoomRow {
+  readonly roomId: string;
+  readonly name: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly members: Set<string>;
+  /** messages[i].seq === i + 1, so lastSeq === messages.length. */
+  readonly messages: Message[];
+}
+
+const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
+
+const summaryOf = (room: RoomRow): RoomSummary => ({
+  roomId: room.roomId,
+  name: room.name,
+  members: sorted(room.members),
+  lastSeq: room.messages.length,
+});
+
+/** Refuses a query no caller should send (the HTTP layer validates the same bounds). */
+function checkQuery(query: MessageQuery): void {
+  const parsed = MessageQueryBounds.safeParse(query);
+  if (!parsed.success) throw new ValidationError(`bad message query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+}
+
+/**
+ * In-memory ChatStore: unit tests and the single-process default. Data is lost on exit.
+ * Every method runs without awaiting in between, so each one is atomic. Rooms list oldest
+ * first by (creation time, roomId), as the Prisma store does.
+ */
+export function createMemoryChatStore({
+  now = () => Date.now(),
+}: {
+  /** Clock for room creation times and message timestamps. Default Date.now. */
+  now?: () => number;
+} = {}): ChatStore {
   const users = new Map<string, StoredUser>();
+  const rooms = new Map<string, RoomRow>();
+  /** (senderId, clientMsgId) → message: the idempotency key of appendMessage. */
+  const bySenderMsg = new Map<string, Message>();
+  const messageIds = new Set<string>();
+  const pairKey = (senderId: string, clientMsgId: string) => JSON.stringify([senderId, clientMsgId]);
+
+  const roomOrThrow = (roomId: string): RoomRow => {
+    const room = rooms.get(roomId);
+    if (room === undefined) throw new ChatError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+    return room;
+  };
+  const assertMember = (room: RoomRow, userId: string): void => {
+    if (!room.members.has(userId)) throw new ChatError('NOT_A_MEMBER', `${userId} is not a member of room ${room.roomId}`);
+  };
+
   return {
     async start() {},
     async stop() {},
@@ -15,6 +66,70 @@ export function createMemoryChatStore(): ChatStore {
       const u = users.get(userId);
       return u === undefined ? undefined : { ...u };
     },
+
+    async createRoom({ roomId, name, createdBy, members }) {
+      const all = new Set([createdBy, ...members]);
+      const missing = sorted(all).filter((id) => !users.has(id));
+      if (missing.length > 0) throw new ChatError('USER_NOT_FOUND', `unknown users: ${missing.join(', ')}`, { details: { missing } });
+      if (rooms.has(roomId)) throw new ChatError('INTERNAL', `room ${roomId} already exists`);
+      const room: RoomRow = { roomId, name, createdBy, createdAt: now(), members: all, messages: [] };
+      rooms.set(roomId, room);
+      return summaryOf(room);
+    },
+    async listRooms(userId) {
+      return [...rooms.values()]
+        .filter((r) => r.members.has(userId))
+        .sort((a, b) => a.createdAt - b.createdAt || (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0))
+        .map(summaryOf);
+    },
+    async getRoom(roomId) {
+      const room = rooms.get(roomId);
+      return room === undefined ? undefined : summaryOf(room);
+    },
+    async addMember(roomId, byUserId, userId) {
+      const room = roomOrThrow(roomId);
+      assertMember(room, byUserId);
+      if (!users.has(userId)) throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
+      if (room.members.has(userId)) return false;
+      room.members.add(userId);
+      return true;
+    },
+    async roomMembers(roomId) {
+      const room = rooms.get(roomId);
+      return room === undefined ? undefined : sorted(room.members);
+    },
+    async coMembers(userId) {
+      const others = new Set<string>();
+      for (const room of rooms.values()) {
+        if (room.members.has(userId)) for (const m of room.members) others.add(m);
+      }
+      others.delete(userId);
+      return sorted(others);
+    },
+
+    async appendMessage({ id, roomId, senderId, clientMsgId, text }) {
+      const key = pairKey(senderId, clientMsgId);
+      const stored = bySenderMsg.get(key);
+      if (stored !== undefined) return { message: { ...stored }, created: false };
+      const room = roomOrThrow(roomId);
+      assertMember(room, senderId);
+      if (messageIds.has(id)) throw new ChatError('INTERNAL', `message id ${id} is already used by another (senderId, clientMsgId)`);
+      const message: Message = { id, roomId, seq: room.messages.length + 1, senderId, text, ts: new Date(now()).toISOString(), clientMsgId };
+      room.messages.push(message);
+      bySenderMsg.set(key, message);
+      messageIds.add(id);
+      return { message: { ...message }, created: true };
+    },
+    async listMessages(roomId, query) {
+      checkQuery(query);
+      const messages = rooms.get(roomId)?.messages ?? [];
+      // seq s lives at index s - 1: seq > afterSeq and seq < beforeSeq is a slice.
+      const window = messages.slice(query.afterSeq ?? 0, query.beforeSeq === undefined ? undefined : Math.max(0, query.beforeSeq - 1));
+      const newestFirst = query.beforeSeq !== undefined && query.afterSeq === undefined;
+      const page = newestFirst ? window.slice(Math.max(0, window.length - query.limit)) : window.slice(0, query.limit);
+      return page.map((m) => ({ ...m }));
+    },
+
     async health() {
       return { ok: true, detail: 'in-memory' };
     },

@@ -1,35 +1,111 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../../generated/prisma/client';
-import { ChatError, UnavailableError } from '../../domain/errors';
-import type { ChatStore } from '../../ports/chat-store';
+import { PrismaClient, type Message as MessageRow, type Prisma } from '../../generated/prisma/client';
+import { ChatError, UnavailableError, ValidationError } from '../../domain/errors';
+import type { ChatStore, MessageQuery, RoomSummary } from '../../ports/chat-store';
+import type { Message } from '../../protocol/message';
+import { MessageQueryBounds } from '../../protocol/http-schemas';
 
 /** Prisma's known-request error codes this adapter maps (https://pris.ly/d/error-reference). */
 const UNIQUE_VIOLATION = 'P2002';
+const FOREIGN_KEY_VIOLATION = 'P2003';
+const RECORD_NOT_FOUND = 'P2025';
+/** "Could not start a transaction in time" and "write conflict or deadlock": worth a retry. */
+const RETRIABLE_QUERY_ERRORS = new Set(['P2028', 'P2034']);
 
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+/**
+ * What a violated constraint means, by its name in prisma/migrations. Prisma 7 with a
+ * driver adapter reports the name in `meta.driverAdapterError.cause.constraint.index`
+ * (there is no `meta.target` as with the native engine).
+ */
+const CONSTRAINT_ERRORS: Record<string, (what: string, cause: unknown) => ChatError> = {
+  users_pkey: () => new ChatError('USER_EXISTS', 'user already exists'),
+  rooms_pkey: () => new ChatError('INTERNAL', 'room id already exists'),
+  // Two appends of one (senderId, clientMsgId) raced and the other one won: a retry finds it.
+  messages_sender_id_client_msg_id_key: (what, cause) => new UnavailableError(`${what}: a concurrent append of the same clientMsgId won; retry`, cause),
+  memberships_user_id_fkey: () => new ChatError('USER_NOT_FOUND', 'user does not exist'),
+  messages_sender_id_fkey: () => new ChatError('USER_NOT_FOUND', 'sender does not exist'),
+  memberships_room_id_fkey: () => new ChatError('ROOM_NOT_FOUND', 'room does not exist'),
+  messages_room_id_fkey: () => new ChatError('ROOM_NOT_FOUND', 'room does not exist'),
+};
+
+/** `value[key]` of an unknown value, or undefined. */
+function prop(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined;
 }
 
-/** A driver or connection failure: retriable. Query errors with a Prisma code are not. */
-function toStoreError(error: unknown, what: string): Error {
+function errorCode(error: unknown): string | undefined {
+  const code = prop(error, 'code');
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The violated constraint's name, from a driver adapter error (Prisma 7). */
+function constraintOf(error: unknown): string | undefined {
+  const index = prop(prop(prop(prop(prop(error, 'meta'), 'driverAdapterError'), 'cause'), 'constraint'), 'index');
+  return typeof index === 'string' ? index : undefined;
+}
+
+/**
+ * Every failure as a ChatError: known constraint violations by meaning, a missing record
+ * by its model, other query errors (P2xxx) as INTERNAL, and everything else (connection
+ * refused, pool exhausted, P1xxx) as a retriable UnavailableError.
+ */
+function toStoreError(error: unknown, what: string): ChatError {
   if (error instanceof ChatError) return error;
   const code = errorCode(error);
+  const constraint = constraintOf(error);
   const message = error instanceof Error ? error.message : String(error);
-  if (code !== undefined && code.startsWith('P2')) return new ChatError('INTERNAL', `${what}: ${code}`, { cause: error });
-  return new UnavailableError(`${what}: database unavailable (${message.split('\n')[0]})`, error);
+  if ((code === UNIQUE_VIOLATION || code === FOREIGN_KEY_VIOLATION) && constraint !== undefined) {
+    const known = CONSTRAINT_ERRORS[constraint];
+    if (known !== undefined) return known(what, error);
+  }
+  if (code === RECORD_NOT_FOUND && prop(prop(error, 'meta'), 'modelName') === 'Room') return new ChatError('ROOM_NOT_FOUND', 'room does not exist');
+  if (code !== undefined && RETRIABLE_QUERY_ERRORS.has(code)) return new UnavailableError(`${what}: ${code}, retry`, error);
+  if (code !== undefined && code.startsWith('P2')) return new ChatError('INTERNAL', `${what}: ${code}${constraint === undefined ? '' : ` (${constraint})`}`, { cause: error });
+  return new UnavailableError(`${what}: database unavailable (${message.split('\n').find((l) => l.trim() !== '') ?? code ?? 'unknown'})`, error);
+}
+
+/** Refuses a query no caller should send (the HTTP layer validates the same bounds). */
+function checkQuery(query: MessageQuery): void {
+  const parsed = MessageQueryBounds.safeParse(query);
+  if (!parsed.success) throw new ValidationError(`bad message query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+}
+
+const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
+
+/** Selects what a RoomSummary needs. */
+const roomSummarySelect = { id: true, name: true, lastSeq: true, memberships: { select: { userId: true } } } as const satisfies Prisma.RoomSelect;
+
+function toSummary(row: Prisma.RoomGetPayload<{ select: typeof roomSummarySelect }>): RoomSummary {
+  return { roomId: row.id, name: row.name, members: sorted(row.memberships.map((m) => m.userId)), lastSeq: row.lastSeq };
+}
+
+function toMessage(row: MessageRow): Message {
+  return { id: row.id, roomId: row.roomId, seq: row.seq, senderId: row.senderId, text: row.text, ts: row.createdAt.toISOString(), clientMsgId: row.clientMsgId };
 }
 
 /**
  * ChatStore on PostgreSQL through Prisma 7's query compiler and the `pg` driver adapter:
  * no engine binary, so it runs on machines that cannot download one.
+ *
+ * Sequence numbers: `appendMessage` increments `rooms.last_seq` inside the transaction
+ * that inserts the message. The UPDATE takes the room's row lock, so appenders to one
+ * room (on any instance) queue on it and each sees the previous one's committed value:
+ * seq is strictly +1 with no gaps, and a rolled-back append gives its number back.
+ * Rooms list oldest first by (created_at, id).
  */
 export function createPrismaChatStore({
   databaseUrl,
   poolSize = 10,
+  transactionMaxWaitMs = 5_000,
+  transactionTimeoutMs = 10_000,
 }: {
   databaseUrl: string;
   /** pg pool size. Default 10. */
   poolSize?: number;
+  /** How long a transaction may wait for a pooled connection (then UNAVAILABLE). Default 5000. */
+  transactionMaxWaitMs?: number;
+  /** How long an interactive transaction may run before it is rolled back. Default 10000. */
+  transactionTimeoutMs?: number;
 }): ChatStore & { readonly prisma: PrismaClient } {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
   const run = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
@@ -39,6 +115,18 @@ export function createPrismaChatStore({
       throw toStoreError(error, what);
     }
   };
+  const transaction = <T>(what: string, body: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> =>
+    run(what, () => prisma.$transaction(body, { maxWait: transactionMaxWaitMs, timeout: transactionTimeoutMs }));
+
+  /** ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of the room. */
+  const assertMember = async (tx: Prisma.TransactionClient, roomId: string, userId: string): Promise<void> => {
+    const membership = await tx.membership.findUnique({ where: { roomId_userId: { roomId, userId } }, select: { userId: true } });
+    if (membership !== null) return;
+    const room = await tx.room.findUnique({ where: { id: roomId }, select: { id: true } });
+    if (room === null) throw new ChatError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+    throw new ChatError('NOT_A_MEMBER', `${userId} is not a member of room ${roomId}`);
+  };
+
   return {
     prisma,
     async start() {
@@ -51,14 +139,90 @@ export function createPrismaChatStore({
       try {
         await prisma.user.create({ data: { id: user.userId, displayName: user.displayName, passwordHash: user.passwordHash } });
       } catch (error) {
-        if (errorCode(error) === UNIQUE_VIOLATION) throw new ChatError('USER_EXISTS', `user ${user.userId} already exists`);
-        throw toStoreError(error, 'create user');
+        const err = toStoreError(error, 'create user');
+        throw err.code === 'USER_EXISTS' ? new ChatError('USER_EXISTS', `user ${user.userId} already exists`) : err;
       }
     },
     async findUser(userId) {
       const row = await run('find user', () => prisma.user.findUnique({ where: { id: userId } }));
       return row === null ? undefined : { userId: row.id, displayName: row.displayName, passwordHash: row.passwordHash };
     },
+
+    async createRoom({ roomId, name, createdBy, members }) {
+      const all = sorted(new Set([createdBy, ...members]));
+      return transaction('create room', async (tx) => {
+        // Name the missing users; the foreign keys would refuse them anyway.
+        const found = new Set((await tx.user.findMany({ where: { id: { in: all } }, select: { id: true } })).map((u) => u.id));
+        const missing = all.filter((id) => !found.has(id));
+        if (missing.length > 0) throw new ChatError('USER_NOT_FOUND', `unknown users: ${missing.join(', ')}`, { details: { missing } });
+        const row = await tx.room.create({
+          data: { id: roomId, name, createdBy, memberships: { create: all.map((userId) => ({ userId })) } },
+          select: roomSummarySelect,
+        });
+        return toSummary(row);
+      });
+    },
+    async listRooms(userId) {
+      const rows = await run('list rooms', () =>
+        prisma.room.findMany({ where: { memberships: { some: { userId } } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: roomSummarySelect }),
+      );
+      return rows.map(toSummary);
+    },
+    async getRoom(roomId) {
+      const row = await run('get room', () => prisma.room.findUnique({ where: { id: roomId }, select: roomSummarySelect }));
+      return row === null ? undefined : toSummary(row);
+    },
+    async addMember(roomId, byUserId, userId) {
+      return transaction('add member', async (tx) => {
+        await assertMember(tx, roomId, byUserId);
+        if ((await tx.user.findUnique({ where: { id: userId }, select: { id: true } })) === null) {
+          throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
+        }
+        // ON CONFLICT DO NOTHING: adding twice (even concurrently) is a no-op.
+        const { count } = await tx.membership.createMany({ data: [{ roomId, userId }], skipDuplicates: true });
+        return count === 1;
+      });
+    },
+    async roomMembers(roomId) {
+      const row = await run('room members', () => prisma.room.findUnique({ where: { id: roomId }, select: { memberships: { select: { userId: true } } } }));
+      return row === null ? undefined : sorted(row.memberships.map((m) => m.userId));
+    },
+    async coMembers(userId) {
+      const rows = await run('co-members', () =>
+        prisma.membership.findMany({
+          where: { userId: { not: userId }, room: { memberships: { some: { userId } } } },
+          distinct: ['userId'],
+          select: { userId: true },
+        }),
+      );
+      return sorted(rows.map((r) => r.userId));
+    },
+
+    async appendMessage({ id, roomId, senderId, clientMsgId, text }) {
+      return transaction('append message', async (tx) => {
+        const stored = await tx.message.findUnique({ where: { senderId_clientMsgId: { senderId, clientMsgId } } });
+        if (stored !== null) return { message: toMessage(stored), created: false };
+        await assertMember(tx, roomId, senderId);
+        // UPDATE … SET last_seq = last_seq + 1 RETURNING: the row lock orders concurrent appenders.
+        const { lastSeq } = await tx.room.update({ where: { id: roomId }, data: { lastSeq: { increment: 1 } }, select: { lastSeq: true } });
+        const row = await tx.message.create({ data: { id, roomId, seq: lastSeq, senderId, clientMsgId, text } });
+        return { message: toMessage(row), created: true };
+      });
+    },
+    async listMessages(roomId, query) {
+      checkQuery(query);
+      const newestFirst = query.beforeSeq !== undefined && query.afterSeq === undefined;
+      const rows = await run('list messages', () =>
+        prisma.message.findMany({
+          where: { roomId, seq: { gt: query.afterSeq, lt: query.beforeSeq } },
+          orderBy: { seq: newestFirst ? 'desc' : 'asc' },
+          take: query.limit,
+        }),
+      );
+      if (newestFirst) rows.reverse();
+      return rows.map(toMessage);
+    },
+
     async health() {
       try {
         await prisma.$queryRaw`SELECT 1`;

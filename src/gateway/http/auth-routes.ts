@@ -19,10 +19,12 @@ export interface AuthRoutesOptions {
   revocations: RevocationStore;
   requestReply: RequestReply;
   loginTopic: string;
+  /** Tells every instance a token was revoked, so its open connections close (4001). */
+  announceRevocation: (userId: string, jti: string) => Promise<void>;
 }
 
 /** POST /api/auth/register|login|logout and GET /api/me (api.md). */
-export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, loginTopic }: AuthRoutesOptions): Router {
+export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, loginTopic, announceRevocation }: AuthRoutesOptions): Router {
   const router = Router();
   const auth = requireAuth(tokens, revocations);
 
@@ -56,6 +58,7 @@ export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, r
   router.post('/api/auth/logout', auth, async (req, res) => {
     const claims = authOf(req);
     await revocations.revoke(claims.jti, claims.exp);
+    await announceRevocation(claims.userId, claims.jti);
     res.status(204).end();
   });
 

@@ -1,0 +1,58 @@
+import type { MirroredSession, SessionMirror } from '../../ports/session-mirror';
+
+interface UserEntry {
+  /** When the user's entry expires: ttlMs after the last put. */
+  expiresAt: number;
+  readonly sessions: Map<string, MirroredSession>;
+}
+
+/**
+ * In-process SessionMirror: unit tests and the single-process default. Behaves like the
+ * Redis mirror: a user's entry expires `ttlMs` after the last `put`, and `load` drops
+ * (and forgets) sessions whose `seenAt` is `ttlMs` old or older.
+ */
+export function createMemorySessionMirror({
+  ttlMs,
+  now = () => Date.now(),
+}: {
+  /** How long a user's sessions live after their last put, and how old a seenAt may get. */
+  ttlMs: number;
+  /** Clock. Default Date.now. */
+  now?: () => number;
+}): SessionMirror {
+  const users = new Map<string, UserEntry>();
+  /** The user's live entry, or undefined (an expired one is forgotten). */
+  const entryOf = (userId: string): UserEntry | undefined => {
+    const entry = users.get(userId);
+    if (entry !== undefined && entry.expiresAt <= now()) users.delete(userId);
+    return users.get(userId);
+  };
+  return {
+    async put(userId, session) {
+      const entry = entryOf(userId) ?? { expiresAt: 0, sessions: new Map<string, MirroredSession>() };
+      entry.sessions.set(session.connectionId, { connectionId: session.connectionId, instanceId: session.instanceId, seenAt: session.seenAt });
+      entry.expiresAt = now() + ttlMs;
+      users.set(userId, entry);
+    },
+    async remove(userId, connectionId) {
+      const entry = entryOf(userId);
+      if (entry === undefined) return;
+      entry.sessions.delete(connectionId);
+      if (entry.sessions.size === 0) users.delete(userId);
+    },
+    async load(userId) {
+      const entry = entryOf(userId);
+      if (entry === undefined) return [];
+      const live: MirroredSession[] = [];
+      for (const [connectionId, s] of entry.sessions) {
+        if (now() - s.seenAt >= ttlMs) entry.sessions.delete(connectionId);
+        else live.push({ ...s });
+      }
+      if (entry.sessions.size === 0) users.delete(userId);
+      return live.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
+    },
+    async health() {
+      return { ok: true, detail: 'in-memory' };
+    },
+  };
+}

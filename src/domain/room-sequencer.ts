@@ -1,0 +1,76 @@
+/**
+ * Puts one room's messages for one connection in seq order and drops duplicates.
+ *
+ * Why it is needed: messages of a room reach a member through the member's own partition,
+ * but the deliver records are produced by the owners of different senders, so seq 6 can
+ * arrive before seq 5. The sequencer holds 6 until 5 arrives, or until `gapTimeoutMs`
+ * passes (then it releases what it holds, in order, and writes 5 whenever it comes).
+ * Duplicates (redeliveries, resume overlap) are recognised by seq and dropped.
+ */
+export interface SequencedMessage {
+  readonly seq: number;
+}
+
+export class RoomSequencer<M extends SequencedMessage> {
+  private next: number | undefined;
+  private readonly pending = new Map<number, M>();
+  private readonly sent = new Set<number>();
+  private heldSince: number | undefined;
+
+  constructor(
+    private readonly write: (message: M) => void,
+    private readonly options: { gapTimeoutMs: number; window?: number } = { gapTimeoutMs: 2_000 },
+  ) {}
+
+  /** The client already has every message up to `seq` (resume). */
+  startAfter(seq: number): void {
+    if (this.next === undefined || seq + 1 > this.next) this.next = seq + 1;
+    this.flush();
+  }
+
+  /** Offers a message; writes it now, holds it, or drops it as a duplicate. */
+  offer(message: M, now: number): void {
+    const { seq } = message;
+    if (this.sent.has(seq) || this.pending.has(seq)) return;
+    if (this.next === undefined) this.next = seq;
+    if (seq < this.next) {
+      // Late: released past it on a timeout, or older than the connection. Better late than never.
+      this.emit(message);
+      return;
+    }
+    this.pending.set(seq, message);
+    this.flush();
+    if (this.pending.size > 0 && this.heldSince === undefined) this.heldSince = now;
+  }
+
+  /** Releases held messages when the oldest has waited `gapTimeoutMs`. Returns whether any still wait. */
+  tick(now: number): boolean {
+    if (this.heldSince !== undefined && now - this.heldSince >= this.options.gapTimeoutMs) {
+      const seqs = [...this.pending.keys()].sort((a, b) => a - b);
+      this.next = seqs[0];
+      this.flush();
+    }
+    return this.pending.size > 0;
+  }
+
+  private flush(): void {
+    while (this.next !== undefined && this.pending.has(this.next)) {
+      const message = this.pending.get(this.next)!;
+      this.pending.delete(this.next);
+      this.emit(message);
+      this.next++;
+    }
+    this.heldSince = this.pending.size > 0 ? this.heldSince : undefined;
+  }
+
+  private emit(message: M): void {
+    this.sent.add(message.seq);
+    const window = this.options.window ?? 4_096;
+    if (this.sent.size > window) {
+      // Forget the oldest seqs; a duplicate that old is no longer expected.
+      const drop = [...this.sent].sort((a, b) => a - b).slice(0, this.sent.size - window);
+      for (const s of drop) this.sent.delete(s);
+    }
+    this.write(message);
+  }
+}

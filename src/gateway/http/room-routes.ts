@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { ChatError } from '../../domain/errors';
+import { AddMemberBody, CreateRoomBody, MessagesQuery, RoomPathParams } from '../../protocol/http-schemas';
+import type { TokenService } from '../../auth/token-service';
+import type { ChatStore } from '../../ports/chat-store';
+import type { RevocationStore } from '../../ports/revocation-store';
+import { authOf, requireAuth } from './authenticate';
+import { parseBody } from './validate';
+
+export interface RoomRoutesOptions {
+  store: ChatStore;
+  tokens: TokenService;
+  revocations: RevocationStore;
+  /** Makes the id of a new room. Default randomUUID. */
+  newId?: () => string;
+}
+
+/**
+ * POST/GET /api/rooms, POST /api/rooms/:roomId/members and
+ * GET /api/rooms/:roomId/messages (api.md). Rooms are plain database state: these go to
+ * the store directly, not over Kafka. Every route needs a bearer token.
+ */
+export function createRoomRoutes({ store, tokens, revocations, newId = randomUUID }: RoomRoutesOptions): Router {
+  const router = Router();
+  const auth = requireAuth(tokens, revocations);
+
+  router.post('/api/rooms', auth, async (req, res) => {
+    const body = parseBody(CreateRoomBody, req.body);
+    const room = await store.createRoom({ roomId: newId(), name: body.name, createdBy: authOf(req).userId, members: body.members ?? [] });
+    res.status(201).json({ roomId: room.roomId, name: room.name, members: room.members });
+  });
+
+  router.get('/api/rooms', auth, async (req, res) => {
+    const rooms = await store.listRooms(authOf(req).userId);
+    res.json({ rooms: rooms.map((r) => ({ roomId: r.roomId, name: r.name, members: r.members, lastSeq: r.lastSeq })) });
+  });
+
+  router.post('/api/rooms/:roomId/members', auth, async (req, res) => {
+    const { roomId } = parseBody(RoomPathParams, req.params);
+    const body = parseBody(AddMemberBody, req.body);
+    const added = await store.addMember(roomId, authOf(req).userId, body.userId);
+    req.log.info({ roomId, member: body.userId, added }, 'room member added');
+    res.status(204).end();
+  });
+
+  router.get('/api/rooms/:roomId/messages', auth, async (req, res) => {
+    const { roomId } = parseBody(RoomPathParams, req.params);
+    const query = parseBody(MessagesQuery, req.query);
+    const members = await store.roomMembers(roomId);
+    if (members === undefined) throw new ChatError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+    if (!members.includes(authOf(req).userId)) throw new ChatError('NOT_A_MEMBER', `not a member of room ${roomId}`);
+    res.json({ messages: await store.listMessages(roomId, query) });
+  });
+
+  return router;
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import type { ServerFrame } from '../../protocol/frames';
+import type { TokenService } from '../../auth/token-service';
+import type { RevocationStore } from '../../ports/revocation-store';
+import type { Metrics } from '../../observability/metrics';
+import type { ClientConnection } from '../client-connection';
+import type { ConnectionLifecycle } from '../connection-lifecycle';
+import { authenticateToken, bearerToken } from './authenticate';
+
+/**
+ * GET /api/stream: the server frames of a WebSocket as Server-Sent Events, read-only, for
+ * clients that cannot hold a WebSocket. The token comes as a Bearer header or `?token=`
+ * (EventSource cannot set headers). Each event is named after the frame type and carries
+ * the frame as JSON. A comment line every `keepAliveMs` keeps proxies from timing it out.
+ */
+export function createStreamRoutes({
+  tokens,
+  revocations,
+  lifecycle,
+  metrics,
+  keepAliveMs = 15_000,
+}: {
+  tokens: TokenService;
+  revocations: RevocationStore;
+  lifecycle: ConnectionLifecycle;
+  metrics: Metrics;
+  /** Default 15 s. */
+  keepAliveMs?: number;
+}): Router {
+  const router = Router();
+  router.get('/api/stream', async (req, res) => {
+    const token = bearerToken(req.headers.authorization) ?? (typeof req.query['token'] === 'string' ? req.query['token'] : undefined);
+    const claims = await authenticateToken(token, tokens, revocations);
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    let open = true;
+    const connection: ClientConnection = {
+      id: randomUUID(),
+      userId: claims.userId,
+      kind: 'sse',
+      jti: claims.jti,
+      send(frame: ServerFrame) {
+        if (!open) return false;
+        res.write(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`);
+        metrics.framesSent.inc({ type: frame.type });
+        return true;
+      },
+      close(code, reason) {
+        if (!open) return;
+        res.write(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`);
+        res.end();
+      },
+    };
+    const opened = lifecycle.open(connection, claims);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+    keepAlive.unref();
+    res.on('close', () => {
+      open = false;
+      clearInterval(keepAlive);
+      opened.closed();
+    });
+  });
+  return router;
+}

@@ -1,0 +1,81 @@
+import { RoomSequencer } from '../domain/room-sequencer';
+import type { Message } from '../protocol/message';
+import type { ServerFrame } from '../protocol/frames';
+
+/**
+ * Stands in front of one connection and makes its message stream per room ordered,
+ * gap-free after a resume, and duplicate-free (domain/room-sequencer does the per-room work).
+ *
+ * Resume: while history is read from PostgreSQL, live `message` frames are held back;
+ * history goes out first, then the held frames, dropping what history already sent.
+ * Why no gap: a resume is served after the session is registered with the owner (the
+ * `ready` frame), so a message stored after the history query started is also relayed
+ * live to this connection, and one stored before it is in the history.
+ */
+export class ResumeGate {
+  private resuming = 0;
+  private held: Message[] = [];
+  private readonly rooms = new Map<string, RoomSequencer<Message>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly write: (frame: ServerFrame) => boolean,
+    private readonly options: { gapTimeoutMs: number; now?: () => number } = { gapTimeoutMs: 2_000 },
+  ) {}
+
+  /** Sends a frame now, or holds it if it must wait (resume, or an earlier seq still missing). */
+  push(frame: ServerFrame): boolean {
+    if (frame.type !== 'message') return this.write(frame);
+    if (this.resuming > 0) this.held.push(frame.message);
+    else this.offer(frame.message);
+    return true;
+  }
+
+  /** Runs a resume: `history` returns, per room, the messages after the client's lastSeq, in seq order. */
+  async resume(lastSeen: Readonly<Record<string, number>>, history: () => Promise<Message[][]>): Promise<void> {
+    this.resuming++;
+    try {
+      for (const [roomId, seq] of Object.entries(lastSeen)) this.room(roomId).startAfter(seq);
+      for (const messages of await history()) for (const message of messages) this.offer(message);
+    } finally {
+      this.resuming--;
+      if (this.resuming === 0) {
+        const held = this.held;
+        this.held = [];
+        for (const message of held) this.offer(message);
+      }
+    }
+  }
+
+  /** Stops the gap timer (connection closed). */
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private room(roomId: string): RoomSequencer<Message> {
+    let seq = this.rooms.get(roomId);
+    if (seq === undefined) {
+      seq = new RoomSequencer<Message>((message) => void this.write({ type: 'message', message }), { gapTimeoutMs: this.options.gapTimeoutMs });
+      this.rooms.set(roomId, seq);
+    }
+    return seq;
+  }
+
+  private offer(message: Message): void {
+    const room = this.room(message.roomId);
+    room.offer(message, this.now());
+    if (room.tick(this.now()) && this.timer === undefined) {
+      this.timer = setInterval(() => {
+        let waiting = false;
+        for (const r of this.rooms.values()) waiting = r.tick(this.now()) || waiting;
+        if (!waiting) this.close();
+      }, Math.max(50, Math.floor(this.options.gapTimeoutMs / 4)));
+      this.timer.unref();
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { toChatError } from '../../domain/errors';
+import { CloseCodes, type CloseCode } from '../../protocol/close-codes';
+import type { ServerFrame } from '../../protocol/frames';
+import type { TokenService } from '../../auth/token-service';
+import type { RevocationStore } from '../../ports/revocation-store';
+import type { Logger } from '../../observability/logger';
+import type { Metrics } from '../../observability/metrics';
+import { authenticateToken, bearerToken } from '../http/authenticate';
+import type { ClientConnection } from '../client-connection';
+import type { ConnectionLifecycle } from '../connection-lifecycle';
+import { parseClientFrame, type FrameHandler } from '../frame-handler';
+
+export interface WsGatewayOptions {
+  server: Server;
+  tokens: TokenService;
+  revocations: RevocationStore;
+  lifecycle: ConnectionLifecycle;
+  handleFrame: FrameHandler;
+  /** Largest accepted frame; a larger one closes the socket with 1009. */
+  maxPayloadBytes: number;
+  /** A socket whose unsent backlog passes this is too slow and is closed (4008). Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Protocol ping interval; a socket that misses one pong is dropped. Default 30 s. */
+  pingIntervalMs?: number;
+  path?: string;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Refuses an upgrade with a plain HTTP answer: no socket is ever created. */
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const reasons: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+  const reason = reasons[status] ?? 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/**
+ * The WebSocket endpoint (`ws` in noServer mode on the HTTP server's `upgrade`). The token
+ * (Authorization header, or `?token=` for browsers) is verified, and checked against
+ * revocations, before the upgrade: a bad one gets HTTP 401 and no socket.
+ */
+export function createWsGateway({
+  server,
+  tokens,
+  revocations,
+  lifecycle,
+  handleFrame,
+  maxPayloadBytes,
+  maxBufferedBytes = 1024 * 1024,
+  pingIntervalMs = 30_000,
+  path = '/ws',
+  logger,
+  metrics,
+}: WsGatewayOptions) {
+  // Compression off: it costs memory per socket and opens compression side channels.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes, perMessageDeflate: false, clientTracking: true });
+  const log = logger.child({ component: 'ws' });
+  const alive = new WeakMap<WebSocket, boolean>();
+  let accepting = true;
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== path) return refuse(socket, 404, 'NOT_FOUND', 'no WebSocket endpoint here');
+    if (!accepting) return refuse(socket, 503, 'UNAVAILABLE', 'shutting down');
+    const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
+    authenticateToken(token, tokens, revocations).then(
+      (claims) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, claims)),
+      (error: unknown) => {
+        const err = toChatError(error);
+        refuse(socket, err.status, err.code, err.code === 'INTERNAL' ? 'internal error' : err.message);
+      },
+    );
+  };
+
+  const onConnection = (ws: WebSocket, claims: { userId: string; jti: string; exp: number }): void => {
+    const connection: ClientConnection = {
+      id: randomUUID(),
+      userId: claims.userId,
+      kind: 'ws',
+      jti: claims.jti,
+      send(frame: ServerFrame) {
+        if (ws.readyState !== WebSocket.OPEN) return false;
+        if (ws.bufferedAmount > maxBufferedBytes) {
+          // A client that does not read is cut off rather than growing our memory.
+          this.close(CloseCodes.POLICY, 'too slow: backlog over limit');
+          return false;
+        }
+        ws.send(JSON.stringify(frame));
+        metrics.framesSent.inc({ type: frame.type });
+        return true;
+      },
+      close(code: CloseCode, reason: string) {
+        if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+      },
+    };
+    const opened = lifecycle.open(connection, claims);
+    const connLog = log.child({ userId: claims.userId, connectionId: connection.id });
+    alive.set(ws, true);
+    // Frames of one connection are handled in order, so a client's sends keep their order.
+    let queue: Promise<void> = Promise.resolve();
+
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) {
+        connection.send({ type: 'error', code: 'VALIDATION', message: 'binary frames are not supported' });
+        return;
+      }
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      let frame;
+      try {
+        frame = parseClientFrame(text);
+      } catch (error) {
+        const err = toChatError(error);
+        connection.send({ type: 'error', code: err.code, message: err.message });
+        return;
+      }
+      queue = queue
+        .then(() => handleFrame(connection, opened.gate, opened.ready, frame))
+        .catch((error: unknown) => {
+          const err = toChatError(error);
+          connLog.warn({ code: err.code, err: err.message, frame: frame.type }, 'frame failed');
+          const ref = frame.type === 'send' ? frame.clientMsgId : undefined;
+          connection.send({ type: 'error', code: err.code, message: err.code === 'INTERNAL' ? 'internal error' : err.message, ...(ref === undefined ? {} : { ref }) });
+        });
+    });
+    ws.on('close', () => opened.closed());
+    ws.on('error', (error) => connLog.debug({ err: error.message }, 'socket error'));
+  };
+
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, pingIntervalMs);
+  heartbeat.unref();
+
+  server.on('upgrade', onUpgrade);
+
+  return {
+    /** Stops accepting and closes every socket with `code` (1001: reconnect elsewhere). */
+    async stop(code: CloseCode = CloseCodes.GOING_AWAY): Promise<void> {
+      accepting = false;
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      for (const ws of wss.clients) ws.close(code, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

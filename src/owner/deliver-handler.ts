@@ -1,0 +1,18 @@
+import { byInstance, liveSessions } from '../domain/owned-users';
+import type { RecordOf } from '../protocol/envelope';
+import { ensureUser, relay, type Inbound, type OwnerContext } from './owner-context';
+
+/**
+ * deliver at the recipient's owner: relay the frame to the instances that hold the
+ * recipient's live sockets — only those, one record per instance. A recipient with no
+ * socket gets nothing now; a message is in PostgreSQL for its next resume.
+ */
+export async function handleDeliver(ctx: OwnerContext, request: Inbound, record: RecordOf<'deliver'>): Promise<void> {
+  const { userId } = record;
+  const user = await ensureUser(ctx, request.partition, userId);
+  const { frame, exceptConnectionId } = record.payload;
+  const targets = liveSessions(user, ctx.now(), ctx.limits.sessionTtlMs).filter((s) => s.connectionId !== exceptConnectionId);
+  const out = [...byInstance(targets)].map(([instanceId, connectionIds]) => relay(ctx, userId, instanceId, connectionIds, frame));
+  ctx.metrics.deliveries.inc({ frame: frame.type, outcome: out.length > 0 ? 'relayed' : 'offline' });
+  if (out.length > 0) await ctx.bus.publish(out);
+}

@@ -1,0 +1,61 @@
+import type { OwnedUser, LiveSession } from '../domain/owned-users';
+import { OwnedUsers } from '../domain/owned-users';
+import type { PasswordHasher } from '../auth/password-hasher';
+import type { PasswordSealer } from '../auth/password-sealer';
+import { makeRecord, type RecordOf, type RequestRecord } from '../protocol/envelope';
+import type { ServerFrame } from '../protocol/frames';
+import { Headers } from '../protocol/headers';
+import type { Bus, InboundRecord, OutboundRecord } from '../ports/bus';
+import type { ChatStore } from '../ports/chat-store';
+import type { SessionMirror } from '../ports/session-mirror';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+
+/** Everything the owner's record handlers share. */
+export interface OwnerContext {
+  readonly instanceId: string;
+  readonly bus: Bus;
+  readonly store: ChatStore;
+  readonly mirror: SessionMirror;
+  readonly hasher: PasswordHasher;
+  readonly sealer: PasswordSealer;
+  readonly users: OwnedUsers;
+  readonly chatTopic: string;
+  readonly limits: { readonly sendRatePerSec: number; readonly sendBurst: number; readonly sessionTtlMs: number };
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+}
+
+export type Inbound = InboundRecord<RequestRecord>;
+
+/**
+ * The user's state on this owner, loading it on first use after an assignment: the
+ * sessions other owners mirrored (design.md: "one that gains it loads state on first use").
+ */
+export async function ensureUser(ctx: OwnerContext, partition: number, userId: string): Promise<OwnedUser> {
+  const loaded = ctx.users.get(partition, userId);
+  if (loaded !== undefined) return loaded;
+  const mirrored = await ctx.mirror.load(userId);
+  const sessions: LiveSession[] = mirrored.map((s) => ({ instanceId: s.instanceId, connectionId: s.connectionId, seenAt: s.seenAt }));
+  return ctx.users.load(partition, userId, sessions, ctx.now());
+}
+
+/** A relay record: `frame` for some connections of `userId` on `instanceId`. */
+export function relay(ctx: OwnerContext, userId: string, instanceId: string, connectionIds: string[], frame: ServerFrame): OutboundRecord {
+  return { topic: ctx.bus.inboxTopicOf(instanceId), key: userId, record: makeRecord('relay', userId, { connectionIds, frame }) };
+}
+
+/** A deliver record: `frame` for every live socket of `recipient`, via the recipient's owner. */
+export function deliver(ctx: OwnerContext, recipient: string, frame: ServerFrame, exceptConnectionId?: string): OutboundRecord {
+  const payload: RecordOf<'deliver'>['payload'] = exceptConnectionId === undefined ? { frame } : { frame, exceptConnectionId };
+  return { topic: ctx.chatTopic, key: recipient, record: makeRecord('deliver', recipient, payload) };
+}
+
+/** Answers a request-reply (login) on the requester's reply topic. */
+export function replyTo(request: Inbound, record: RecordOf<'login.reply'>): OutboundRecord | undefined {
+  const replyTopic = request.headers[Headers.replyTopic];
+  const correlationId = request.headers[Headers.correlationId];
+  if (replyTopic === undefined || correlationId === undefined) return undefined;
+  return { topic: replyTopic, key: request.record.userId, record, headers: { [Headers.correlationId]: correlationId } };
+}

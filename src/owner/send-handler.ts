@@ -1,0 +1,74 @@
+import { ChatError } from '../domain/errors';
+import { takeToken } from '../domain/token-bucket';
+import type { RecordOf } from '../protocol/envelope';
+import type { ServerFrame } from '../protocol/frames';
+import type { OutboundRecord } from '../ports/bus';
+import { deliver, ensureUser, relay, type Inbound, type OwnerContext } from './owner-context';
+
+/** Members of the room, or a refusal frame for the sender when the room is unknown or closed to them. */
+async function membersFor(ctx: OwnerContext, roomId: string, userId: string, ref: string): Promise<string[] | ServerFrame> {
+  const members = await ctx.store.roomMembers(roomId);
+  if (members === undefined) return { type: 'error', code: 'ROOM_NOT_FOUND', message: `no room ${roomId}`, ref };
+  if (!members.includes(userId)) return { type: 'error', code: 'NOT_A_MEMBER', message: `not a member of room ${roomId}`, ref };
+  return members;
+}
+
+/**
+ * chat.send at the sender's owner: rate limit, membership, store once (idempotent on
+ * sender + clientMsgId, which also fixes the room sequence), ack the sending socket, and
+ * one `deliver` record per member, keyed by the member.
+ *
+ * Redelivery after a crash: the stored message's id is the id of the record that first
+ * carried it, so seeing that same record again means its deliveries may not have been
+ * produced; they are produced again (members drop duplicates by message id). A *client*
+ * retry (a new record, same clientMsgId) is only acked again with the stored message.
+ */
+export async function handleSend(ctx: OwnerContext, request: Inbound, record: RecordOf<'chat.send'>): Promise<void> {
+  const { userId } = record;
+  const { instanceId, connectionId, roomId, clientMsgId, text } = record.payload;
+  const toSender = (frame: ServerFrame): OutboundRecord => relay(ctx, userId, instanceId, [connectionId], frame);
+  const user = await ensureUser(ctx, request.partition, userId);
+
+  if (!takeToken(user.bucket, ctx.now(), { ratePerSec: ctx.limits.sendRatePerSec, burst: ctx.limits.sendBurst })) {
+    ctx.metrics.sendsRefused.inc({ code: 'RATE_LIMITED' });
+    await ctx.bus.publish([toSender({ type: 'error', code: 'RATE_LIMITED', message: 'sending too fast', ref: clientMsgId })]);
+    return;
+  }
+  const members = await membersFor(ctx, roomId, userId, clientMsgId);
+  if (!Array.isArray(members)) {
+    ctx.metrics.sendsRefused.inc({ code: members.type === 'error' ? members.code : 'unknown' });
+    await ctx.bus.publish([toSender(members)]);
+    return;
+  }
+  let stored;
+  try {
+    stored = await ctx.store.appendMessage({ id: record.id, roomId, senderId: userId, clientMsgId, text });
+  } catch (error) {
+    // Removed from the room between the check and the write, or the room was deleted.
+    if (error instanceof ChatError && !error.retriable) {
+      await ctx.bus.publish([toSender({ type: 'error', code: error.code, message: error.message, ref: clientMsgId })]);
+      return;
+    }
+    throw error;
+  }
+  const { message, created } = stored;
+  const out: OutboundRecord[] = [toSender({ type: 'ack', clientMsgId, message })];
+  if (created || message.id === record.id) {
+    for (const m of members) out.push(deliver(ctx, m, { type: 'message', message }, m === userId ? connectionId : undefined));
+  }
+  await ctx.bus.publish(out);
+  ctx.metrics.messagesStored.inc({ outcome: created ? 'stored' : 'duplicate' });
+}
+
+/** chat.typing: tell the room's other members; refused quietly to non-members. */
+export async function handleTyping(ctx: OwnerContext, _request: Inbound, record: RecordOf<'chat.typing'>): Promise<void> {
+  const { userId } = record;
+  const { roomId, instanceId, connectionId } = record.payload;
+  const members = await membersFor(ctx, roomId, userId, roomId);
+  if (!Array.isArray(members)) {
+    await ctx.bus.publish([relay(ctx, userId, instanceId, [connectionId], members)]);
+    return;
+  }
+  const out = members.filter((m) => m !== userId).map((m) => deliver(ctx, m, { type: 'typing', roomId, userId }));
+  if (out.length > 0) await ctx.bus.publish(out);
+}

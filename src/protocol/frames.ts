@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageSchema, RoomIdSchema } from './message';
+import { UserIdSchema } from './envelope-ids';
+
+/**
+ * WebSocket frames (api.md). Client frames are validated with these schemas at the
+ * gateway; a frame that fails gets an `error` frame and the socket stays open. Any field
+ * a client adds (a `userId`, say) is stripped: identity comes from the token only.
+ */
+export const ClientFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('send'),
+    roomId: RoomIdSchema,
+    clientMsgId: ClientMsgIdSchema,
+    text: z.string().min(1).max(MAX_TEXT_LENGTH),
+  }),
+  z.object({
+    type: z.literal('resume'),
+    rooms: z.record(RoomIdSchema, z.number().int().min(0)).refine((r) => Object.keys(r).length <= 500, 'at most 500 rooms'),
+  }),
+  z.object({ type: z.literal('typing'), roomId: RoomIdSchema }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrameSchema>;
+
+export const ServerFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), userId: UserIdSchema, connectionId: z.string() }),
+  z.object({ type: z.literal('ack'), clientMsgId: ClientMsgIdSchema, message: MessageSchema }),
+  z.object({ type: z.literal('message'), message: MessageSchema }),
+  z.object({ type: z.literal('presence'), userId: UserIdSchema, online: z.boolean() }),
+  z.object({ type: z.literal('typing'), roomId: RoomIdSchema, userId: UserIdSchema }),
+  z.object({ type: z.literal('announcement'), text: z.string() }),
+  z.object({ type: z.literal('pong') }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string(), ref: z.string().optional() }),
+]);
+export type ServerFrame = z.infer<typeof ServerFrameSchema>;

@@ -1,0 +1,47 @@
+import { RoomSequencer } from '../../src/domain/room-sequencer';
+
+const make = (gapTimeoutMs = 1_000) => {
+  const out: number[] = [];
+  const s = new RoomSequencer<{ seq: number }>((m) => out.push(m.seq), { gapTimeoutMs });
+  return { s, out };
+};
+
+describe('RoomSequencer', () => {
+  it('writes in seq order, holding a message until the gap before it fills', () => {
+    const { s, out } = make();
+    s.offer({ seq: 1 }, 0);
+    s.offer({ seq: 3 }, 0);
+    s.offer({ seq: 4 }, 0);
+    expect(out).toEqual([1]);
+    s.offer({ seq: 2 }, 10);
+    expect(out).toEqual([1, 2, 3, 4]);
+  });
+
+  it('drops duplicates', () => {
+    const { s, out } = make();
+    for (const seq of [1, 2, 2, 1, 3, 3]) s.offer({ seq }, 0);
+    expect(out).toEqual([1, 2, 3]);
+  });
+
+  it('releases held messages after the gap timeout, and still writes the late one', () => {
+    const { s, out } = make(1_000);
+    s.offer({ seq: 1 }, 0);
+    s.offer({ seq: 3 }, 100);
+    expect(s.tick(900)).toBe(true);
+    expect(out).toEqual([1]);
+    expect(s.tick(1_100)).toBe(false);
+    expect(out).toEqual([1, 3]);
+    s.offer({ seq: 2 }, 2_000);
+    s.offer({ seq: 4 }, 2_000);
+    expect(out).toEqual([1, 3, 2, 4]);
+  });
+
+  it('starts after a resume point: earlier seqs are not waited for, later gaps are', () => {
+    const { s, out } = make();
+    s.startAfter(10);
+    s.offer({ seq: 12 }, 0);
+    expect(out).toEqual([]);
+    s.offer({ seq: 11 }, 0);
+    expect(out).toEqual([11, 12]);
+  });
+});
