@@ -1,0 +1,340 @@
+import { createMemoryChatStore } from '../../src/adapters/memory/memory-chat-store';
+import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
+import { ChatError, UnavailableError } from '../../src/domain/errors';
+import type { ErrorCode } from '../../src/protocol/error-codes';
+import { MessageSchema, type Message } from '../../src/protocol/message';
+import type { ChatStore } from '../../src/ports/chat-store';
+import { DATABASE_URL, randomName, requirePostgres } from '../support/infra';
+
+/**
+ * The ChatStore contract (src/ports/chat-store.ts): what the owner and the REST routes
+ * rely on. Every adapter runs all of it — the in-memory store, and the Prisma store on the
+ * real PostgreSQL (`chat_test`), where "another instance" is a second store with its own
+ * PrismaClient and connection pool.
+ */
+interface StoreHarness {
+  readonly store: ChatStore;
+  /** A second handle on the same data: another instance for Prisma, the same store in memory. */
+  readonly other: ChatStore;
+  close(): Promise<void>;
+}
+
+const adapters: [string, () => Promise<StoreHarness>][] = [
+  [
+    'memory',
+    async () => {
+      const store = createMemoryChatStore();
+      return { store, other: store, close: async () => {} };
+    },
+  ],
+  [
+    'prisma',
+    async () => {
+      await requirePostgres();
+      const store = createPrismaChatStore({ databaseUrl: DATABASE_URL });
+      const other = createPrismaChatStore({ databaseUrl: DATABASE_URL });
+      await store.start();
+      await other.start();
+      return {
+        store,
+        other,
+        close: async () => {
+          await store.stop();
+          await other.stop();
+        },
+      };
+    },
+  ],
+];
+
+/** Awaits a rejection and checks it is a ChatError with `code`. */
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<ChatError> {
+  const error: unknown = await promise.then(
+    () => new Error(`expected ${code}, but it resolved`),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ChatError);
+  expect((error as ChatError).code).toBe(code);
+  return error as ChatError;
+}
+
+describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
+  let h: StoreHarness;
+  let store: ChatStore;
+
+  beforeAll(async () => {
+    h = await makeHarness();
+    store = h.store;
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const newUser = async (prefix = 'u'): Promise<string> => {
+    const userId = randomName(prefix);
+    await store.createUser({ userId, displayName: `User ${userId}`, passwordHash: 'hash' });
+    return userId;
+  };
+  const newRoom = async (createdBy: string, members: string[] = [], roomId = randomName('r')) => store.createRoom({ roomId, name: `Room ${roomId}`, createdBy, members });
+  const append = (s: ChatStore, roomId: string, senderId: string, clientMsgId: string, text = `text ${clientMsgId}`) =>
+    s.appendMessage({ id: randomName('m'), roomId, senderId, clientMsgId, text });
+
+  describe('users', () => {
+    it('creates, finds, and refuses a second user with the same id (USER_EXISTS)', async () => {
+      const userId = randomName('u');
+      await store.createUser({ userId, displayName: 'Alice', passwordHash: 'h1' });
+      expect(await store.findUser(userId)).toEqual({ userId, displayName: 'Alice', passwordHash: 'h1' });
+      const error = await expectCode(store.createUser({ userId, displayName: 'Other', passwordHash: 'h2' }), 'USER_EXISTS');
+      expect(error.retriable).toBe(false);
+      expect(await h.other.findUser(userId)).toEqual({ userId, displayName: 'Alice', passwordHash: 'h1' });
+      expect(await store.findUser(randomName('nobody'))).toBeUndefined();
+    });
+  });
+
+  describe('rooms', () => {
+    it('creates a room with the creator as a member, members sorted and unique, lastSeq 0', async () => {
+      const [a, b, c] = [await newUser('c'), await newUser('a'), await newUser('b')];
+      const roomId = randomName('r');
+      const room = await store.createRoom({ roomId, name: 'General', createdBy: a, members: [c, b, a, c] });
+      const members = [a, b, c].sort();
+      expect(room).toEqual({ roomId, name: 'General', members, lastSeq: 0 });
+      expect(await h.other.getRoom(roomId)).toEqual(room);
+      expect(await h.other.roomMembers(roomId)).toEqual(members);
+    });
+
+    it('refuses a room with an unknown member or creator (USER_NOT_FOUND) and writes nothing', async () => {
+      const a = await newUser();
+      const ghost = randomName('ghost');
+      const roomId = randomName('r');
+      const error = await expectCode(store.createRoom({ roomId, name: 'x', createdBy: a, members: [ghost] }), 'USER_NOT_FOUND');
+      expect(error.message).toContain(ghost);
+      await expectCode(store.createRoom({ roomId, name: 'x', createdBy: ghost, members: [a] }), 'USER_NOT_FOUND');
+      expect(await store.getRoom(roomId)).toBeUndefined();
+      expect(await store.roomMembers(roomId)).toBeUndefined();
+      expect(await store.listRooms(a)).toEqual([]);
+      // The id is still free.
+      expect((await newRoom(a, [], roomId)).roomId).toBe(roomId);
+    });
+
+    it('never overwrites an existing room id', async () => {
+      const [a, b] = [await newUser(), await newUser()];
+      const room = await newRoom(a);
+      await expect(store.createRoom({ roomId: room.roomId, name: 'takeover', createdBy: b, members: [] })).rejects.toBeInstanceOf(ChatError);
+      expect(await store.getRoom(room.roomId)).toEqual(room);
+    });
+
+    it('lists the rooms a user is a member of, oldest first, with lastSeq', async () => {
+      const [a, b] = [await newUser(), await newUser()];
+      const run = randomName('r');
+      const r1 = await newRoom(a, [], `${run}-1`);
+      const r2 = await newRoom(b, [a], `${run}-2`);
+      const r3 = await newRoom(b, [], `${run}-3`);
+      await append(store, r2.roomId, a, randomName('c'));
+      await append(store, r2.roomId, b, randomName('c'));
+      expect(await h.other.listRooms(a)).toEqual([r1, { ...r2, lastSeq: 2 }]);
+      expect(await h.other.listRooms(b)).toEqual([{ ...r2, lastSeq: 2 }, r3]);
+      expect(await store.listRooms(randomName('nobody'))).toEqual([]);
+      expect(await store.getRoom(randomName('nothing'))).toBeUndefined();
+    });
+
+    it('adds a member on behalf of a member; twice is a no-op', async () => {
+      const [a, b, c] = [await newUser(), await newUser(), await newUser()];
+      const room = await newRoom(a);
+      expect(await store.addMember(room.roomId, a, b)).toBe(true);
+      expect(await h.other.addMember(room.roomId, a, b)).toBe(false);
+      // The new member may add others.
+      expect(await store.addMember(room.roomId, b, c)).toBe(true);
+      expect(await store.roomMembers(room.roomId)).toEqual([a, b, c].sort());
+      expect((await store.listRooms(c)).map((r) => r.roomId)).toEqual([room.roomId]);
+    });
+
+    it('refuses addMember with ROOM_NOT_FOUND, NOT_A_MEMBER and USER_NOT_FOUND, changing nothing', async () => {
+      const [a, outsider, b] = [await newUser(), await newUser(), await newUser()];
+      const room = await newRoom(a);
+      await expectCode(store.addMember(randomName('nothing'), a, b), 'ROOM_NOT_FOUND');
+      await expectCode(store.addMember(room.roomId, outsider, b), 'NOT_A_MEMBER');
+      await expectCode(store.addMember(room.roomId, outsider, outsider), 'NOT_A_MEMBER');
+      // A non-member learns nothing about which users exist.
+      await expectCode(store.addMember(room.roomId, outsider, randomName('ghost')), 'NOT_A_MEMBER');
+      await expectCode(store.addMember(room.roomId, a, randomName('ghost')), 'USER_NOT_FOUND');
+      expect(await store.roomMembers(room.roomId)).toEqual([a]);
+    });
+
+    it('adds one member exactly once when two instances add it at the same time', async () => {
+      const [a, b] = [await newUser(), await newUser()];
+      const room = await newRoom(a);
+      const results = await Promise.all([store.addMember(room.roomId, a, b), h.other.addMember(room.roomId, a, b), store.addMember(room.roomId, a, b)]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.roomMembers(room.roomId)).toEqual([a, b].sort());
+    });
+
+    it('answers coMembers: everyone sharing a room with the user, sorted, without the user', async () => {
+      const [alice, bob, carol, dave, eve, frank] = [await newUser(), await newUser(), await newUser(), await newUser(), await newUser(), await newUser()];
+      await newRoom(alice, [bob, carol]);
+      await newRoom(bob, [alice, dave]);
+      await newRoom(eve, [frank]);
+      const loner = await newUser();
+      await newRoom(loner);
+      expect(await h.other.coMembers(alice)).toEqual([bob, carol, dave].sort());
+      expect(await store.coMembers(bob)).toEqual([alice, carol, dave].sort());
+      expect(await store.coMembers(carol)).toEqual([alice, bob].sort());
+      expect(await store.coMembers(eve)).toEqual([frank]);
+      expect(await store.coMembers(loner)).toEqual([]);
+      expect(await store.coMembers(randomName('nobody'))).toEqual([]);
+    });
+  });
+
+  describe('messages', () => {
+    it('gives seq 1, 2, 3 … and stores what it returns', async () => {
+      const [a, b] = [await newUser(), await newUser()];
+      const room = await newRoom(a, [b]);
+      const sent: Message[] = [];
+      for (const [i, sender] of [a, b, a].entries()) {
+        const id = randomName('m');
+        const clientMsgId = randomName('c');
+        const before = Date.now();
+        const { message, created } = await store.appendMessage({ id, roomId: room.roomId, senderId: sender, clientMsgId, text: `hello ${i}` });
+        expect(created).toBe(true);
+        expect(message).toEqual({ id, roomId: room.roomId, seq: i + 1, senderId: sender, text: `hello ${i}`, ts: expect.any(String), clientMsgId });
+        expect(MessageSchema.parse(message)).toEqual(message);
+        // ISO 8601 UTC, close to now (database and test clocks are the same machine's).
+        expect(message.ts).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        expect(Math.abs(Date.parse(message.ts) - before)).toBeLessThan(5_000);
+        sent.push(message);
+      }
+      expect(await h.other.listMessages(room.roomId, { limit: 200 })).toEqual(sent);
+      expect((await store.getRoom(room.roomId))?.lastSeq).toBe(3);
+    });
+
+    it('is idempotent on (senderId, clientMsgId): the same message, created false, no seq consumed', async () => {
+      const [a, b] = [await newUser(), await newUser()];
+      const room = await newRoom(a, [b]);
+      const other = await newRoom(a);
+      const first = await append(store, room.roomId, a, 'c-1', 'original');
+      expect(first).toMatchObject({ created: true, message: { seq: 1, text: 'original' } });
+      // A retry, even with another record id, text or room, returns the stored message unchanged.
+      const again = await h.other.appendMessage({ id: randomName('m'), roomId: room.roomId, senderId: a, clientMsgId: 'c-1', text: 'changed' });
+      expect(again).toEqual({ message: first.message, created: false });
+      expect(await append(store, other.roomId, a, 'c-1')).toEqual({ message: first.message, created: false });
+      // The pair is per sender: b may use the same clientMsgId.
+      expect(await append(store, room.roomId, b, 'c-1')).toMatchObject({ created: true, message: { seq: 2, senderId: b } });
+      expect(await append(store, room.roomId, a, 'c-2')).toMatchObject({ created: true, message: { seq: 3 } });
+      expect((await store.listMessages(room.roomId, { limit: 200 })).map((m) => m.seq)).toEqual([1, 2, 3]);
+      expect((await store.getRoom(other.roomId))?.lastSeq).toBe(0);
+    });
+
+    it('refuses appends to an unknown room (ROOM_NOT_FOUND) or by a non-member (NOT_A_MEMBER), consuming no seq', async () => {
+      const [a, outsider] = [await newUser(), await newUser()];
+      const room = await newRoom(a);
+      await expectCode(append(store, randomName('nothing'), a, randomName('c')), 'ROOM_NOT_FOUND');
+      await expectCode(append(store, room.roomId, outsider, randomName('c')), 'NOT_A_MEMBER');
+      await expectCode(append(store, room.roomId, randomName('ghost'), randomName('c')), 'NOT_A_MEMBER');
+      expect((await store.getRoom(room.roomId))?.lastSeq).toBe(0);
+      expect(await append(store, room.roomId, a, randomName('c'))).toMatchObject({ created: true, message: { seq: 1 } });
+    });
+
+    it('numbers 100 concurrent appends from 5 senders on two instances exactly 1..100', async () => {
+      const senders = [await newUser(), await newUser(), await newUser(), await newUser(), await newUser()];
+      const room = await newRoom(senders[0]!, senders);
+      const perSender = 20;
+      // Each sender appends its messages in order (as its owner does); the senders run at
+      // once, and consecutive messages of a sender go through alternate instances.
+      const results = await Promise.all(
+        senders.map(async (sender, s) => {
+          const mine: Message[] = [];
+          for (let i = 0; i < perSender; i++) {
+            const instance = (s + i) % 2 === 0 ? store : h.other;
+            const { message, created } = await append(instance, room.roomId, sender, `${sender}-${i}`);
+            expect(created).toBe(true);
+            mine.push(message);
+          }
+          return mine;
+        }),
+      );
+      const total = senders.length * perSender;
+      const seqs = results.flat().map((m) => m.seq).sort((x, y) => x - y);
+      expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      for (const mine of results) {
+        // One sender's messages keep their order.
+        expect(mine.map((m) => m.seq)).toEqual([...mine.map((m) => m.seq)].sort((x, y) => x - y));
+      }
+      const stored = await store.listMessages(room.roomId, { limit: 200 });
+      expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(new Map(stored.map((m) => [m.id, m]))).toEqual(new Map(results.flat().map((m) => [m.id, m])));
+      expect((await h.other.getRoom(room.roomId))?.lastSeq).toBe(total);
+    });
+
+    it('stores one message when the same (senderId, clientMsgId) is appended concurrently; a loser is retriable', async () => {
+      const a = await newUser();
+      const room = await newRoom(a);
+      const retriesUntilStored = async (instance: ChatStore) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await append(instance, room.roomId, a, 'same');
+          } catch (error) {
+            // The only acceptable failure: a retriable error (the other append won the race).
+            expect(error).toBeInstanceOf(UnavailableError);
+            expect((error as ChatError).retriable).toBe(true);
+            if (attempt >= 3) throw error;
+          }
+        }
+      };
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => retriesUntilStored(i % 2 === 0 ? store : h.other)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      for (const r of results) expect(r.message).toEqual(results.find((x) => x.created)!.message);
+      expect(results[0]!.message.seq).toBe(1);
+      expect((await store.getRoom(room.roomId))?.lastSeq).toBe(1);
+      expect(await append(store, room.roomId, a, 'next')).toMatchObject({ message: { seq: 2 } });
+    });
+
+    it('pages with afterSeq, beforeSeq and limit, always in ascending seq order', async () => {
+      const a = await newUser();
+      const room = await newRoom(a);
+      for (let i = 0; i < 10; i++) await append(store, room.roomId, a, randomName('c'));
+      const seqs = async (query: Parameters<ChatStore['listMessages']>[1]) => (await h.other.listMessages(room.roomId, query)).map((m) => m.seq);
+      expect(await seqs({ limit: 3 })).toEqual([1, 2, 3]);
+      expect(await seqs({ afterSeq: 0, limit: 200 })).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(await seqs({ afterSeq: 7, limit: 50 })).toEqual([8, 9, 10]);
+      expect(await seqs({ afterSeq: 3, limit: 2 })).toEqual([4, 5]);
+      // Only beforeSeq: the newest `limit` before it.
+      expect(await seqs({ beforeSeq: 5, limit: 2 })).toEqual([3, 4]);
+      expect(await seqs({ beforeSeq: 5, limit: 50 })).toEqual([1, 2, 3, 4]);
+      expect(await seqs({ beforeSeq: 1, limit: 50 })).toEqual([]);
+      expect(await seqs({ beforeSeq: 100, limit: 3 })).toEqual([8, 9, 10]);
+      // Both bounds: the oldest `limit` in the window.
+      expect(await seqs({ afterSeq: 2, beforeSeq: 9, limit: 3 })).toEqual([3, 4, 5]);
+      expect(await seqs({ afterSeq: 5, beforeSeq: 6, limit: 3 })).toEqual([]);
+      expect(await seqs({ afterSeq: 10, limit: 3 })).toEqual([]);
+      expect(await store.listMessages(randomName('nothing'), { limit: 10 })).toEqual([]);
+    });
+
+    it('refuses a page query out of bounds (VALIDATION)', async () => {
+      const a = await newUser();
+      const room = await newRoom(a);
+      await expectCode(store.listMessages(room.roomId, { limit: 201 }), 'VALIDATION');
+      await expectCode(store.listMessages(room.roomId, { limit: 0 }), 'VALIDATION');
+      await expectCode(store.listMessages(room.roomId, { afterSeq: -1, limit: 10 }), 'VALIDATION');
+      await expectCode(store.listMessages(room.roomId, { beforeSeq: 1.5, limit: 10 }), 'VALIDATION');
+    });
+  });
+
+  it('reports healthy', async () => {
+    expect(await store.health()).toMatchObject({ ok: true });
+  });
+});
+
+describe('Prisma store: an unreachable database', () => {
+  it('is a retriable UnavailableError, and an unhealthy check', async () => {
+    const store = createPrismaChatStore({ databaseUrl: 'postgresql://postgres@127.0.0.1:1/chat_test', transactionMaxWaitMs: 1_000 });
+    try {
+      for (const op of [() => store.findUser('alice'), () => store.appendMessage({ id: 'm', roomId: 'r', senderId: 'alice', clientMsgId: 'c', text: 't' })]) {
+        const error = await expectCode(op(), 'UNAVAILABLE');
+        expect(error).toBeInstanceOf(UnavailableError);
+        expect(error.retriable).toBe(true);
+      }
+      expect(await store.health()).toMatchObject({ ok: false });
+    } finally {
+      await store.stop();
+    }
+  });
+});

@@ -1,0 +1,180 @@
+import { Redis } from 'ioredis';
+import { createMemorySessionMirror } from '../../src/adapters/memory/memory-session-mirror';
+import { createRedisClient } from '../../src/adapters/redis/redis-client';
+import { createRedisSessionMirror } from '../../src/adapters/redis/redis-session-mirror';
+import { UnavailableError } from '../../src/domain/errors';
+import type { SessionMirror } from '../../src/ports/session-mirror';
+import { REDIS_URL, randomName, requireRedis, silentLogger } from '../support/infra';
+
+/**
+ * The SessionMirror contract (src/ports/session-mirror.ts): what a new owner relies on
+ * after a rebalance. The in-memory mirror and the Redis mirror on the real Redis both run
+ * all of it. Time is a fake clock, so nothing sleeps; Redis's own key expiry (PEXPIRE)
+ * runs on real time, so its TTL is checked with PTTL.
+ */
+const TTL_MS = 60_000;
+const T0 = 1_900_000_000_000;
+
+interface MirrorHarness {
+  /** A mirror on fresh storage, with the given clock. */
+  make(now: () => number): SessionMirror;
+  close(): Promise<void>;
+}
+
+const adapters: [string, () => Promise<MirrorHarness>][] = [
+  ['memory', async () => ({ make: (now) => createMemorySessionMirror({ ttlMs: TTL_MS, now }), close: async () => {} })],
+  [
+    'redis',
+    async () => {
+      await requireRedis();
+      const redis = new Redis(REDIS_URL);
+      const prefixes: string[] = [];
+      return {
+        make: (now) => {
+          const prefix = `${randomName('test-sessions')}:`;
+          prefixes.push(prefix);
+          return createRedisSessionMirror({ redis, prefix, ttlMs: TTL_MS, now });
+        },
+        close: async () => {
+          for (const prefix of prefixes) {
+            const keys = await redis.keys(`${prefix}*`);
+            if (keys.length > 0) await redis.del(...keys);
+          }
+          await redis.quit();
+        },
+      };
+    },
+  ],
+];
+
+const session = (connectionId: string, seenAt = T0, instanceId = 'gw-1') => ({ connectionId, instanceId, seenAt });
+
+describe.each(adapters)('SessionMirror contract: %s', (_name, makeHarness) => {
+  let h: MirrorHarness;
+  let clock: number;
+  let mirror: SessionMirror;
+
+  beforeAll(async () => {
+    h = await makeHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  beforeEach(() => {
+    clock = T0;
+    mirror = h.make(() => clock);
+  });
+
+  it('loads what put left, sorted by connectionId; nothing for an unknown user', async () => {
+    await mirror.put('alice', session('c2', T0, 'gw-2'));
+    await mirror.put('alice', session('c1'));
+    expect(await mirror.load('alice')).toEqual([session('c1'), session('c2', T0, 'gw-2')]);
+    expect(await mirror.load('nobody')).toEqual([]);
+  });
+
+  it('put is idempotent and replaces a connection’s entry; remove is idempotent', async () => {
+    await mirror.put('alice', session('c1'));
+    await mirror.put('alice', session('c1'));
+    expect(await mirror.load('alice')).toEqual([session('c1')]);
+    // A re-announce (or a move to another instance) replaces the entry.
+    clock = T0 + 1_000;
+    await mirror.put('alice', session('c1', T0 + 1_000, 'gw-2'));
+    expect(await mirror.load('alice')).toEqual([session('c1', T0 + 1_000, 'gw-2')]);
+    await mirror.put('alice', session('c2', T0 + 1_000));
+    await mirror.remove('alice', 'c1');
+    await mirror.remove('alice', 'c1');
+    expect(await mirror.load('alice')).toEqual([session('c2', T0 + 1_000)]);
+    await mirror.remove('alice', 'c2');
+    expect(await mirror.load('alice')).toEqual([]);
+    await mirror.remove('nobody', 'c1');
+  });
+
+  it('keeps users apart, even with equal connection ids', async () => {
+    await mirror.put('alice', session('c1', T0, 'gw-a'));
+    await mirror.put('bob', session('c1', T0, 'gw-b'));
+    await mirror.put('bob', session('c2', T0, 'gw-b'));
+    await mirror.remove('alice', 'c1');
+    expect(await mirror.load('alice')).toEqual([]);
+    expect(await mirror.load('bob')).toEqual([session('c1', T0, 'gw-b'), session('c2', T0, 'gw-b')]);
+  });
+
+  it('drops a session ttlMs after it was last seen, for good, while re-announced ones live on', async () => {
+    await mirror.put('alice', session('dead'));
+    await mirror.put('alice', session('live'));
+    clock = T0 + TTL_MS - 1;
+    expect((await mirror.load('alice')).map((s) => s.connectionId)).toEqual(['dead', 'live']);
+    // Only the live gateway re-announces its session.
+    await mirror.put('alice', session('live', clock));
+    clock = T0 + TTL_MS;
+    expect(await mirror.load('alice')).toEqual([session('live', T0 + TTL_MS - 1)]);
+    // It was deleted, not just hidden: going back in time does not bring it back.
+    clock = T0;
+    expect(await mirror.load('alice')).toEqual([session('live', T0 + TTL_MS - 1)]);
+  });
+
+  it('forgets all of a user’s sessions ttlMs after the last put', async () => {
+    await mirror.put('alice', session('c1'));
+    await mirror.put('bob', session('c1'));
+    clock = T0 + TTL_MS;
+    expect(await mirror.load('alice')).toEqual([]);
+    await mirror.put('alice', session('c2', clock));
+    expect(await mirror.load('alice')).toEqual([session('c2', clock)]);
+    expect(await mirror.load('bob')).toEqual([]);
+  });
+
+  it('reports healthy', async () => {
+    expect(await mirror.health()).toMatchObject({ ok: true });
+  });
+});
+
+describe('Redis SessionMirror specifics', () => {
+  let redis: Redis;
+  const prefix = `${randomName('test-sessions')}:`;
+
+  beforeAll(async () => {
+    await requireRedis();
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('keeps a hash per user (field = connectionId, value = JSON) whose PTTL every put renews', async () => {
+    const mirror = createRedisSessionMirror({ redis, prefix, ttlMs: TTL_MS });
+    const seenAt = Date.now();
+    await mirror.put('alice', { connectionId: 'c1', instanceId: 'gw-1', seenAt });
+    expect(await redis.hgetall(`${prefix}alice`)).toEqual({ c1: JSON.stringify({ instanceId: 'gw-1', seenAt }) });
+    const pttl = await redis.pttl(`${prefix}alice`);
+    expect(pttl).toBeGreaterThan(TTL_MS - 5_000);
+    expect(pttl).toBeLessThanOrEqual(TTL_MS);
+    await redis.pexpire(`${prefix}alice`, 5_000);
+    await mirror.put('alice', { connectionId: 'c2', instanceId: 'gw-1', seenAt });
+    expect(await redis.pttl(`${prefix}alice`)).toBeGreaterThan(TTL_MS - 5_000);
+  });
+
+  it('drops and deletes unreadable entries on load', async () => {
+    const mirror = createRedisSessionMirror({ redis, prefix, ttlMs: TTL_MS });
+    const seenAt = Date.now();
+    await mirror.put('bob', { connectionId: 'good', instanceId: 'gw-1', seenAt });
+    await redis.hset(`${prefix}bob`, 'garbage', 'not json', 'wrong-shape', JSON.stringify({ instanceId: 7 }));
+    expect(await mirror.load('bob')).toEqual([{ connectionId: 'good', instanceId: 'gw-1', seenAt }]);
+    expect(await redis.hkeys(`${prefix}bob`)).toEqual(['good']);
+  });
+
+  it('turns an unreachable Redis into a retriable UnavailableError', async () => {
+    const down = createRedisClient({ url: 'redis://127.0.0.1:1', logger: silentLogger() });
+    const mirror = createRedisSessionMirror({ redis: down, ttlMs: TTL_MS });
+    try {
+      for (const op of [() => mirror.put('alice', session('c1')), () => mirror.load('alice'), () => mirror.remove('alice', 'c1')]) {
+        const error: unknown = await op().then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(UnavailableError);
+        expect((error as UnavailableError).retriable).toBe(true);
+      }
+      expect(await mirror.health()).toMatchObject({ ok: false });
+    } finally {
+      down.disconnect();
+    }
+  });
+});
