@@ -139,9 +139,12 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       case 'login.reply':
         requestReply.settle(inbound);
         return;
-      case 'relay':
-        registry.deliver(record.payload.connectionIds, record.payload.frame);
+      case 'relay': {
+        const { connectionIds, frame } = record.payload;
+        const missed = connectionIds.length - registry.deliver(connectionIds, frame);
+        if (missed > 0) metrics.relayMisses.inc(missed);
         return;
+      }
       case 'broadcast':
         for (const c of registry.all()) registry.deliver([c.id], record.payload.frame);
         return;

@@ -21,6 +21,8 @@ export interface Metrics {
   /** Frames written to this instance's sockets, by frame type. */
   readonly framesSent: Counter<'type'>;
   readonly connections: Gauge<'kind'>;
+  /** Relayed frames for a connection this instance does not hold (closed meanwhile, or misrouted). */
+  readonly relayMisses: Counter;
 }
 
 export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
@@ -76,5 +78,6 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     deliveries: new Counter({ name: 'chat_deliveries_total', help: 'Deliver records handled by the recipient owner', labelNames: ['frame', 'outcome'], registers }),
     framesSent: new Counter({ name: 'chat_frames_sent_total', help: 'Frames written to client connections', labelNames: ['type'], registers }),
     connections: new Gauge({ name: 'chat_connections', help: 'Open client connections', labelNames: ['kind'], registers }),
+    relayMisses: new Counter({ name: 'chat_relay_misses_total', help: 'Relayed frames whose connection is not on this instance', registers }),
   };
 }

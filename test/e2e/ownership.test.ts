@@ -1,7 +1,7 @@
 import { partitionForKey } from '../../src/domain/partitioner';
 import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
 import { realEnv } from '../support/apps';
-import { getJson, metricValue, postJson, startInstance, type InstanceProcess } from '../support/processes';
+import { getJson, logContext, metricValue, postJson, startInstance, type InstanceProcess } from '../support/processes';
 
 interface Ready {
   owner?: { partitions: number[] };
@@ -35,6 +35,10 @@ describe('keyed ownership across two instance processes', () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
     instances.push(await startInstance('inst-a', env));
     instances.push(await startInstance('inst-b', env));
+    await waitFor('both instances ready', async () => {
+      for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
+      return true;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
     await waitFor('the two instances to split all 12 partitions', async () => {
       const a = await owners();
       const all = [...a.values()].flat().sort((x, y) => x - y);
@@ -53,12 +57,14 @@ describe('keyed ownership across two instance processes', () => {
     for (const u of users) expect((await postJson(`${a.url}/api/auth/register`, { userId: u, password })).status).toBe(201);
 
     const sentVia = new Map<string, number>([[a.name, 0], [b.name, 0]]);
-    await Promise.all(users.map(async (u) => {
+    const results = await Promise.all(users.map(async (u) => {
       const via = Math.random() < 0.5 ? a : b;
       sentVia.set(via.name, sentVia.get(via.name)! + 1);
       const res = await postJson<{ token?: string }>(`${via.url}/api/auth/login`, { userId: u, password });
-      expect(res.status).toBe(200);
+      return { u, via: via.name, status: res.status };
     }));
+    const failed = results.filter((r) => r.status !== 200);
+    if (failed.length > 0) throw new Error(`logins failed: ${JSON.stringify(failed)}\n${logContext(instances, failed.map((f) => f.u))}`);
 
     // From the instances' own logs: who handled each login, on which partition.
     const handled = instances.flatMap((i) => i.logs.filter((l) => l['event'] === 'login.handled' && users.includes(String(l['userId']))).map((l) => ({ instance: i.name, userId: String(l['userId']), partition: Number(l['partition']) })));

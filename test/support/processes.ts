@@ -113,3 +113,13 @@ export async function metricValue(baseUrl: string, name: string, labels: Record<
   }
   return total;
 }
+
+/** The warnings and errors an instance logged, and every line mentioning one of `needles`: context for a failure. */
+export function logContext(instances: readonly InstanceProcess[], needles: readonly string[] = [], max = 40): string {
+  return instances
+    .map((i) => {
+      const lines = i.logs.filter((l) => Number(l['level']) >= 40 || needles.some((n) => JSON.stringify(l).includes(n)));
+      return `--- ${i.name} (${lines.length} lines)\n${lines.slice(-max).map((l) => JSON.stringify(l).slice(0, 600)).join('\n')}`;
+    })
+    .join('\n');
+}

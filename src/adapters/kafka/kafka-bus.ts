@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Producer, type LogEntry } from 'kafkajs';
 import type { z } from 'zod';
 import { AnyRecordSchema, InboxRecordSchema, RequestRecordSchema } from '../../protocol/envelope';
 import { dltTopicOf } from '../../protocol/headers';
@@ -105,7 +105,13 @@ export function createKafkaBus({
   const inboxTopic = (id: string): string => `${topics.inboxPrefix}.${id}`;
   const admin: Admin = kafka.admin();
   // maxInFlightRequests 1 keeps per-partition order under retries, as idempotence requires in kafkajs.
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // murmur2, like the Java client: domain/partitioner computes the same partition.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 
   let ownerListener: OwnerGroupListener | undefined;
   let inboxListener: InboxListener | undefined;
@@ -120,6 +126,10 @@ export function createKafkaBus({
   let held = new Set<number>();
   let started = false;
   let producerConnected = false;
+  let inboxState: 'idle' | 'joined' | 'crashed' = 'idle';
+  // A consumer that crashes (say, on metadata of a topic created a moment ago) restarts
+  // itself, quickly: while it is down, replies to this instance wait.
+  const consumerRetry = { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000, restartOnFailure: async () => true };
 
   /**
    * Creates a topic if it is missing and waits until every partition has a leader. Two
@@ -215,7 +225,7 @@ export function createKafkaBus({
       rebalanceTimeout: rebalanceTimeoutMs,
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
-      retry: { retries: 10, restartOnFailure: async () => true },
+      retry: consumerRetry,
     });
     ownerConsumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -266,12 +276,19 @@ export function createKafkaBus({
       heartbeatInterval: heartbeatIntervalMs,
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
-      retry: { retries: 10, restartOnFailure: async () => true },
+      retry: consumerRetry,
     });
     inboxConsumer = consumer;
     let joined!: () => void;
     const joinedPromise = new Promise<void>((resolve) => (joined = resolve));
-    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      inboxState = 'joined';
+      joined();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      inboxState = 'crashed';
+      log.warn({ err: payload.error?.message, restart: payload.restart }, 'inbox consumer crashed');
+    });
     await consumer.connect();
     // The inbox from the beginning of what this group has not committed: a reply produced
     // while the consumer was still joining is not skipped. The broadcast topic is shared by
@@ -328,6 +345,7 @@ export function createKafkaBus({
 
     async health(): Promise<HealthCheck> {
       if (!started) return { ok: false, detail: 'not started' };
+      if (inboxListener !== undefined && inboxState !== 'joined') return { ok: false, detail: `inbox consumer ${inboxState}` };
       try {
         const cluster = await Promise.race([
           admin.describeCluster(),

@@ -1,0 +1,47 @@
+import WebSocket from 'ws';
+import type { ServerFrame } from '../../src/protocol/frames';
+import { waitFor } from './infra';
+
+/** A real `ws` client that records every frame it receives. */
+export class TestClient {
+  readonly frames: ServerFrame[] = [];
+  closeCode: number | undefined;
+  private constructor(readonly ws: WebSocket, readonly name: string) {
+    ws.on('message', (data) => this.frames.push(JSON.parse(data.toString()) as ServerFrame));
+    ws.on('close', (code) => (this.closeCode = code));
+    ws.on('error', () => undefined);
+  }
+
+  /** Connects and waits for the `ready` frame (the owner registered the session). */
+  static async connect(baseUrl: string, token: string, name = 'client'): Promise<TestClient> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+    const client = new TestClient(ws, name);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`${name}: upgrade refused with ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    await client.waitFor(`${name} ready`, (f) => f.type === 'ready', 30_000);
+    return client;
+  }
+
+  send(frame: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  of<T extends ServerFrame['type']>(type: T): Extract<ServerFrame, { type: T }>[] {
+    return this.frames.filter((f): f is Extract<ServerFrame, { type: T }> => f.type === type);
+  }
+
+  async waitFor(what: string, predicate: (f: ServerFrame) => boolean, timeoutMs = 30_000): Promise<ServerFrame> {
+    return waitFor(what, () => this.frames.find(predicate), { timeoutMs, intervalMs: 20 });
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
