@@ -23,9 +23,9 @@ export class RoomSequencer<M extends SequencedMessage> {
   ) {}
 
   /** The client already has every message up to `seq` (resume). */
-  startAfter(seq: number): void {
+  startAfter(seq: number, now = 0): void {
     if (this.next === undefined || seq + 1 > this.next) this.next = seq + 1;
-    this.flush();
+    this.flush(now);
   }
 
   /** Offers a message; writes it now, holds it, or drops it as a duplicate. */
@@ -39,8 +39,7 @@ export class RoomSequencer<M extends SequencedMessage> {
       return;
     }
     this.pending.set(seq, message);
-    this.flush();
-    if (this.pending.size > 0 && this.heldSince === undefined) this.heldSince = now;
+    this.flush(now);
   }
 
   /** Releases held messages when the oldest has waited `gapTimeoutMs`. Returns whether any still wait. */
@@ -48,19 +47,23 @@ export class RoomSequencer<M extends SequencedMessage> {
     if (this.heldSince !== undefined && now - this.heldSince >= this.options.gapTimeoutMs) {
       const seqs = [...this.pending.keys()].sort((a, b) => a - b);
       this.next = seqs[0];
-      this.flush();
+      this.flush(now);
     }
     return this.pending.size > 0;
   }
 
-  private flush(): void {
+  /** Writes what is now contiguous; the wait clock restarts whenever the sequence moves. */
+  private flush(now: number): void {
+    let moved = false;
     while (this.next !== undefined && this.pending.has(this.next)) {
       const message = this.pending.get(this.next)!;
       this.pending.delete(this.next);
       this.emit(message);
       this.next++;
+      moved = true;
     }
-    this.heldSince = this.pending.size > 0 ? this.heldSince : undefined;
+    if (this.pending.size === 0) this.heldSince = undefined;
+    else if (moved || this.heldSince === undefined) this.heldSince = now;
   }
 
   private emit(message: M): void {

@@ -21,12 +21,16 @@ export interface OpenedConnection {
 export function createConnectionLifecycle({
   registry,
   announcer,
-  gapTimeoutMs = 2_000,
+  gapTimeoutMs = 5_000,
   logger,
 }: {
   registry: ConnectionRegistry;
   announcer: SessionAnnouncer;
-  /** How long a connection waits for a missing earlier seq before passing a later one. Default 2 s. */
+  /**
+   * How long a connection waits for a missing earlier seq before passing a later one.
+   * Default 5 s: a seq is missing only while its delivery is in flight (every stored
+   * message is delivered), so this bounds the wait, it is not expected to expire.
+   */
   gapTimeoutMs?: number;
   logger: Logger;
 }) {

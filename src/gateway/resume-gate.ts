@@ -12,10 +12,16 @@ import type { ServerFrame } from '../protocol/frames';
  * `ready` frame), so a message stored after the history query started is also relayed
  * live to this connection, and one stored before it is in the history.
  */
+/** A place in a room's sequence: a message to write, or a seq this connection got otherwise (its ack). */
+interface Slot {
+  readonly seq: number;
+  readonly message?: Message;
+}
+
 export class ResumeGate {
   private resuming = 0;
   private held: Message[] = [];
-  private readonly rooms = new Map<string, RoomSequencer<Message>>();
+  private readonly rooms = new Map<string, RoomSequencer<Slot>>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -25,6 +31,13 @@ export class ResumeGate {
 
   /** Sends a frame now, or holds it if it must wait (resume, or an earlier seq still missing). */
   push(frame: ServerFrame): boolean {
+    if (frame.type === 'ack') {
+      // The sending socket gets its own message as an ack, not as a `message`: its seq is
+      // taken, so later messages of the room do not wait for it.
+      const written = this.write(frame);
+      this.offerSlot({ seq: frame.message.seq }, frame.message.roomId);
+      return written;
+    }
     if (frame.type !== 'message') return this.write(frame);
     if (this.resuming > 0) this.held.push(frame.message);
     else this.offer(frame.message);
@@ -35,7 +48,7 @@ export class ResumeGate {
   async resume(lastSeen: Readonly<Record<string, number>>, history: () => Promise<Message[][]>): Promise<void> {
     this.resuming++;
     try {
-      for (const [roomId, seq] of Object.entries(lastSeen)) this.room(roomId).startAfter(seq);
+      for (const [roomId, seq] of Object.entries(lastSeen)) this.room(roomId).startAfter(seq, this.now());
       for (const messages of await history()) for (const message of messages) this.offer(message);
     } finally {
       this.resuming--;
@@ -57,18 +70,24 @@ export class ResumeGate {
     return (this.options.now ?? Date.now)();
   }
 
-  private room(roomId: string): RoomSequencer<Message> {
+  private room(roomId: string): RoomSequencer<Slot> {
     let seq = this.rooms.get(roomId);
     if (seq === undefined) {
-      seq = new RoomSequencer<Message>((message) => void this.write({ type: 'message', message }), { gapTimeoutMs: this.options.gapTimeoutMs });
+      seq = new RoomSequencer<Slot>((slot) => {
+        if (slot.message !== undefined) this.write({ type: 'message', message: slot.message });
+      }, { gapTimeoutMs: this.options.gapTimeoutMs });
       this.rooms.set(roomId, seq);
     }
     return seq;
   }
 
   private offer(message: Message): void {
-    const room = this.room(message.roomId);
-    room.offer(message, this.now());
+    this.offerSlot({ seq: message.seq, message }, message.roomId);
+  }
+
+  private offerSlot(slot: Slot, roomId: string): void {
+    const room = this.room(roomId);
+    room.offer(slot, this.now());
     if (room.tick(this.now()) && this.timer === undefined) {
       this.timer = setInterval(() => {
         let waiting = false;

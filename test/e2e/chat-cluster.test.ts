@@ -1,7 +1,7 @@
 import type { Message } from '../../src/protocol/message';
 import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
 import { realEnv } from '../support/apps';
-import { getJson, metricValue, postJson, startInstance, type InstanceProcess } from '../support/processes';
+import { getJson, logContext, metricValue, postJson, startInstance, type InstanceProcess } from '../support/processes';
 import { TestClient } from '../support/ws-client';
 
 interface Room {
@@ -37,7 +37,7 @@ describe('chat across three instances', () => {
     for (const [i, u] of users.entries()) {
       expect((await postJson(`${home(i).url}/api/auth/register`, { userId: u, password })).status).toBe(201);
       const res = await postJson<{ token: string }>(`${home(i + 1).url}/api/auth/login`, { userId: u, password });
-      expect(res.status).toBe(200);
+      if (res.status !== 200) throw new Error(`login of ${u} via ${home(i + 1).name}: ${res.status}\n${logContext(instances, [u])}`);
       tokens.set(u, res.body.token);
     }
     // 10 rooms of 3 to 10 members; together they cover every user.

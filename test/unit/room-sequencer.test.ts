@@ -36,6 +36,19 @@ describe('RoomSequencer', () => {
     expect(out).toEqual([1, 3, 2, 4]);
   });
 
+  it('restarts the wait when the sequence moves, so a later gap gets its full timeout', () => {
+    const { s, out } = make(1_000);
+    s.offer({ seq: 1 }, 0);
+    s.offer({ seq: 3 }, 0);
+    s.offer({ seq: 5 }, 900);
+    s.offer({ seq: 2 }, 950);
+    expect(out).toEqual([1, 2, 3]);
+    expect(s.tick(1_100)).toBe(true);
+    expect(out).toEqual([1, 2, 3]);
+    s.offer({ seq: 4 }, 1_200);
+    expect(out).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('starts after a resume point: earlier seqs are not waited for, later gaps are', () => {
     const { s, out } = make();
     s.startAfter(10);

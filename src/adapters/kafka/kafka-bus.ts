@@ -10,6 +10,7 @@ import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { deadLetterHeaders, runPipeline, type RawRecord } from '../record-pipeline';
 import { createCoPartitionAssigner } from './co-partition-assigner';
+import { createNaturalBatcher } from './natural-batcher';
 
 export interface KafkaBusOptions {
   instanceId: string;
@@ -104,6 +105,7 @@ export function createKafkaBus({
   });
   const inboxTopic = (id: string): string => `${topics.inboxPrefix}.${id}`;
   const admin: Admin = kafka.admin();
+  type Wire = { topic: string; key: string; value: string; headers: Record<string, string> };
   // maxInFlightRequests 1 keeps per-partition order under retries, as idempotence requires in kafkajs.
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -111,6 +113,22 @@ export function createKafkaBus({
     allowAutoTopicCreation: false,
     // murmur2, like the Java client: domain/partitioner computes the same partition.
     createPartitioner: Partitioners.DefaultPartitioner,
+  });
+
+  // One sendBatch per round trip, whatever the number of concurrent publishers.
+  const batcher = createNaturalBatcher<Wire>({
+    send: async (items) => {
+      const byTopic = new Map<string, Wire[]>();
+      for (const w of items) {
+        const list = byTopic.get(w.topic);
+        if (list === undefined) byTopic.set(w.topic, [w]);
+        else list.push(w);
+      }
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages.map(({ key, value, headers }) => ({ key, value, headers })) })),
+      });
+    },
   });
 
   let ownerListener: OwnerGroupListener | undefined;
@@ -183,25 +201,37 @@ export function createKafkaBus({
     async ({ batch, heartbeat, isRunning, resolveOffset }: EachBatchPayload): Promise<void> => {
       const { topic, partition } = batch;
       const active = (): boolean => isRunning() && (source === 'inbox' || owned.has(partition));
-      for (const message of batch.messages) {
-        if (!active()) return;
-        const raw = toRaw(topic, partition, message);
-        const outcome = await runPipeline({
-          raw,
-          schema,
-          listener,
-          deadLetter,
-          heartbeat,
-          isActive: active,
-          logger: log,
-          ...(backoff === undefined ? {} : { backoff }),
-        });
-        metrics.recordsConsumed.inc({ source, type: recordType(raw.value), outcome });
-        if (outcome === 'abandoned') return;
-        resolveOffset(message.offset);
-        // Commit after every handled record: a crash redoes at most the record in hand.
-        await consumer()?.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-        await heartbeat();
+      let handled: string | undefined;
+      // Commit what was handled: at the end of the batch, and before giving up on it. A
+      // crash redoes at most the uncommitted rest of one batch (duplicates keep their ids).
+      const commit = async (): Promise<void> => {
+        if (handled === undefined) return;
+        const offset = (BigInt(handled) + 1n).toString();
+        handled = undefined;
+        await consumer()?.commitOffsets([{ topic, partition, offset }]);
+      };
+      try {
+        for (const message of batch.messages) {
+          if (!active()) return;
+          const raw = toRaw(topic, partition, message);
+          const outcome = await runPipeline({
+            raw,
+            schema,
+            listener,
+            deadLetter,
+            heartbeat,
+            isActive: active,
+            logger: log,
+            ...(backoff === undefined ? {} : { backoff }),
+          });
+          metrics.recordsConsumed.inc({ source, type: recordType(raw.value), outcome });
+          if (outcome === 'abandoned') return;
+          resolveOffset(message.offset);
+          handled = message.offset;
+          await heartbeat();
+        }
+      } finally {
+        await commit();
       }
     };
 
@@ -315,16 +345,13 @@ export function createKafkaBus({
         }
       }
       if (!producerConnected) throw new UnavailableError('the Kafka producer is not connected');
-      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
-      for (const r of records) {
-        const list = byTopic.get(r.topic) ?? [];
+      const wire: Wire[] = records.map((r) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
-        list.push({ key: r.key, value: JSON.stringify(r.record), headers });
-        byTopic.set(r.topic, list);
-      }
+        return { topic: r.topic, key: r.key, value: JSON.stringify(r.record), headers };
+      });
       try {
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await batcher.submit(wire);
       } catch (error) {
         throw toBusError(error, 'produce failed');
       }
@@ -391,6 +418,7 @@ export function createKafkaBus({
         if (revoked.length > 0 && ownerListener !== undefined) await ownerListener.onRevoked(revoked);
       }
       if (inboxConsumer !== undefined) await inboxConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'inbox consumer disconnect failed'));
+      await batcher.drain();
       producerConnected = false;
       await producer.disconnect().catch((err: unknown) => log.warn({ err }, 'producer disconnect failed'));
       await admin.disconnect().catch(() => undefined);
