@@ -48,7 +48,7 @@ describe('chat across three instances', () => {
       expect(res.status).toBe(201);
       rooms.push({ roomId: res.body.roomId, members: res.body.members });
     }
-  });
+  }, 180_000);
 
   afterAll(async () => {
     for (const c of clients.values()) await c.close();

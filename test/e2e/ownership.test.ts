@@ -44,7 +44,7 @@ describe('keyed ownership across two instance processes', () => {
       const all = [...a.values()].flat().sort((x, y) => x - y);
       return all.length === 12 && new Set(all).size === 12 && [...a.values()].every((ps) => ps.length === 6);
     }, { timeoutMs: 60_000, intervalMs: 250 });
-  });
+  }, 180_000);
 
   afterAll(async () => {
     for (const i of instances) await i.stop('SIGKILL');

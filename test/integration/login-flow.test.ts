@@ -21,7 +21,7 @@ describe('login over Kafka request-reply (real infrastructure)', () => {
     b = await startRealApp(topics);
     apps.push(b);
     await waitFor('both instances own partitions', () => a.bus.ownerStatus().partitions.length + b.bus.ownerStatus().partitions.length === 12 && b.bus.ownerStatus().partitions.length > 0, { timeoutMs: 45_000 });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     for (const app of apps) await app.stop();

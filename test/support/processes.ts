@@ -73,11 +73,18 @@ export async function startInstance(name: string, env: Record<string, string>): 
       return exited;
     },
   };
-  await waitFor(`${name} to listen`, async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr.join('').slice(-2000)}`);
-    const res = await fetch(`${url}/healthz`).catch(() => undefined);
-    return res?.ok === true;
-  }, { timeoutMs: 60_000, intervalMs: 200 });
+  try {
+    await waitFor(`${name} to listen`, async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr.join('').slice(-2000)}`);
+      const res = await fetch(`${url}/healthz`).catch(() => undefined);
+      return res?.ok === true;
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+  } catch (error) {
+    // Never leave a half-started process behind: it would keep jest (and CI) from exiting.
+    await instance.stop('SIGKILL');
+    const tail = logs.slice(-15).map((l) => JSON.stringify(l).slice(0, 400)).join('\n');
+    throw new Error(`${String(error)}\nlast log lines of ${name}:\n${tail}`);
+  }
   return instance;
 }
 

@@ -63,6 +63,26 @@ function toBusError(error: unknown, what: string): ChatError {
   return retriable ? new UnavailableError(`${what}: ${message}`, error) : new ChatError('INTERNAL', `${what}: ${message}`, { cause: error });
 }
 
+function isRetriable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
+}
+
+/**
+ * Retries a setup step while Kafka says the error is retriable — typically metadata of a
+ * topic created a moment ago that has not reached every broker yet — for up to `totalMs`.
+ */
+async function retryStartup<T>(step: () => Promise<T>, totalMs = 30_000): Promise<T> {
+  const deadline = Date.now() + totalMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isRetriable(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
+    }
+  }
+}
+
 function kafkaLogCreator(logger: Logger) {
   const log = logger.child({ component: 'kafkajs' });
   return () =>
@@ -286,7 +306,7 @@ export function createKafkaBus({
     });
     ownerState = 'joining';
     await consumer.connect();
-    await consumer.subscribe({ topics: [topics.login, topics.chat], fromBeginning: true });
+    await retryStartup(() => consumer.subscribe({ topics: [topics.login, topics.chat], fromBeginning: true }));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -297,9 +317,9 @@ export function createKafkaBus({
 
   const startInbox = async (listener: InboxListener): Promise<void> => {
     const topic = inboxTopic(instanceId);
-    await ensureTopic(topic, 1);
+    await retryStartup(() => ensureTopic(topic, 1));
     // One partition keeps cluster-wide frames (announcements) in one order everywhere.
-    await ensureTopic(topics.broadcast, 1);
+    await retryStartup(() => ensureTopic(topics.broadcast, 1));
     const consumer = kafka.consumer({
       groupId: `${topics.inboxPrefix}-${instanceId}`,
       sessionTimeout: sessionTimeoutMs,
@@ -323,14 +343,21 @@ export function createKafkaBus({
     // The inbox from the beginning of what this group has not committed: a reply produced
     // while the consumer was still joining is not skipped. The broadcast topic is shared by
     // all instances; its group offsets are this instance's own.
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.subscribe({ topics: [topics.broadcast], fromBeginning: false });
+    await retryStartup(() => consumer.subscribe({ topics: [topic], fromBeginning: true }));
+    await retryStartup(() => consumer.subscribe({ topics: [topics.broadcast], fromBeginning: false }));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: consumeBatch('inbox', InboxRecordSchema, listener, () => inboxConsumer),
     });
-    await joinedPromise;
+    // Bounded: a consumer that cannot join fails the start instead of hanging it.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      joinedPromise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new UnavailableError(`inbox consumer did not join within ${rebalanceTimeoutMs + 30_000} ms`)), rebalanceTimeoutMs + 30_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
   };
 
   return {
@@ -390,8 +417,8 @@ export function createKafkaBus({
       try {
         await admin.connect();
         if (createTopics && ownerListener !== undefined) {
-          await ensureTopic(topics.login, topics.partitions);
-          await ensureTopic(topics.chat, topics.partitions);
+          await retryStartup(() => ensureTopic(topics.login, topics.partitions));
+          await retryStartup(() => ensureTopic(topics.chat, topics.partitions));
         }
         await producer.connect();
         producerConnected = true;
