@@ -132,7 +132,12 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     intervalMs: config.chat.sessionReannounceMs,
     logger,
   });
-  const lifecycle = createConnectionLifecycle({ registry, announcer, logger });
+  const lifecycle = createConnectionLifecycle({
+    registry,
+    announcer,
+    fetchGap: (roomId, from, to) => store.listMessages(roomId, { afterSeq: from - 1, beforeSeq: to + 1, limit: Math.min(200, to - from + 1) }),
+    logger,
+  });
   bus.openInbox(async (inbound) => {
     const record = inbound.record;
     switch (record.type) {

@@ -42,13 +42,29 @@ export class RoomSequencer<M extends SequencedMessage> {
     this.flush(now);
   }
 
+  /**
+   * The missing seqs (inclusive range) once held messages have waited `gapTimeoutMs`, so
+   * the caller can fetch them from the archive; undefined while nothing is overdue.
+   */
+  overdueGap(now: number): { from: number; to: number } | undefined {
+    if (this.heldSince === undefined || this.next === undefined || now - this.heldSince < this.options.gapTimeoutMs) return undefined;
+    return { from: this.next, to: Math.min(...this.pending.keys()) - 1 };
+  }
+
+  /** Gives up on the gap: writes what is held, in order. */
+  release(now: number): void {
+    if (this.pending.size === 0) return;
+    this.next = Math.min(...this.pending.keys());
+    this.flush(now);
+  }
+
   /** Releases held messages when the oldest has waited `gapTimeoutMs`. Returns whether any still wait. */
   tick(now: number): boolean {
-    if (this.heldSince !== undefined && now - this.heldSince >= this.options.gapTimeoutMs) {
-      const seqs = [...this.pending.keys()].sort((a, b) => a - b);
-      this.next = seqs[0];
-      this.flush(now);
-    }
+    if (this.overdueGap(now) !== undefined) this.release(now);
+    return this.pending.size > 0;
+  }
+
+  waiting(): boolean {
     return this.pending.size > 0;
   }
 

@@ -1,4 +1,5 @@
 import type { TokenClaims } from '../auth/token-service';
+import type { Message } from '../protocol/message';
 import { CloseCodes } from '../protocol/close-codes';
 import type { Logger } from '../observability/logger';
 import type { ClientConnection } from './client-connection';
@@ -21,15 +22,17 @@ export interface OpenedConnection {
 export function createConnectionLifecycle({
   registry,
   announcer,
-  gapTimeoutMs = 5_000,
+  fetchGap,
+  gapTimeoutMs = 2_000,
   logger,
 }: {
   registry: ConnectionRegistry;
   announcer: SessionAnnouncer;
+  /** Reads a room's messages with seq in [from, to] from the archive, to fill an overdue gap. */
+  fetchGap?: (roomId: string, from: number, to: number) => Promise<Message[]>;
   /**
-   * How long a connection waits for a missing earlier seq before passing a later one.
-   * Default 5 s: a seq is missing only while its delivery is in flight (every stored
-   * message is delivered), so this bounds the wait, it is not expected to expire.
+   * How long a connection waits for a missing earlier seq before reading it from the
+   * archive. Default 2 s: a seq is missing only while its delivery is in flight.
    */
   gapTimeoutMs?: number;
   logger: Logger;
@@ -42,7 +45,7 @@ export function createConnectionLifecycle({
       const gate = new ResumeGate((frame) => {
         if (frame.type === 'ready') markReady();
         return connection.send(frame);
-      }, { gapTimeoutMs });
+      }, { gapTimeoutMs, ...(fetchGap === undefined ? {} : { fetchGap }) });
       registry.add(connection, gate);
       // The token's lifetime bounds the connection's: an expired token closes it (4001).
       const ttlMs = Math.max(0, claims.exp * 1000 - Date.now());

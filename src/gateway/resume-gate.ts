@@ -24,9 +24,22 @@ export class ResumeGate {
   private readonly rooms = new Map<string, RoomSequencer<Slot>>();
   private timer: NodeJS.Timeout | undefined;
 
+  private readonly repairing = new Set<string>();
+
+  /**
+   * `fetchGap` reads the missing messages (seq in [from, to]) from the archive: a later seq
+   * exists only once every earlier one is committed (the room's row lock orders them), so a
+   * gap that outlasts `gapTimeoutMs` — a delivery stuck behind a busy owner — is filled
+   * from PostgreSQL rather than skipped. Without it, or when it fails, the held messages
+   * are released in order after a second timeout and the late one is written when it comes.
+   */
   constructor(
     private readonly write: (frame: ServerFrame) => boolean,
-    private readonly options: { gapTimeoutMs: number; now?: () => number } = { gapTimeoutMs: 2_000 },
+    private readonly options: {
+      gapTimeoutMs: number;
+      now?: () => number;
+      fetchGap?: (roomId: string, from: number, to: number) => Promise<Message[]>;
+    } = { gapTimeoutMs: 2_000 },
   ) {}
 
   /** Sends a frame now, or holds it if it must wait (resume, or an earlier seq still missing). */
@@ -88,13 +101,37 @@ export class ResumeGate {
   private offerSlot(slot: Slot, roomId: string): void {
     const room = this.room(roomId);
     room.offer(slot, this.now());
-    if (room.tick(this.now()) && this.timer === undefined) {
-      this.timer = setInterval(() => {
-        let waiting = false;
-        for (const r of this.rooms.values()) waiting = r.tick(this.now()) || waiting;
-        if (!waiting) this.close();
-      }, Math.max(50, Math.floor(this.options.gapTimeoutMs / 4)));
+    if (room.waiting() && this.timer === undefined) {
+      this.timer = setInterval(() => this.check(), Math.max(50, Math.floor(this.options.gapTimeoutMs / 4)));
       this.timer.unref();
     }
+  }
+
+  /** Repairs or releases overdue gaps; stops the timer when no room waits. */
+  private check(): void {
+    const now = this.now();
+    let waiting = false;
+    for (const [roomId, room] of this.rooms) {
+      const gap = room.overdueGap(now);
+      if (gap !== undefined && this.options.fetchGap !== undefined && !this.repairing.has(roomId)) {
+        this.repairing.add(roomId);
+        const giveUp = setTimeout(() => room.release(this.now()), this.options.gapTimeoutMs);
+        giveUp.unref();
+        this.options
+          .fetchGap(roomId, gap.from, gap.to)
+          .then((messages) => {
+            for (const message of messages) this.offer(message);
+          })
+          .catch(() => room.release(this.now()))
+          .finally(() => {
+            clearTimeout(giveUp);
+            this.repairing.delete(roomId);
+          });
+      } else if (gap !== undefined && this.options.fetchGap === undefined) {
+        room.release(now);
+      }
+      waiting = room.waiting() || waiting;
+    }
+    if (!waiting) this.close();
   }
 }

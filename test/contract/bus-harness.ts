@@ -57,6 +57,8 @@ export async function kafkaHarness(): Promise<BusHarness> {
   const kafka = new Kafka({ clientId: 'contract', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
   const consumers: Consumer[] = [];
   return {
     topics,
@@ -80,7 +82,7 @@ export async function kafkaHarness(): Promise<BusHarness> {
       const consumer = kafka.consumer({ groupId: randomName('collect'), maxWaitTimeInMs: 100 });
       consumers.push(consumer);
       await consumer.connect();
-      await waitFor(`topic ${topic} to exist`, async () => (await kafka.admin().listTopics()).includes(topic), { timeoutMs: 15_000, intervalMs: 250 }).catch(() => undefined);
+      await waitFor(`topic ${topic} to exist`, async () => (await admin.listTopics()).includes(topic), { timeoutMs: 15_000, intervalMs: 250 });
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ message }) => {
@@ -96,6 +98,7 @@ export async function kafkaHarness(): Promise<BusHarness> {
     async close() {
       for (const c of consumers) await c.disconnect().catch(() => undefined);
       await producer.disconnect();
+      await admin.disconnect();
       await deleteTopics(prefix).catch(() => undefined);
     },
   };

@@ -31,6 +31,30 @@ describe('ResumeGate', () => {
     expect(out[1]).toEqual({ type: 'pong' });
   });
 
+  it('fills a gap that outlasts the timeout from the archive, keeping seq order', async () => {
+    let now = 0;
+    const out: ServerFrame[] = [];
+    const asked: [string, number, number][] = [];
+    const g = new ResumeGate((f) => out.push(f) > 0, {
+      gapTimeoutMs: 100,
+      now: () => now,
+      fetchGap: async (roomId, from, to) => {
+        asked.push([roomId, from, to]);
+        return [msg(2), msg(3)];
+      },
+    });
+    g.push({ type: 'message', message: msg(1) });
+    g.push({ type: 'message', message: msg(4) });
+    now = 200;
+    await new Promise((r) => setTimeout(r, 150));
+    const seqs = out.filter((f): f is Extract<ServerFrame, { type: 'message' }> => f.type === 'message').map((f) => f.message.seq);
+    expect(asked).toEqual([['r', 2, 3]]);
+    expect(seqs).toEqual([1, 2, 3, 4]);
+    g.push({ type: 'message', message: msg(2) });
+    expect(out).toHaveLength(4);
+    g.close();
+  });
+
   it('resume: history first, then live messages held meanwhile, without duplicates', async () => {
     const { g, seqs } = gate();
     let release!: (m: Message[][]) => void;
