@@ -49,6 +49,21 @@ describe('login over Kafka request-reply (real infrastructure)', () => {
     const unknown = await login(a, randomName('nobody')).expect(401);
     expect(wrong.body).toEqual(unknown.body);
     expect(wrong.body).toEqual({ error: { code: 'INVALID_CREDENTIALS', message: 'invalid user id or password' } });
+    // Both paths run one bcrypt compare (unit-tested in test/unit/auth.test.ts); the timing
+    // itself is reported here for the record, not asserted (machines are shared and noisy).
+    const time = async (id: string) => {
+      const started = process.hrtime.bigint();
+      await login(a, id, 'wrong password').expect(401);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const wrongMs: number[] = [];
+    const unknownMs: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      wrongMs.push(await time(userId));
+      unknownMs.push(await time(randomName('nobody')));
+    }
+    console.log(`login rejection, median of 10: wrong password ${median(wrongMs).toFixed(1)} ms, unknown user ${median(unknownMs).toFixed(1)} ms (ratio ${(median(unknownMs) / median(wrongMs)).toFixed(2)})`);
   });
 
   it('logout revokes the token on every instance (Redis)', async () => {
