@@ -12,8 +12,11 @@ import type { Service } from './ports/service';
 import { createKafkaBus } from './adapters/kafka/kafka-bus';
 import { createMemoryBus } from './adapters/memory/memory-bus';
 import type { MemoryBroker } from './adapters/memory/memory-broker';
-import { createMemoryChatStore } from './adapters/memory/memory-chat-store';
+import { createPgliteChatStore } from './adapters/pglite/pglite-chat-store';
 import { createMemoryRevocationStore } from './adapters/memory/memory-revocation-store';
+import { createMemoryLoginThrottle } from './adapters/memory/memory-login-throttle';
+import { createRedisLoginThrottle } from './adapters/redis/redis-login-throttle';
+import type { LoginThrottle } from './ports/login-throttle';
 import { createPrismaChatStore } from './adapters/prisma/prisma-chat-store';
 import { createRedisClient } from './adapters/redis/redis-client';
 import { createRedisRevocationStore } from './adapters/redis/redis-revocation-store';
@@ -28,9 +31,14 @@ import { createRequestReply } from './gateway/request-reply';
 import { createHttpApp } from './gateway/http/http-app';
 import { createAuthRoutes } from './gateway/http/auth-routes';
 import { createHealthRoutes } from './gateway/http/health-routes';
+import { createOpenApiRoutes } from './gateway/http/openapi-routes';
+import { createWebRoutes } from './gateway/http/web-routes';
 import { createRoomRoutes } from './gateway/http/room-routes';
 import { createStreamRoutes } from './gateway/http/stream-routes';
 import { createAdminRoutes } from './gateway/http/admin-routes';
+import { createClusterView } from './gateway/cluster-view';
+import { createLocalInstanceDirectory } from './adapters/memory/local-instance-directory';
+import { createRedisInstanceDirectory } from './adapters/redis/redis-instance-directory';
 import { ConnectionRegistry } from './gateway/connection-registry';
 import { createConnectionLifecycle } from './gateway/connection-lifecycle';
 import { createSessionAnnouncer } from './gateway/session-announcer';
@@ -46,7 +54,7 @@ export interface AppOptions {
   logger?: Logger;
   /** In-memory bus only: share one broker between several apps of one process. */
   memoryBroker?: MemoryBroker;
-  /** Override the store (tests). Default: Prisma when DATABASE_URL is set, else in-memory. */
+  /** Override the store (tests). Default: Prisma on DATABASE_URL when set, else on the embedded PGlite under DATA_DIR. */
   store?: ChatStore;
 }
 
@@ -74,9 +82,20 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
   const runsGateway = config.roles.includes('gateway');
   const runsOwner = config.roles.includes('owner');
 
-  const store = givenStore ?? (config.databaseUrl === undefined ? createMemoryChatStore() : createPrismaChatStore({ databaseUrl: config.databaseUrl }));
+  const store =
+    givenStore ??
+    (config.databaseUrl === undefined
+      ? createPgliteChatStore({ dataDir: config.dataDir, logger })
+      : createPrismaChatStore({ databaseUrl: config.databaseUrl }));
   const redis: Redis | undefined = config.redisUrl === undefined ? undefined : createRedisClient({ url: config.redisUrl, logger });
   const revocations: RevocationStore = redis === undefined ? createMemoryRevocationStore() : createRedisRevocationStore({ redis });
+  const throttleLimits = {
+    maxPerAccount: config.security.loginMaxFailuresPerAccount,
+    maxPerIp: config.security.loginMaxFailuresPerIp,
+    windowMs: config.security.loginFailureWindowMs,
+  };
+  const loginThrottle: LoginThrottle =
+    redis === undefined ? createMemoryLoginThrottle({ limits: throttleLimits }) : createRedisLoginThrottle({ redis, limits: throttleLimits });
   const mirror: SessionMirror =
     redis === undefined
       ? createMemorySessionMirror({ ttlMs: config.chat.sessionTtlMs })
@@ -124,6 +143,25 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
 
   const requestReply = createRequestReply({ bus, replyTopic: bus.inboxTopicOf(config.instanceId), timeoutMs: config.requestTimeoutMs, metrics });
   const registry = new ConnectionRegistry(metrics);
+  const listeningUrl = (): string => {
+    const address = server.address() as AddressInfo | null;
+    const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+    return `http://${host}:${address?.port ?? config.http.port}`;
+  };
+  // The cluster view (GET /api/admin/cluster, /admin): each instance announces its own, to
+  // Redis when there is one (so every instance can show all), else to itself only.
+  const cluster = createClusterView({
+    instanceId: config.instanceId,
+    url: listeningUrl,
+    roles: config.roles,
+    partitions: config.topics.partitions,
+    bus,
+    ownedUserCount: owner === undefined ? undefined : () => owner.users.userCount(),
+    registry,
+    metrics,
+    directory: redis === undefined ? createLocalInstanceDirectory() : createRedisInstanceDirectory({ redis }),
+    logger,
+  });
   const announcer = createSessionAnnouncer({
     bus,
     chatTopic: config.topics.chat,
@@ -136,6 +174,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     registry,
     announcer,
     fetchGap: (roomId, from, to) => store.listMessages(roomId, { afterSeq: from - 1, beforeSeq: to + 1, limit: Math.min(200, to - from + 1) }),
+    metrics,
     logger,
   });
   bus.openInbox(async (inbound) => {
@@ -183,6 +222,8 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
             tokens,
             revocations,
             requestReply,
+            throttle: loginThrottle,
+            metrics,
             loginTopic: config.topics.login,
             announceRevocation: async (userId, jti) => {
               await bus.publish([{ topic: config.topics.broadcast, key: userId, record: makeRecord('token.revoked', userId, { jti }) }]);
@@ -190,11 +231,13 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           }),
           createRoomRoutes({ store, tokens, revocations }),
           createStreamRoutes({ tokens, revocations, lifecycle, metrics }),
-          createAdminRoutes({ bus, broadcastTopic: config.topics.broadcast, adminUserIds: config.chat.adminUserIds, tokens, revocations }),
+          createAdminRoutes({ bus, broadcastTopic: config.topics.broadcast, adminUserIds: config.chat.adminUserIds, tokens, revocations, cluster }),
+          createOpenApiRoutes(),
+          createWebRoutes(),
         ]
       : []),
   ];
-  const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers });
+  const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers, corsOrigins: config.security.corsOrigins });
   const server = createServer(http);
   const ws = runsGateway
     ? createWsGateway({
@@ -211,6 +254,9 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           logger,
         }),
         maxPayloadBytes: config.chat.wsMaxPayloadBytes,
+        allowedOrigins: config.security.wsAllowedOrigins,
+        messageRate: { ratePerSec: config.security.wsMessageRatePerSec, burst: config.security.wsMessageBurst },
+        handshakesPerMinute: config.security.wsHandshakesPerMinute,
         logger,
         metrics,
       })
@@ -228,11 +274,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     connections: registry,
     http,
     server,
-    url() {
-      const address = server.address() as AddressInfo | null;
-      const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-      return `http://${host}:${address?.port ?? config.http.port}`;
-    },
+    url: listeningUrl,
     async start() {
       if (state !== 'new') throw new Error(`app cannot start from state ${state}`);
       state = 'started';
@@ -248,6 +290,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           resolve();
         });
       });
+      cluster.start();
       log.info({ event: 'app.started', url: this.url(), roles: config.roles, bus: bus.kind }, `listening on ${this.url()}`);
     },
     async stop() {
@@ -259,6 +302,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       // Fixed order: stop taking requests, fail what waits, leave the group (committing
       // in-flight work), then close the connections the rest used.
       announcer.stop();
+      await cluster.stop();
       await ws?.stop(CloseCodes.GOING_AWAY);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

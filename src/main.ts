@@ -1,8 +1,34 @@
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/config';
 import { createApp } from './app';
 
+/**
+ * `.env` in the working directory, if there is one (copy .env.example). Variables already
+ * in the environment win, so `PORT=3001 npm start` still works with a .env beside it.
+ */
+function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** For people, not log collectors: on stderr, so stdout stays JSON lines. */
+function printWelcome(url: string, embedded: boolean, admins: readonly string[]): void {
+  const lines = [
+    '',
+    `  keyed-chat is running at ${url}`,
+    '',
+    `    chat in the browser   ${url}/`,
+    `    cluster view          ${url}/admin${admins.length === 0 ? '   (for ADMIN_USER_IDS users; none set)' : `   (admins: ${admins.join(', ')})`}`,
+    `    REST API (OpenAPI)    ${url}/api/openapi.json`,
+    `    metrics               ${url}/metrics`,
+    ...(embedded ? ['', '  Single process: in-memory bus, embedded PostgreSQL under DATA_DIR, no Redis. README: "On real Kafka".'] : []),
+    '',
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
 /** Entry point: one instance, configured from the environment, stopped by SIGINT/SIGTERM. */
 async function main(): Promise<void> {
+  loadDotEnv();
   let config;
   try {
     config = loadConfig();
@@ -36,6 +62,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   try {
     await app.start();
+    printWelcome(app.url(), config.kafka === undefined && config.databaseUrl === undefined, config.chat.adminUserIds);
   } catch (error) {
     app.logger.fatal({ err: error }, 'start failed');
     await app.stop().catch(() => undefined);

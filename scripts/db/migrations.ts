@@ -106,6 +106,43 @@ export interface ApplyMigrationsResult {
   readonly createdDatabase: boolean;
 }
 
+/**
+ * The little the migrator needs from a database session, so that the same bookkeeping runs
+ * on a PostgreSQL server (through `pg`) and on the embedded PGlite the single-process
+ * default uses (src/adapters/pglite): one session, parameterised queries, and scripts of
+ * several statements (a migration.sql), which pg runs with the simple query protocol and
+ * PGlite with `exec`.
+ */
+export interface MigrationConnection {
+  query<R>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+  /** Runs a script of one or more statements without parameters. */
+  exec(script: string): Promise<void>;
+}
+
+export interface ApplyMigrationsOnOptions {
+  /** An open session on the target database; the caller closes it. */
+  readonly connection: MigrationConnection;
+  /** The prisma/migrations directory. */
+  readonly migrationsDir: string;
+  /** Names the target in messages (a redacted URL, a data directory). */
+  readonly target: string;
+  /** Progress lines; default: none. */
+  readonly log?: (line: string) => void;
+}
+
+/** A `pg` client as a MigrationConnection. */
+export function pgMigrationConnection(client: Client): MigrationConnection {
+  return {
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      const result = await client.query(sql, params === undefined ? undefined : [...params]);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec(script: string) {
+      await client.query(script);
+    },
+  };
+}
+
 export function migrationChecksum(script: string | Buffer): string {
   return createHash('sha256').update(script).digest('hex');
 }
@@ -212,14 +249,14 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
   }
 }
 
-async function historyTableExists(client: Client): Promise<boolean> {
+async function historyTableExists(client: MigrationConnection): Promise<boolean> {
   const { rows } = await client.query<{ exists: boolean }>(
     `SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`,
   );
   return rows[0]?.exists === true;
 }
 
-async function readHistory(client: Client): Promise<AppliedMigrationRow[]> {
+async function readHistory(client: MigrationConnection): Promise<AppliedMigrationRow[]> {
   const { rows } = await client.query<AppliedMigrationRow>(
     `SELECT id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count
        FROM _prisma_migrations ORDER BY started_at, migration_name`,
@@ -227,22 +264,30 @@ async function readHistory(client: Client): Promise<AppliedMigrationRow[]> {
   return rows;
 }
 
+/** Runs `fn` holding Prisma's advisory lock on the connection's session. */
+async function withAdvisoryLock<T>(connection: MigrationConnection, fn: () => Promise<T>): Promise<T> {
+  // Session-level lock, released explicitly below and by the server when the session ends.
+  await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
+  try {
+    return await fn();
+  } finally {
+    await connection.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]).catch(() => undefined);
+  }
+}
+
 /** Connects to the target (schema selected), runs `fn` holding Prisma's advisory lock. */
-async function withLockedTarget<T>(databaseUrl: string, fn: (client: Client) => Promise<T>): Promise<T> {
+async function withLockedTarget<T>(databaseUrl: string, fn: (client: MigrationConnection) => Promise<T>): Promise<T> {
   const { url, schema } = splitSchemaParam(databaseUrl);
   const client = await connect(url);
+  const connection = pgMigrationConnection(client);
   try {
-    // Session-level lock, released explicitly below and by the server when the connection closes.
-    await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
-    try {
+    return await withAdvisoryLock(connection, async () => {
       if (schema !== undefined) {
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
         await client.query(`SET search_path TO ${quoteIdent(schema)}`);
       }
-      return await fn(client);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]).catch(() => undefined);
-    }
+      return fn(connection);
+    });
   } finally {
     await client.end();
   }
@@ -259,83 +304,103 @@ function describeFailed(row: AppliedMigrationRow): string {
  * the database has a failed migration or if an applied migration's file has changed.
  */
 export async function applyMigrations(options: ApplyMigrationsOptions): Promise<ApplyMigrationsResult> {
-  const log = options.log ?? (() => undefined);
   const local = readLocalMigrations(options.migrationsDir);
-  const createdDatabase = options.createDatabase === false ? false : await ensureDatabase(options.databaseUrl, log);
+  const createdDatabase = options.createDatabase === false ? false : await ensureDatabase(options.databaseUrl, options.log);
+  const result = await withLockedTarget(options.databaseUrl, (connection) =>
+    applyLocked(connection, local, redactUrl(options.databaseUrl), options.log ?? (() => undefined)),
+  );
+  return { ...result, createdDatabase };
+}
 
-  return withLockedTarget(options.databaseUrl, async (client) => {
-    if (!(await historyTableExists(client))) {
-      await client.query(PRISMA_MIGRATIONS_TABLE_DDL);
-    }
-    const history = await readHistory(client);
-    const live = history.filter((row) => row.rolled_back_at === null);
+/**
+ * `applyMigrations` on a session the caller opened (the embedded PGlite database): the
+ * same checks, order, transactions, lock and `_prisma_migrations` bookkeeping.
+ */
+export async function applyMigrationsOn(options: ApplyMigrationsOnOptions): Promise<ApplyMigrationsResult> {
+  const local = readLocalMigrations(options.migrationsDir);
+  const result = await withAdvisoryLock(options.connection, () =>
+    applyLocked(options.connection, local, options.target, options.log ?? (() => undefined)),
+  );
+  return { ...result, createdDatabase: false };
+}
 
-    const failed = live.filter((row) => row.finished_at === null);
-    if (failed.length > 0) {
-      throw new MigrationError(
-        'FAILED_MIGRATION_IN_DATABASE',
-        `${redactUrl(options.databaseUrl)} has failed migrations; no new migrations will be applied:\n` +
-          `${failed.map(describeFailed).join('\n')}\n` +
-          'Fix the database by hand, then mark the migration rolled back (npm run db:migrate -- --rolled-back <name>) ' +
-          'to retry it. This is Prisma error P3009; see https://pris.ly/d/migrate-resolve',
-      );
-    }
+async function applyLocked(
+  client: MigrationConnection,
+  local: readonly LocalMigration[],
+  target: string,
+  log: (line: string) => void,
+): Promise<Omit<ApplyMigrationsResult, 'createdDatabase'>> {
+  if (!(await historyTableExists(client))) {
+    await client.exec(PRISMA_MIGRATIONS_TABLE_DDL);
+  }
+  const history = await readHistory(client);
+  const live = history.filter((row) => row.rolled_back_at === null);
 
-    const finished = new Map<string, AppliedMigrationRow>();
-    for (const row of live) finished.set(row.migration_name, row);
+  const failed = live.filter((row) => row.finished_at === null);
+  if (failed.length > 0) {
+    throw new MigrationError(
+      'FAILED_MIGRATION_IN_DATABASE',
+      `${target} has failed migrations; no new migrations will be applied:\n` +
+        `${failed.map(describeFailed).join('\n')}\n` +
+        'Fix the database by hand, then mark the migration rolled back (npm run db:migrate -- --rolled-back <name>) ' +
+        'to retry it. This is Prisma error P3009; see https://pris.ly/d/migrate-resolve',
+    );
+  }
 
-    const changed = local.filter((m) => {
-      const row = finished.get(m.name);
-      return row !== undefined && !checksumMatches(m.script, row.checksum);
-    });
-    if (changed.length > 0) {
-      throw new MigrationError(
-        'CHECKSUM_MISMATCH',
-        `these migrations were modified after they were applied to ${redactUrl(options.databaseUrl)}:\n` +
-          changed.map((m) => `  - ${m.name}: file ${m.checksum}, applied ${finished.get(m.name)?.checksum}`).join('\n') +
-          '\nApplied migrations must not change: restore the files (git checkout) and put new changes in a new migration.',
-      );
-    }
+  const finished = new Map<string, AppliedMigrationRow>();
+  for (const row of live) finished.set(row.migration_name, row);
 
-    const localNames = new Set(local.map((m) => m.name));
-    for (const row of live) {
-      if (!localNames.has(row.migration_name)) {
-        log(`Warning: ${row.migration_name} is applied to the database but not in ${options.migrationsDir}.`);
-      }
-    }
-
-    const alreadyApplied = local.filter((m) => finished.has(m.name)).map((m) => m.name);
-    const pending = local.filter((m) => !finished.has(m.name));
-    const applied: string[] = [];
-    for (const migration of pending) {
-      const id = randomUUID();
-      // Recorded before it runs, outside the transaction, as Prisma does: if it fails, the
-      // unfinished row with its logs is what blocks later runs.
-      await client.query('INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ($1, $2, $3)', [
-        id,
-        migration.checksum,
-        migration.name,
-      ]);
-      try {
-        await client.query('BEGIN');
-        await client.query(migration.script);
-        await client.query(
-          'UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = now() WHERE id = $1',
-          [id],
-        );
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        const message = error instanceof Error ? error.message : String(error);
-        const logs = `Migration ${migration.name} failed to apply: ${message}`;
-        await client.query('UPDATE _prisma_migrations SET logs = $2 WHERE id = $1', [id, logs]).catch(() => undefined);
-        throw new MigrationError('MIGRATION_FAILED', `${logs}\n(all of its statements were rolled back)`, { cause: error });
-      }
-      applied.push(migration.name);
-      log(`Applied ${migration.name}`);
-    }
-    return { applied, alreadyApplied, createdDatabase };
+  const changed = local.filter((m) => {
+    const row = finished.get(m.name);
+    return row !== undefined && !checksumMatches(m.script, row.checksum);
   });
+  if (changed.length > 0) {
+    throw new MigrationError(
+      'CHECKSUM_MISMATCH',
+      `these migrations were modified after they were applied to ${target}:\n` +
+        changed.map((m) => `  - ${m.name}: file ${m.checksum}, applied ${finished.get(m.name)?.checksum}`).join('\n') +
+        '\nApplied migrations must not change: restore the files (git checkout) and put new changes in a new migration.',
+    );
+  }
+
+  const localNames = new Set(local.map((m) => m.name));
+  for (const row of live) {
+    if (!localNames.has(row.migration_name)) {
+      log(`Warning: ${row.migration_name} is applied to the database but not in the migrations directory.`);
+    }
+  }
+
+  const alreadyApplied = local.filter((m) => finished.has(m.name)).map((m) => m.name);
+  const pending = local.filter((m) => !finished.has(m.name));
+  const applied: string[] = [];
+  for (const migration of pending) {
+    const id = randomUUID();
+    // Recorded before it runs, outside the transaction, as Prisma does: if it fails, the
+    // unfinished row with its logs is what blocks later runs.
+    await client.query('INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ($1, $2, $3)', [
+      id,
+      migration.checksum,
+      migration.name,
+    ]);
+    try {
+      await client.query('BEGIN');
+      await client.exec(migration.script);
+      await client.query(
+        'UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = now() WHERE id = $1',
+        [id],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      const message = error instanceof Error ? error.message : String(error);
+      const logs = `Migration ${migration.name} failed to apply: ${message}`;
+      await client.query('UPDATE _prisma_migrations SET logs = $2 WHERE id = $1', [id, logs]).catch(() => undefined);
+      throw new MigrationError('MIGRATION_FAILED', `${logs}\n(all of its statements were rolled back)`, { cause: error });
+    }
+    applied.push(migration.name);
+    log(`Applied ${migration.name}`);
+  }
+  return { applied, alreadyApplied };
 }
 
 /**
@@ -364,7 +429,8 @@ export async function readMigrationHistory(databaseUrl: string): Promise<Applied
   const client = await connect(url);
   try {
     if (schema !== undefined) await client.query(`SET search_path TO ${quoteIdent(schema)}`);
-    return (await historyTableExists(client)) ? await readHistory(client) : [];
+    const connection = pgMigrationConnection(client);
+    return (await historyTableExists(connection)) ? await readHistory(connection) : [];
   } finally {
     await client.end();
   }

@@ -55,7 +55,16 @@ async function main(): Promise<void> {
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([consumer.connect(), replaying ? producer.connect() : Promise.resolve()]);
-  await consumer.subscribe({ topics: [topic!], fromBeginning: true });
+  // Metadata of a young topic may lag on some brokers: retry the subscription briefly.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await consumer.subscribe({ topics: [topic!], fromBeginning: true });
+      break;
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 
   let seen = 0;
   let last = Date.now();

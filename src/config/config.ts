@@ -11,6 +11,8 @@ import { z } from 'zod';
 const csv = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+/** A browser origin (`https://host[:port]`), normalised the way browsers send it. */
+const httpOrigin = z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin);
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -34,6 +36,8 @@ const EnvSchema = z.object({
   KAFKA_REBALANCE_TIMEOUT_MS: int(60_000, 1_000),
 
   DATABASE_URL: z.string().url().optional(),
+  // Without DATABASE_URL: the embedded PostgreSQL's directory; `memory://` keeps nothing.
+  DATA_DIR: z.string().min(1).default('data/pglite'),
   REDIS_URL: z.string().url().optional(),
 
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
@@ -52,6 +56,16 @@ const EnvSchema = z.object({
   SEND_BURST: int(30, 1, 10_000),
   WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 256, 64 * 1024),
   RESUME_MAX_MESSAGES: int(1_000, 1, 100_000),
+
+  // Security limits (docs/security.md).
+  WS_ALLOWED_ORIGINS: csv.pipe(z.array(z.union([z.literal('null'), httpOrigin]))).default([]),
+  WS_MSG_RATE_PER_SEC: z.coerce.number().positive().default(20),
+  WS_MSG_BURST: int(40, 1, 100_000),
+  WS_HANDSHAKES_PER_MIN: int(30, 1, 1_000_000),
+  CORS_ORIGINS: csv.pipe(z.array(httpOrigin)).default([]),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(10, 1, 1_000_000),
+  LOGIN_MAX_FAILURES_PER_IP: int(100, 1, 1_000_000),
+  LOGIN_FAILURE_WINDOW_SECONDS: int(900, 1, 7 * 24 * 3600),
 });
 
 export type Role = 'gateway' | 'owner';
@@ -93,8 +107,10 @@ export interface Config {
     readonly wsMaxPayloadBytes: number;
     readonly resumeMaxMessages: number;
   };
-  /** Absent: the in-memory store (single process; data is lost on exit). */
+  /** Absent: the embedded PostgreSQL (PGlite) in this process, under dataDir. */
   readonly databaseUrl: string | undefined;
+  /** Where the embedded PostgreSQL (PGlite) keeps its files when databaseUrl is absent; `memory://` keeps nothing. */
+  readonly dataDir: string;
   /** Absent: in-memory revocations and mirrors (single process only). */
   readonly redisUrl: string | undefined;
   readonly auth: {
@@ -109,6 +125,22 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly readyCheckTimeoutMs: number;
   readonly shutdownGraceMs: number;
+  /** Abuse limits and browser policies (docs/security.md). */
+  readonly security: {
+    /** Browser origins allowed to open a WebSocket besides same-origin pages (and clients that send no Origin). */
+    readonly wsAllowedOrigins: readonly string[];
+    /** Per-connection frame rate; a socket over it is closed with 4008. */
+    readonly wsMessageRatePerSec: number;
+    readonly wsMessageBurst: number;
+    /** WebSocket handshakes per client IP per minute, counted per instance; over it: 429. */
+    readonly wsHandshakesPerMinute: number;
+    /** Origins allowed by CORS on the REST API; none by default. */
+    readonly corsOrigins: readonly string[];
+    /** Failed logins allowed per account and per client IP in one window, shared through Redis. */
+    readonly loginMaxFailuresPerAccount: number;
+    readonly loginMaxFailuresPerIp: number;
+    readonly loginFailureWindowMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -182,6 +214,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       resumeMaxMessages: e.RESUME_MAX_MESSAGES,
     },
     databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     auth: {
       jwtSecret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
@@ -194,6 +227,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     readyCheckTimeoutMs: e.READY_CHECK_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    security: {
+      wsAllowedOrigins: e.WS_ALLOWED_ORIGINS,
+      wsMessageRatePerSec: e.WS_MSG_RATE_PER_SEC,
+      wsMessageBurst: e.WS_MSG_BURST,
+      wsHandshakesPerMinute: e.WS_HANDSHAKES_PER_MIN,
+      corsOrigins: e.CORS_ORIGINS,
+      loginMaxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      loginMaxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
+    },
   };
   return deepFreeze(config);
 }

@@ -2,6 +2,7 @@ import type { TokenClaims } from '../auth/token-service';
 import type { Message } from '../protocol/message';
 import { CloseCodes } from '../protocol/close-codes';
 import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 import type { ClientConnection } from './client-connection';
 import type { ConnectionRegistry } from './connection-registry';
 import { ResumeGate } from './resume-gate';
@@ -24,6 +25,8 @@ export function createConnectionLifecycle({
   announcer,
   fetchGap,
   gapTimeoutMs = 2_000,
+  metrics,
+  now = Date.now,
   logger,
 }: {
   registry: ConnectionRegistry;
@@ -35,6 +38,10 @@ export function createConnectionLifecycle({
    * archive. Default 2 s: a seq is missing only while its delivery is in flight.
    */
   gapTimeoutMs?: number;
+  /** Where send→deliver latency is observed; default: not observed. */
+  metrics?: Metrics;
+  /** Clock in ms for that latency. Default Date.now. */
+  now?: () => number;
   logger: Logger;
 }) {
   const log = logger.child({ component: 'connections' });
@@ -42,9 +49,16 @@ export function createConnectionLifecycle({
     open(connection: ClientConnection, claims: TokenClaims): OpenedConnection {
       let markReady!: () => void;
       const ready = new Promise<void>((resolve) => (markReady = resolve));
-      const gate = new ResumeGate((frame) => {
+      const gate = new ResumeGate((frame, live) => {
         if (frame.type === 'ready') markReady();
-        return connection.send(frame);
+        const sent = connection.send(frame);
+        // Measured here, where every transport's frames leave the gateway in order. The ts
+        // is the storing database's clock: this machine's, or NTP-close on a cluster.
+        if (sent && live && frame.type === 'message' && metrics !== undefined) {
+          const stored = Date.parse(frame.message.ts);
+          if (Number.isFinite(stored)) metrics.deliveryLatency.observe(Math.max(0, now() - stored) / 1000);
+        }
+        return sent;
       }, { gapTimeoutMs, ...(fetchGap === undefined ? {} : { fetchGap }) });
       registry.add(connection, gate);
       // The token's lifetime bounds the connection's: an expired token closes it (4001).

@@ -16,6 +16,8 @@ import type { ServerFrame } from '../protocol/frames';
 interface Slot {
   readonly seq: number;
   readonly message?: Message;
+  /** Relayed as it happened, not read back for a resume (send→deliver latency counts only these). */
+  readonly live?: boolean;
 }
 
 export class ResumeGate {
@@ -34,7 +36,8 @@ export class ResumeGate {
    * are released in order after a second timeout and the late one is written when it comes.
    */
   constructor(
-    private readonly write: (frame: ServerFrame) => boolean,
+    /** Writes a frame to the connection; `live` is false for resume history. */
+    private readonly write: (frame: ServerFrame, live: boolean) => boolean,
     private readonly options: {
       gapTimeoutMs: number;
       now?: () => number;
@@ -47,13 +50,13 @@ export class ResumeGate {
     if (frame.type === 'ack') {
       // The sending socket gets its own message as an ack, not as a `message`: its seq is
       // taken, so later messages of the room do not wait for it.
-      const written = this.write(frame);
+      const written = this.write(frame, true);
       this.offerSlot({ seq: frame.message.seq }, frame.message.roomId);
       return written;
     }
-    if (frame.type !== 'message') return this.write(frame);
+    if (frame.type !== 'message') return this.write(frame, true);
     if (this.resuming > 0) this.held.push(frame.message);
-    else this.offer(frame.message);
+    else this.offer(frame.message, true);
     return true;
   }
 
@@ -62,13 +65,13 @@ export class ResumeGate {
     this.resuming++;
     try {
       for (const [roomId, seq] of Object.entries(lastSeen)) this.room(roomId).startAfter(seq, this.now());
-      for (const messages of await history()) for (const message of messages) this.offer(message);
+      for (const messages of await history()) for (const message of messages) this.offer(message, false);
     } finally {
       this.resuming--;
       if (this.resuming === 0) {
         const held = this.held;
         this.held = [];
-        for (const message of held) this.offer(message);
+        for (const message of held) this.offer(message, true);
       }
     }
   }
@@ -87,15 +90,15 @@ export class ResumeGate {
     let seq = this.rooms.get(roomId);
     if (seq === undefined) {
       seq = new RoomSequencer<Slot>((slot) => {
-        if (slot.message !== undefined) this.write({ type: 'message', message: slot.message });
+        if (slot.message !== undefined) this.write({ type: 'message', message: slot.message }, slot.live === true);
       }, { gapTimeoutMs: this.options.gapTimeoutMs });
       this.rooms.set(roomId, seq);
     }
     return seq;
   }
 
-  private offer(message: Message): void {
-    this.offerSlot({ seq: message.seq, message }, message.roomId);
+  private offer(message: Message, live: boolean): void {
+    this.offerSlot({ seq: message.seq, message, live }, message.roomId);
   }
 
   private offerSlot(slot: Slot, roomId: string): void {
@@ -120,7 +123,8 @@ export class ResumeGate {
         this.options
           .fetchGap(roomId, gap.from, gap.to)
           .then((messages) => {
-            for (const message of messages) this.offer(message);
+            // Still live traffic, only late: its latency is real and counts.
+            for (const message of messages) this.offer(message, true);
           })
           .catch(() => room.release(this.now()))
           .finally(() => {

@@ -23,6 +23,16 @@ export interface Metrics {
   readonly connections: Gauge<'kind'>;
   /** Relayed frames for a connection this instance does not hold (closed meanwhile, or misrouted). */
   readonly relayMisses: Counter;
+  /**
+   * Send→deliver latency: from a message's store time (its `ts`) to its `message` frame
+   * going out on one of this instance's connections. Live deliveries only: history sent
+   * for a resume is old by design and would drown the signal.
+   */
+  readonly deliveryLatency: Histogram;
+  /** Records not yet handled, per consumed partition this instance reads: high watermark − next offset. */
+  readonly consumerLag: Gauge<'source' | 'topic' | 'partition'>;
+  /** Inputs refused by an abuse guard: ws_origin, ws_handshake_rate, ws_message_rate, login_throttled. */
+  readonly securityRefusals: Counter<'reason'>;
 }
 
 export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
@@ -79,5 +89,18 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     framesSent: new Counter({ name: 'chat_frames_sent_total', help: 'Frames written to client connections', labelNames: ['type'], registers }),
     connections: new Gauge({ name: 'chat_connections', help: 'Open client connections', labelNames: ['kind'], registers }),
     relayMisses: new Counter({ name: 'chat_relay_misses_total', help: 'Relayed frames whose connection is not on this instance', registers }),
+    deliveryLatency: new Histogram({
+      name: 'chat_send_deliver_seconds',
+      help: 'From a message being stored (its ts) to its message frame going out to a client connection (live deliveries)',
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'chat_consumer_lag',
+      help: 'Records not yet handled per partition this instance consumes (source owner|inbox)',
+      labelNames: ['source', 'topic', 'partition'],
+      registers,
+    }),
+    securityRefusals: new Counter({ name: 'chat_security_refusals_total', help: 'Inputs refused by an abuse guard (origin, rate limits, login throttle)', labelNames: ['reason'], registers }),
   };
 }

@@ -46,7 +46,8 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
   } catch (error) {
     // Removed from the room between the check and the write, or the room was deleted.
     if (error instanceof ChatError && !error.retriable) {
-      await ctx.bus.publish([toSender({ type: 'error', code: error.code, message: error.message, ref: clientMsgId })]);
+      // An internal failure's message names tables and codes: the client gets the code only.
+      await ctx.bus.publish([toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })]);
       return;
     }
     throw error;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageSchema, RoomIdSchema } from './message';
 import { UserIdSchema } from './envelope-ids';
+import { storableString } from './storable-text';
 
 /**
  * WebSocket frames (api.md). Client frames are validated with these schemas at the
@@ -12,7 +13,7 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
     type: z.literal('send'),
     roomId: RoomIdSchema,
     clientMsgId: ClientMsgIdSchema,
-    text: z.string().min(1).max(MAX_TEXT_LENGTH),
+    text: storableString().min(1).max(MAX_TEXT_LENGTH),
   }),
   z.object({
     type: z.literal('resume'),

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { UserIdSchema } from './envelope';
 import { RoomIdSchema } from './message';
+import { STORABLE_TEXT } from './storable-text';
+
+const storable = 'must be well-formed Unicode without NUL characters';
 
 /**
  * Request bodies of the REST API (api.md). The server validates with these, and the
@@ -11,7 +14,7 @@ export const PasswordSchema = z.string().min(8, 'at least 8 characters');
 export const RegisterBody = z.strictObject({
   userId: UserIdSchema,
   password: PasswordSchema,
-  displayName: z.string().trim().min(1).max(100).optional(),
+  displayName: z.string().trim().min(1).max(100).regex(STORABLE_TEXT, storable).optional(),
 });
 export type RegisterBody = z.infer<typeof RegisterBody>;
 
@@ -29,7 +32,7 @@ export const DEFAULT_MESSAGE_PAGE = 50;
 export const MAX_INITIAL_MEMBERS = 100;
 
 export const CreateRoomBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: z.string().trim().min(1).max(100).regex(STORABLE_TEXT, storable),
   members: z
     .array(UserIdSchema)
     .max(MAX_INITIAL_MEMBERS)
@@ -69,3 +72,7 @@ export const MessagesQuery = z
   })
   .pipe(MessageQueryBounds);
 export type MessagesQuery = z.infer<typeof MessagesQuery>;
+
+/** POST /api/admin/announcements. */
+export const AnnouncementBody = z.strictObject({ text: z.string().trim().min(1).max(2_000) });
+export type AnnouncementBody = z.infer<typeof AnnouncementBody>;

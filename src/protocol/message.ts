@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserIdSchema } from './envelope-ids';
+import { storableString } from './storable-text';
 
 /**
  * A stored chat message as every client sees it (api.md `Message`). `seq` is the room's
@@ -19,5 +20,5 @@ export type Message = z.infer<typeof MessageSchema>;
 
 /** Longest message text, in characters. */
 export const MAX_TEXT_LENGTH = 4_000;
-export const ClientMsgIdSchema = z.string().min(1).max(100);
-export const RoomIdSchema = z.string().min(1).max(100);
+export const ClientMsgIdSchema = storableString().min(1).max(100);
+export const RoomIdSchema = storableString().min(1).max(100);

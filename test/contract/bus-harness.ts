@@ -83,7 +83,8 @@ export async function kafkaHarness(): Promise<BusHarness> {
       consumers.push(consumer);
       await consumer.connect();
       await waitFor(`topic ${topic} to exist`, async () => (await admin.listTopics()).includes(topic), { timeoutMs: 15_000, intervalMs: 250 });
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      // A topic created a moment ago may not be in every broker's metadata yet.
+      await waitFor(`subscription to ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => true), { timeoutMs: 15_000, intervalMs: 250 });
       await consumer.run({
         eachMessage: async ({ message }) => {
           const headers: Record<string, string> = {};

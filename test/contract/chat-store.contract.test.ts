@@ -1,16 +1,18 @@
 import { createMemoryChatStore } from '../../src/adapters/memory/memory-chat-store';
 import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
+import { createPgliteChatStore, IN_MEMORY_DATA_DIR } from '../../src/adapters/pglite/pglite-chat-store';
 import { ChatError, UnavailableError } from '../../src/domain/errors';
 import type { ErrorCode } from '../../src/protocol/error-codes';
 import { MessageSchema, type Message } from '../../src/protocol/message';
 import type { ChatStore } from '../../src/ports/chat-store';
-import { DATABASE_URL, randomName, requirePostgres } from '../support/infra';
+import { DATABASE_URL, randomName, requirePostgres, silentLogger } from '../support/infra';
 
 /**
  * The ChatStore contract (src/ports/chat-store.ts): what the owner and the REST routes
- * rely on. Every adapter runs all of it — the in-memory store, and the Prisma store on the
+ * rely on. Every adapter runs all of it — the in-memory store, the Prisma store on the
  * real PostgreSQL (`chat_test`), where "another instance" is a second store with its own
- * PrismaClient and connection pool.
+ * PrismaClient and connection pool, and the Prisma store on the embedded PGlite of the
+ * single-process default (migrated on start), where there is no other instance.
  */
 interface StoreHarness {
   readonly store: ChatStore;
@@ -43,6 +45,15 @@ const adapters: [string, () => Promise<StoreHarness>][] = [
           await other.stop();
         },
       };
+    },
+  ],
+  [
+    'pglite',
+    async () => {
+      // One process holds an embedded database, so the second handle is the same store.
+      const store = createPgliteChatStore({ dataDir: IN_MEMORY_DATA_DIR, logger: silentLogger() });
+      await store.start();
+      return { store, other: store, close: () => store.stop() };
     },
   ],
 ];

@@ -1,6 +1,8 @@
 import { loadConfig } from '../../src/config/config';
 import { createApp, type App } from '../../src/app';
 import { DATABASE_URL, KAFKA_BROKERS, REDIS_URL, randomName, randomTopics, silentLogger } from './infra';
+import type { MemoryBroker } from '../../src/adapters/memory/memory-broker';
+import type { ChatStore } from '../../src/ports/chat-store';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -32,6 +34,27 @@ export function realEnv(topics: ReturnType<typeof randomTopics>, extra: Record<s
 export async function startRealApp(topics: ReturnType<typeof randomTopics>, extra: Record<string, string> = {}): Promise<App> {
   const config = loadConfig(realEnv(topics, { INSTANCE_ID: randomName('app'), ...extra }));
   const app = createApp({ config, logger: silentLogger() });
+  await app.start();
+  return app;
+}
+
+/**
+ * The environment of an instance on the in-memory bus (no Kafka): in-memory store, sessions
+ * and revocations unless `extra` sets DATABASE_URL or REDIS_URL.
+ */
+export function memoryEnv(extra: Record<string, string> = {}): Record<string, string> {
+  // DATA_DIR memory://: without DATABASE_URL the default store is the embedded PGlite, kept in memory here.
+  return { NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, BCRYPT_COST: '4', INSTANCE_ID: randomName('mem'), DATA_DIR: 'memory://', ...extra };
+}
+
+/**
+ * Starts an in-process app on the in-memory bus. Apps given the same `memoryBroker` behave
+ * as instances of one cluster (one owner group, inboxes, broadcasts); give them the same
+ * `store` too, or real PostgreSQL through DATABASE_URL, so they see the same data.
+ */
+export async function startMemoryApp({ env = {}, memoryBroker, store }: { env?: Record<string, string>; memoryBroker?: MemoryBroker; store?: ChatStore } = {}): Promise<App> {
+  const config = loadConfig(memoryEnv(env));
+  const app = createApp({ config, logger: silentLogger(), ...(memoryBroker === undefined ? {} : { memoryBroker }), ...(store === undefined ? {} : { store }) });
   await app.start();
   return app;
 }

@@ -12,9 +12,12 @@ export class TestClient {
     ws.on('error', () => undefined);
   }
 
-  /** Connects and waits for the `ready` frame (the owner registered the session). */
-  static async connect(baseUrl: string, token: string, name = 'client'): Promise<TestClient> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${token}` } });
+  /**
+   * Connects and waits for the `ready` frame (the owner registered the session). `headers`
+   * are added to the handshake (Origin, X-Forwarded-For to act as another client IP).
+   */
+  static async connect(baseUrl: string, token: string, name = 'client', { headers = {} }: { headers?: Record<string, string> } = {}): Promise<TestClient> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${token}`, ...headers } });
     const client = new TestClient(ws, name);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -35,6 +38,11 @@ export class TestClient {
 
   async waitFor(what: string, predicate: (f: ServerFrame) => boolean, timeoutMs = 30_000): Promise<ServerFrame> {
     return waitFor(what, () => this.frames.find(predicate), { timeoutMs, intervalMs: 20 });
+  }
+
+  /** Resolves with the close code once the server (or the client) has closed the socket. */
+  async closed(timeoutMs = 10_000): Promise<number> {
+    return waitFor(`${this.name} closed`, () => this.closeCode, { timeoutMs, intervalMs: 20 });
   }
 
   async close(): Promise<void> {

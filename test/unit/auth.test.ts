@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import jwt from 'jsonwebtoken';
 import { ChatError } from '../../src/domain/errors';
@@ -37,6 +37,53 @@ describe('token service', () => {
     expect(codeOf(() => tokens.verify(token))).toBe('UNAUTHORIZED');
   });
 
+  it('refuses alg:none made by the library itself (no signature at all)', () => {
+    const token = jwt.sign({ jti: 'j' }, null, { algorithm: 'none', subject: 'alice', issuer: 'iss', audience: 'aud', expiresIn: 60 });
+    expect(token.endsWith('.')).toBe(true);
+    expect(codeOf(() => tokens.verify(token))).toBe('UNAUTHORIZED');
+  });
+
+  describe('HS/RS algorithm confusion', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const claims = () => ({ sub: 'alice', jti: 'j', iss: 'iss', aud: 'aud', exp: Math.floor(Date.now() / 1000) + 60 });
+
+    it('refuses an RS256 token (signed with a private key an attacker owns)', () => {
+      const token = jwt.sign({ jti: 'j' }, privateKey, { algorithm: 'RS256', subject: 'alice', issuer: 'iss', audience: 'aud', expiresIn: 60 });
+      expect(jwt.verify(token, publicKey, { algorithms: ['RS256'] })).toMatchObject({ sub: 'alice' });
+      expect(codeOf(() => tokens.verify(token))).toBe('UNAUTHORIZED');
+    });
+
+    it('refuses an HS256 token whose HMAC key is a PEM public key', () => {
+      // The classic confusion: HMAC with the (public) RSA key as the secret. jsonwebtoken
+      // refuses to sign that, so the token is made by hand.
+      const header = b64({ alg: 'HS256', typ: 'JWT' });
+      const body = b64(claims());
+      const sig = createHmac('sha256', publicPem).update(`${header}.${body}`).digest('base64url');
+      const token = `${header}.${body}.${sig}`;
+      expect(codeOf(() => tokens.verify(token))).toBe('UNAUTHORIZED');
+      // The forgery is well formed: a plain HMAC check with the PEM text would accept it.
+      const [h, p, s] = token.split('.');
+      expect(createHmac('sha256', publicPem).update(`${h}.${p}`).digest('base64url')).toBe(s);
+    });
+
+    it('refuses an RS256 header over an HMAC signature made with the service secret', () => {
+      const header = b64({ alg: 'RS256', typ: 'JWT' });
+      const body = b64(claims());
+      const sig = createHmac('sha256', secret).update(`${header}.${body}`).digest('base64url');
+      expect(codeOf(() => tokens.verify(`${header}.${body}.${sig}`))).toBe('UNAUTHORIZED');
+    });
+  });
+
+  it('refuses a token without sub or jti even when correctly signed', () => {
+    const noJti = jwt.sign({}, secret, { algorithm: 'HS256', subject: 'alice', issuer: 'iss', audience: 'aud', expiresIn: 60 });
+    const noSub = jwt.sign({ jti: 'j' }, secret, { algorithm: 'HS256', issuer: 'iss', audience: 'aud', expiresIn: 60 });
+    const noExp = jwt.sign({ jti: 'j' }, secret, { algorithm: 'HS256', subject: 'alice', issuer: 'iss', audience: 'aud' });
+    expect(codeOf(() => tokens.verify(noJti))).toBe('UNAUTHORIZED');
+    expect(codeOf(() => tokens.verify(noSub))).toBe('UNAUTHORIZED');
+    expect(codeOf(() => tokens.verify(noExp))).toBe('UNAUTHORIZED');
+  });
+
   it('refuses a tampered payload', () => {
     const [h, , s] = tokens.issue('alice').token.split('.');
     const now = Math.floor(Date.now() / 1000);
@@ -49,10 +96,26 @@ describe('token service', () => {
     expect(codeOf(() => tokens.verify(token))).toBe('TOKEN_EXPIRED');
   });
 
-  it('refuses a wrong audience and a wrong issuer', () => {
-    const sign = (iss: string, aud: string) => jwt.sign({ jti: 'j' }, secret, { algorithm: 'HS256', subject: 'alice', issuer: iss, audience: aud, expiresIn: 60 });
-    expect(codeOf(() => tokens.verify(sign('iss', 'other')))).toBe('UNAUTHORIZED');
-    expect(codeOf(() => tokens.verify(sign('other', 'aud')))).toBe('UNAUTHORIZED');
+  const signWith = (iss: string, aud: string) => jwt.sign({ jti: 'j' }, secret, { algorithm: 'HS256', subject: 'alice', issuer: iss, audience: aud, expiresIn: 60 });
+
+  it('refuses a wrong audience', () => {
+    expect(codeOf(() => tokens.verify(signWith('iss', 'other')))).toBe('UNAUTHORIZED');
+    expect(codeOf(() => tokens.verify(signWith('iss', 'aud')))).toBe('NO_ERROR');
+  });
+
+  it('refuses a wrong issuer', () => {
+    expect(codeOf(() => tokens.verify(signWith('other', 'aud')))).toBe('UNAUTHORIZED');
+  });
+
+  it('refuses a tampered header (alg switched to HS512 over an HS256 signature)', () => {
+    const [, body, sig] = tokens.issue('alice').token.split('.');
+    expect(codeOf(() => tokens.verify(`${b64({ alg: 'HS512', typ: 'JWT' })}.${body}.${sig}`))).toBe('UNAUTHORIZED');
+  });
+
+  it('refuses a tampered signature', () => {
+    const token = tokens.issue('alice').token;
+    const flipped = token.slice(0, -2) + (token.at(-2) === 'A' ? 'B' : 'A') + token.at(-1);
+    expect(codeOf(() => tokens.verify(flipped))).toBe('UNAUTHORIZED');
   });
 
   it('refuses a token signed with another secret', () => {

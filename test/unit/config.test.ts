@@ -43,3 +43,32 @@ describe('loadConfig', () => {
     expect(loadConfig({ KAFKA_BROKERS: '', DATABASE_URL: '' }).kafka).toBeUndefined();
   });
 });
+
+describe('loadConfig: security settings', () => {
+  it('defaults: no extra origins, 20 frames/s (burst 40), 30 handshakes/min, 10 and 100 failures per 15 minutes', () => {
+    expect(loadConfig({}).security).toEqual({
+      wsAllowedOrigins: [],
+      wsMessageRatePerSec: 20,
+      wsMessageBurst: 40,
+      wsHandshakesPerMinute: 30,
+      corsOrigins: [],
+      loginMaxFailuresPerAccount: 10,
+      loginMaxFailuresPerIp: 100,
+      loginFailureWindowMs: 900_000,
+    });
+  });
+
+  it('normalises origins the way browsers send them', () => {
+    const c = loadConfig({ WS_ALLOWED_ORIGINS: 'https://Chat.Example.com/, http://localhost:5173, null', CORS_ORIGINS: 'https://a.example:443/path' });
+    expect(c.security.wsAllowedOrigins).toEqual(['https://chat.example.com', 'http://localhost:5173', 'null']);
+    expect(c.security.corsOrigins).toEqual(['https://a.example']);
+    expect(Object.isFrozen(c.security.corsOrigins)).toBe(true);
+  });
+
+  it('refuses origins that are not http(s) URLs and limits that are not positive', () => {
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ WS_ALLOWED_ORIGINS: 'ftp://x.example' })).toThrow(/WS_ALLOWED_ORIGINS/);
+    expect(() => loadConfig({ WS_MSG_RATE_PER_SEC: '0' })).toThrow(/WS_MSG_RATE_PER_SEC/);
+    expect(() => loadConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '0' })).toThrow(/LOGIN_MAX_FAILURES_PER_ACCOUNT/);
+  });
+});

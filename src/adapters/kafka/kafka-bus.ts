@@ -248,6 +248,8 @@ export function createKafkaBus({
           if (outcome === 'abandoned') return;
           resolveOffset(message.offset);
           handled = message.offset;
+          // Cheap: the fetch response carries the high watermark, no admin round trip.
+          metrics.consumerLag.set({ source, topic, partition: String(partition) }, Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n));
           await heartbeat();
         }
       } finally {
@@ -294,6 +296,7 @@ export function createKafkaBus({
       );
       // Records of revoked partitions stopped being handled when this member rejoined
       // (onJoin), so dropping their users' state now races with nothing.
+      for (const p of revoked) for (const t of [topics.login, topics.chat]) metrics.consumerLag.remove({ source: 'owner', topic: t, partition: String(p) });
       if (revoked.length > 0) void Promise.resolve(listener.onRevoked(revoked)).catch((err) => log.error({ err }, 'onRevoked failed'));
       if (assigned.length > 0) void Promise.resolve(listener.onAssigned(assigned)).catch((err) => log.error({ err }, 'onAssigned failed'));
     });

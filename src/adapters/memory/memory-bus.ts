@@ -40,6 +40,8 @@ class MemoryConsumer<R> implements GroupMember {
       onAssigned?: (partitions: readonly number[]) => void | Promise<void>;
       onRevoked?: (partitions: readonly number[]) => void | Promise<void>;
       onOutcome: (type: string, outcome: string) => void;
+      /** Records left to handle in a partition after each one handled; `undefined` lag: no longer consumed. */
+      onLag: (topic: string, partition: number, lag: number | undefined) => void;
       deadLetter: (raw: RawRecord, error: ValidationError, attempts: number) => Promise<void>;
       logger: Logger;
       backoff: BackoffPolicy | undefined;
@@ -64,6 +66,7 @@ class MemoryConsumer<R> implements GroupMember {
     for (const w of stopping) w.active = false;
     await Promise.all(stopping.map((w) => w.done));
     for (const p of partitions) this.workers.delete(p);
+    for (const p of partitions) for (const t of this.topics) this.hooks.onLag(t, p, undefined);
     await this.hooks.onRevoked?.(partitions);
   }
 
@@ -91,6 +94,7 @@ class MemoryConsumer<R> implements GroupMember {
       if (outcome === 'abandoned') return;
       position++;
       this.broker.commit(this.groupId, topic, partition, position);
+      this.hooks.onLag(topic, partition, this.broker.endOffset(topic, partition) - position);
     }
   }
 }
@@ -132,6 +136,11 @@ export function createMemoryBus({ broker = new MemoryBroker(), instanceId, topic
   };
   const outcomeCounter = (source: string) => (type: string, outcome: string) =>
     metrics.recordsConsumed.inc({ source, type, outcome });
+  const lagGauge = (source: string) => (topic: string, partition: number, lag: number | undefined) => {
+    const labels = { source, topic, partition: String(partition) };
+    if (lag === undefined) metrics.consumerLag.remove(labels);
+    else metrics.consumerLag.set(labels, lag);
+  };
 
   let ownerListener: OwnerGroupListener | undefined;
   let inboxListener: InboxListener | undefined;
@@ -179,6 +188,7 @@ export function createMemoryBus({ broker = new MemoryBroker(), instanceId, topic
         broker.commit(`inbox-${instanceId}`, topics.broadcast, 0, broker.endOffset(topics.broadcast, 0));
         inbox = new MemoryConsumer(broker, `inbox-${instanceId}`, [topic, topics.broadcast], InboxRecordSchema, inboxListener, {
           onOutcome: outcomeCounter('inbox'),
+          onLag: lagGauge('inbox'),
           deadLetter,
           logger: log,
           backoff,
@@ -192,6 +202,7 @@ export function createMemoryBus({ broker = new MemoryBroker(), instanceId, topic
           onAssigned: listener.onAssigned,
           onRevoked: listener.onRevoked,
           onOutcome: outcomeCounter('owner'),
+          onLag: lagGauge('owner'),
           deadLetter,
           logger: log,
           backoff,

@@ -12,11 +12,7 @@ const RECORD_NOT_FOUND = 'P2025';
 /** "Could not start a transaction in time" and "write conflict or deadlock": worth a retry. */
 const RETRIABLE_QUERY_ERRORS = new Set(['P2028', 'P2034']);
 
-/**
- * What a violated constraint means, by its name in prisma/migrations. Prisma 7 with a
- * driver adapter reports the name in `meta.driverAdapterError.cause.constraint.index`
- * (there is no `meta.target` as with the native engine).
- */
+/** What a violated constraint means, by its name in prisma/migrations (see constraintOf). */
 const CONSTRAINT_ERRORS: Record<string, (what: string, cause: unknown) => ChatError> = {
   users_pkey: () => new ChatError('USER_EXISTS', 'user already exists'),
   rooms_pkey: () => new ChatError('INTERNAL', 'room id already exists'),
@@ -36,12 +32,6 @@ function prop(value: unknown, key: string): unknown {
 function errorCode(error: unknown): string | undefined {
   const code = prop(error, 'code');
   return typeof code === 'string' ? code : undefined;
-}
-
-/** The violated constraint's name, from a driver adapter error (Prisma 7). */
-function constraintOf(error: unknown): string | undefined {
-  const index = prop(prop(prop(prop(prop(error, 'meta'), 'driverAdapterError'), 'cause'), 'constraint'), 'index');
-  return typeof index === 'string' ? index : undefined;
 }
 
 /**
@@ -83,9 +73,29 @@ function toMessage(row: MessageRow): Message {
   return { id: row.id, roomId: row.roomId, seq: row.seq, senderId: row.senderId, text: row.text, ts: row.createdAt.toISOString(), clientMsgId: row.clientMsgId };
 }
 
+/** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
+export type PrismaDriverAdapter = NonNullable<Prisma.PrismaClientOptions['adapter']>;
+
 /**
- * ChatStore on PostgreSQL through Prisma 7's query compiler and the `pg` driver adapter:
- * no engine binary, so it runs on machines that cannot download one.
+ * The violated unique constraint's name. Prisma 7 with a driver adapter reports it in
+ * `meta.driverAdapterError.cause.constraint.index` (there is no `meta.target` as with the
+ * native engine). The PGlite adapter reports the columns instead, so the name is read from
+ * PostgreSQL's own message, whose wording is fixed (PGlite runs with C messages).
+ */
+function constraintOf(error: unknown): string | undefined {
+  const cause = prop(prop(prop(error, 'meta'), 'driverAdapterError'), 'cause');
+  const index = prop(prop(cause, 'constraint'), 'index');
+  if (typeof index === 'string') return index;
+  const original = prop(cause, 'originalMessage');
+  return typeof original === 'string' ? /constraint "([^"]+)"/.exec(original)?.[1] : undefined;
+}
+
+/**
+ * ChatStore on PostgreSQL through Prisma 7's query compiler and a driver adapter: no
+ * engine binary, so it runs on machines that cannot download one. The adapter is
+ * `@prisma/adapter-pg` on `databaseUrl` (a PostgreSQL server), or one given ready-made
+ * (the embedded PGlite database of the single-process default): the queries, the
+ * transactions and the error mapping are the same for both.
  *
  * Sequence numbers: `appendMessage` increments `rooms.last_seq` inside the transaction
  * that inserts the message. The UPDATE takes the room's row lock, so appenders to one
@@ -95,19 +105,24 @@ function toMessage(row: MessageRow): Message {
  */
 export function createPrismaChatStore({
   databaseUrl,
+  adapter,
   poolSize = 10,
   transactionMaxWaitMs = 5_000,
   transactionTimeoutMs = 10_000,
 }: {
-  databaseUrl: string;
-  /** pg pool size. Default 10. */
+  /** A PostgreSQL server, through @prisma/adapter-pg. Required unless `adapter` is given. */
+  databaseUrl?: string;
+  /** A ready driver adapter; takes the place of `databaseUrl`. Its owner closes what it wraps. */
+  adapter?: PrismaDriverAdapter;
+  /** pg pool size (with `databaseUrl`). Default 10. */
   poolSize?: number;
   /** How long a transaction may wait for a pooled connection (then UNAVAILABLE). Default 5000. */
   transactionMaxWaitMs?: number;
   /** How long an interactive transaction may run before it is rolled back. Default 10000. */
   transactionTimeoutMs?: number;
 }): ChatStore & { readonly prisma: PrismaClient } {
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
+  if ((databaseUrl === undefined) === (adapter === undefined)) throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
+  const prisma = new PrismaClient({ adapter: adapter ?? new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
   const run = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
     try {
       return await op();

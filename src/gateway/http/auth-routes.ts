@@ -7,7 +7,10 @@ import type { PasswordSealer } from '../../auth/password-sealer';
 import type { TokenService } from '../../auth/token-service';
 import type { ChatStore } from '../../ports/chat-store';
 import type { RevocationStore } from '../../ports/revocation-store';
+import type { LoginSubject, LoginThrottle } from '../../ports/login-throttle';
+import type { Metrics } from '../../observability/metrics';
 import type { RequestReply } from '../request-reply';
+import { clientIp } from '../client-ip';
 import { authOf, requireAuth } from './authenticate';
 import { parseBody } from './validate';
 
@@ -18,13 +21,16 @@ export interface AuthRoutesOptions {
   tokens: TokenService;
   revocations: RevocationStore;
   requestReply: RequestReply;
+  /** Failed logins per account and per IP (shared by every instance through Redis). */
+  throttle: LoginThrottle;
+  metrics: Metrics;
   loginTopic: string;
   /** Tells every instance a token was revoked, so its open connections close (4001). */
   announceRevocation: (userId: string, jti: string) => Promise<void>;
 }
 
 /** POST /api/auth/register|login|logout and GET /api/me (api.md). */
-export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, loginTopic, announceRevocation }: AuthRoutesOptions): Router {
+export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, throttle, metrics, loginTopic, announceRevocation }: AuthRoutesOptions): Router {
   const router = Router();
   const auth = requireAuth(tokens, revocations);
 
@@ -39,20 +45,47 @@ export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, r
   });
 
   // Login is a request-reply over Kafka, answered by the owner of the user's partition.
+  // The throttle is asked first: a refused attempt costs no record, no bcrypt and no
+  // answer about the password, so guessing is bounded whatever the instance count.
   router.post('/api/auth/login', async (req, res) => {
     const body = parseBody(LoginBody, req.body);
     assertPasswordFits(body.password);
-    const request = makeRecord('login.request', body.userId, { sealedPassword: sealer.seal(body.password) });
-    const reply = await requestReply.request(loginTopic, request);
-    if (reply.type !== 'login.reply') throw new ChatError('INTERNAL', `unexpected reply ${reply.type}`);
-    const result = reply.payload;
-    if (!result.ok) {
-      if (result.code === 'INVALID_CREDENTIALS') throw new ChatError('INVALID_CREDENTIALS', 'invalid user id or password');
-      throw new ChatError('INTERNAL', result.message);
+    const subject: LoginSubject = { userId: body.userId, ip: clientIp(req) };
+    const admission = await throttle.acquire(subject);
+    if (!admission.allowed) {
+      metrics.securityRefusals.inc({ reason: 'login_throttled' });
+      req.log.warn({ userId: body.userId, ip: subject.ip, scope: admission.scope }, 'login throttled');
+      // The same answer for both scopes and for unknown users: it reveals no account.
+      throw new ChatError('RATE_LIMITED', 'too many failed login attempts; try again later', {
+        details: { retryAfterSeconds: Math.ceil(admission.retryAfterMs / 1000) },
+      });
     }
-    const issued = tokens.issue(result.user.userId);
-    req.log.info({ userId: result.user.userId, owner: result.handledBy, partition: result.partition }, 'login ok');
-    res.status(200).json({ token: issued.token, expiresIn: issued.expiresIn, user: result.user });
+    let outcome: 'succeeded' | 'failed' | 'unanswered' = 'unanswered';
+    try {
+      const request = makeRecord('login.request', body.userId, { sealedPassword: sealer.seal(body.password) });
+      const reply = await requestReply.request(loginTopic, request);
+      if (reply.type !== 'login.reply') throw new ChatError('INTERNAL', `unexpected reply ${reply.type}`);
+      const result = reply.payload;
+      if (!result.ok) {
+        if (result.code === 'INVALID_CREDENTIALS') {
+          outcome = 'failed';
+          throw new ChatError('INVALID_CREDENTIALS', 'invalid user id or password');
+        }
+        throw new ChatError('INTERNAL', result.message);
+      }
+      outcome = 'succeeded';
+      const issued = tokens.issue(result.user.userId);
+      req.log.info({ userId: result.user.userId, owner: result.handledBy, partition: result.partition }, 'login ok');
+      res.status(200).json({ token: issued.token, expiresIn: issued.expiresIn, user: result.user });
+    } finally {
+      // A failure stays counted. A success or a non-answer gives its attempt back; if that
+      // bookkeeping fails, the user keeps the answer they got and the count merely errs high.
+      if (outcome !== 'failed') {
+        await (outcome === 'succeeded' ? throttle.succeeded(subject) : throttle.release(subject)).catch((error: unknown) =>
+          req.log.warn({ err: error instanceof Error ? error.message : String(error), userId: body.userId }, 'login throttle bookkeeping failed'),
+        );
+      }
+    }
   });
 
   router.post('/api/auth/logout', auth, async (req, res) => {

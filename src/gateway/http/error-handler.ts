@@ -36,7 +36,11 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   if (err.code === 'INTERNAL') req.log.error({ err: error }, 'internal error');
   else if (err.retriable) req.log.warn({ code: err.code, err: err.message }, 'request failed (retriable)');
   if (res.headersSent) return;
-  if (err.retriable) res.setHeader('Retry-After', '1');
+  if (err.retriable) {
+    // An error may say how long to wait (a rate limit); others are worth a retry in a second.
+    const wait = err.details?.['retryAfterSeconds'];
+    res.setHeader('Retry-After', String(typeof wait === 'number' && Number.isFinite(wait) && wait >= 1 ? Math.ceil(wait) : 1));
+  }
   const message = err.code === 'INTERNAL' ? 'internal error' : err.message;
   res.status(err.status).json(errorBody(err.code, message));
 };

@@ -5,6 +5,9 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { errorHandler, notFoundHandler } from './error-handler';
+import { securityHeaders } from './security-headers';
+import { corsPolicy } from './cors-policy';
+import { redactUrl } from '../../observability/redact-url';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -12,13 +15,15 @@ export interface HttpAppOptions {
   /** JSON body limit in bytes; larger bodies get 413 PAYLOAD_TOO_LARGE. */
   bodyLimitBytes: number;
   routers: readonly Router[];
+  /** Origins CORS allows (docs/security.md). Default none: same-origin pages only. */
+  corsOrigins?: readonly string[];
 }
 
 /**
  * The Express app: a child logger per request (with a request id, echoed as
  * X-Request-Id), a bounded JSON body parser, the routers, then 404 and the error handler.
  */
-export function createHttpApp({ logger, metrics, bodyLimitBytes, routers }: HttpAppOptions): Express {
+export function createHttpApp({ logger, metrics, bodyLimitBytes, routers, corsOrigins = [] }: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -32,7 +37,7 @@ export function createHttpApp({ logger, metrics, bodyLimitBytes, routers }: Http
         return id;
       },
       customLogLevel: (_req, res, err) => (err !== undefined || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
-      serializers: { req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: req.url }) },
+      serializers: { req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }) },
     }),
   );
   app.use((req, res, next) => {
@@ -42,6 +47,8 @@ export function createHttpApp({ logger, metrics, bodyLimitBytes, routers }: Http
     });
     next();
   });
+  app.use(securityHeaders());
+  if (corsOrigins.length > 0) app.use(corsPolicy({ origins: corsOrigins }));
   app.use(express.json({ limit: bodyLimitBytes, strict: true }));
   for (const r of routers) app.use(r);
   app.use(notFoundHandler);

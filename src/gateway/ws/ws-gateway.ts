@@ -3,6 +3,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { toChatError } from '../../domain/errors';
+import { createKeyedRateLimiter } from '../../domain/keyed-rate-limiter';
+import { newBucket, takeToken } from '../../domain/token-bucket';
 import { CloseCodes, type CloseCode } from '../../protocol/close-codes';
 import type { ServerFrame } from '../../protocol/frames';
 import type { TokenService } from '../../auth/token-service';
@@ -13,6 +15,8 @@ import { authenticateToken, bearerToken } from '../http/authenticate';
 import type { ClientConnection } from '../client-connection';
 import type { ConnectionLifecycle } from '../connection-lifecycle';
 import { parseClientFrame, type FrameHandler } from '../frame-handler';
+import { clientIp } from '../client-ip';
+import { isOriginAllowed } from './origin-policy';
 
 export interface WsGatewayOptions {
   server: Server;
@@ -27,22 +31,33 @@ export interface WsGatewayOptions {
   /** Protocol ping interval; a socket that misses one pong is dropped. Default 30 s. */
   pingIntervalMs?: number;
   path?: string;
+  /** Browser origins allowed besides same-origin pages and clients that send no Origin. Default none. */
+  allowedOrigins?: readonly string[];
+  /** Frames per second one connection may send, and the burst above it; beyond: close 4008. Default 20/s, 40. */
+  messageRate?: { ratePerSec: number; burst: number };
+  /** Handshakes per client IP per minute on this instance; beyond: HTTP 429. Default 30. */
+  handshakesPerMinute?: number;
+  /** Clock in ms, for the rate limits. Default Date.now. */
+  now?: () => number;
   logger: Logger;
   metrics: Metrics;
 }
 
 /** Refuses an upgrade with a plain HTTP answer: no socket is ever created. */
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
+function refuse(socket: Duplex, status: number, code: string, message: string, extraHeaders = ''): void {
   const body = JSON.stringify({ error: { code, message } });
   const reasons: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
   const reason = reasons[status] ?? 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extraHeaders}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 /**
- * The WebSocket endpoint (`ws` in noServer mode on the HTTP server's `upgrade`). The token
- * (Authorization header, or `?token=` for browsers) is verified, and checked against
- * revocations, before the upgrade: a bad one gets HTTP 401 and no socket.
+ * The WebSocket endpoint (`ws` in noServer mode on the HTTP server's `upgrade`). Before the
+ * upgrade, cheapest check first: the per-IP handshake rate (429), the Origin (403, see
+ * origin-policy.ts), then the token (Authorization header, or `?token=` for browsers),
+ * verified and checked against revocations (401). A refused request never gets a socket.
+ * After it, every frame takes a token from the connection's bucket; a client that sends
+ * faster than the rate for longer than the burst is closed with 4008.
  */
 export function createWsGateway({
   server,
@@ -54,6 +69,10 @@ export function createWsGateway({
   maxBufferedBytes = 1024 * 1024,
   pingIntervalMs = 30_000,
   path = '/ws',
+  allowedOrigins = [],
+  messageRate = { ratePerSec: 20, burst: 40 },
+  handshakesPerMinute = 30,
+  now = Date.now,
   logger,
   metrics,
 }: WsGatewayOptions) {
@@ -62,12 +81,24 @@ export function createWsGateway({
   const log = logger.child({ component: 'ws' });
   const alive = new WeakMap<WebSocket, boolean>();
   let accepting = true;
+  // Per instance, in memory: a client spreading handshakes over N instances gets N times
+  // the rate, which still bounds it (docs/security.md); no Redis round trip per handshake.
+  const handshakes = createKeyedRateLimiter({ ratePerSec: handshakesPerMinute / 60, burst: handshakesPerMinute, now });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== path) return refuse(socket, 404, 'NOT_FOUND', 'no WebSocket endpoint here');
     if (!accepting) return refuse(socket, 503, 'UNAVAILABLE', 'shutting down');
+    if (!handshakes.take(clientIp(req))) {
+      metrics.securityRefusals.inc({ reason: 'ws_handshake_rate' });
+      const retryAfter = Math.max(1, Math.ceil(60 / handshakesPerMinute));
+      return refuse(socket, 429, 'RATE_LIMITED', 'too many WebSocket handshakes; slow down', `Retry-After: ${retryAfter}\r\n`);
+    }
+    if (!isOriginAllowed({ origin: req.headers.origin, host: req.headers.host, allowedOrigins })) {
+      metrics.securityRefusals.inc({ reason: 'ws_origin' });
+      return refuse(socket, 403, 'FORBIDDEN', 'origin not allowed');
+    }
     const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
     authenticateToken(token, tokens, revocations).then(
       (claims) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, claims)),
@@ -104,9 +135,20 @@ export function createWsGateway({
     alive.set(ws, true);
     // Frames of one connection are handled in order, so a client's sends keep their order.
     let queue: Promise<void> = Promise.resolve();
+    const bucket = newBucket(messageRate.burst, now());
+    let overRate = false;
 
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      // Every frame counts, valid or not: parsing and answering garbage costs as much.
+      if (overRate) return;
+      if (!takeToken(bucket, now(), messageRate)) {
+        overRate = true;
+        metrics.securityRefusals.inc({ reason: 'ws_message_rate' });
+        connLog.info('frame rate over limit; closing');
+        connection.close(CloseCodes.POLICY, 'rate limit exceeded');
+        return;
+      }
       if (isBinary) {
         connection.send({ type: 'error', code: 'VALIDATION', message: 'binary frames are not supported' });
         return;

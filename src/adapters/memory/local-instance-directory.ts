@@ -1,0 +1,24 @@
+import type { InstanceView } from '../../protocol/instance-view';
+import type { InstanceDirectory } from '../../ports/instance-directory';
+
+/**
+ * The directory without Redis: it knows what this process announced, so the cluster view
+ * of a single-process instance shows that instance. Views expire as in Redis.
+ */
+export function createLocalInstanceDirectory({ now = Date.now }: { /** Clock in ms. Default Date.now. */ now?: () => number } = {}): InstanceDirectory {
+  const views = new Map<string, { view: InstanceView; expiresAt: number }>();
+  return {
+    kind: 'local',
+    async announce(view, ttlMs) {
+      views.set(view.instanceId, { view, expiresAt: now() + ttlMs });
+    },
+    async withdraw(instanceId) {
+      views.delete(instanceId);
+    },
+    async list() {
+      const t = now();
+      for (const [id, v] of views) if (v.expiresAt <= t) views.delete(id);
+      return [...views.values()].map((v) => v.view);
+    },
+  };
+}

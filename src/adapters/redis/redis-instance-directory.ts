@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+import { UnavailableError } from '../../domain/errors';
+import { InstanceViewSchema, type InstanceView } from '../../protocol/instance-view';
+import type { InstanceDirectory } from '../../ports/instance-directory';
+
+/**
+ * The directory in Redis: one key per instance, `<prefix><instanceId>` = the view as JSON,
+ * with `PX ttl`. Listing SCANs the prefix (never KEYS, which blocks Redis) and MGETs: a
+ * handful of instances, read when someone looks at the admin page.
+ */
+export function createRedisInstanceDirectory({
+  redis,
+  prefix = 'chat:instances:',
+}: {
+  redis: Redis;
+  /** Key prefix. Default 'chat:instances:'. */
+  prefix?: string;
+}): InstanceDirectory {
+  const wrap = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (error) {
+      throw new UnavailableError(`redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+  };
+  return {
+    kind: 'redis',
+    async announce(view, ttlMs) {
+      await wrap('instance announce', () => redis.set(`${prefix}${view.instanceId}`, JSON.stringify(view), 'PX', Math.max(1, Math.round(ttlMs))));
+    },
+    async withdraw(instanceId) {
+      await wrap('instance withdraw', () => redis.del(`${prefix}${instanceId}`));
+    },
+    async list() {
+      const keys = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, batch] = await wrap('instance scan', () => redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100));
+        for (const k of batch) keys.add(k);
+        cursor = next;
+      } while (cursor !== '0');
+      if (keys.size === 0) return [];
+      const values = await wrap('instance read', () => redis.mget(...keys));
+      const views: InstanceView[] = [];
+      for (const value of values) {
+        if (value === null) continue; // expired between SCAN and MGET
+        try {
+          const parsed = InstanceViewSchema.safeParse(JSON.parse(value));
+          if (parsed.success) views.push(parsed.data);
+        } catch {
+          // not JSON: someone else's key under our prefix; left out
+        }
+      }
+      return views;
+    },
+  };
+}

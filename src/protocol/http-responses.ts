@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { UserIdSchema } from './envelope-ids';
+import { MessageSchema } from './message';
+import { ErrorCodes } from './error-codes';
+
+/**
+ * Response bodies of the REST API (api.md), for the OpenAPI document and for tests that
+ * check what the server answers. The server builds these answers itself (it does not parse
+ * them), so they describe; http-schemas.ts holds what it validates.
+ */
+export const PublicUserResponse = z.object({ userId: UserIdSchema, displayName: z.string() });
+
+export const LoginResponse = z.object({
+  token: z.string().describe('JWT (HS256); send it as `Authorization: Bearer <token>`, or `?token=` on /ws and /api/stream'),
+  expiresIn: z.number().int().describe('seconds until the token expires'),
+  user: PublicUserResponse,
+});
+
+export const RoomCreatedResponse = z.object({ roomId: z.string(), name: z.string(), members: z.array(UserIdSchema) });
+
+export const RoomListResponse = z.object({
+  rooms: z.array(z.object({ roomId: z.string(), name: z.string(), members: z.array(UserIdSchema), lastSeq: z.number().int().min(0) })),
+});
+
+export const MessagePageResponse = z.object({ messages: z.array(MessageSchema).describe('in seq order') });
+
+export const AcceptedResponse = z.object({ id: z.string() });
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.string().describe(`a stable code: ${Object.keys(ErrorCodes).join(', ')}`),
+    message: z.string().describe('human readable'),
+  }),
+});
+
+export const HealthResponse = z.object({ status: z.literal('ok'), instanceId: z.string() });
+
+export const ReadyResponse = z.object({
+  status: z.enum(['ready', 'not ready']),
+  instanceId: z.string(),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })),
+  owner: z.object({ memberId: z.string().nullable(), partitions: z.array(z.number().int()) }).optional(),
+});

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { AddMemberBody, AnnouncementBody, CreateRoomBody, DEFAULT_MESSAGE_PAGE, LoginBody, MessagesQuery, RegisterBody, RoomPathParams } from './http-schemas';
+import {
+  AcceptedResponse,
+  ErrorResponse,
+  HealthResponse,
+  LoginResponse,
+  MessagePageResponse,
+  PublicUserResponse,
+  ReadyResponse,
+  RoomCreatedResponse,
+  RoomListResponse,
+} from './http-responses';
+import { ClusterViewSchema } from './instance-view';
+
+/**
+ * The OpenAPI 3.1 document of the REST API, generated from the zod schemas the server
+ * validates requests with (http-schemas.ts) and the response schemas (http-responses.ts),
+ * so the document cannot drift from the code. Served at GET /api/openapi.json; a test
+ * checks that every route the express app serves is in it.
+ */
+
+type JsonSchema = Record<string, unknown>;
+
+/** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), without its `$schema`. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+  return rest;
+}
+
+type Auth = 'none' | 'bearer' | 'admin';
+
+interface Operation {
+  readonly method: 'get' | 'post';
+  /** The express path (`:param`). */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: 'auth' | 'rooms' | 'stream' | 'admin' | 'operations' | 'web';
+  readonly auth: Auth;
+  readonly body?: z.ZodType;
+  readonly query?: { schema: z.ZodType; defaults?: Record<string, unknown> };
+  readonly success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+  /** Error statuses besides the ones every authenticated route has (401). */
+  readonly errors: readonly number[];
+  readonly description?: string;
+}
+
+/** Every REST route of the server (api.md plus the extensions in docs/architecture.md). */
+export const OPERATIONS: readonly Operation[] = [
+  {
+    method: 'post', path: '/api/auth/register', operationId: 'register', summary: 'Create a user', tag: 'auth', auth: 'none',
+    body: RegisterBody, success: { status: 201, description: 'created', schema: PublicUserResponse }, errors: [400, 409, 413],
+  },
+  {
+    method: 'post', path: '/api/auth/login', operationId: 'login', summary: 'Log in: a JWT for REST, /ws and /api/stream', tag: 'auth', auth: 'none',
+    body: LoginBody, success: { status: 200, description: 'logged in', schema: LoginResponse }, errors: [400, 401, 429, 504],
+    description: 'Answered by the owner of the user\'s partition (request-reply over Kafka). 401 INVALID_CREDENTIALS is the same for an unknown user and a wrong password.',
+  },
+  {
+    method: 'post', path: '/api/auth/logout', operationId: 'logout', summary: 'Revoke the token everywhere', tag: 'auth', auth: 'bearer',
+    success: { status: 204, description: 'revoked; sockets opened with it close with 4001' }, errors: [],
+  },
+  { method: 'get', path: '/api/me', operationId: 'me', summary: 'The current user', tag: 'auth', auth: 'bearer', success: { status: 200, description: 'the user', schema: PublicUserResponse }, errors: [404] },
+  {
+    method: 'post', path: '/api/rooms', operationId: 'createRoom', summary: 'Create a room (the creator is a member)', tag: 'rooms', auth: 'bearer',
+    body: CreateRoomBody, success: { status: 201, description: 'created', schema: RoomCreatedResponse }, errors: [400, 404],
+  },
+  { method: 'get', path: '/api/rooms', operationId: 'listRooms', summary: 'The rooms the user is a member of', tag: 'rooms', auth: 'bearer', success: { status: 200, description: 'rooms, oldest first', schema: RoomListResponse }, errors: [] },
+  {
+    method: 'post', path: '/api/rooms/:roomId/members', operationId: 'addMember', summary: 'Add a member (members only)', tag: 'rooms', auth: 'bearer',
+    body: AddMemberBody, success: { status: 204, description: 'added (adding twice is a no-op)' }, errors: [400, 403, 404],
+  },
+  {
+    method: 'get', path: '/api/rooms/:roomId/messages', operationId: 'listMessages', summary: 'A page of a room\'s messages, in seq order', tag: 'rooms', auth: 'bearer',
+    query: { schema: MessagesQuery, defaults: { limit: DEFAULT_MESSAGE_PAGE } }, success: { status: 200, description: 'messages', schema: MessagePageResponse }, errors: [400, 403, 404],
+    description: 'afterSeq: only seq > afterSeq; beforeSeq: only seq < beforeSeq (alone: the newest `limit` before it); always ascending.',
+  },
+  {
+    method: 'get', path: '/api/stream', operationId: 'stream', summary: 'Server frames as Server-Sent Events', tag: 'stream', auth: 'bearer',
+    success: { status: 200, description: 'an event stream; event name = frame type, data = the frame as JSON', contentType: 'text/event-stream' }, errors: [],
+    description: 'The same server frames as the WebSocket /ws (api.md), read-only. The token may also come as ?token=.',
+  },
+  {
+    method: 'post', path: '/api/admin/announcements', operationId: 'announce', summary: 'Announce to every connected client (admins)', tag: 'admin', auth: 'admin',
+    body: AnnouncementBody, success: { status: 202, description: 'published', schema: AcceptedResponse }, errors: [400, 403],
+  },
+  {
+    method: 'get', path: '/api/admin/cluster', operationId: 'cluster', summary: 'The cluster view: instances, owned partitions, lag, connections (admins)', tag: 'admin', auth: 'admin',
+    success: { status: 200, description: 'this instance first, then the others as last announced', schema: ClusterViewSchema }, errors: [403],
+  },
+  { method: 'get', path: '/api/openapi.json', operationId: 'openapi', summary: 'This document', tag: 'operations', auth: 'none', success: { status: 200, description: 'OpenAPI 3.1' }, errors: [] },
+  { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'Liveness', tag: 'operations', auth: 'none', success: { status: 200, description: 'the process runs', schema: HealthResponse }, errors: [] },
+  {
+    method: 'get', path: '/readyz', operationId: 'readyz', summary: 'Readiness: bus, database, Redis, owner group', tag: 'operations', auth: 'none',
+    success: { status: 200, description: 'ready (503 with the same body when not, saying which check failed)', schema: ReadyResponse }, errors: [503],
+  },
+  { method: 'get', path: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics', tag: 'operations', auth: 'none', success: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' }, errors: [] },
+  { method: 'get', path: '/', operationId: 'webClient', summary: 'The web chat client', tag: 'web', auth: 'none', success: { status: 200, description: 'HTML page', contentType: 'text/html' }, errors: [] },
+  { method: 'get', path: '/admin', operationId: 'adminPage', summary: 'The cluster view page', tag: 'web', auth: 'none', success: { status: 200, description: 'HTML page', contentType: 'text/html' }, errors: [] },
+];
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'VALIDATION, INVALID_JSON or PASSWORD_TOO_LONG',
+  401: 'UNAUTHORIZED, INVALID_CREDENTIALS, TOKEN_EXPIRED or TOKEN_REVOKED',
+  403: 'FORBIDDEN or NOT_A_MEMBER',
+  404: 'USER_NOT_FOUND or ROOM_NOT_FOUND',
+  409: 'USER_EXISTS',
+  413: 'PAYLOAD_TOO_LARGE',
+  429: 'RATE_LIMITED (see Retry-After)',
+  503: 'UNAVAILABLE (see Retry-After)',
+  504: 'TIMEOUT',
+};
+
+/** `/api/rooms/:roomId` → `/api/rooms/{roomId}`. */
+export function toOpenApiPath(expressPath: string): string {
+  return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+function parametersOf(op: Operation): JsonSchema[] {
+  const params: JsonSchema[] = [];
+  const pathParams = jsonSchema(RoomPathParams).properties as Record<string, JsonSchema>;
+  for (const [, name] of op.path.matchAll(/:([A-Za-z0-9_]+)/g)) {
+    params.push({ name, in: 'path', required: true, schema: pathParams[name ?? ''] ?? { type: 'string' } });
+  }
+  if (op.query !== undefined) {
+    // The parsed (output) side: what the values mean once decoded, integers with bounds.
+    const properties = (jsonSchema(op.query.schema, 'output').properties ?? {}) as Record<string, JsonSchema>;
+    for (const [name, schema] of Object.entries(properties)) {
+      const fallback = op.query.defaults?.[name];
+      params.push({ name, in: 'query', required: false, schema: fallback === undefined ? schema : { ...schema, default: fallback } });
+    }
+  }
+  return params;
+}
+
+function operationObject(op: Operation): JsonSchema {
+  const responses: Record<string, JsonSchema> = {};
+  const success: JsonSchema = { description: op.success.description };
+  if (op.success.schema !== undefined) success['content'] = { 'application/json': { schema: jsonSchema(op.success.schema, 'output') } };
+  else if (op.success.contentType !== undefined) success['content'] = { [op.success.contentType]: { schema: { type: 'string' } } };
+  responses[String(op.success.status)] = success;
+  const errors = new Set(op.errors);
+  if (op.auth !== 'none') errors.add(401);
+  if (op.auth === 'admin') errors.add(403);
+  for (const status of [...errors].sort((a, b) => a - b)) {
+    if (responses[String(status)] !== undefined) continue;
+    responses[String(status)] = { description: ERROR_DESCRIPTIONS[status] ?? 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  }
+  const parameters = parametersOf(op);
+  return {
+    operationId: op.operationId,
+    summary: op.summary,
+    ...(op.description === undefined ? {} : { description: op.description }),
+    tags: [op.tag],
+    ...(op.auth === 'none' ? { security: [] } : {}),
+    ...(parameters.length === 0 ? {} : { parameters }),
+    ...(op.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } }),
+    responses,
+  };
+}
+
+/** The document. `serverUrl`: where it is served from (default: relative, the same origin). */
+export function buildOpenApiDocument({ version = '0.1.0', serverUrl = '/' }: { /** Default 0.1.0. */ version?: string; /** Default '/'. */ serverUrl?: string } = {}): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const op of OPERATIONS) {
+    const path = toOpenApiPath(op.path);
+    paths[path] = { ...paths[path], [op.method]: operationObject(op) };
+  }
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'keyed-chat',
+      version,
+      description:
+        'REST API of the keyed-partition chat backend (api.md, extensions in docs/architecture.md). ' +
+        'Live traffic goes over the WebSocket `/ws?token=<JWT>` (frames in api.md), or read-only over `/api/stream` (SSE). ' +
+        'Every error body is `{"error": {"code", "message"}}`.',
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ bearerAuth: [] }],
+    tags: [
+      { name: 'auth' }, { name: 'rooms' }, { name: 'stream' }, { name: 'admin', description: 'users listed in ADMIN_USER_IDS' }, { name: 'operations' }, { name: 'web' },
+    ],
+    paths,
+    components: {
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { Error: jsonSchema(ErrorResponse, 'output') },
+    },
+  };
+}

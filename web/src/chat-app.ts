@@ -1,0 +1,443 @@
+import type { ServerFrame } from '../../src/protocol/frames';
+import type { Message } from '../../src/protocol/message';
+import { ApiError, createApi, type Room } from './api';
+import { createChatSocket, type SocketState } from './chat-socket';
+import { createSessionStore, type Session } from './session';
+import { byId, clear, el, newClientMsgId, timeOf } from './dom';
+
+/**
+ * The web chat client (served at `/`): register and log in over REST, rooms over REST, and
+ * everything live over the WebSocket (api.md frames): messages, acks, typing, presence,
+ * announcements. After every (re)connect it sends `resume` with the last seq it holds per
+ * room, so nothing sent meanwhile is missed, and it resends unacknowledged messages with
+ * their clientMsgId, which the server deduplicates.
+ */
+
+interface RoomState {
+  roomId: string;
+  name: string;
+  members: readonly string[];
+  /** By seq: duplicates (a resume overlapping live traffic) collapse. */
+  readonly messages: Map<number, Message>;
+  /** Highest seq held: what a resume asks to continue after. */
+  maxSeq: number;
+  /** Whether older history may exist below the lowest seq held. */
+  olderAvailable: boolean;
+  historyLoaded: boolean;
+  unread: number;
+  /** userId → when their typing indicator expires. */
+  readonly typing: Map<string, number>;
+}
+
+interface Pending {
+  readonly roomId: string;
+  readonly clientMsgId: string;
+  readonly text: string;
+  failed?: string;
+}
+
+const PAGE = 50;
+const TYPING_SEND_EVERY_MS = 2_000;
+const TYPING_SHOW_MS = 3_500;
+const ROOMS_REFRESH_MS = 5_000;
+
+const sessions = createSessionStore({ key: 'keyed-chat.session' });
+let session: Session | undefined = sessions.load();
+const api = createApi({ token: () => session?.token });
+
+const rooms = new Map<string, RoomState>();
+const pending = new Map<string, Pending>();
+/** What presence frames said (and activity showed) about other users. */
+const online = new Map<string, boolean>();
+let current: string | undefined;
+let lastTypingSent = 0;
+let roomsTimer: number | undefined;
+let typingTimer: number | undefined;
+
+const socket = createChatSocket({
+  token: () => session?.token,
+  onFrame: (frame) => handleFrame(frame),
+  onState: (state, detail) => showConnection(state, detail),
+  onAuthLost: (reason) => endSession(reason),
+  checkAuth: async () => {
+    try {
+      await api.me();
+      return true;
+    } catch (error) {
+      return !(error instanceof ApiError && error.status === 401);
+    }
+  },
+});
+
+// ---- frames ---------------------------------------------------------------
+
+function handleFrame(frame: ServerFrame): void {
+  switch (frame.type) {
+    case 'ready': {
+      // Continue every room after the last seq held; then resend what was never acked.
+      const resume: Record<string, number> = {};
+      for (const r of rooms.values()) resume[r.roomId] = r.maxSeq;
+      socket.send({ type: 'resume', rooms: resume });
+      for (const p of pending.values()) if (p.failed === undefined) socket.send({ type: 'send', roomId: p.roomId, clientMsgId: p.clientMsgId, text: p.text });
+      return;
+    }
+    case 'ack':
+      pending.delete(frame.clientMsgId);
+      addMessage(frame.message);
+      return;
+    case 'message':
+      addMessage(frame.message);
+      return;
+    case 'presence':
+      online.set(frame.userId, frame.online);
+      renderMembers();
+      renderRooms();
+      return;
+    case 'typing': {
+      const room = rooms.get(frame.roomId);
+      if (room === undefined || frame.userId === session?.user.userId) return;
+      room.typing.set(frame.userId, Date.now() + TYPING_SHOW_MS);
+      online.set(frame.userId, true);
+      renderTyping();
+      return;
+    }
+    case 'announcement':
+      showBanner(`Announcement: ${frame.text}`);
+      return;
+    case 'error': {
+      const failed = frame.ref === undefined ? undefined : pending.get(frame.ref);
+      if (failed !== undefined && !['UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED'].includes(frame.code)) {
+        failed.failed = `${frame.code}: ${frame.message}`;
+        if (failed.roomId === current) renderMessages();
+      }
+      showBanner(`${frame.code}: ${frame.message}`, 5_000);
+      return;
+    }
+    case 'pong':
+      return;
+    default:
+      return;
+  }
+}
+
+function addMessage(message: Message): void {
+  let room = rooms.get(message.roomId);
+  if (room === undefined) {
+    // Someone added us to a room and wrote in it: learn its name and members.
+    room = newRoomState({ roomId: message.roomId, name: message.roomId, members: [], lastSeq: 0 });
+    room.olderAvailable = message.seq > 1;
+    rooms.set(room.roomId, room);
+    void refreshRooms();
+  }
+  if (room.messages.has(message.seq)) return;
+  room.messages.set(message.seq, message);
+  room.maxSeq = Math.max(room.maxSeq, message.seq);
+  room.typing.delete(message.senderId);
+  if (message.senderId !== session?.user.userId) online.set(message.senderId, true);
+  if (room.roomId === current) {
+    renderMessages();
+    renderTyping();
+  } else if (message.senderId !== session?.user.userId) {
+    room.unread++;
+    renderRooms();
+  }
+}
+
+// ---- rooms ----------------------------------------------------------------
+
+function newRoomState(r: Room): RoomState {
+  return {
+    roomId: r.roomId,
+    name: r.name,
+    members: r.members,
+    messages: new Map(),
+    maxSeq: r.lastSeq,
+    olderAvailable: r.lastSeq > 0,
+    historyLoaded: false,
+    unread: 0,
+    typing: new Map(),
+  };
+}
+
+async function refreshRooms(): Promise<void> {
+  if (session === undefined) return;
+  let list: Room[];
+  try {
+    list = await api.rooms();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) endSession('your session ended; log in again');
+    return;
+  }
+  for (const r of list) {
+    const known = rooms.get(r.roomId);
+    if (known === undefined) {
+      rooms.set(r.roomId, newRoomState(r));
+      continue;
+    }
+    known.name = r.name;
+    known.members = r.members;
+    // Live frames are newer than the list; never move maxSeq back.
+    known.maxSeq = Math.max(known.maxSeq, known.messages.size === 0 ? r.lastSeq : known.maxSeq);
+  }
+  renderRooms();
+  if (current === undefined && list[0] !== undefined) selectRoom(list[0].roomId);
+  else renderHeader();
+}
+
+async function loadOlder(room: RoomState): Promise<void> {
+  const lowest = room.messages.size === 0 ? room.maxSeq + 1 : Math.min(...room.messages.keys());
+  if (lowest <= 1) {
+    room.olderAvailable = false;
+    return;
+  }
+  const page = await api.messages(room.roomId, { beforeSeq: lowest, limit: PAGE });
+  for (const m of page) {
+    room.messages.set(m.seq, m);
+    room.maxSeq = Math.max(room.maxSeq, m.seq);
+  }
+  room.olderAvailable = page.length === PAGE && (page[0]?.seq ?? 1) > 1;
+  room.historyLoaded = true;
+}
+
+function selectRoom(roomId: string): void {
+  const room = rooms.get(roomId);
+  if (room === undefined) return;
+  current = roomId;
+  room.unread = 0;
+  renderRooms();
+  renderHeader();
+  renderMessages();
+  renderTyping();
+  byId<HTMLInputElement>('text').disabled = false;
+  byId<HTMLButtonElement>('send').disabled = false;
+  if (!room.historyLoaded) {
+    loadOlder(room).then(
+      () => {
+        if (current === roomId) renderMessages(true);
+      },
+      (error: unknown) => showBanner(describe(error), 5_000),
+    );
+  }
+}
+
+// ---- rendering ------------------------------------------------------------
+
+function presenceOf(userId: string): 'online' | 'offline' | 'unknown' {
+  if (userId === session?.user.userId) return 'online';
+  const state = online.get(userId);
+  return state === undefined ? 'unknown' : state ? 'online' : 'offline';
+}
+
+function renderRooms(): void {
+  const list = byId('rooms');
+  clear(list);
+  for (const room of rooms.values()) {
+    const item = el('li', { className: room.roomId === current ? 'room-item active' : 'room-item', dataset: { roomId: room.roomId } });
+    const button = el('button', { type: 'button', text: room.name });
+    button.addEventListener('click', () => selectRoom(room.roomId));
+    item.append(button);
+    if (room.unread > 0) item.append(el('span', { className: 'badge', text: String(room.unread) }));
+    list.append(item);
+  }
+  if (rooms.size === 0) list.append(el('li', { className: 'empty', text: 'No rooms yet: create one below.' }));
+}
+
+function renderHeader(): void {
+  const room = current === undefined ? undefined : rooms.get(current);
+  byId('room-title').textContent = room === undefined ? 'Pick or create a room' : room.name;
+  byId('add-member').hidden = room === undefined;
+  renderMembers();
+}
+
+function renderMembers(): void {
+  const list = byId('members');
+  clear(list);
+  const room = current === undefined ? undefined : rooms.get(current);
+  if (room === undefined) return;
+  for (const member of room.members) {
+    const state = presenceOf(member);
+    list.append(el('li', { className: `member ${state}`, title: state, text: member, dataset: { userId: member, presence: state } }));
+  }
+}
+
+function renderMessages(scrollToEnd = false): void {
+  const list = byId('messages');
+  const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  clear(list);
+  const room = current === undefined ? undefined : rooms.get(current);
+  byId('older').hidden = room === undefined || !room.olderAvailable;
+  if (room === undefined) return;
+  const me = session?.user.userId;
+  for (const m of [...room.messages.values()].sort((a, b) => a.seq - b.seq)) {
+    const item = el('li', { className: m.senderId === me ? 'msg mine' : 'msg', dataset: { seq: String(m.seq), sender: m.senderId } });
+    item.append(el('span', { className: 'meta', text: `${m.senderId} · ${timeOf(m.ts)} · #${m.seq}` }), el('span', { className: 'text', text: m.text }));
+    list.append(item);
+  }
+  for (const p of pending.values()) {
+    if (p.roomId !== room.roomId) continue;
+    const item = el('li', { className: p.failed === undefined ? 'msg mine pending' : 'msg mine failed', dataset: { clientMsgId: p.clientMsgId } });
+    item.append(el('span', { className: 'meta', text: p.failed ?? `${me ?? ''} · sending…` }), el('span', { className: 'text', text: p.text }));
+    list.append(item);
+  }
+  if (room.messages.size === 0 && pending.size === 0) list.append(el('li', { className: 'empty', text: 'No messages yet. Say hello!' }));
+  if (scrollToEnd || nearBottom) list.scrollTop = list.scrollHeight;
+}
+
+function renderTyping(): void {
+  const room = current === undefined ? undefined : rooms.get(current);
+  const now = Date.now();
+  const who = room === undefined ? [] : [...room.typing.entries()].filter(([, until]) => until > now).map(([userId]) => userId);
+  byId('typing').textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length === 1 ? 'is' : 'are'} typing…`;
+}
+
+function showConnection(state: SocketState, detail: string): void {
+  const badge = byId('conn');
+  badge.dataset['state'] = state;
+  badge.textContent = state === 'open' ? 'live' : state;
+  badge.title = detail;
+}
+
+let bannerTimer: number | undefined;
+function showBanner(text: string, forMs = 8_000): void {
+  const banner = byId('banner');
+  banner.textContent = text;
+  banner.hidden = false;
+  if (bannerTimer !== undefined) window.clearTimeout(bannerTimer);
+  bannerTimer = window.setTimeout(() => (banner.hidden = true), forMs);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ApiError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---- session --------------------------------------------------------------
+
+function enterChat(s: Session): void {
+  session = s;
+  byId('auth').hidden = true;
+  byId('chat').hidden = false;
+  byId('logout').hidden = false;
+  byId('whoami').textContent = s.user.displayName === s.user.userId ? s.user.userId : `${s.user.displayName} (${s.user.userId})`;
+  // Rooms first, so the first resume after `ready` knows every room's last seq.
+  void refreshRooms().then(() => socket.connect());
+  roomsTimer = window.setInterval(() => void refreshRooms(), ROOMS_REFRESH_MS);
+  typingTimer = window.setInterval(renderTyping, 1_000);
+}
+
+function endSession(reason?: string): void {
+  socket.close();
+  sessions.clear();
+  session = undefined;
+  rooms.clear();
+  pending.clear();
+  online.clear();
+  current = undefined;
+  window.clearInterval(roomsTimer);
+  window.clearInterval(typingTimer);
+  byId('chat').hidden = true;
+  byId('auth').hidden = false;
+  byId('logout').hidden = true;
+  byId('whoami').textContent = '';
+  byId('auth-error').textContent = reason ?? '';
+}
+
+// ---- forms ----------------------------------------------------------------
+
+byId<HTMLFormElement>('auth-form').addEventListener('submit', (event: SubmitEvent) => {
+  event.preventDefault();
+  const submitter = event.submitter as HTMLButtonElement | null;
+  const register = submitter?.value === 'register';
+  const userId = byId<HTMLInputElement>('auth-user').value.trim();
+  const password = byId<HTMLInputElement>('auth-password').value;
+  const displayName = byId<HTMLInputElement>('auth-display').value.trim();
+  const error = byId('auth-error');
+  error.textContent = '';
+  void (async () => {
+    try {
+      if (register) await api.register(userId, password, displayName || undefined);
+      const login = await api.login(userId, password);
+      enterChat(sessions.save(login));
+    } catch (e) {
+      error.textContent = describe(e);
+    }
+  })();
+});
+
+byId('logout').addEventListener('click', () => {
+  void api.logout().catch(() => undefined).finally(() => endSession());
+});
+
+byId<HTMLFormElement>('new-room').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const name = byId<HTMLInputElement>('new-room-name');
+  const members = byId<HTMLInputElement>('new-room-members');
+  const ids = members.value.split(/[\s,]+/).filter((x) => x.length > 0);
+  api.createRoom(name.value.trim(), ids).then(
+    (room) => {
+      name.value = '';
+      members.value = '';
+      if (!rooms.has(room.roomId)) rooms.set(room.roomId, { ...newRoomState({ ...room, lastSeq: 0 }), historyLoaded: true });
+      selectRoom(room.roomId);
+    },
+    (error: unknown) => showBanner(describe(error), 6_000),
+  );
+});
+
+byId<HTMLFormElement>('add-member').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = byId<HTMLInputElement>('add-member-user');
+  const roomId = current;
+  if (roomId === undefined) return;
+  api.addMember(roomId, input.value.trim()).then(
+    () => {
+      input.value = '';
+      return refreshRooms();
+    },
+    (error: unknown) => showBanner(describe(error), 6_000),
+  );
+});
+
+byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = byId<HTMLInputElement>('text');
+  const text = input.value.trim();
+  if (current === undefined || text.length === 0) return;
+  const p: Pending = { roomId: current, clientMsgId: newClientMsgId(), text };
+  pending.set(p.clientMsgId, p);
+  // Not open: it goes out after the next `ready`, with the same clientMsgId.
+  socket.send({ type: 'send', roomId: p.roomId, clientMsgId: p.clientMsgId, text });
+  input.value = '';
+  renderMessages(true);
+});
+
+byId<HTMLInputElement>('text').addEventListener('input', () => {
+  const now = Date.now();
+  if (current === undefined || now - lastTypingSent < TYPING_SEND_EVERY_MS) return;
+  if (socket.send({ type: 'typing', roomId: current })) lastTypingSent = now;
+});
+
+byId('older').addEventListener('click', () => {
+  const room = current === undefined ? undefined : rooms.get(current);
+  if (room === undefined) return;
+  const list = byId('messages');
+  const fromBottom = list.scrollHeight - list.scrollTop;
+  loadOlder(room).then(
+    () => {
+      renderMessages();
+      list.scrollTop = list.scrollHeight - fromBottom;
+    },
+    (error: unknown) => showBanner(describe(error), 5_000),
+  );
+});
+
+// ---- start ----------------------------------------------------------------
+
+if (session !== undefined) {
+  const saved = session;
+  // A token from before a server restart may be gone: check it before showing the chat.
+  api.me().then(
+    () => enterChat(saved),
+    () => endSession(),
+  );
+}
