@@ -88,8 +88,10 @@ function kafkaLogCreator(logger: Logger) {
   return () =>
     ({ level, log: entry }: LogEntry): void => {
       const { message, ...rest } = entry;
-      if (level === KafkaLogLevel.ERROR) log.error(rest, message);
-      else if (level === KafkaLogLevel.WARN) log.warn(rest, message);
+      // kafkajs logs protocol errors it is about to retry (a young topic's metadata, a
+      // coordinator still loading) as errors; they are warnings here. Failures that
+      // survive its retries reach our code, which logs them as errors.
+      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) log.warn(rest, message);
       else if (level === KafkaLogLevel.INFO) log.debug(rest, message);
       else log.trace(rest, message);
     };
