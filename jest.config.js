@@ -26,6 +26,7 @@ module.exports = {
     tier('contract'),
     tier('integration'),
     tier('e2e'),
+    tier('faults'),
     // Headless Chromium (Debian's) driving the web client; no Kafka.
     tier('browser'),
   ],

@@ -83,7 +83,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    messagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Send requests stored (or found stored: duplicate)', labelNames: ['outcome'], registers }),
+    messagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Send requests by outcome: stored, client-retry (clientMsgId already stored), redelivered (the same record handled again)', labelNames: ['outcome'], registers }),
     sendsRefused: new Counter({ name: 'chat_sends_refused_total', help: 'Send requests refused, by error code', labelNames: ['code'], registers }),
     deliveries: new Counter({ name: 'chat_deliveries_total', help: 'Deliver records handled by the recipient owner', labelNames: ['frame', 'outcome'], registers }),
     framesSent: new Counter({ name: 'chat_frames_sent_total', help: 'Frames written to client connections', labelNames: ['type'], registers }),

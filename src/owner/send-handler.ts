@@ -58,7 +58,9 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
     for (const m of members) out.push(deliver(ctx, m, { type: 'message', message }, m === userId ? connectionId : undefined));
   }
   await ctx.bus.publish(out);
-  ctx.metrics.messagesStored.inc({ outcome: created ? 'stored' : 'duplicate' });
+  // redelivered: this very record was handled before (crash or rebalance before commit);
+  // client-retry: a new record for a clientMsgId already stored.
+  ctx.metrics.messagesStored.inc({ outcome: created ? 'stored' : message.id === record.id ? 'redelivered' : 'client-retry' });
 }
 
 /** chat.typing: tell the room's other members; refused quietly to non-members. */

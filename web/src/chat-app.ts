@@ -71,12 +71,24 @@ const socket = createChatSocket({
 
 // ---- frames ---------------------------------------------------------------
 
+/**
+ * Where a resume continues: the highest seq up to which nothing is missing. Not `maxSeq`:
+ * our own message's ack (seq 50) can arrive while someone else's seq 49 is still on its
+ * way, and resuming after 50 would skip 49.
+ */
+function resumePoint(room: RoomState): number {
+  if (room.messages.size === 0) return room.maxSeq;
+  let floor = Math.min(...room.messages.keys()) - 1;
+  while (room.messages.has(floor + 1)) floor++;
+  return floor;
+}
+
 function handleFrame(frame: ServerFrame): void {
   switch (frame.type) {
     case 'ready': {
       // Continue every room after the last seq held; then resend what was never acked.
       const resume: Record<string, number> = {};
-      for (const r of rooms.values()) resume[r.roomId] = r.maxSeq;
+      for (const r of rooms.values()) resume[r.roomId] = resumePoint(r);
       socket.send({ type: 'resume', rooms: resume });
       for (const p of pending.values()) if (p.failed === undefined) socket.send({ type: 'send', roomId: p.roomId, clientMsgId: p.clientMsgId, text: p.text });
       return;

@@ -1,0 +1,138 @@
+import WebSocket from 'ws';
+import type { ServerFrame } from '../../src/protocol/frames';
+import type { Message } from '../../src/protocol/message';
+
+/**
+ * A client that behaves like a well-written app under failure: it keeps the last seq it
+ * saw per room; when its socket closes for any reason it reconnects to the next instance
+ * in its list and resumes from there; and it re-sends every send not yet acked, with the
+ * same clientMsgId, after each reconnect. Fault tests count what it acked and received.
+ */
+export class ResilientClient {
+  readonly acked = new Map<string, Message>();
+  /** Messages received as `message` frames, in arrival order (duplicates kept, to count them). */
+  readonly received: Message[] = [];
+  /** Repeats of a message id on one connection: what the server sent twice. */
+  duplicatesOnOneConnection = 0;
+  private connectionSeen = new Set<string>();
+  readonly errors: ServerFrame[] = [];
+  readonly closes: number[] = [];
+  reconnects = 0;
+  private readonly pending = new Map<string, { roomId: string; text: string }>();
+  /** Per room: every seq up to `floor` was received or acked; `above` holds the ones past a gap. */
+  private readonly seen = new Map<string, { floor: number; above: Set<number> }>();
+  private ws: WebSocket | undefined;
+  private ready = false;
+  private stopped = false;
+  private target: number;
+
+  constructor(
+    readonly userId: string,
+    private readonly token: string,
+    private readonly urls: () => string[],
+    start: number,
+    private readonly rooms: readonly string[],
+  ) {
+    this.target = start;
+  }
+
+  async connect(): Promise<void> {
+    while (!this.stopped) {
+      const urls = this.urls();
+      const url = urls[this.target % urls.length]!;
+      try {
+        await this.open(url);
+        return;
+      } catch {
+        this.target++;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  send(roomId: string, clientMsgId: string, text: string): void {
+    this.pending.set(clientMsgId, { roomId, text });
+    if (this.ready) this.ws?.send(JSON.stringify({ type: 'send', roomId, clientMsgId, text }));
+  }
+
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** One line about where the client stands, for a failure message. */
+  describe(): string {
+    return `${this.userId}: ready=${this.ready} target=${this.urls()[this.target % Math.max(1, this.urls().length)]} pending=${[...this.pending.keys()].slice(0, 3).join(',')}${this.pending.size > 3 ? '…' : ''} closes=${this.closes.join(',')} errors=${this.errors.map((e) => (e.type === 'error' ? e.code : e.type)).join(',')}`;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const ws = this.ws;
+    if (ws !== undefined && ws.readyState === WebSocket.OPEN) await new Promise<void>((r) => { ws.once('close', () => r()); ws.close(); });
+  }
+
+  private open(url: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${this.token}` } });
+      this.ws = ws;
+      this.connectionSeen = new Set();
+      this.ready = false;
+      let opened = false;
+      ws.on('error', (error) => {
+        if (!opened) reject(error);
+      });
+      // A session the owner never confirms is given up on, and another instance tried.
+      const readyTimer = setTimeout(() => {
+        if (!this.ready) ws.terminate();
+      }, 20_000);
+      ws.on('open', () => (opened = true));
+      ws.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as ServerFrame;
+        switch (frame.type) {
+          case 'ready':
+            clearTimeout(readyTimer);
+            this.ready = true;
+            ws.send(JSON.stringify({ type: 'resume', rooms: Object.fromEntries(this.rooms.map((r) => [r, this.seen.get(r)?.floor ?? 0])) }));
+            for (const [clientMsgId, p] of this.pending) ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId, text: p.text }));
+            resolve();
+            break;
+          case 'ack':
+            this.pending.delete(frame.clientMsgId);
+            this.acked.set(frame.clientMsgId, frame.message);
+            this.see(frame.message);
+            break;
+          case 'message':
+            if (this.connectionSeen.has(frame.message.id)) this.duplicatesOnOneConnection++;
+            this.connectionSeen.add(frame.message.id);
+            this.received.push(frame.message);
+            this.see(frame.message);
+            break;
+          case 'error':
+            this.errors.push(frame);
+            break;
+          default:
+            break;
+        }
+      });
+      ws.on('close', (code) => {
+        this.closes.push(code);
+        this.ready = false;
+        if (!opened) return reject(new Error(`closed before open: ${code}`));
+        if (this.stopped) return;
+        this.reconnects++;
+        this.target++;
+        void this.connect();
+      });
+    });
+  }
+
+  /**
+   * The resume point is the highest *contiguous* seq: an ack for seq 50 can arrive while
+   * seq 49 from someone else is still in flight, and resuming after 50 would skip 49.
+   */
+  private see(message: Message): void {
+    const room = this.seen.get(message.roomId) ?? { floor: 0, above: new Set<number>() };
+    this.seen.set(message.roomId, room);
+    if (message.seq > room.floor) room.above.add(message.seq);
+    while (room.above.delete(room.floor + 1)) room.floor++;
+  }
+}
