@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { UnavailableError } from '../../domain/errors';
 import { InstanceViewSchema, type InstanceView } from '../../protocol/instance-view';
 import type { InstanceDirectory } from '../../ports/instance-directory';
+import { redisCall } from './redis-call';
 
 /**
  * The directory in Redis: one key per instance, `<prefix><instanceId>` = the view as JSON,
@@ -16,31 +16,24 @@ export function createRedisInstanceDirectory({
   /** Key prefix. Default 'chat:instances:'. */
   prefix?: string;
 }): InstanceDirectory {
-  const wrap = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
-    try {
-      return await op();
-    } catch (error) {
-      throw new UnavailableError(`redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`, error);
-    }
-  };
   return {
     kind: 'redis',
     async announce(view, ttlMs) {
-      await wrap('instance announce', () => redis.set(`${prefix}${view.instanceId}`, JSON.stringify(view), 'PX', Math.max(1, Math.round(ttlMs))));
+      await redisCall('instance announce', () => redis.set(`${prefix}${view.instanceId}`, JSON.stringify(view), 'PX', Math.max(1, Math.round(ttlMs))));
     },
     async withdraw(instanceId) {
-      await wrap('instance withdraw', () => redis.del(`${prefix}${instanceId}`));
+      await redisCall('instance withdraw', () => redis.del(`${prefix}${instanceId}`));
     },
     async list() {
       const keys = new Set<string>();
       let cursor = '0';
       do {
-        const [next, batch] = await wrap('instance scan', () => redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100));
+        const [next, batch] = await redisCall('instance scan', () => redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100));
         for (const k of batch) keys.add(k);
         cursor = next;
       } while (cursor !== '0');
       if (keys.size === 0) return [];
-      const values = await wrap('instance read', () => redis.mget(...keys));
+      const values = await redisCall('instance read', () => redis.mget(...keys));
       const views: InstanceView[] = [];
       for (const value of values) {
         if (value === null) continue; // expired between SCAN and MGET

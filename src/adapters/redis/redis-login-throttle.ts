@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { UnavailableError } from '../../domain/errors';
 import type { LoginSubject, LoginThrottle, LoginThrottleLimits } from '../../ports/login-throttle';
+import { redisCall, redisHealth } from './redis-call';
 
 /**
  * Check both limits and count the attempt in one step: a Lua script runs atomically in
@@ -56,33 +57,19 @@ export function createRedisLoginThrottle({
   prefix?: string;
 }): LoginThrottle {
   const keys = (s: LoginSubject): [string, string] => [`${prefix}acct:${s.userId}`, `${prefix}ip:${s.ip}`];
-  const wrap = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
-    try {
-      return await op();
-    } catch (error) {
-      throw new UnavailableError(`redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`, error);
-    }
-  };
   return {
     async acquire(subject) {
-      const reply = await wrap('login throttle', () => redis.eval(ACQUIRE, 2, ...keys(subject), limits.maxPerAccount, limits.maxPerIp, limits.windowMs));
+      const reply = await redisCall('login throttle', () => redis.eval(ACQUIRE, 2, ...keys(subject), limits.maxPerAccount, limits.maxPerIp, limits.windowMs));
       if (!Array.isArray(reply) || typeof reply[0] !== 'number') throw new UnavailableError('redis login throttle: unexpected reply');
       if (reply[0] === 1) return { allowed: true };
       return { allowed: false, scope: reply[1] === 1 ? 'account' : 'ip', retryAfterMs: Math.max(1, Number(reply[2])) };
     },
     async succeeded(subject) {
-      await wrap('login throttle reset', () => redis.eval(GIVE_BACK, 2, ...keys(subject), 'reset'));
+      await redisCall('login throttle reset', () => redis.eval(GIVE_BACK, 2, ...keys(subject), 'reset'));
     },
     async release(subject) {
-      await wrap('login throttle release', () => redis.eval(GIVE_BACK, 2, ...keys(subject), 'give-back'));
+      await redisCall('login throttle release', () => redis.eval(GIVE_BACK, 2, ...keys(subject), 'give-back'));
     },
-    async health() {
-      try {
-        await redis.ping();
-        return { ok: true };
-      } catch (error) {
-        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-    },
+    health: () => redisHealth(redis),
   };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { UnavailableError } from '../../domain/errors';
 import type { RevocationStore } from '../../ports/revocation-store';
+import { redisCall, redisHealth } from './redis-call';
 
 /** Revocations in Redis: `SET <prefix><jti> 1 EX <seconds until expiry>`. */
 export function createRedisRevocationStore({
@@ -13,29 +13,15 @@ export function createRedisRevocationStore({
   prefix?: string;
   now?: () => number;
 }): RevocationStore {
-  const wrap = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
-    try {
-      return await op();
-    } catch (error) {
-      throw new UnavailableError(`redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`, error);
-    }
-  };
   return {
     async revoke(jti, expiresAt) {
       const ttl = Math.ceil(expiresAt - now() / 1000);
       if (ttl <= 0) return;
-      await wrap('revoke', () => redis.set(`${prefix}${jti}`, '1', 'EX', ttl));
+      await redisCall('revoke', () => redis.set(`${prefix}${jti}`, '1', 'EX', ttl));
     },
     async isRevoked(jti) {
-      return (await wrap('lookup', () => redis.exists(`${prefix}${jti}`))) === 1;
+      return (await redisCall('lookup', () => redis.exists(`${prefix}${jti}`))) === 1;
     },
-    async health() {
-      try {
-        await redis.ping();
-        return { ok: true };
-      } catch (error) {
-        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-    },
+    health: () => redisHealth(redis),
   };
 }

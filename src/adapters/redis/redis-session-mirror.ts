@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { UnavailableError } from '../../domain/errors';
 import type { MirroredSession, SessionMirror } from '../../ports/session-mirror';
+import { redisCall, redisHealth } from './redis-call';
 
 /** The value of one hash field. */
 const StoredSession = z.object({ instanceId: z.string(), seenAt: z.number() });
@@ -27,13 +27,6 @@ export function createRedisSessionMirror({
   /** Clock for the seenAt check. Default Date.now. */
   now?: () => number;
 }): SessionMirror {
-  const wrap = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
-    try {
-      return await op();
-    } catch (error) {
-      throw new UnavailableError(`redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`, error);
-    }
-  };
   const keyOf = (userId: string) => `${prefix}${userId}`;
 
   /** The session a field holds, or undefined when it is unreadable or too old. */
@@ -52,18 +45,18 @@ export function createRedisSessionMirror({
   return {
     async put(userId, { connectionId, instanceId, seenAt }) {
       const key = keyOf(userId);
-      await wrap('put', async () => {
+      await redisCall('put', async () => {
         const results = await redis.multi().hset(key, connectionId, JSON.stringify({ instanceId, seenAt })).pexpire(key, ttlMs).exec();
         if (results === null) throw new Error('MULTI aborted');
         for (const [error] of results) if (error !== null) throw error;
       });
     },
     async remove(userId, connectionId) {
-      await wrap('remove', () => redis.hdel(keyOf(userId), connectionId));
+      await redisCall('remove', () => redis.hdel(keyOf(userId), connectionId));
     },
     async load(userId) {
       const key = keyOf(userId);
-      const fields = await wrap('load', () => redis.hgetall(key));
+      const fields = await redisCall('load', () => redis.hgetall(key));
       const live: MirroredSession[] = [];
       const stale: string[] = [];
       for (const [connectionId, value] of Object.entries(fields)) {
@@ -71,16 +64,9 @@ export function createRedisSessionMirror({
         if (session === undefined) stale.push(connectionId);
         else live.push(session);
       }
-      if (stale.length > 0) await wrap('drop stale', () => redis.hdel(key, ...stale));
+      if (stale.length > 0) await redisCall('drop stale', () => redis.hdel(key, ...stale));
       return live.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
     },
-    async health() {
-      try {
-        await redis.ping();
-        return { ok: true };
-      } catch (error) {
-        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-    },
+    health: () => redisHealth(redis),
   };
 }
