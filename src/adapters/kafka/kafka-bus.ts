@@ -218,9 +218,8 @@ export function createKafkaBus({
     source: 'owner' | 'inbox',
     schema: z.ZodType<R>,
     listener: (record: import('../../ports/bus').InboundRecord<R>) => Promise<void>,
-    consumer: () => Consumer | undefined,
   ) =>
-    async ({ batch, heartbeat, isRunning, resolveOffset }: EachBatchPayload): Promise<void> => {
+    async ({ batch, heartbeat, isRunning, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> => {
       const { topic, partition } = batch;
       const active = (): boolean => isRunning() && (source === 'inbox' || owned.has(partition));
       let handled: string | undefined;
@@ -230,7 +229,15 @@ export function createKafkaBus({
         if (handled === undefined) return;
         const offset = (BigInt(handled) + 1n).toString();
         handled = undefined;
-        await consumer()?.commitOffsets([{ topic, partition, offset }]);
+        try {
+          // The batch's own commit, not consumer.commitOffsets: kafkajs drops the latter
+          // silently once the consumer is stopping, which is exactly when it matters.
+          await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+        } catch (error) {
+          // The records stay handled; whoever owns the partition next handles them again.
+          log.warn({ topic, partition, offset, err: error instanceof Error ? error.message : String(error) }, 'offset commit failed');
+          throw error;
+        }
       };
       try {
         for (const message of batch.messages) {
@@ -316,7 +323,7 @@ export function createKafkaBus({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, topics.partitions * 2),
-      eachBatch: consumeBatch('owner', RequestRecordSchema, listener.onRecord, () => ownerConsumer),
+      eachBatch: consumeBatch('owner', RequestRecordSchema, listener.onRecord),
     });
   };
 
@@ -353,7 +360,7 @@ export function createKafkaBus({
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: consumeBatch('inbox', InboxRecordSchema, listener, () => inboxConsumer),
+      eachBatch: consumeBatch('inbox', InboxRecordSchema, listener),
     });
     // Bounded: a consumer that cannot join fails the start instead of hanging it.
     let timer: NodeJS.Timeout | undefined;
