@@ -106,9 +106,18 @@ export class ResilientClient {
             this.received.push(frame.message);
             this.see(frame.message);
             break;
-          case 'error':
+          case 'error': {
             this.errors.push(frame);
+            // A retriable refusal of a send (Kafka briefly unable to take it): try again.
+            const ref = frame.ref;
+            if (ref !== undefined && (frame.code === 'UNAVAILABLE' || frame.code === 'TIMEOUT') && this.pending.has(ref)) {
+              setTimeout(() => {
+                const p = this.pending.get(ref);
+                if (p !== undefined && this.ready && this.ws === ws) ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId: ref, text: p.text }));
+              }, 500);
+            }
             break;
+          }
           default:
             break;
         }

@@ -55,11 +55,17 @@ function recordType(value: Buffer | null): string {
   return match?.[1] ?? 'unknown';
 }
 
-/** kafkajs errors say whether they are retriable; keep that, in our hierarchy. */
+/**
+ * kafkajs errors say whether they are retriable; keep that, in our hierarchy. Its
+ * "retries exhausted" error is marked non-retriable but wraps a retriable cause (a broker
+ * gone, too few in-sync replicas): for our callers that is still "try again later".
+ */
 function toBusError(error: unknown, what: string): ChatError {
   if (error instanceof ChatError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const retriable = !(typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === false);
+  const field = (e: unknown, key: 'retriable' | 'name' | 'cause'): unknown => (typeof e === 'object' && e !== null && key in e ? (e as Record<string, unknown>)[key] : undefined);
+  const exhausted = field(error, 'name') === 'KafkaJSNumberOfRetriesExceeded' || field(error, 'name') === 'KafkaJSConnectionError';
+  const retriable = exhausted || field(error, 'retriable') !== false || field(field(error, 'cause'), 'retriable') === true;
   return retriable ? new UnavailableError(`${what}: ${message}`, error) : new ChatError('INTERNAL', `${what}: ${message}`, { cause: error });
 }
 
