@@ -5,6 +5,7 @@ import { createRedisLoginThrottle } from '../../src/adapters/redis/redis-login-t
 import { ChatError } from '../../src/domain/errors';
 import type { LoginSubject, LoginThrottle, LoginThrottleLimits } from '../../src/ports/login-throttle';
 import { REDIS_URL, randomName, requireRedis, silentLogger } from '../support/infra';
+import { redisScope } from '../support/redis-scope';
 
 /**
  * The LoginThrottle contract (src/ports/login-throttle.ts), run against the in-memory
@@ -151,17 +152,11 @@ describe.each(adapters)('LoginThrottle contract: %s', (_name, makeHarness) => {
 });
 
 describe('Redis LoginThrottle specifics', () => {
+  const scope = redisScope('test-login');
+  const { prefix } = scope;
   let redis: Redis;
-  const prefix = `${randomName('test-login')}:`;
-
-  beforeAll(async () => {
-    await requireRedis();
-    redis = new Redis(REDIS_URL);
-  });
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+  beforeAll(() => {
+    redis = scope.redis();
   });
 
   it('keeps its counts in keys that expire with the window', async () => {

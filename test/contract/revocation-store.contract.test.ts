@@ -5,6 +5,7 @@ import { createRedisRevocationStore } from '../../src/adapters/redis/redis-revoc
 import { ChatError } from '../../src/domain/errors';
 import type { RevocationStore } from '../../src/ports/revocation-store';
 import { REDIS_URL, randomName, requireRedis, silentLogger } from '../support/infra';
+import { redisScope } from '../support/redis-scope';
 
 /**
  * The RevocationStore contract (src/ports/revocation-store.ts): logout on one instance
@@ -97,17 +98,11 @@ describe('Memory RevocationStore: forgets a revocation once the token would have
 });
 
 describe('Redis RevocationStore specifics', () => {
+  const scope = redisScope('test-revoked');
+  const { prefix } = scope;
   let redis: Redis;
-  const prefix = `${randomName('test-revoked')}:`;
-
-  beforeAll(async () => {
-    await requireRedis();
-    redis = new Redis(REDIS_URL);
-  });
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+  beforeAll(() => {
+    redis = scope.redis();
   });
 
   it('sets the key to expire when the token does, and writes nothing for an expired token', async () => {

@@ -5,6 +5,7 @@ import { createRedisSessionMirror } from '../../src/adapters/redis/redis-session
 import { UnavailableError } from '../../src/domain/errors';
 import type { SessionMirror } from '../../src/ports/session-mirror';
 import { REDIS_URL, randomName, requireRedis, silentLogger } from '../support/infra';
+import { redisScope } from '../support/redis-scope';
 
 /**
  * The SessionMirror contract (src/ports/session-mirror.ts): what a new owner relies on
@@ -128,17 +129,11 @@ describe.each(adapters)('SessionMirror contract: %s', (_name, makeHarness) => {
 });
 
 describe('Redis SessionMirror specifics', () => {
+  const scope = redisScope('test-sessions');
+  const { prefix } = scope;
   let redis: Redis;
-  const prefix = `${randomName('test-sessions')}:`;
-
-  beforeAll(async () => {
-    await requireRedis();
-    redis = new Redis(REDIS_URL);
-  });
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+  beforeAll(() => {
+    redis = scope.redis();
   });
 
   it('keeps a hash per user (field = connectionId, value = JSON) whose PTTL every put renews', async () => {
