@@ -35,20 +35,43 @@ export async function launchChromium({ timeoutMs = 30_000 }: { /** Default 30 s.
     throw new Error(`Chromium is required for the browser tests and ${CHROMIUM_PATH} does not exist: install it with \`sudo apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
   }
   const profile = mkdtempSync(path.join(tmpdir(), 'keyed-chat-chromium-'));
+  // Its own process group: Chromium's helper processes (renderers, utilities) outlive the
+  // main one unless the whole group is signalled, and would keep writing the profile and
+  // holding our stderr pipe, so jest could not exit.
   const child: ChildProcess = spawn(CHROMIUM_PATH, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
   const cleanUp = async (): Promise<void> => {
-    // Chromium writes its profile until it has exited: wait (bounded), then remove it.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    // Chromium writes its profile until every process of it has exited: stop the whole
+    // group (bounded), then remove the profile.
+    const timer = setTimeout(() => signalGroup('SIGKILL'), 5_000);
+    signalGroup('SIGTERM');
     await exited;
     clearTimeout(timer);
-    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    signalGroup('SIGKILL');
+    child.stderr?.destroy();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+        return;
+      } catch {
+        // A helper that was still flushing: give it a moment; a leftover temp dir is no failure.
+        if (attempt >= 10) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   };
   try {
     const endpoint = await new Promise<string>((resolve, reject) => {
