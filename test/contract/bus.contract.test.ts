@@ -76,10 +76,16 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     await waitFor('all records', () => rec.records.length >= sent.length);
     for (const u of users) {
       const mine = rec.records.filter((r) => r.record.userId === u);
-      expect(mine.map((r) => r.record.type === 'session.opened' && r.record.payload.connectionId)).toEqual(Array.from({ length: 10 }, (_, i) => `c${i}`));
+      const seq = mine.map((r) => (r.record.type === 'session.opened' ? Number(r.record.payload.connectionId.slice(1)) : -1));
+      // At-least-once: a rebalance may replay from the last commit, so a key's records come
+      // as one or more runs, each in produce order and each picking up where a commit left
+      // off; never reordered within a run, never skipped.
+      expect([...new Set(seq)]).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      for (let i = 1; i < seq.length; i++) if (seq[i]! > seq[i - 1]!) expect(seq[i]).toBe(seq[i - 1]! + 1);
+      expect(seq[0]).toBe(0);
       expect(new Set(mine.map((r) => r.partition))).toEqual(new Set([partitionForKey(u, h.topics.partitions)]));
     }
-    expect(rec.records).toHaveLength(sent.length);
+    expect(new Set(rec.records.map((r) => r.record.id)).size).toBe(sent.length);
   });
 
   it('co-partitions: partition p of both request topics has one owner, and two members split them', async () => {
@@ -110,9 +116,12 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
       expect(handlers[0]!.records.filter((x) => x.record.userId === u).map((x) => x.topic).sort()).toEqual([h.topics.chat, h.topics.login].sort());
       expect(handlers[0]!.owned()).toContain(partitionForKey(u, h.topics.partitions));
     }
-    // Exactly the partitions given to b were revoked from a.
-    expect(events).toContain(`a:revoked:${b.owned().join(',')}`);
-    expect(events).toContain(`b:assigned:${b.owned().join(',')}`);
+    // a owned everything first, so every partition b owns now was revoked from a on the
+    // way (in one rebalance, or more when a member was slow to rejoin), and each member's
+    // own bookkeeping (assigned minus revoked) matches the bus's view.
+    const revokedFromA = new Set(events.filter((e) => e.startsWith('a:revoked:')).flatMap((e) => e.slice('a:revoked:'.length).split(',').map(Number)));
+    for (const p of b.owned()) expect(revokedFromA).toContain(p);
+    expect(busB.ownerStatus().partitions).toEqual(b.owned());
   });
 
   it('routes an inbox record only to the instance it is addressed to', async () => {
@@ -173,7 +182,7 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     await start(bus);
     await bus.publish([1, 2, 3].map((n) => ({ topic: h.topics.chat, key: 'alice', record: session('alice', n) })));
     await waitFor('c3', () => rec.records.some((r) => r.record.type === 'session.opened' && r.record.payload.connectionId === 'c3'));
-    expect(rec.records.map((r) => r.record.type === 'session.opened' && r.record.payload.connectionId)).toEqual(['c1', 'c3']);
+    expect([...new Set(rec.records.map((r) => r.record.type === 'session.opened' && r.record.payload.connectionId))]).toEqual(['c1', 'c3']);
     expect(failuresLeft).toBe(-1);
     const [dead] = await h.collect(`${h.topics.chat}.dlt`, 1);
     expect(JSON.parse(dead!.value).payload.connectionId).toBe('c2');
@@ -198,7 +207,9 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     const batch2 = Array.from({ length: 3 }, (_, i) => session('alice', 10 + i));
     await busB.publish(batch2.map((record) => ({ topic: h.topics.chat, key: 'alice', record })));
     await waitFor('batch 2', () => second.records.length >= 3);
-    expect(second.records.map((r) => r.record.id)).toEqual(batch2.map((r) => r.id));
+    // Nothing of batch 1 again (it was committed); batch 2 in order (a replay after a
+    // rebalance may repeat some of it, which at-least-once allows).
+    expect([...new Set(second.records.map((r) => r.record.id))]).toEqual(batch2.map((r) => r.id));
   });
 
   it('refuses to produce an invalid record, writing nothing', async () => {
