@@ -23,6 +23,17 @@ export interface RawRecord {
 
 export type Outcome = 'handled' | 'dead-lettered' | 'abandoned';
 
+/**
+ * The record type for metric labels, read cheaply from the first bytes without parsing
+ * the whole value; anything that does not look like one of our types (a poison record)
+ * is 'unknown', so garbage cannot create label values.
+ */
+export function recordTypeLabel(value: Buffer | null): string {
+  if (value === null) return 'unknown';
+  const match = /"type"\s*:\s*"([a-z.]{1,40})"/.exec(value.subarray(0, 256).toString('utf8'));
+  return match?.[1] ?? 'unknown';
+}
+
 export interface PipelineOptions<R> {
   readonly raw: RawRecord;
   readonly schema: z.ZodType<R>;

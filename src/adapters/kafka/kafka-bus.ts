@@ -8,7 +8,7 @@ import type { Bus, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroup
 import type { HealthCheck } from '../../ports/service';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
-import { deadLetterHeaders, runPipeline, type RawRecord } from '../record-pipeline';
+import { deadLetterHeaders, recordTypeLabel, runPipeline, type RawRecord } from '../record-pipeline';
 import { createCoPartitionAssigner } from './co-partition-assigner';
 import { createNaturalBatcher } from './natural-batcher';
 
@@ -47,12 +47,6 @@ function toRaw(topic: string, partition: number, m: { offset: string; key: Buffe
     if (s !== undefined) headers[k] = s;
   }
   return { topic, partition, offset: m.offset, key: m.key === null ? null : m.key.toString('utf8'), value: m.value, headers };
-}
-
-function recordType(value: Buffer | null): string {
-  if (value === null) return 'unknown';
-  const match = /"type"\s*:\s*"([a-z.]{1,40})"/.exec(value.subarray(0, 256).toString('utf8'));
-  return match?.[1] ?? 'unknown';
 }
 
 /**
@@ -259,7 +253,7 @@ export function createKafkaBus({
             logger: log,
             ...(backoff === undefined ? {} : { backoff }),
           });
-          metrics.recordsConsumed.inc({ source, type: recordType(raw.value), outcome });
+          metrics.recordsConsumed.inc({ source, type: recordTypeLabel(raw.value), outcome });
           if (outcome === 'abandoned') return;
           resolveOffset(message.offset);
           handled = message.offset;

@@ -8,7 +8,7 @@ import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { ValidationError } from '../../domain/errors';
 import type { BackoffPolicy } from '../../domain/backoff';
-import { deadLetterHeaders, runPipeline, type RawRecord } from '../record-pipeline';
+import { deadLetterHeaders, recordTypeLabel, runPipeline, type RawRecord } from '../record-pipeline';
 import { MemoryBroker, type GroupMember } from './memory-broker';
 
 export interface MemoryBusOptions {
@@ -90,25 +90,13 @@ class MemoryConsumer<R> implements GroupMember {
         logger: this.hooks.logger,
         ...(this.hooks.backoff === undefined ? {} : { backoff: this.hooks.backoff }),
       });
-      this.hooks.onOutcome(typeOf(stored.value), outcome);
+      this.hooks.onOutcome(recordTypeLabel(stored.value), outcome);
       if (outcome === 'abandoned') return;
       position++;
       this.broker.commit(this.groupId, topic, partition, position);
       this.hooks.onLag(topic, partition, this.broker.endOffset(topic, partition) - position);
     }
   }
-}
-
-function typeOf(value: Buffer): string {
-  try {
-    const parsed: unknown = JSON.parse(value.toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && 'type' in parsed && typeof parsed.type === 'string') {
-      return parsed.type.slice(0, 40);
-    }
-  } catch {
-    // not JSON: counted as unknown
-  }
-  return 'unknown';
 }
 
 /**
