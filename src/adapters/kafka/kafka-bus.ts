@@ -175,7 +175,10 @@ export function createKafkaBus({
    * Creates a topic if it is missing and waits until every partition has a leader. Two
    * instances may race to create it; the loser sees it exist, which is fine.
    */
+  // Topics known to exist with leaders: a dead-letter write does not ask the cluster again.
+  const ensured = new Set<string>();
   const ensureTopic = async (topic: string, numPartitions: number): Promise<void> => {
+    if (ensured.has(topic)) return;
     const existing = await admin.listTopics();
     if (!existing.includes(topic)) {
       await admin.createTopics({
@@ -195,7 +198,10 @@ export function createKafkaBus({
     for (;;) {
       try {
         const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
-        if (meta !== undefined && meta.partitions.length > 0 && meta.partitions.every((p) => p.leader >= 0)) return;
+        if (meta !== undefined && meta.partitions.length > 0 && meta.partitions.every((p) => p.leader >= 0)) {
+          ensured.add(topic);
+          return;
+        }
       } catch (error) {
         if (Date.now() > deadline) throw error;
       }
