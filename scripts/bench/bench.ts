@@ -1,0 +1,275 @@
+/**
+ * `npm run bench [-- --quick] [options]`: our 3-instance cluster on the real 3-broker Kafka
+ * against a 3-node Socket.IO cluster with @socket.io/redis-adapter, same workload, same
+ * machine, same script. Not part of `npm test`. See docs/benchmarks.md for what each figure
+ * means and the numbers of the last full run.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ChatTarget } from './chat-target';
+import { measureIdleMemory, type IdleMemoryResult } from './idle-memory';
+import { createKeyedChatTarget } from './keyed-chat-target';
+import { openLoadSession, type LoadResult, type Workload } from './load-run';
+import { measureLoginRate, type LoginRateResult } from './login-rate';
+import { ROOT } from './node-process';
+import { createSocketIoTarget } from './socketio-target';
+import { ratio } from './stats';
+import { lineChart, type Series } from './svg-chart';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    clients: { type: 'string' },
+    'room-size': { type: 'string' },
+    rates: { type: 'string' },
+    duration: { type: 'string' },
+    'max-rates': { type: 'string' },
+    idle: { type: 'string' },
+    'login-seconds': { type: 'string' },
+    only: { type: 'string' },
+    baseline: { type: 'string' },
+    out: { type: 'string', default: 'bench-results' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-infra': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const USAGE = `usage: npm run bench -- [--quick] [options]
+  --clients N         connected clients (default 300; quick 60)
+  --room-size K       members per room (default 5)
+  --rates A,B,C       fixed offered loads, messages/s (default 200,1000,2000; quick 200,1000)
+  --duration S        seconds per fixed load (default 20; quick 6)
+  --max-rates A,B,..  steps of the sustained-rate search (default 1000,2000,3000,4000,5000,6000; quick 2000)
+  --idle N            idle connections for the memory figure (default 10000; quick 1000)
+  --login-seconds S   seconds of logins and of raw bcrypt (default 10; quick 4)
+  --only NAME         keyed-chat or socket.io
+  --baseline DIR      also run keyed-chat from another checkout (e.g. a git worktree of an
+                      earlier commit, with npm ci done) and report after/before ratios
+  --out DIR           where JSON, SVG and summary.md go (default bench-results/)
+  --cpu-prof          write CPU profiles of our instances to DIR/profiles
+  --no-infra          do not run \`infra.sh up\` first`;
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+const quick = args.quick;
+const num = (v: string | undefined, dflt: number, name: string): number => {
+  const n = v === undefined ? dflt : Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+};
+const list = (v: string | undefined, dflt: number[], name: string): number[] => (v === undefined ? dflt : v.split(',').map((s) => num(s, 0, name)));
+const settings = Object.freeze({
+  quick,
+  nodes: 3,
+  clients: num(args.clients, quick ? 60 : 300, 'clients'),
+  roomSize: num(args['room-size'], 5, 'room-size'),
+  textBytes: 100,
+  rates: list(args.rates, quick ? [200, 1000] : [200, 1000, 2000], 'rates'),
+  durationS: num(args.duration, quick ? 6 : 20, 'duration'),
+  warmupS: quick ? 1 : 3,
+  maxRates: list(args['max-rates'], quick ? [2000] : [1000, 2000, 3000, 4000, 5000, 6000], 'max-rates'),
+  maxStepS: quick ? 5 : 10,
+  idleConnections: num(args.idle, quick ? 1000 : 10_000, 'idle'),
+  loginSeconds: num(args['login-seconds'], quick ? 4 : 10, 'login-seconds'),
+  loginConcurrency: 16,
+  loginUsers: 48,
+  bcryptCost: 10,
+  p99LimitMs: 100,
+});
+if (args.only !== undefined && args.only !== 'keyed-chat' && args.only !== 'socket.io') throw new Error('--only must be keyed-chat or socket.io');
+
+const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
+const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chat_bench';
+const REDIS_URL = 'redis://127.0.0.1:6379/0';
+const outDir = join(ROOT, args.out);
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+interface TargetResults {
+  readonly target: string;
+  readonly idle: IdleMemoryResult;
+  readonly fixed: LoadResult[];
+  readonly steps: LoadResult[];
+  /** The best step that kept p99 ≤ limit with nothing lost. */
+  readonly sustained: LoadResult | undefined;
+  readonly login?: LoginRateResult;
+}
+
+const sustainedOk = (r: LoadResult): boolean => r.lost === 0 && Object.keys(r.errors).length === 0 && r.latency.p99 <= settings.p99LimitMs;
+
+function describe(r: LoadResult): string {
+  const errs = Object.entries(r.errors).map(([k, v]) => `${k}:${v}`).join(' ') || '-';
+  return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores  gen-lag p99 ${r.generatorLagP99Ms} ms`;
+}
+
+async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Promise<LoginRateResult>) | undefined): Promise<TargetResults> {
+  const tag = `${target.name.replace(/\W/g, '')}-${randomBytes(3).toString('hex')}`;
+  say(`\n== ${target.name}: starting ${settings.nodes} nodes`);
+  await target.start();
+  try {
+    say(`== ${target.name}: ${settings.idleConnections} idle connections`);
+    const idle = await measureIdleMemory(target, { connections: settings.idleConnections, nodes: settings.nodes, tag });
+    say(`${target.name}: ${idle.perConnectionKB} KB per idle connection (RSS ${idle.rssBeforeMB} → ${idle.rssAfterMB} MB, ${idle.connectPerSec} connections/s)`);
+    const workload: Workload = { clients: settings.clients, roomSize: settings.roomSize, textBytes: settings.textBytes };
+    say(`== ${target.name}: ${workload.clients} clients, rooms of ${workload.roomSize}`);
+    const session = await openLoadSession(target, workload, settings.nodes, tag);
+    const fixed: LoadResult[] = [];
+    const steps: LoadResult[] = [];
+    try {
+      // A short untimed run first: JIT, connection pools and Kafka fetch sessions warm up.
+      await session.run({ rate: 200, durationMs: 3_000, warmupMs: 3_000, drainMs: 5_000 });
+      for (const rate of settings.rates) {
+        const r = await session.run({ rate, durationMs: settings.durationS * 1000, warmupMs: settings.warmupS * 1000, drainMs: 10_000 });
+        say(describe(r));
+        fixed.push(r);
+      }
+      for (const rate of settings.maxRates) {
+        const r = await session.run({ rate, durationMs: settings.maxStepS * 1000, warmupMs: settings.warmupS * 1000, drainMs: 10_000 });
+        say(`${describe(r)}  ${sustainedOk(r) ? 'sustained' : 'NOT sustained'}`);
+        steps.push(r);
+        if (!sustainedOk(r)) break;
+      }
+    } finally {
+      session.close();
+    }
+    const sustained = [...steps].filter(sustainedOk).sort((a, b) => b.messagesPerSec - a.messagesPerSec)[0];
+    const login = withLogin === undefined ? undefined : await withLogin(target);
+    if (login !== undefined) say(`${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})`);
+    return { target: target.name, idle, fixed, steps, sustained, ...(login === undefined ? {} : { login }) };
+  } finally {
+    await target.stop();
+  }
+}
+
+function fmt(v: number | undefined, digits = 1): string {
+  return v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+}
+
+/** Before/after (markdown): this checkout against the baseline checkout, same run. */
+function beforeAfterTable(before: TargetResults, after: TargetResults): string {
+  const rows: string[] = ['| figure | baseline (before) | this checkout (after) | after / before |', '| --- | --- | --- | --- |'];
+  const row = (name: string, a: number | undefined, b: number | undefined, digits = 1): void => {
+    rows.push(`| ${name} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${a === undefined || b === undefined ? '–' : fmt(ratio(b, a), 2)} |`);
+  };
+  for (const rate of settings.rates) {
+    const a = before.fixed.find((r) => r.offeredRate === rate);
+    const b = after.fixed.find((r) => r.offeredRate === rate);
+    row(`p50 at ${rate} msg/s (ms)`, a?.latency.p50, b?.latency.p50);
+    row(`p99 at ${rate} msg/s (ms)`, a?.latency.p99, b?.latency.p99);
+    row(`server CPU at ${rate} msg/s (cores)`, a?.serverCores, b?.serverCores, 2);
+  }
+  row(`highest sustained rate (msg/s)`, before.sustained?.messagesPerSec, after.sustained?.messagesPerSec, 0);
+  row(`memory per idle connection (KB)`, before.idle.perConnectionKB, after.idle.perConnectionKB);
+  return rows.join('\n');
+}
+
+/** The summary table (markdown): ours, the peer, and ours / peer. */
+function summaryTable(ours: TargetResults | undefined, peer: TargetResults | undefined): string {
+  const rows: string[] = ['| figure | keyed-chat | socket.io + redis-adapter | ratio (ours / peer) | target |', '| --- | --- | --- | --- | --- |'];
+  const row = (name: string, a: number | undefined, b: number | undefined, target: string, digits = 1): void => {
+    rows.push(`| ${name} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${a === undefined || b === undefined ? '–' : fmt(ratio(a, b), 2)} | ${target} |`);
+  };
+  for (const rate of settings.rates) {
+    const a = ours?.fixed.find((r) => r.offeredRate === rate);
+    const b = peer?.fixed.find((r) => r.offeredRate === rate);
+    const t = rate === 1000 ? ['p50 ≤ 15', '', 'p99 ≤ 50'] : ['', '', ''];
+    row(`p50 send→deliver at ${rate} msg/s (ms)`, a?.latency.p50, b?.latency.p50, t[0]!);
+    row(`p95 send→deliver at ${rate} msg/s (ms)`, a?.latency.p95, b?.latency.p95, t[1]!);
+    row(`p99 send→deliver at ${rate} msg/s (ms)`, a?.latency.p99, b?.latency.p99, t[2]!);
+  }
+  row(`highest sustained rate, p99 ≤ ${settings.p99LimitMs} ms (msg/s)`, ours?.sustained?.messagesPerSec, peer?.sustained?.messagesPerSec, '≥ 2000, ≥ 0.5× peer', 0);
+  row('… as deliveries to members (frames/s)', ours?.sustained?.deliveriesPerSec, peer?.sustained?.deliveriesPerSec, '', 0);
+  row(`memory per idle connection at ${settings.idleConnections} (KB)`, ours?.idle.perConnectionKB, peer?.idle.perConnectionKB, '≤ 30', 1);
+  if (ours?.login !== undefined) {
+    rows.push(`| logins/s (bcrypt cost ${ours.login.cost}, ${ours.login.concurrency} concurrent) | ${fmt(ours.login.loginsPerSec)} | – | ${fmt(ours.login.ratio, 2)} of raw bcrypt (${fmt(ours.login.rawComparesPerSec)}/s) | ≥ 0.90 of raw |`);
+  }
+  return rows.join('\n');
+}
+
+function charts(results: TargetResults[]): { latency: string; throughput: string } {
+  const colors: Record<string, string> = { 'keyed-chat': '#1f6feb', 'socket.io': '#d97706', 'keyed-chat@baseline': '#8b949e' };
+  const latency: Series[] = [];
+  const throughput: Series[] = [];
+  for (const r of results) {
+    const runs = [...r.fixed, ...r.steps].sort((a, b) => a.offeredRate - b.offeredRate);
+    const color = colors[r.target] ?? '#555';
+    latency.push({ name: `${r.target} p99`, color, points: runs.map((x) => [x.offeredRate, x.latency.p99]) });
+    latency.push({ name: `${r.target} p50`, color, dashed: true, points: runs.map((x) => [x.offeredRate, x.latency.p50]) });
+    throughput.push({ name: r.target, color, points: runs.map((x) => [x.offeredRate, x.messagesPerSec]) });
+  }
+  return {
+    latency: lineChart({ title: 'send → deliver latency', xLabel: 'offered load (messages/s)', yLabel: 'ms', series: latency, yMax: 400, hLine: { y: settings.p99LimitMs, label: 'p99 limit 100 ms' } }),
+    throughput: lineChart({ title: 'messages fully delivered per second', xLabel: 'offered load (messages/s)', yLabel: 'messages/s', series: throughput }),
+  };
+}
+
+async function main(): Promise<void> {
+  if (!args['no-infra']) {
+    const up = spawnSync('bash', [join(ROOT, 'scripts/infra/infra.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (up.status !== 0) throw new Error('infra.sh up failed');
+  }
+  const migrate = spawnSync('npm', ['run', '--silent', 'db:migrate'], { cwd: ROOT, env: { ...process.env, DATABASE_URL }, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (migrate.status !== 0) throw new Error('migrating the benchmark database failed');
+  await mkdir(outDir, { recursive: true });
+  say(`bench: ${JSON.stringify(settings)}`);
+
+  const results: TargetResults[] = [];
+  if (args.baseline !== undefined && args.only !== 'socket.io') {
+    const baseline = createKeyedChatTarget({ brokers: BROKERS, databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, bcryptCost: settings.bcryptCost, root: args.baseline, name: 'keyed-chat@baseline' });
+    results.push(await benchTarget(baseline, undefined));
+  }
+  if (args.only !== 'socket.io') {
+    const profDir = join(outDir, 'profiles');
+    if (args['cpu-prof']) await mkdir(profDir, { recursive: true });
+    const ours = createKeyedChatTarget({
+      brokers: BROKERS,
+      databaseUrl: DATABASE_URL,
+      redisUrl: REDIS_URL,
+      bcryptCost: settings.bcryptCost,
+      nodeArgs: args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    });
+    results.push(
+      await benchTarget(ours, async () => {
+        const users = Array.from({ length: settings.loginUsers }, (_, i) => `login-${randomBytes(3).toString('hex')}-${i}`);
+        await ours.prepare(users, []);
+        return measureLoginRate({
+          users,
+          password: ours.password,
+          cost: settings.bcryptCost,
+          concurrency: settings.loginConcurrency,
+          durationMs: settings.loginSeconds * 1000,
+          login: (u, pw, i) => ours.login(u, pw, i),
+        });
+      }),
+    );
+  }
+  if (args.only !== 'keyed-chat') results.push(await benchTarget(createSocketIoTarget({ redisUrl: REDIS_URL }), undefined));
+
+  const ours = results.find((r) => r.target === 'keyed-chat');
+  const peer = results.find((r) => r.target === 'socket.io');
+  const before = results.find((r) => r.target === 'keyed-chat@baseline');
+  const table = `${summaryTable(ours, peer)}${before !== undefined && ours !== undefined ? `\n\n${beforeAfterTable(before, ours)}` : ''}`;
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  const { latency, throughput } = charts(results);
+  const stamp = new Date().toISOString();
+  await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ stamp, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, settings, results }, null, 2)}\n`);
+  await writeFile(join(outDir, 'latency.svg'), `${latency}\n`);
+  await writeFile(join(outDir, 'throughput.svg'), `${throughput}\n`);
+  await writeFile(join(outDir, 'summary.md'), `${table}\n`);
+  say(`\n${table}\n\nmachine: ${JSON.stringify(machine)}\nwritten: ${args.out}/results.json, latency.svg, throughput.svg, summary.md`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

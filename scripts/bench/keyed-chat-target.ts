@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import WebSocket from 'ws';
+import { createTokenService } from '../../src/auth/token-service';
+import type { ServerFrame } from '../../src/protocol/frames';
+import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
+import { mapLimit } from './chat-target';
+import { startNode, type NodeProcess } from './node-process';
+
+export interface KeyedChatTargetOptions {
+  brokers: readonly string[];
+  databaseUrl: string;
+  redisUrl: string;
+  /** Instances. Default 3. */
+  nodes?: number;
+  /** bcrypt cost for registered users (the product's default is 10). */
+  bcryptCost?: number;
+  /** Partitions of the request topics. Default 12, as `infra.sh up` makes them. */
+  partitions?: number;
+  /** Extra node flags for every instance (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Run the instances from another checkout (a baseline commit), under this name. */
+  root?: string;
+  name?: string;
+}
+
+const ISSUER = 'keyed-chat-bench';
+const AUDIENCE = 'keyed-chat-bench-clients';
+
+async function post<T>(url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as T };
+}
+
+/**
+ * Our cluster: N instances of src/main.ts on the real Kafka, PostgreSQL and Redis, with
+ * per-run topics and group, production settings except the per-user and per-IP limits
+ * (every benchmark client comes from 127.0.0.1 and sends far more than a person would).
+ */
+export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 3, bcryptCost = 10, partitions = 12, nodeArgs = [], root, name = 'keyed-chat' }: KeyedChatTargetOptions): ChatTarget & {
+  login(userId: string, password: string, node: number): Promise<number>;
+  readonly password: string;
+} {
+  const run = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const secret = randomBytes(32).toString('hex');
+  const tokens = createTokenService({ secret, issuer: ISSUER, audience: AUDIENCE });
+  const password = 'bench password 0123';
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPIC_LOGIN: `${run}.login-request`,
+    KAFKA_TOPIC_CHAT: `${run}.chat-request`,
+    KAFKA_INBOX_PREFIX: `${run}.inbox`,
+    KAFKA_OWNER_GROUP: `${run}.owners`,
+    KAFKA_TOPIC_BROADCAST: `${run}.broadcast`,
+    KAFKA_PARTITIONS: String(partitions),
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    JWT_SECRET: secret,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    BCRYPT_COST: String(bcryptCost),
+    SEND_RATE_PER_SEC: '10000',
+    SEND_BURST: '10000',
+    WS_MSG_RATE_PER_SEC: '10000',
+    WS_MSG_BURST: '100000',
+    WS_HANDSHAKES_PER_MIN: '1000000',
+    LOGIN_MAX_FAILURES_PER_IP: '1000000',
+  };
+  let procs: NodeProcess[] = [];
+  const url = (node: number): string => `http://127.0.0.1:${procs[node % procs.length]!.port}`;
+
+  return {
+    name,
+    password,
+    async start() {
+      // One at a time: the first creates the topics, the others join its group.
+      for (let i = 0; i < nodes; i++) {
+        procs.push(
+          await startNode({
+            name: `${name}-${i + 1}`,
+            script: 'src/main.ts',
+            ...(root === undefined ? {} : { root }),
+            env: { ...env, INSTANCE_ID: `${run}-${i + 1}` },
+            nodeArgs,
+            ready: async (port) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+          }),
+        );
+      }
+      // Every instance owns partitions before the clock starts.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const ready = await Promise.all(procs.map(async (p) => (await fetch(`http://127.0.0.1:${p.port}/readyz`)).status === 200));
+        if (ready.every(Boolean)) break;
+        if (Date.now() > deadline) throw new Error('instances did not all become ready');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
+    async prepare(users, rooms) {
+      await mapLimit(users, 8, async (userId, i) => {
+        const res = await post(`${url(i)}/api/auth/register`, { userId, password });
+        if (res.status !== 201) throw new Error(`register ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
+      });
+      return mapLimit(rooms, 8, async (members, i) => {
+        const [creator, ...rest] = members;
+        const res = await post<{ roomId: string }>(`${url(i)}/api/rooms`, { name: `bench room ${i}`, members: rest }, tokens.issue(creator!).token);
+        if (res.status !== 201) throw new Error(`create room: ${res.status} ${JSON.stringify(res.body)}`);
+        return res.body.roomId;
+      });
+    },
+    async connect(userId, _rooms, node, events: ConnectionEvents): Promise<BenchConnection> {
+      const ws = new WebSocket(`${url(node).replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${tokens.issue(userId).token}` }, perMessageDeflate: false });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${userId}: no ready within 60 s`)), 60_000);
+        ws.on('message', (data: Buffer) => {
+          const frame = JSON.parse(data.toString('utf8')) as ServerFrame;
+          switch (frame.type) {
+            case 'ready':
+              clearTimeout(timer);
+              resolve();
+              break;
+            case 'ack':
+              events.onAck(frame.clientMsgId);
+              break;
+            case 'message':
+              if (frame.message.senderId !== userId) events.onMessage(frame.message.clientMsgId);
+              break;
+            case 'error':
+              events.onError(frame.code, frame.ref);
+              break;
+            default:
+              break;
+          }
+        });
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`${userId}: upgrade refused with ${res.statusCode}`)));
+        ws.once('error', reject);
+        ws.once('close', (code) => reject(new Error(`${userId}: closed with ${code} before ready`)));
+      });
+      ws.on('error', () => undefined);
+      return {
+        send: (roomId, clientMsgId, text) => ws.send(JSON.stringify({ type: 'send', roomId, clientMsgId, text })),
+        close: () => ws.terminate(),
+      };
+    },
+    async login(userId, pw, node) {
+      return (await post(`${url(node)}/api/auth/login`, { userId, password: pw })).status;
+    },
+    pids: () => procs.map((p) => p.child.pid!),
+    async stop() {
+      await Promise.all(procs.map((p) => p.stop()));
+      procs = [];
+      // The run's topics go with it: a benchmark leaves no 12-partition topics behind.
+      const admin = new Kafka({ clientId: 'bench-cleanup', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+      try {
+        await admin.connect();
+        const mine = (await admin.listTopics()).filter((t) => t.startsWith(run));
+        if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
+import { mapLimit } from './chat-target';
+import { cpuMs } from './node-process';
+import { round, summarize, type LatencySummary } from './stats';
+
+export interface Workload {
+  /** Connected clients, one user each, spread round robin over the nodes. */
+  readonly clients: number;
+  /** Members per room; every client is in exactly one room. */
+  readonly roomSize: number;
+  /** Bytes of text per message. */
+  readonly textBytes: number;
+}
+
+export interface LoadResult {
+  readonly target: string;
+  readonly offeredRate: number;
+  readonly durationS: number;
+  readonly sent: number;
+  readonly acked: number;
+  readonly errors: Record<string, number>;
+  /** Deliveries owed for messages sent in the measured window (after warm-up). */
+  readonly expectedDeliveries: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  /** Messages sent per second in the measured window whose every delivery arrived. */
+  readonly messagesPerSec: number;
+  /** Deliveries (socket frames to other members) per second in the measured window. */
+  readonly deliveriesPerSec: number;
+  /** send → deliver, per delivery, ms. */
+  readonly latency: LatencySummary;
+  /** send → ack, ms. */
+  readonly ackLatency: LatencySummary;
+  /** Server processes' CPU over the run, in cores (2.0 = both cores of this machine). */
+  readonly serverCores: number;
+  /** The load generator's own event-loop delay p99 (ms): high values mean it, not the server, was late. */
+  readonly generatorLagP99Ms: number;
+}
+
+interface InFlight {
+  readonly sentAt: number;
+  readonly measured: boolean;
+  remaining: number;
+}
+
+/** Connected clients of one target, reused by every load level. */
+export interface LoadSession {
+  readonly target: ChatTarget;
+  readonly workload: Workload;
+  run(plan: { rate: number; durationMs: number; warmupMs: number; drainMs: number }): Promise<LoadResult>;
+  close(): void;
+}
+
+/**
+ * Sets up users, rooms and connections for `workload` on `target`. Rooms are filled in
+ * order (clients 0..K-1 in room 0, …), and client i connects to node i mod nodes, so a
+ * room's members sit on different nodes and every delivery may cross the cluster.
+ */
+export async function openLoadSession(target: ChatTarget, workload: Workload, nodes: number, tag: string): Promise<LoadSession> {
+  const { clients, roomSize } = workload;
+  const users = Array.from({ length: clients }, (_, i) => `${tag}-u${i}`);
+  const roomMembers: string[][] = [];
+  for (let i = 0; i < clients; i += roomSize) roomMembers.push(users.slice(i, i + roomSize));
+  const roomIds = await target.prepare(users, roomMembers);
+  const roomOf = (i: number): string => roomIds[Math.floor(i / roomSize)]!;
+  const fanOut = (i: number): number => roomMembers[Math.floor(i / roomSize)]!.length - 1;
+
+  let inFlight = new Map<string, InFlight>();
+  let samples: number[] = [];
+  let ackSamples: number[] = [];
+  let acked = 0;
+  let delivered = 0;
+  let duplicates = 0;
+  let errors: Record<string, number> = {};
+  const events: ConnectionEvents = {
+    onAck(id) {
+      const m = inFlight.get(id);
+      if (m === undefined) return;
+      acked++;
+      if (m.measured) ackSamples.push(performance.now() - m.sentAt);
+    },
+    onMessage(id) {
+      const m = inFlight.get(id);
+      if (m === undefined) return;
+      if (m.remaining <= 0) {
+        duplicates++;
+        return;
+      }
+      m.remaining--;
+      if (m.measured) {
+        delivered++;
+        samples.push(performance.now() - m.sentAt);
+      }
+    },
+    onError(code) {
+      errors[code] = (errors[code] ?? 0) + 1;
+    },
+  };
+  const conns: BenchConnection[] = await mapLimit(users, 50, (u, i) => target.connect(u, [roomOf(i)], i % nodes, events));
+  const text = 'x'.repeat(workload.textBytes);
+  let runNo = 0;
+
+  return {
+    target,
+    workload,
+    close: () => conns.forEach((c) => c.close()),
+    async run({ rate, durationMs, warmupMs, drainMs }) {
+      runNo++;
+      inFlight = new Map();
+      samples = [];
+      ackSamples = [];
+      acked = delivered = duplicates = 0;
+      errors = {};
+      const lag = monitorEventLoopDelay({ resolution: 10 });
+      const cpuBefore = await Promise.all(target.pids().map(cpuMs));
+      lag.enable();
+      const start = performance.now();
+      let sent = 0;
+      let expected = 0;
+      // Open loop: messages go out on schedule whatever the server's pace, so a slow server
+      // shows up as latency and loss, not as a politely lower offered rate.
+      await new Promise<void>((resolve) => {
+        const tick = (): void => {
+          const elapsed = performance.now() - start;
+          const due = Math.min(Math.floor((rate * Math.min(elapsed, durationMs)) / 1000), Math.floor((rate * durationMs) / 1000));
+          while (sent < due) {
+            const i = sent % clients;
+            const id = `${tag}-r${runNo}-m${sent}`;
+            const measured = elapsed >= warmupMs;
+            inFlight.set(id, { sentAt: performance.now(), measured, remaining: fanOut(i) });
+            if (measured) {
+              expected += fanOut(i);
+            }
+            conns[i]!.send(roomOf(i), id, text);
+            sent++;
+          }
+          if (elapsed >= durationMs) resolve();
+          else setTimeout(tick, 2);
+        };
+        tick();
+      });
+      const sendEnd = performance.now();
+      const drainDeadline = sendEnd + drainMs;
+      while ((delivered < expected || acked < sent) && performance.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      lag.disable();
+      const cpuAfter = await Promise.all(target.pids().map(cpuMs));
+      const wallMs = performance.now() - start;
+      const measuredS = (durationMs - warmupMs) / 1000;
+      let complete = 0;
+      for (const m of inFlight.values()) if (m.measured && m.remaining === 0) complete++;
+      return {
+        target: target.name,
+        offeredRate: rate,
+        durationS: durationMs / 1000,
+        sent,
+        acked,
+        errors,
+        expectedDeliveries: expected,
+        delivered,
+        lost: expected - delivered,
+        duplicates,
+        messagesPerSec: round(complete / measuredS, 0),
+        deliveriesPerSec: round(delivered / measuredS, 0),
+        latency: summarize(samples),
+        ackLatency: summarize(ackSamples),
+        serverCores: round(cpuAfter.reduce((a, b, k) => a + b - cpuBefore[k]!, 0) / wallMs, 2),
+        generatorLagP99Ms: round(lag.percentile(99) / 1e6, 1),
+      };
+    },
+  };
+}
