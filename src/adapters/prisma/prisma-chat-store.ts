@@ -12,6 +12,22 @@ const RECORD_NOT_FOUND = 'P2025';
 /** "Could not start a transaction in time" and "write conflict or deadlock": worth a retry. */
 const RETRIABLE_QUERY_ERRORS = new Set(['P2028', 'P2034']);
 
+/**
+ * Driver adapter failures that say "the database could not answer now", for errors that
+ * carry no P1xxx code (a raw query reports every failure as P2010, the cause inside).
+ */
+const RETRIABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionWriteConflict', 'TlsConnectionError']);
+/** PostgreSQL SQLSTATE classes worth a retry: connection (08), rollback (40), resources (53), operator intervention (57). */
+const RETRIABLE_SQLSTATE_CLASSES = new Set(['08', '40', '53', '57']);
+
+function retriableAdapterError(error: unknown): boolean {
+  const cause = prop(prop(prop(error, 'meta'), 'driverAdapterError'), 'cause');
+  const kind = prop(cause, 'kind');
+  if (typeof kind === 'string' && RETRIABLE_ADAPTER_KINDS.has(kind)) return true;
+  const sqlState = prop(cause, 'code');
+  return kind === 'postgres' && typeof sqlState === 'string' && RETRIABLE_SQLSTATE_CLASSES.has(sqlState.slice(0, 2));
+}
+
 /** What a violated constraint means, by its name in prisma/migrations (see constraintOf). */
 const CONSTRAINT_ERRORS: Record<string, (what: string, cause: unknown) => ChatError> = {
   users_pkey: () => new ChatError('USER_EXISTS', 'user already exists'),
@@ -49,7 +65,7 @@ function toStoreError(error: unknown, what: string): ChatError {
     if (known !== undefined) return known(what, error);
   }
   if (code === RECORD_NOT_FOUND && prop(prop(error, 'meta'), 'modelName') === 'Room') return new ChatError('ROOM_NOT_FOUND', 'room does not exist');
-  if (code !== undefined && RETRIABLE_QUERY_ERRORS.has(code)) return new UnavailableError(`${what}: ${code}, retry`, error);
+  if ((code !== undefined && RETRIABLE_QUERY_ERRORS.has(code)) || retriableAdapterError(error)) return new UnavailableError(`${what}: ${code}, retry`, error);
   if (code !== undefined && code.startsWith('P2')) return new ChatError('INTERNAL', `${what}: ${code}${constraint === undefined ? '' : ` (${constraint})`}`, { cause: error });
   return new UnavailableError(`${what}: database unavailable (${message.split('\n').find((l) => l.trim() !== '') ?? code ?? 'unknown'})`, error);
 }
@@ -71,6 +87,18 @@ function toSummary(row: Prisma.RoomGetPayload<{ select: typeof roomSummarySelect
 
 function toMessage(row: MessageRow): Message {
   return { id: row.id, roomId: row.roomId, seq: row.seq, senderId: row.senderId, text: row.text, ts: row.createdAt.toISOString(), clientMsgId: row.clientMsgId };
+}
+
+/** A row of appendMessage's statement. */
+interface AppendRow {
+  id: string;
+  room_id: string;
+  seq: number;
+  sender_id: string;
+  client_msg_id: string;
+  text: string;
+  created_at: Date;
+  created: boolean;
 }
 
 /** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
@@ -214,15 +242,45 @@ export function createPrismaChatStore({
     },
 
     async appendMessage({ id, roomId, senderId, clientMsgId, text }) {
-      return transaction('append message', async (tx) => {
-        const stored = await tx.message.findUnique({ where: { senderId_clientMsgId: { senderId, clientMsgId } } });
-        if (stored !== null) return { message: toMessage(stored), created: false };
-        await assertMember(tx, roomId, senderId);
-        // UPDATE … SET last_seq = last_seq + 1 RETURNING: the row lock orders concurrent appenders.
-        const { lastSeq } = await tx.room.update({ where: { id: roomId }, data: { lastSeq: { increment: 1 } }, select: { lastSeq: true } });
-        const row = await tx.message.create({ data: { id, roomId, seq: lastSeq, senderId, clientMsgId, text } });
-        return { message: toMessage(row), created: true };
-      });
+      // One statement, so one round trip on the send path (an interactive transaction
+      // took six): find a message already stored for (sender, clientMsgId); otherwise,
+      // if the sender is a member, take the next seq with UPDATE … RETURNING — the row lock
+      // queues concurrent appenders to the room, and under READ COMMITTED a waiting UPDATE
+      // re-reads the row it waited for, so seq stays strictly +1 — and insert.
+      let rows: AppendRow[];
+      try {
+        rows = await prisma.$queryRaw<AppendRow[]>`
+          WITH existing AS (
+            SELECT id, room_id, seq, sender_id, client_msg_id, text, created_at FROM messages
+            WHERE sender_id = ${senderId} AND client_msg_id = ${clientMsgId}
+          ), bumped AS (
+            UPDATE rooms SET last_seq = last_seq + 1
+            WHERE id = ${roomId}
+              AND NOT EXISTS (SELECT 1 FROM existing)
+              AND EXISTS (SELECT 1 FROM memberships WHERE room_id = ${roomId} AND user_id = ${senderId})
+            RETURNING last_seq
+          ), inserted AS (
+            INSERT INTO messages (id, room_id, seq, sender_id, client_msg_id, text)
+            SELECT ${id}, ${roomId}, last_seq, ${senderId}, ${clientMsgId}, ${text} FROM bumped
+            RETURNING id, room_id, seq, sender_id, client_msg_id, text, created_at
+          )
+          SELECT *, true AS created FROM inserted
+          UNION ALL
+          SELECT *, false AS created FROM existing`;
+      } catch (error) {
+        // A raw query reports constraint violations as P2010, not P2002: name the one that matters.
+        if (constraintOf(error) === 'messages_sender_id_client_msg_id_key') throw new UnavailableError('append message: a concurrent append of the same clientMsgId won; retry', error);
+        throw toStoreError(error, 'append message');
+      }
+      const row = rows[0];
+      if (row === undefined) {
+        // Nothing stored and nothing inserted: the room is unknown or closed to the sender.
+        await transaction('check membership', (tx) => assertMember(tx, roomId, senderId));
+        // A member after all: added between the statement and the check. Try again.
+        throw new UnavailableError('append message: membership changed during the append; retry');
+      }
+      const message: Message = { id: row.id, roomId: row.room_id, seq: row.seq, senderId: row.sender_id, text: row.text, ts: row.created_at.toISOString(), clientMsgId: row.client_msg_id };
+      return { message, created: row.created };
     },
     async listMessages(roomId, query) {
       checkQuery(query);
