@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../domain/backoff';
 import { ChatError, ValidationError, toChatError } from '../domain/errors';
 import { Headers, type RecordHeaders } from '../protocol/headers';
-import type { InboundRecord } from '../ports/bus';
+import type { Handled, InboundRecord } from '../ports/bus';
 import type { Logger } from '../observability/logger';
 
 /**
@@ -23,6 +23,18 @@ export interface RawRecord {
 
 export type Outcome = 'handled' | 'dead-lettered' | 'abandoned';
 
+export interface PipelineResult {
+  readonly outcome: Outcome;
+  /**
+   * Resolves when the record's output is durable: what the listener published for a
+   * handled record (see `Handled`), at once for a dead-lettered one (its DLT write was
+   * awaited) or an abandoned one (nothing to wait for; it is not committed).
+   */
+  readonly published: Promise<void>;
+}
+
+const settled = Promise.resolve();
+
 /**
  * The record type for metric labels, read cheaply from the first bytes without parsing
  * the whole value; anything that does not look like one of our types (a poison record)
@@ -37,7 +49,7 @@ export function recordTypeLabel(value: Buffer | null): string {
 export interface PipelineOptions<R> {
   readonly raw: RawRecord;
   readonly schema: z.ZodType<R>;
-  readonly listener: (record: InboundRecord<R>) => Promise<void>;
+  readonly listener: (record: InboundRecord<R>) => Promise<Handled | void>;
   /** Writes the raw record to `<topic>.dlt` with the failure in headers; throws if it could not. */
   readonly deadLetter: (raw: RawRecord, error: ChatError, attempts: number) => Promise<void>;
   /** Keeps group membership alive while a record is retried. */
@@ -91,7 +103,7 @@ export function deadLetterHeaders(raw: RawRecord, error: ChatError, attempts: nu
   };
 }
 
-export async function runPipeline<R>(options: PipelineOptions<R>): Promise<Outcome> {
+export async function runPipeline<R>(options: PipelineOptions<R>): Promise<PipelineResult> {
   const { raw, schema, listener, deadLetter, heartbeat, isActive, logger } = options;
   const policy = options.backoff ?? defaultBackoff;
   const wait = options.sleep ?? sleep;
@@ -115,15 +127,15 @@ export async function runPipeline<R>(options: PipelineOptions<R>): Promise<Outco
   // Handle, retrying retriable failures for as long as the partition stays ours.
   for (; decoded !== undefined && failure === undefined; attempts++) {
     try {
-      await listener(decoded);
-      return 'handled';
+      const handled = await listener(decoded);
+      return { outcome: 'handled', published: handled?.published ?? settled };
     } catch (error) {
       const err = toChatError(error);
       if (!err.retriable) {
         failure = err;
         break;
       }
-      if (!isActive()) return 'abandoned';
+      if (!isActive()) return { outcome: 'abandoned', published: settled };
       await backOff(attempts, err, 'handler');
     }
   }
@@ -135,9 +147,9 @@ export async function runPipeline<R>(options: PipelineOptions<R>): Promise<Outco
     try {
       await deadLetter(raw, poison, attempts);
       log.warn({ code: poison.code, err: poison.message, attempts }, 'record dead-lettered');
-      return 'dead-lettered';
+      return { outcome: 'dead-lettered', published: settled };
     } catch (error) {
-      if (!isActive()) return 'abandoned';
+      if (!isActive()) return { outcome: 'abandoned', published: settled };
       await backOff(dltAttempt, toChatError(error), 'dead-letter write');
     }
   }

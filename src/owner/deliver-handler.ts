@@ -14,5 +14,5 @@ export async function handleDeliver(ctx: OwnerContext, request: Inbound, record:
   const targets = liveSessions(user, ctx.now(), ctx.limits.sessionTtlMs).filter((s) => s.connectionId !== exceptConnectionId);
   const out = [...byInstance(targets)].map(([instanceId, connectionIds]) => relay(ctx, userId, instanceId, connectionIds, frame));
   ctx.metrics.deliveries.inc({ frame: frame.type, outcome: out.length > 0 ? 'relayed' : 'offline' });
-  if (out.length > 0) await ctx.bus.publish(out);
+  if (out.length > 0) ctx.publish(out);
 }

@@ -9,10 +9,10 @@ import { ensureUser, replyTo, type Inbound, type OwnerContext } from './owner-co
 export async function handleLogin(ctx: OwnerContext, request: Inbound, record: RecordOf<'login.request'>): Promise<void> {
   const { userId } = record;
   const log = ctx.logger;
-  const answer = async (payload: RecordOf<'login.reply'>['payload']): Promise<void> => {
+  const answer = (payload: RecordOf<'login.reply'>['payload']): void => {
     const out = replyTo(request, makeRecord('login.reply', userId, payload));
     if (out === undefined) log.warn({ userId }, 'login request without reply headers; nothing to answer');
-    else await ctx.bus.publish([out]);
+    else ctx.publish([out]);
   };
 
   let password: string;
@@ -22,7 +22,7 @@ export async function handleLogin(ctx: OwnerContext, request: Inbound, record: R
     // Another cluster secret, or a tampered record: answer so the client is not left waiting.
     log.error({ userId, err: toChatError(error).message }, 'login request could not be opened');
     ctx.metrics.loginsHandled.inc({ result: 'error' });
-    await answer({ ok: false, code: 'INTERNAL', message: 'login could not be processed', handledBy: ctx.instanceId });
+    answer({ ok: false, code: 'INTERNAL', message: 'login could not be processed', handledBy: ctx.instanceId });
     return;
   }
   const user = await ctx.store.findUser(userId);
@@ -37,9 +37,9 @@ export async function handleLogin(ctx: OwnerContext, request: Inbound, record: R
   log.info({ event: 'login.handled', userId, partition: request.partition, result }, 'login');
   if (ok && user !== undefined) {
     await ensureUser(ctx, request.partition, userId);
-    await answer({ ok: true, user: { userId: user.userId, displayName: user.displayName }, handledBy: ctx.instanceId, partition: request.partition });
+    answer({ ok: true, user: { userId: user.userId, displayName: user.displayName }, handledBy: ctx.instanceId, partition: request.partition });
   } else {
     // One answer for unknown user and wrong password: which ids exist is not revealed.
-    await answer({ ok: false, code: 'INVALID_CREDENTIALS', message: 'invalid user id or password', handledBy: ctx.instanceId });
+    answer({ ok: false, code: 'INVALID_CREDENTIALS', message: 'invalid user id or password', handledBy: ctx.instanceId });
   }
 }

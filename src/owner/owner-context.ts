@@ -25,6 +25,12 @@ export interface OwnerContext {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => number;
+  /**
+   * Hands records to the bus without waiting for them to be written: the bus commits the
+   * record being handled only once they are (see `Handled` in ports/bus). Records are
+   * produced in the order they were handed over.
+   */
+  readonly publish: (records: readonly OutboundRecord[]) => void;
 }
 
 export type Inbound = InboundRecord<RequestRecord>;

@@ -1,7 +1,7 @@
 import { ChatError } from '../domain/errors';
 import { assertNever } from '../domain/assert-never';
 import { OwnedUsers } from '../domain/owned-users';
-import type { OwnerGroupListener } from '../ports/bus';
+import type { Handled, OutboundRecord, OwnerGroupListener } from '../ports/bus';
 import type { OwnerContext } from './owner-context';
 import { handleLogin } from './login-handler';
 import { handleSession } from './session-handler';
@@ -25,39 +25,55 @@ class NotOwnedError extends ChatError {
  * handles their request records one at a time per partition, in order, and answers on
  * the requesting instance's inbox topic, never by broadcast.
  */
-export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger'> & { logger: OwnerContext['logger'] }): OwnerService {
+export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger' | 'publish'> & { logger: OwnerContext['logger'] }): OwnerService {
   const users = new OwnedUsers(options.limits.sendBurst);
-  const ctx: OwnerContext = { ...options, users, logger: options.logger.child({ component: 'owner' }) };
-  const log = ctx.logger;
+  const base: Omit<OwnerContext, 'publish'> = { ...options, users, logger: options.logger.child({ component: 'owner' }) };
+  const log = base.logger;
+
+  /** The handlers' context for one record: what they publish is collected as its `Handled`. */
+  const handle = async (run: (ctx: OwnerContext) => Promise<void>): Promise<Handled> => {
+    const writes: Promise<void>[] = [];
+    const publish = (records: readonly OutboundRecord[]): void => {
+      if (records.length === 0) return;
+      const write = base.bus.publish(records);
+      // Observed through `published`; a rejection before that is not an unhandled one.
+      write.catch(() => undefined);
+      writes.push(write);
+    };
+    await run({ ...base, publish });
+    return { published: writes.length === 1 ? writes[0]! : Promise.all(writes).then(() => undefined) };
+  };
 
   const listener: OwnerGroupListener = {
     async onRecord(request) {
       if (!users.owns(request.partition)) throw new NotOwnedError(request.partition);
       const record = request.record;
-      switch (record.type) {
-        case 'login.request':
-          return handleLogin(ctx, request, record);
-        case 'session.opened':
-        case 'session.closed':
-          return handleSession(ctx, request, record);
-        case 'chat.send':
-          return handleSend(ctx, request, record);
-        case 'chat.typing':
-          return handleTyping(ctx, request, record);
-        case 'deliver':
-          return handleDeliver(ctx, request, record);
-        default:
-          return assertNever(record, 'request record');
-      }
+      return handle(async (scope) => {
+        switch (record.type) {
+          case 'login.request':
+            return handleLogin(scope, request, record);
+          case 'session.opened':
+          case 'session.closed':
+            return handleSession(scope, request, record);
+          case 'chat.send':
+            return handleSend(scope, request, record);
+          case 'chat.typing':
+            return handleTyping(scope, request, record);
+          case 'deliver':
+            return handleDeliver(scope, request, record);
+          default:
+            return assertNever(record, 'request record');
+        }
+      });
     },
     onAssigned(partitions) {
       users.own(partitions);
-      ctx.metrics.ownedPartitions.set(users.partitions().length);
+      base.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.gained', partitions }, 'partitions assigned');
     },
     onRevoked(partitions) {
       const dropped = users.drop(partitions);
-      ctx.metrics.ownedPartitions.set(users.partitions().length);
+      base.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.revoked', partitions, droppedUsers: dropped }, 'partitions revoked; state dropped');
     },
   };

@@ -31,13 +31,13 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
 
   if (!takeToken(user.bucket, ctx.now(), { ratePerSec: ctx.limits.sendRatePerSec, burst: ctx.limits.sendBurst })) {
     ctx.metrics.sendsRefused.inc({ code: 'RATE_LIMITED' });
-    await ctx.bus.publish([toSender({ type: 'error', code: 'RATE_LIMITED', message: 'sending too fast', ref: clientMsgId })]);
+    ctx.publish([toSender({ type: 'error', code: 'RATE_LIMITED', message: 'sending too fast', ref: clientMsgId })]);
     return;
   }
   const members = await membersFor(ctx, roomId, userId, clientMsgId);
   if (!Array.isArray(members)) {
     ctx.metrics.sendsRefused.inc({ code: members.type === 'error' ? members.code : 'unknown' });
-    await ctx.bus.publish([toSender(members)]);
+    ctx.publish([toSender(members)]);
     return;
   }
   let stored;
@@ -47,7 +47,7 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
     // Removed from the room between the check and the write, or the room was deleted.
     if (error instanceof ChatError && !error.retriable) {
       // An internal failure's message names tables and codes: the client gets the code only.
-      await ctx.bus.publish([toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })]);
+      ctx.publish([toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })]);
       return;
     }
     throw error;
@@ -57,7 +57,7 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
   if (created || message.id === record.id) {
     for (const m of members) out.push(deliver(ctx, m, { type: 'message', message }, m === userId ? connectionId : undefined));
   }
-  await ctx.bus.publish(out);
+  ctx.publish(out);
   // redelivered: this very record was handled before (crash or rebalance before commit);
   // client-retry: a new record for a clientMsgId already stored.
   ctx.metrics.messagesStored.inc({ outcome: created ? 'stored' : message.id === record.id ? 'redelivered' : 'client-retry' });
@@ -69,9 +69,9 @@ export async function handleTyping(ctx: OwnerContext, _request: Inbound, record:
   const { roomId, instanceId, connectionId } = record.payload;
   const members = await membersFor(ctx, roomId, userId, roomId);
   if (!Array.isArray(members)) {
-    await ctx.bus.publish([relay(ctx, userId, instanceId, [connectionId], members)]);
+    ctx.publish([relay(ctx, userId, instanceId, [connectionId], members)]);
     return;
   }
   const out = members.filter((m) => m !== userId).map((m) => deliver(ctx, m, { type: 'typing', roomId, userId }));
-  if (out.length > 0) await ctx.bus.publish(out);
+  if (out.length > 0) ctx.publish(out);
 }

@@ -39,5 +39,5 @@ export async function handleSession(
     for (const m of members) out.push(deliver(ctx, m, { type: 'presence', userId, online: isOnline }));
     ctx.logger.debug({ userId, online: isOnline, notified: members.length }, 'presence changed');
   }
-  if (out.length > 0) await ctx.bus.publish(out);
+  if (out.length > 0) ctx.publish(out);
 }

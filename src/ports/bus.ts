@@ -21,15 +21,33 @@ export interface OutboundRecord {
 }
 
 /**
+ * What handling a record left in flight: `published` settles once every record the
+ * handler produced is durable, and rejects (retriably) if one could not be written.
+ *
+ * Why: a handler that waited for its produce before returning would hold its partition
+ * for a full acks=all round trip per record. Returning this instead lets the partition go
+ * on to its next record while the output is written (the producer batches it with other
+ * partitions' output); the bus commits an offset only after the record's `published`
+ * resolved, so nothing is committed that is not written.
+ */
+export interface Handled {
+  readonly published: Promise<void>;
+}
+
+/**
  * What the owner role plugs into the bus.
  *
  * Guarantees the bus gives the listener:
  * - ordering: records of one partition arrive one at a time in offset order, so records
  *   of one user (one key) are handled in the order they were produced;
  * - co-partitioning: partition p of every request topic is owned by the same member;
- * - at-least-once: an offset is committed only after `onRecord` resolved for it, so a
- *   record may be seen again after a crash or rebalance (handlers must be idempotent),
- *   but is never skipped;
+ * - at-least-once: an offset is committed only after `onRecord` resolved for it and the
+ *   `published` it returned (if any) resolved, so a record may be seen again after a
+ *   crash, a rebalance or a failed produce (handlers must be idempotent), but is never
+ *   skipped;
+ * - output order: what handlers publish is produced in the order it was published; when
+ *   a produce fails, the partition goes back to the first record whose output was not
+ *   written and handles it again (output of later records may then appear twice);
  * - failure routing: a record that fails validation, or whose handler throws a
  *   non-retriable error, goes to `<topic>.dlt` with the error in headers and the partition
  *   moves on; a retriable error is retried with capped exponential backoff (heartbeats
@@ -41,7 +59,7 @@ export interface OutboundRecord {
  *   (it may run after the new owner's `onAssigned`: the old state is no longer used).
  */
 export interface OwnerGroupListener {
-  onRecord(record: InboundRecord<RequestRecord>): Promise<void>;
+  onRecord(record: InboundRecord<RequestRecord>): Promise<Handled | void>;
   onAssigned(partitions: readonly number[]): void | Promise<void>;
   onRevoked(partitions: readonly number[]): void | Promise<void>;
 }

@@ -2,7 +2,7 @@ import { partitionForKey } from '../../src/domain/partitioner';
 import { ChatError, UnavailableError, ValidationError } from '../../src/domain/errors';
 import { makeRecord, type RequestRecord } from '../../src/protocol/envelope';
 import { Headers } from '../../src/protocol/headers';
-import type { Bus, InboundRecord, OwnerGroupListener } from '../../src/ports/bus';
+import type { Bus, Handled, InboundRecord, OwnerGroupListener } from '../../src/ports/bus';
 import { waitFor } from '../support/infra';
 import { kafkaHarness, memoryHarness, type BusHarness } from './bus-harness';
 
@@ -22,7 +22,7 @@ interface Recorder {
   owned(): number[];
 }
 
-function recorder(name: string, events: string[] = [], onRecord?: (r: InboundRecord<RequestRecord>) => Promise<void>): Recorder {
+function recorder(name: string, events: string[] = [], onRecord?: (r: InboundRecord<RequestRecord>) => Promise<Handled | void>): Recorder {
   const records: InboundRecord<RequestRecord>[] = [];
   const owned = new Set<number>();
   return {
@@ -31,8 +31,9 @@ function recorder(name: string, events: string[] = [], onRecord?: (r: InboundRec
     owned: () => [...owned].sort((a, b) => a - b),
     listener: {
       async onRecord(r) {
-        if (onRecord !== undefined) await onRecord(r);
+        const handled = onRecord === undefined ? undefined : await onRecord(r);
         records.push(r);
+        return handled;
       },
       onAssigned(ps) {
         for (const p of ps) owned.add(p);
@@ -187,6 +188,26 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     const [dead] = await h.collect(`${h.topics.chat}.dlt`, 1);
     expect(JSON.parse(dead!.value).payload.connectionId).toBe('c2');
     expect(dead!.headers[Headers.dltErrorCode]).toBe('VALIDATION');
+  });
+
+  it('handles a record again when its output could not be written, and never moves past it', async () => {
+    let writeFailuresLeft = 2;
+    const rec = recorder('a', [], async (r) => {
+      const failing = r.record.type === 'session.opened' && r.record.payload.connectionId === 'c2' && writeFailuresLeft-- > 0;
+      return { published: failing ? Promise.reject(new UnavailableError('produce failed')) : Promise.resolve() };
+    });
+    const bus = h.makeBus('a');
+    bus.joinOwnerGroup(rec.listener);
+    await start(bus);
+    await bus.publish([1, 2, 3, 4].map((n) => ({ topic: h.topics.chat, key: 'alice', record: session('alice', n) })));
+    const ids = (): string[] => rec.records.map((r) => (r.record.type === 'session.opened' ? r.record.payload.connectionId : '?'));
+    await waitFor('c2 written and c4 handled after it', () => writeFailuresLeft < 0 && ids().lastIndexOf('c4') > ids().lastIndexOf('c2'));
+    const seen = ids();
+    expect(seen.filter((c) => c === 'c2')).toHaveLength(3);
+    // In order, first time and after every retry: nothing past c2 is skipped.
+    expect([...new Set(seen)]).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(seen.lastIndexOf('c2')).toBeLessThan(seen.lastIndexOf('c3'));
+    expect(seen.lastIndexOf('c3')).toBeLessThan(seen.lastIndexOf('c4'));
   });
 
   it('commits only handled records: a new member resumes after the last handled one', async () => {

@@ -11,7 +11,7 @@ const noSleep = async () => undefined;
 describe('runPipeline', () => {
   it('hands a valid record to the listener', async () => {
     const seen: number[] = [];
-    const outcome = await runPipeline({ raw: raw('{"n":1}'), schema, listener: async (r) => void seen.push(r.record.n), deadLetter: jest.fn(), heartbeat: noSleep, isActive: () => true, logger, sleep: noSleep });
+    const { outcome } = await runPipeline({ raw: raw('{"n":1}'), schema, listener: async (r) => void seen.push(r.record.n), deadLetter: jest.fn(), heartbeat: noSleep, isActive: () => true, logger, sleep: noSleep });
     expect(outcome).toBe('handled');
     expect(seen).toEqual([1]);
   });
@@ -19,7 +19,7 @@ describe('runPipeline', () => {
   it.each([['not json', 'not json'], ['wrong shape', '{"n":"x"}'], ['null value', null]])('dead-letters %s without calling the listener', async (_name, value) => {
     const listener = jest.fn();
     const deadLetter = jest.fn(async () => undefined);
-    const outcome = await runPipeline({ raw: raw(value), schema, listener, deadLetter, heartbeat: noSleep, isActive: () => true, logger, sleep: noSleep });
+    const { outcome } = await runPipeline({ raw: raw(value), schema, listener, deadLetter, heartbeat: noSleep, isActive: () => true, logger, sleep: noSleep });
     expect(outcome).toBe('dead-lettered');
     expect(listener).not.toHaveBeenCalled();
     expect(deadLetter).toHaveBeenCalledWith(expect.objectContaining({ offset: '7' }), expect.any(ValidationError), 1);
@@ -28,7 +28,7 @@ describe('runPipeline', () => {
   it('retries a retriable failure with heartbeats, then succeeds', async () => {
     let calls = 0;
     const heartbeat = jest.fn(async () => undefined);
-    const outcome = await runPipeline({
+    const { outcome } = await runPipeline({
       raw: raw('{"n":1}'),
       schema,
       listener: async () => {
@@ -48,7 +48,7 @@ describe('runPipeline', () => {
   it('dead-letters a non-retriable handler failure with its attempt count', async () => {
     const deadLetter = jest.fn(async () => undefined);
     let calls = 0;
-    const outcome = await runPipeline({
+    const { outcome } = await runPipeline({
       raw: raw('{"n":1}'),
       schema,
       listener: async () => {
@@ -68,7 +68,7 @@ describe('runPipeline', () => {
 
   it('keeps retrying the dead-letter write and never reports success before it', async () => {
     let writes = 0;
-    const outcome = await runPipeline({
+    const { outcome } = await runPipeline({
       raw: raw('garbage'),
       schema,
       listener: jest.fn(),
@@ -86,7 +86,7 @@ describe('runPipeline', () => {
 
   it('abandons (leaves uncommitted) when the partition is lost while retrying', async () => {
     let active = true;
-    const outcome = await runPipeline({
+    const { outcome } = await runPipeline({
       raw: raw('{"n":1}'),
       schema,
       listener: async () => {

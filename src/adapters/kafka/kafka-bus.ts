@@ -3,12 +3,12 @@ import type { z } from 'zod';
 import { AnyRecordSchema, InboxRecordSchema, RequestRecordSchema } from '../../protocol/envelope';
 import { dltTopicOf } from '../../protocol/headers';
 import { ChatError, UnavailableError, ValidationError } from '../../domain/errors';
-import type { BackoffPolicy } from '../../domain/backoff';
-import type { Bus, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../../domain/backoff';
+import type { Bus, Handled, InboundRecord, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
 import type { HealthCheck } from '../../ports/service';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
-import { deadLetterHeaders, recordTypeLabel, runPipeline, type RawRecord } from '../record-pipeline';
+import { deadLetterHeaders, recordTypeLabel, runPipeline, sleep, type RawRecord } from '../record-pipeline';
 import { createCoPartitionAssigner } from './co-partition-assigner';
 import { createNaturalBatcher } from './natural-batcher';
 
@@ -220,15 +220,41 @@ export function createKafkaBus({
     await produceRaw(dlt, raw, deadLetterHeaders(raw, error, attempts));
   };
 
+  // Records of one partition handled but whose output is still being written, at most
+  // this many: past it the partition waits for the oldest (memory stays bounded).
+  const MAX_PENDING = 500;
+  // Consecutive failed produces per topic-partition, for the back-off before handling again.
+  const produceFailures = new Map<string, number>();
+
   const consumeBatch = <R>(
     source: 'owner' | 'inbox',
     schema: z.ZodType<R>,
-    listener: (record: import('../../ports/bus').InboundRecord<R>) => Promise<void>,
+    listener: (record: InboundRecord<R>) => Promise<Handled | void>,
   ) =>
     async ({ batch, heartbeat, isRunning, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> => {
       const { topic, partition } = batch;
+      const tp = `${topic}:${partition}`;
       const active = (): boolean => isRunning() && (source === 'inbox' || owned.has(partition));
       let handled: string | undefined;
+      // Pipelining: a record's handler returns as soon as its output is handed to the
+      // producer, and the partition goes on; its offset is resolved only once that output
+      // is written, oldest first, so the committed offset never passes unwritten output.
+      const pending: { offset: string; published: Promise<void> }[] = [];
+      let produceFailure: ChatError | undefined;
+      const settle = async (keep: number): Promise<void> => {
+        while (produceFailure === undefined && pending.length > keep) {
+          const head = pending[0]!;
+          try {
+            await head.published;
+          } catch (error) {
+            produceFailure = toBusError(error, 'produce of handled output failed');
+            return;
+          }
+          pending.shift();
+          resolveOffset(head.offset);
+          handled = head.offset;
+        }
+      };
       // Commit what was handled: at the end of the batch, and before giving up on it. A
       // crash redoes at most the uncommitted rest of one batch (duplicates keep their ids).
       const commit = async (): Promise<void> => {
@@ -247,9 +273,9 @@ export function createKafkaBus({
       };
       try {
         for (const message of batch.messages) {
-          if (!active()) return;
+          if (!active() || produceFailure !== undefined) break;
           const raw = toRaw(topic, partition, message);
-          const outcome = await runPipeline({
+          const { outcome, published } = await runPipeline({
             raw,
             schema,
             listener,
@@ -260,14 +286,33 @@ export function createKafkaBus({
             ...(backoff === undefined ? {} : { backoff }),
           });
           metrics.recordsConsumed.inc({ source, type: recordTypeLabel(raw.value), outcome });
-          if (outcome === 'abandoned') return;
-          resolveOffset(message.offset);
-          handled = message.offset;
+          if (outcome === 'abandoned') break;
+          // Observed by settle(); never an unhandled rejection in between.
+          published.catch(() => undefined);
+          pending.push({ offset: message.offset, published });
+          if (pending.length > MAX_PENDING) await settle(MAX_PENDING / 2);
           // Cheap: the fetch response carries the high watermark, no admin round trip.
           metrics.consumerLag.set({ source, topic, partition: String(partition) }, Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n));
           await heartbeat();
         }
+        await settle(0);
+        if (produceFailure === undefined) {
+          produceFailures.delete(tp);
+        } else {
+          // The first record whose output was not written keeps its offset unresolved, so
+          // kafkajs fetches it again and it is handled again (so are the ones after it:
+          // their output may then appear twice, with the same ids).
+          const failures = (produceFailures.get(tp) ?? 0) + 1;
+          produceFailures.set(tp, failures);
+          const delayMs = backoffDelay(failures, backoff ?? defaultBackoff);
+          log.warn({ topic, partition, offset: pending[0]?.offset, code: produceFailure.code, err: produceFailure.message, delayMs }, 'output of a handled record was not written; handling it again');
+          await sleep(delayMs);
+          await heartbeat();
+        }
       } finally {
+        // Also when a heartbeat threw (a rebalance began): what was written is committed
+        // now, or the next owner handles it again.
+        await settle(0);
         await commit();
       }
     };

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { AnyRecordSchema, InboxRecordSchema, RequestRecordSchema } from '../../protocol/envelope';
 import { dltTopicOf } from '../../protocol/headers';
-import type { Bus, InboundRecord, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
+import type { Bus, Handled, InboundRecord, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
 import type { HealthCheck } from '../../ports/service';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
-import { ValidationError } from '../../domain/errors';
-import type { BackoffPolicy } from '../../domain/backoff';
-import { deadLetterHeaders, recordTypeLabel, runPipeline, type RawRecord } from '../record-pipeline';
+import { ValidationError, toChatError } from '../../domain/errors';
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../../domain/backoff';
+import { deadLetterHeaders, recordTypeLabel, runPipeline, sleep, type RawRecord } from '../record-pipeline';
 import { MemoryBroker, type GroupMember } from './memory-broker';
 
 export interface MemoryBusOptions {
@@ -35,7 +35,7 @@ class MemoryConsumer<R> implements GroupMember {
     private readonly groupId: string,
     private readonly topics: readonly string[],
     private readonly schema: z.ZodType<R>,
-    private readonly listener: (record: InboundRecord<R>) => Promise<void>,
+    private readonly listener: (record: InboundRecord<R>) => Promise<Handled | void>,
     private readonly hooks: {
       onAssigned?: (partitions: readonly number[]) => void | Promise<void>;
       onRevoked?: (partitions: readonly number[]) => void | Promise<void>;
@@ -73,6 +73,7 @@ class MemoryConsumer<R> implements GroupMember {
   private async run(topic: string, partition: number, state: { active: boolean }): Promise<void> {
     if (partition >= this.broker.partitionCount(topic)) return;
     let position = this.broker.committed(this.groupId, topic, partition);
+    let produceFailures = 0;
     while (state.active) {
       const stored = this.broker.read(topic, partition, position);
       if (stored === undefined) {
@@ -80,7 +81,7 @@ class MemoryConsumer<R> implements GroupMember {
         continue;
       }
       const raw: RawRecord = { topic, partition, offset: String(position), ...stored };
-      const outcome = await runPipeline({
+      const { outcome, published } = await runPipeline({
         raw,
         schema: this.schema,
         listener: this.listener,
@@ -92,6 +93,19 @@ class MemoryConsumer<R> implements GroupMember {
       });
       this.hooks.onOutcome(recordTypeLabel(stored.value), outcome);
       if (outcome === 'abandoned') return;
+      try {
+        // One record at a time here: the in-memory broker writes at once, so there is
+        // nothing to overlap. Output that could not be written means: handle it again.
+        await published;
+        produceFailures = 0;
+      } catch (error) {
+        produceFailures++;
+        const err = toChatError(error);
+        const delayMs = backoffDelay(produceFailures, this.hooks.backoff ?? defaultBackoff);
+        this.hooks.logger.warn({ topic, partition, offset: position, code: err.code, err: err.message, delayMs }, 'output of a handled record was not written; handling it again');
+        await sleep(delayMs);
+        continue;
+      }
       position++;
       this.broker.commit(this.groupId, topic, partition, position);
       this.hooks.onLag(topic, partition, this.broker.endOffset(topic, partition) - position);
