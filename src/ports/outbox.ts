@@ -44,7 +44,7 @@ export interface OutboxBacklog {
  * the change: a change is never committed without its rows, nor its rows without it.
  *
  * Guarantees:
- * - `relay` claims up to `limit` pending rows, oldest first (created_at, id), skipping rows
+ * - `relay` claims up to `limit` pending rows in the order they were written, skipping rows
  *   another claimer holds right now (PostgreSQL's FOR UPDATE SKIP LOCKED), so any number of
  *   instances may relay at once without handing one row to two of them at the same time;
  * - a row is deleted only after `publish` resolved for it (delete-on-publish); if `publish`

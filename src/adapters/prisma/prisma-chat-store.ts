@@ -178,7 +178,7 @@ export function createPrismaChatStore({
           // process dies the locks go with its connection and the rows are offered again.
           const rows = await tx.$queryRaw<OutboxRow[]>`
             SELECT id, aggregate_id, record_type, key, payload, created_at FROM outbox
-            ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+            ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
           if (rows.length === 0) return 0;
           const entries = rows.map(toOutboxEntry);
           await publish(entries);

@@ -1,6 +1,7 @@
 -- CreateTable
 CREATE TABLE "outbox" (
     "id" TEXT NOT NULL,
+    "seq" BIGSERIAL NOT NULL,
     "aggregate_id" TEXT NOT NULL,
     "record_type" TEXT NOT NULL,
     "key" TEXT NOT NULL,
@@ -11,4 +12,4 @@ CREATE TABLE "outbox" (
 );
 
 -- CreateIndex
-CREATE INDEX "outbox_created_at_id_idx" ON "outbox"("created_at", "id");
+CREATE UNIQUE INDEX "outbox_seq_key" ON "outbox"("seq");
