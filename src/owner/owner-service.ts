@@ -7,6 +7,7 @@ import { handleLogin } from './login-handler';
 import { handleSession } from './session-handler';
 import { handleSend, handleTyping } from './send-handler';
 import { handleDeliver } from './deliver-handler';
+import { eagerLoad } from './eager-load';
 
 export interface OwnerService {
   readonly listener: OwnerGroupListener;
@@ -50,10 +51,12 @@ export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger
           return assertNever(record, 'request record');
       }
     },
-    onAssigned(partitions) {
+    async onAssigned(partitions) {
       users.own(partitions);
       ctx.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.gained', partitions }, 'partitions assigned');
+      // The bus holds these partitions' records until this settles (bounded by the timeout).
+      await eagerLoad(ctx, partitions);
     },
     onRevoked(partitions) {
       const dropped = users.drop(partitions);
