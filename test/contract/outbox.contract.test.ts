@@ -1,67 +1,19 @@
-import { createMemoryChatStore } from '../../src/adapters/memory/memory-chat-store';
-import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
-import { createPgliteChatStore, IN_MEMORY_DATA_DIR } from '../../src/adapters/pglite/pglite-chat-store';
 import { UnavailableError } from '../../src/domain/errors';
 import { ServerFrameSchema, type ServerFrame } from '../../src/protocol/frames';
 import type { ChatStore } from '../../src/ports/chat-store';
 import type { OutboxEntry } from '../../src/ports/outbox';
-import { randomName, silentLogger } from '../support/infra';
-import { migratedScratchDatabase } from '../support/scratch-database';
+import { randomName } from '../support/infra';
+import { storeAdapters, type StoreHarness } from './store-harness';
 
 /**
  * The Outbox contract (src/ports/outbox.ts) and the outbox half of the ChatStore contract:
- * room changes write their rows in the change's transaction; `relay` claims oldest first,
+ * room changes write their rows in the change’s transaction; `relay` claims in the order written,
  * deletes only after publish resolved, and never hands one row to two claimers at once.
  * Every adapter runs all of it — in memory, Prisma on a real PostgreSQL database of its own
  * (the relay takes every pending row, so the shared chat_test would mix in other suites'
  * rooms) with a second store as "another instance", and Prisma on the embedded PGlite.
  */
-interface OutboxHarness {
-  readonly store: ChatStore;
-  /** Another instance on the same data (the same store where there is only one). */
-  readonly other: ChatStore;
-  /** One database connection (PGlite): a second claimer waits for the first instead of skipping its rows. */
-  readonly oneConnection: boolean;
-  close(): Promise<void>;
-}
-
-const adapters: [string, () => Promise<OutboxHarness>][] = [
-  [
-    'memory',
-    async () => {
-      const store = createMemoryChatStore();
-      return { store, other: store, oneConnection: false, close: async () => {} };
-    },
-  ],
-  [
-    'prisma',
-    async () => {
-      const db = await migratedScratchDatabase('outbox');
-      const store = createPrismaChatStore({ databaseUrl: db.url });
-      const other = createPrismaChatStore({ databaseUrl: db.url });
-      await store.start();
-      await other.start();
-      return {
-        store,
-        other,
-        oneConnection: false,
-        close: async () => {
-          await store.stop();
-          await other.stop();
-          await db.drop();
-        },
-      };
-    },
-  ],
-  [
-    'pglite',
-    async () => {
-      const store = createPgliteChatStore({ dataDir: IN_MEMORY_DATA_DIR, logger: silentLogger() });
-      await store.start();
-      return { store, other: store, oneConnection: true, close: () => store.stop() };
-    },
-  ],
-];
+const adapters = storeAdapters({ database: 'scratch' });
 
 jest.setTimeout(60_000);
 
@@ -74,7 +26,7 @@ function roomFrameOf(entry: OutboxEntry): Extract<ServerFrame, { type: 'room' }>
 }
 
 describe.each(adapters)('Outbox contract: %s', (_name, makeHarness) => {
-  let h: OutboxHarness;
+  let h: StoreHarness;
   let store: ChatStore;
 
   beforeAll(async () => {
