@@ -27,6 +27,7 @@ import { createPasswordHasher } from './auth/password-hasher';
 import { createPasswordSealer } from './auth/password-sealer';
 import { createTokenService } from './auth/token-service';
 import { createOwnerService, type OwnerService } from './owner/owner-service';
+import { createOutboxRelay, type OutboxRelay } from './relay/outbox-relay';
 import { createRequestReply } from './gateway/request-reply';
 import { createHttpApp } from './gateway/http/http-app';
 import { createAuthRoutes } from './gateway/http/auth-routes';
@@ -65,6 +66,8 @@ export interface App extends Service {
   readonly bus: Bus;
   readonly store: ChatStore;
   readonly owner: OwnerService | undefined;
+  /** Produces what REST changes wrote to the outbox (runs on every instance). */
+  readonly outboxRelay: OutboxRelay;
   readonly connections: ConnectionRegistry;
   readonly http: Express;
   readonly server: Server;
@@ -134,12 +137,25 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
         sealer,
         chatTopic: config.topics.chat,
         limits: { sendRatePerSec: config.chat.sendRatePerSec, sendBurst: config.chat.sendBurst, sessionTtlMs: config.chat.sessionTtlMs },
+        eagerLoadTimeoutMs: config.chat.eagerLoadTimeoutMs,
         logger,
         metrics,
         now: Date.now,
       })
     : undefined;
   if (owner !== undefined) bus.joinOwnerGroup(owner.listener);
+
+  // Every instance relays the outbox (row locks keep the relays apart), so a change is
+  // produced even when the instance that committed it died right after the commit.
+  const outboxRelay = createOutboxRelay({
+    outbox: store.outbox,
+    bus,
+    topics: config.topics,
+    batchSize: config.outbox.batchSize,
+    pollIntervalMs: config.outbox.pollIntervalMs,
+    logger,
+    metrics,
+  });
 
   const requestReply = createRequestReply({ bus, replyTopic: bus.inboxTopicOf(config.instanceId), timeoutMs: config.requestTimeoutMs, metrics });
   const registry = new ConnectionRegistry(metrics);
@@ -229,7 +245,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
               await bus.publish([{ topic: config.topics.broadcast, key: userId, record: makeRecord('token.revoked', userId, { jti }) }]);
             },
           }),
-          createRoomRoutes({ store, tokens, revocations }),
+          createRoomRoutes({ store, tokens, revocations, onOutboxWrite: () => outboxRelay.nudge() }),
           createStreamRoutes({ tokens, revocations, lifecycle, metrics }),
           createAdminRoutes({ bus, broadcastTopic: config.topics.broadcast, adminUserIds: config.chat.adminUserIds, tokens, revocations, cluster }),
           createOpenApiRoutes(),
@@ -271,6 +287,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     bus,
     store,
     owner,
+    outboxRelay,
     connections: registry,
     http,
     server,
@@ -282,6 +299,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       await store.start();
       if (redis !== undefined) await redis.connect();
       await bus.start();
+      await outboxRelay.start();
       announcer.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -299,8 +317,9 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
         return;
       }
       state = 'stopped';
-      // Fixed order: stop taking requests, fail what waits, leave the group (committing
-      // in-flight work), then close the connections the rest used.
+      // Fixed order: stop taking requests, fail what waits, finish the outbox pass in
+      // flight, leave the group (committing in-flight work), then close the connections
+      // the rest used.
       announcer.stop();
       await cluster.stop();
       await ws?.stop(CloseCodes.GOING_AWAY);
@@ -309,6 +328,8 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
         server.closeAllConnections();
       });
       requestReply.close();
+      // No request can write to the outbox any more; the pass in flight ends before the bus goes.
+      await outboxRelay.stop();
       await bus.stop();
       if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
       await store.stop();

@@ -56,6 +56,11 @@ const EnvSchema = z.object({
   SEND_BURST: int(30, 1, 10_000),
   WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 256, 64 * 1024),
   RESUME_MAX_MESSAGES: int(1_000, 1, 100_000),
+  // The outbox relay (docs/architecture.md, "Outbox"): a pass per interval, sooner when nudged.
+  OUTBOX_POLL_INTERVAL_MS: int(1_000, 10, 60_000),
+  OUTBOX_BATCH_SIZE: int(100, 1, 1_000),
+  // How long a newly assigned partition's records wait for its users' state to load eagerly.
+  OWNER_EAGER_LOAD_TIMEOUT_MS: int(5_000, 0, 120_000),
 
   // Security limits (docs/security.md).
   WS_ALLOWED_ORIGINS: csv.pipe(z.array(z.union([z.literal('null'), httpOrigin]))).default([]),
@@ -106,6 +111,14 @@ export interface Config {
     readonly sendBurst: number;
     readonly wsMaxPayloadBytes: number;
     readonly resumeMaxMessages: number;
+    /** After this, an assigned partition's records are handled and its users load lazily (0: never eager). */
+    readonly eagerLoadTimeoutMs: number;
+  };
+  readonly outbox: {
+    /** A relay pass runs this often when idle (a REST change nudges it sooner on its own instance). */
+    readonly pollIntervalMs: number;
+    /** Rows per pass; a full pass is followed by another at once. */
+    readonly batchSize: number;
   };
   /** Absent: the embedded PostgreSQL (PGlite) in this process, under dataDir. */
   readonly databaseUrl: string | undefined;
@@ -212,7 +225,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       sendBurst: e.SEND_BURST,
       wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
       resumeMaxMessages: e.RESUME_MAX_MESSAGES,
+      eagerLoadTimeoutMs: e.OWNER_EAGER_LOAD_TIMEOUT_MS,
     },
+    outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE },
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,

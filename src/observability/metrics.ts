@@ -33,6 +33,18 @@ export interface Metrics {
   readonly consumerLag: Gauge<'source' | 'topic' | 'partition'>;
   /** Inputs refused by an abuse guard: ws_origin, ws_handshake_rate, ws_message_rate, login_throttled. */
   readonly securityRefusals: Counter<'reason'>;
+  /** Outbox rows relayed: published (Kafka acknowledged), or invalid (cannot ever be produced; deleted and logged). */
+  readonly outboxRelayed: Counter<'outcome'>;
+  /** Outbox relay passes that failed (database or Kafka unavailable); retried with backoff. */
+  readonly outboxRelayFailures: Counter;
+  /** From a row's commit (created_at) to Kafka acknowledging its record. */
+  readonly outboxRelayLag: Histogram;
+  /** Age of the oldest pending outbox row (0 when none): grows while the relay cannot publish. */
+  readonly outboxOldestPending: Gauge;
+  /** Eager state loads on partition assignment, by outcome (loaded, timeout, failed), with their duration. */
+  readonly eagerLoadSeconds: Histogram<'outcome'>;
+  /** Users loaded eagerly on partition assignment. */
+  readonly eagerLoadUsers: Counter;
 }
 
 export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
@@ -102,5 +114,22 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       registers,
     }),
     securityRefusals: new Counter({ name: 'chat_security_refusals_total', help: 'Inputs refused by an abuse guard (origin, rate limits, login throttle)', labelNames: ['reason'], registers }),
+    outboxRelayed: new Counter({ name: 'chat_outbox_relayed_total', help: 'Outbox rows relayed, by outcome (published, invalid)', labelNames: ['outcome'], registers }),
+    outboxRelayFailures: new Counter({ name: 'chat_outbox_relay_failures_total', help: 'Outbox relay passes that failed and will be retried', registers }),
+    outboxRelayLag: new Histogram({
+      name: 'chat_outbox_relay_lag_seconds',
+      help: 'From an outbox row being committed to its record being acknowledged by the bus',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    outboxOldestPending: new Gauge({ name: 'chat_outbox_oldest_pending_seconds', help: 'Age of the oldest pending outbox row, 0 when none', registers }),
+    eagerLoadSeconds: new Histogram({
+      name: 'chat_owner_eager_load_seconds',
+      help: 'Loading the state of newly assigned partitions before handling their records, by outcome (loaded, timeout, failed)',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    eagerLoadUsers: new Counter({ name: 'chat_owner_eager_load_users_total', help: 'Users whose state was loaded eagerly on partition assignment', registers }),
   };
 }

@@ -7,7 +7,7 @@ import type { ServerFrame } from '../protocol/frames';
 import { Headers } from '../protocol/headers';
 import type { Bus, InboundRecord, OutboundRecord } from '../ports/bus';
 import type { ChatStore } from '../ports/chat-store';
-import type { SessionMirror } from '../ports/session-mirror';
+import type { MirroredSession, SessionMirror } from '../ports/session-mirror';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 
@@ -22,6 +22,8 @@ export interface OwnerContext {
   readonly users: OwnedUsers;
   readonly chatTopic: string;
   readonly limits: { readonly sendRatePerSec: number; readonly sendBurst: number; readonly sessionTtlMs: number };
+  /** How long a newly assigned partition's records wait for its users to load (owner/eager-load.ts); 0: lazy only. */
+  readonly eagerLoadTimeoutMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now: () => number;
@@ -35,16 +37,22 @@ export interface OwnerContext {
 
 export type Inbound = InboundRecord<RequestRecord>;
 
+/** Mirrored sessions as the owner's live-session state. */
+export function liveFromMirror(mirrored: readonly MirroredSession[]): LiveSession[] {
+  return mirrored.map((s) => ({ instanceId: s.instanceId, connectionId: s.connectionId, seenAt: s.seenAt }));
+}
+
 /**
- * The user's state on this owner, loading it on first use after an assignment: the
- * sessions other owners mirrored (design.md: "one that gains it loads state on first use").
+ * The user's state on this owner. Users with live sessions are usually loaded already,
+ * eagerly when their partition was assigned (owner/eager-load.ts); anyone else (no
+ * session then, or the eager load timed out) is loaded here on first use from the sessions
+ * other owners mirrored (design.md: "one that gains it loads state on first use").
  */
 export async function ensureUser(ctx: OwnerContext, partition: number, userId: string): Promise<OwnedUser> {
   const loaded = ctx.users.get(partition, userId);
   if (loaded !== undefined) return loaded;
   const mirrored = await ctx.mirror.load(userId);
-  const sessions: LiveSession[] = mirrored.map((s) => ({ instanceId: s.instanceId, connectionId: s.connectionId, seenAt: s.seenAt }));
-  return ctx.users.load(partition, userId, sessions, ctx.now());
+  return ctx.users.load(partition, userId, liveFromMirror(mirrored), ctx.now());
 }
 
 /** A relay record: `frame` for some connections of `userId` on `instanceId`. */

@@ -7,6 +7,7 @@ import { handleLogin } from './login-handler';
 import { handleSession } from './session-handler';
 import { handleSend, handleTyping } from './send-handler';
 import { handleDeliver } from './deliver-handler';
+import { eagerLoad } from './eager-load';
 
 export interface OwnerService {
   readonly listener: OwnerGroupListener;
@@ -66,10 +67,12 @@ export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger
         }
       });
     },
-    onAssigned(partitions) {
+    async onAssigned(partitions) {
       users.own(partitions);
       base.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.gained', partitions }, 'partitions assigned');
+      // The bus holds these partitions' records until this settles (bounded by the timeout).
+      await eagerLoad(base, partitions);
     },
     onRevoked(partitions) {
       const dropped = users.drop(partitions);

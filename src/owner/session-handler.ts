@@ -21,7 +21,7 @@ export async function handleSession(
   const out: OutboundRecord[] = [];
 
   if (record.type === 'session.opened') {
-    await ctx.mirror.put(userId, { instanceId, connectionId, seenAt: now });
+    await ctx.mirror.put(userId, { instanceId, connectionId, seenAt: now }, request.partition);
     const known = user.sessions.get(connectionId);
     if (known !== undefined) known.seenAt = now;
     else user.sessions.set(connectionId, { instanceId, connectionId, seenAt: now });

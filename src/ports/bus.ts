@@ -52,7 +52,9 @@ export interface Handled {
  *   non-retriable error, goes to `<topic>.dlt` with the error in headers and the partition
  *   moves on; a retriable error is retried with capped exponential backoff (heartbeats
  *   continue), for as long as the partition stays owned;
- * - `onAssigned` runs before the first record of a newly owned partition is handed over;
+ * - `onAssigned` runs before the first record of a newly owned partition is handed over,
+ *   and when it returns a promise, that partition's records wait until it settles (the
+ *   member keeps heartbeating meanwhile): it should bound its own wait;
  * - a member stops handling a partition's records before the rebalance that may move it
  *   completes, so two members never handle one partition at once; `onRevoked` then names
  *   exactly the partitions that moved away, and their users' state may be dropped there

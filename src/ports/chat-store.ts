@@ -1,4 +1,5 @@
 import type { Message } from '../protocol/message';
+import type { Outbox } from './outbox';
 import type { HealthCheck, Service } from './service';
 
 export interface StoredUser {
@@ -45,6 +46,10 @@ export interface MessageQuery {
  *   when callers on different instances append to one room at once) and returns
  *   `created: true`; any later call with the same pair returns the stored message
  *   unchanged with `created: false`;
+ * - `createRoom`, and `addMember` when the member is new, write the change's outbox rows
+ *   (domain/room-changes.ts: a `room` frame for every member) in the same transaction as
+ *   the change, for the outbox relay to produce: nothing is lost if the process dies
+ *   between the commit and the produce;
  * - failures are ChatErrors with stable codes (USER_EXISTS, USER_NOT_FOUND,
  *   ROOM_NOT_FOUND, NOT_A_MEMBER); an unreachable database is a retriable UnavailableError.
  */
@@ -52,7 +57,10 @@ export interface ChatStore extends Service {
   createUser(user: StoredUser): Promise<void>;
   findUser(userId: string): Promise<StoredUser | undefined>;
 
-  /** Creates a room whose members are the creator plus `members`; USER_NOT_FOUND if any does not exist. */
+  /**
+   * Creates a room whose members are the creator plus `members`; USER_NOT_FOUND if any does
+   * not exist. Writes a `created` room change to the outbox with it.
+   */
   createRoom(room: { roomId: string; name: string; createdBy: string; members: readonly string[] }): Promise<RoomSummary>;
   /** Rooms the user is a member of, oldest first. */
   listRooms(userId: string): Promise<RoomSummary[]>;
@@ -61,7 +69,8 @@ export interface ChatStore extends Service {
   /**
    * Adds `userId` to the room on behalf of `byUserId`, who must be a member
    * (NOT_A_MEMBER); ROOM_NOT_FOUND, USER_NOT_FOUND. Adding a member twice is a no-op;
-   * returns whether the member was new.
+   * returns whether the member was new. A new member writes a `member.added` room change
+   * to the outbox with it.
    */
   addMember(roomId: string, byUserId: string, userId: string): Promise<boolean>;
   /** Member userIds of a room, sorted; undefined when the room does not exist. */
@@ -72,6 +81,9 @@ export interface ChatStore extends Service {
   appendMessage(message: NewMessage): Promise<{ message: Message; created: boolean }>;
   /** Messages of a room in seq order. */
   listMessages(roomId: string, query: MessageQuery): Promise<Message[]>;
+
+  /** The outbox the room changes are written to, for the relay. */
+  readonly outbox: Outbox;
 
   health(): Promise<HealthCheck>;
 }

@@ -24,6 +24,16 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
+/** What a `room` frame reports: the kinds of room change members hear about. */
+export const ROOM_EVENTS = ['created', 'member.added'] as const;
+export type RoomEvent = (typeof ROOM_EVENTS)[number];
+
+/**
+ * A room as a `room` frame carries it: a snapshot after the change, so a frame seen twice
+ * or late still leaves the client with a right member list (it replaces, never patches).
+ */
+export const RoomSnapshotSchema = z.object({ roomId: RoomIdSchema, name: z.string(), members: z.array(UserIdSchema) });
+
 export const ServerFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), userId: UserIdSchema, connectionId: z.string() }),
   z.object({ type: z.literal('ack'), clientMsgId: ClientMsgIdSchema, message: MessageSchema }),
@@ -31,6 +41,18 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('presence'), userId: UserIdSchema, online: z.boolean() }),
   z.object({ type: z.literal('typing'), roomId: RoomIdSchema, userId: UserIdSchema }),
   z.object({ type: z.literal('announcement'), text: z.string() }),
+  // A room change made through REST (docs/architecture.md, "Outbox"): `id` is the change's
+  // id, the same for every member and on every redelivery, so a client can drop repeats.
+  z.object({
+    type: z.literal('room'),
+    id: z.string().min(1).max(100),
+    event: z.enum(ROOM_EVENTS),
+    room: RoomSnapshotSchema,
+    /** Who made the change. */
+    by: UserIdSchema,
+    /** The member added (event member.added). */
+    member: UserIdSchema.optional(),
+  }),
   z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), ref: z.string().optional() }),
 ]);

@@ -12,6 +12,7 @@ import {
   RoomListResponse,
 } from './http-responses';
 import { ClusterViewSchema } from './instance-view';
+import { ServerFrameSchema } from './frames';
 
 /**
  * The OpenAPI 3.1 document of the REST API, generated from the zod schemas the server
@@ -65,11 +66,13 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post', path: '/api/rooms', operationId: 'createRoom', summary: 'Create a room (the creator is a member)', tag: 'rooms', auth: 'bearer',
     body: CreateRoomBody, success: { status: 201, description: 'created', schema: RoomCreatedResponse }, errors: [400, 404],
+    description: 'Every member (the creator too) then gets a `room` frame (event `created`) on each live socket: written to the outbox in the same transaction, relayed through Kafka (at least once; drop repeats by the frame `id`).',
   },
   { method: 'get', path: '/api/rooms', operationId: 'listRooms', summary: 'The rooms the user is a member of', tag: 'rooms', auth: 'bearer', success: { status: 200, description: 'rooms, oldest first', schema: RoomListResponse }, errors: [] },
   {
     method: 'post', path: '/api/rooms/:roomId/members', operationId: 'addMember', summary: 'Add a member (members only)', tag: 'rooms', auth: 'bearer',
     body: AddMemberBody, success: { status: 204, description: 'added (adding twice is a no-op)' }, errors: [400, 403, 404],
+    description: 'A new member makes every member of the room (the new one too) get a `room` frame (event `member.added`) on each live socket, through the outbox; adding twice sends nothing.',
   },
   {
     method: 'get', path: '/api/rooms/:roomId/messages', operationId: 'listMessages', summary: 'A page of a room\'s messages, in seq order', tag: 'rooms', auth: 'bearer',
@@ -186,7 +189,8 @@ export function buildOpenApiDocument({ version = '0.1.0', serverUrl = '/' }: { /
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: { Error: jsonSchema(ErrorResponse, 'output') },
+      // The WebSocket / SSE server frames (api.md plus the extensions in docs/architecture.md).
+      schemas: { Error: jsonSchema(ErrorResponse, 'output'), ServerFrame: jsonSchema(ServerFrameSchema, 'output') },
     },
   };
 }

@@ -89,6 +89,41 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     expect(new Set(rec.records.map((r) => r.record.id)).size).toBe(sent.length);
   });
 
+  it('holds a newly assigned partition\'s records until an async onAssigned settles, staying in the group meanwhile', async () => {
+    // Longer than the Kafka harness's 6 s session timeout: without heartbeats while
+    // waiting, the member would be evicted and the partitions assigned again.
+    const HOLD_MS = 8_000;
+    let releasedAt: number | undefined;
+    const assignedCalls: number[][] = [];
+    const handledAt: number[] = [];
+    const bus = h.makeBus('a');
+    bus.joinOwnerGroup({
+      async onRecord() {
+        handledAt.push(Date.now());
+      },
+      async onAssigned(partitions) {
+        assignedCalls.push([...partitions]);
+        if (assignedCalls.length > 1) return;
+        await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
+        releasedAt = Date.now();
+      },
+      onRevoked: () => undefined,
+    });
+    // The in-memory bus's start waits for the assignment (and so for the hold); Kafka's does not.
+    const starting = start(bus);
+    await waitFor('the partitions assigned', () => assignedCalls.length === 1, { timeoutMs: 30_000 });
+    // Published while onAssigned still holds (the hold is far longer than a produce).
+    const sent = ['alice', 'bob', 'carol', 'dave'].map((u) => session(u, 0));
+    await bus.publish(sent.map((record) => ({ topic: h.topics.chat, key: record.userId, record })));
+    expect(releasedAt).toBeUndefined();
+    await starting;
+    await waitFor('every record handled', () => handledAt.length >= sent.length, { timeoutMs: HOLD_MS + 30_000 });
+    expect(releasedAt).toBeDefined();
+    expect(handledAt.every((t) => t >= releasedAt!)).toBe(true);
+    expect(assignedCalls).toHaveLength(1);
+    expect(bus.ownerStatus().partitions).toHaveLength(h.topics.partitions);
+  }, 90_000);
+
   it('co-partitions: partition p of both request topics has one owner, and two members split them', async () => {
     const events: string[] = [];
     const a = recorder('a', events);

@@ -1,11 +1,10 @@
-import { createMemoryChatStore } from '../../src/adapters/memory/memory-chat-store';
 import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
-import { createPgliteChatStore, IN_MEMORY_DATA_DIR } from '../../src/adapters/pglite/pglite-chat-store';
 import { ChatError, UnavailableError } from '../../src/domain/errors';
 import type { ErrorCode } from '../../src/protocol/error-codes';
 import { MessageSchema, type Message } from '../../src/protocol/message';
 import type { ChatStore } from '../../src/ports/chat-store';
-import { DATABASE_URL, randomName, requirePostgres, silentLogger } from '../support/infra';
+import { randomName } from '../support/infra';
+import { storeAdapters, type StoreHarness } from './store-harness';
 
 /**
  * The ChatStore contract (src/ports/chat-store.ts): what the owner and the REST routes
@@ -14,49 +13,7 @@ import { DATABASE_URL, randomName, requirePostgres, silentLogger } from '../supp
  * PrismaClient and connection pool, and the Prisma store on the embedded PGlite of the
  * single-process default (migrated on start), where there is no other instance.
  */
-interface StoreHarness {
-  readonly store: ChatStore;
-  /** A second handle on the same data: another instance for Prisma, the same store in memory. */
-  readonly other: ChatStore;
-  close(): Promise<void>;
-}
-
-const adapters: [string, () => Promise<StoreHarness>][] = [
-  [
-    'memory',
-    async () => {
-      const store = createMemoryChatStore();
-      return { store, other: store, close: async () => {} };
-    },
-  ],
-  [
-    'prisma',
-    async () => {
-      await requirePostgres();
-      const store = createPrismaChatStore({ databaseUrl: DATABASE_URL });
-      const other = createPrismaChatStore({ databaseUrl: DATABASE_URL });
-      await store.start();
-      await other.start();
-      return {
-        store,
-        other,
-        close: async () => {
-          await store.stop();
-          await other.stop();
-        },
-      };
-    },
-  ],
-  [
-    'pglite',
-    async () => {
-      // One process holds an embedded database, so the second handle is the same store.
-      const store = createPgliteChatStore({ dataDir: IN_MEMORY_DATA_DIR, logger: silentLogger() });
-      await store.start();
-      return { store, other: store, close: () => store.stop() };
-    },
-  ],
-];
+const adapters = storeAdapters({ database: 'shared' });
 
 /** Awaits a rejection and checks it is a ChatError with `code`. */
 async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<ChatError> {

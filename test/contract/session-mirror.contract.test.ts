@@ -67,21 +67,21 @@ describe.each(adapters)('SessionMirror contract: %s', (_name, makeHarness) => {
   });
 
   it('loads what put left, sorted by connectionId; nothing for an unknown user', async () => {
-    await mirror.put('alice', session('c2', T0, 'gw-2'));
-    await mirror.put('alice', session('c1'));
+    await mirror.put('alice', session('c2', T0, 'gw-2'), 0);
+    await mirror.put('alice', session('c1'), 0);
     expect(await mirror.load('alice')).toEqual([session('c1'), session('c2', T0, 'gw-2')]);
     expect(await mirror.load('nobody')).toEqual([]);
   });
 
   it('put is idempotent and replaces a connection’s entry; remove is idempotent', async () => {
-    await mirror.put('alice', session('c1'));
-    await mirror.put('alice', session('c1'));
+    await mirror.put('alice', session('c1'), 0);
+    await mirror.put('alice', session('c1'), 0);
     expect(await mirror.load('alice')).toEqual([session('c1')]);
     // A re-announce (or a move to another instance) replaces the entry.
     clock = T0 + 1_000;
-    await mirror.put('alice', session('c1', T0 + 1_000, 'gw-2'));
+    await mirror.put('alice', session('c1', T0 + 1_000, 'gw-2'), 0);
     expect(await mirror.load('alice')).toEqual([session('c1', T0 + 1_000, 'gw-2')]);
-    await mirror.put('alice', session('c2', T0 + 1_000));
+    await mirror.put('alice', session('c2', T0 + 1_000), 0);
     await mirror.remove('alice', 'c1');
     await mirror.remove('alice', 'c1');
     expect(await mirror.load('alice')).toEqual([session('c2', T0 + 1_000)]);
@@ -91,21 +91,21 @@ describe.each(adapters)('SessionMirror contract: %s', (_name, makeHarness) => {
   });
 
   it('keeps users apart, even with equal connection ids', async () => {
-    await mirror.put('alice', session('c1', T0, 'gw-a'));
-    await mirror.put('bob', session('c1', T0, 'gw-b'));
-    await mirror.put('bob', session('c2', T0, 'gw-b'));
+    await mirror.put('alice', session('c1', T0, 'gw-a'), 0);
+    await mirror.put('bob', session('c1', T0, 'gw-b'), 0);
+    await mirror.put('bob', session('c2', T0, 'gw-b'), 0);
     await mirror.remove('alice', 'c1');
     expect(await mirror.load('alice')).toEqual([]);
     expect(await mirror.load('bob')).toEqual([session('c1', T0, 'gw-b'), session('c2', T0, 'gw-b')]);
   });
 
   it('drops a session ttlMs after it was last seen, for good, while re-announced ones live on', async () => {
-    await mirror.put('alice', session('dead'));
-    await mirror.put('alice', session('live'));
+    await mirror.put('alice', session('dead'), 0);
+    await mirror.put('alice', session('live'), 0);
     clock = T0 + TTL_MS - 1;
     expect((await mirror.load('alice')).map((s) => s.connectionId)).toEqual(['dead', 'live']);
     // Only the live gateway re-announces its session.
-    await mirror.put('alice', session('live', clock));
+    await mirror.put('alice', session('live', clock), 0);
     clock = T0 + TTL_MS;
     expect(await mirror.load('alice')).toEqual([session('live', T0 + TTL_MS - 1)]);
     // It was deleted, not just hidden: going back in time does not bring it back.
@@ -114,13 +114,41 @@ describe.each(adapters)('SessionMirror contract: %s', (_name, makeHarness) => {
   });
 
   it('forgets all of a user’s sessions ttlMs after the last put', async () => {
-    await mirror.put('alice', session('c1'));
-    await mirror.put('bob', session('c1'));
+    await mirror.put('alice', session('c1'), 0);
+    await mirror.put('bob', session('c1'), 0);
     clock = T0 + TTL_MS;
     expect(await mirror.load('alice')).toEqual([]);
-    await mirror.put('alice', session('c2', clock));
+    await mirror.put('alice', session('c2', clock), 0);
     expect(await mirror.load('alice')).toEqual([session('c2', clock)]);
     expect(await mirror.load('bob')).toEqual([]);
+  });
+
+  it('loads a whole partition: every user last put under it, with what load would return', async () => {
+    await mirror.put('alice', session('a2', T0, 'gw-2'), 3);
+    await mirror.put('alice', session('a1'), 3);
+    await mirror.put('bob', session('b1'), 3);
+    await mirror.put('carol', session('c1'), 4);
+    expect(await mirror.loadPartition(3)).toEqual(
+      new Map([
+        ['alice', [session('a1'), session('a2', T0, 'gw-2')]],
+        ['bob', [session('b1')]],
+      ]),
+    );
+    expect(await mirror.loadPartition(4)).toEqual(new Map([['carol', [session('c1')]]]));
+    expect(await mirror.loadPartition(5)).toEqual(new Map());
+  });
+
+  it('leaves out of a partition the users with no live session: all removed, too old, or expired', async () => {
+    await mirror.put('alice', session('a1'), 1);
+    await mirror.put('bob', session('b1'), 1);
+    await mirror.put('carol', session('c1'), 1);
+    await mirror.remove('alice', 'a1');
+    clock = T0 + TTL_MS - 1;
+    await mirror.put('carol', session('c2', clock), 1);
+    clock = T0 + TTL_MS;
+    expect(await mirror.loadPartition(1)).toEqual(new Map([['carol', [session('c2', T0 + TTL_MS - 1)]]]));
+    clock = T0 + 2 * TTL_MS;
+    expect(await mirror.loadPartition(1)).toEqual(new Map());
   });
 
   it('reports healthy', async () => {
@@ -139,30 +167,43 @@ describe('Redis SessionMirror specifics', () => {
   it('keeps a hash per user (field = connectionId, value = JSON) whose PTTL every put renews', async () => {
     const mirror = createRedisSessionMirror({ redis, prefix, ttlMs: TTL_MS });
     const seenAt = Date.now();
-    await mirror.put('alice', { connectionId: 'c1', instanceId: 'gw-1', seenAt });
+    await mirror.put('alice', { connectionId: 'c1', instanceId: 'gw-1', seenAt }, 0);
     expect(await redis.hgetall(`${prefix}alice`)).toEqual({ c1: JSON.stringify({ instanceId: 'gw-1', seenAt }) });
     const pttl = await redis.pttl(`${prefix}alice`);
     expect(pttl).toBeGreaterThan(TTL_MS - 5_000);
     expect(pttl).toBeLessThanOrEqual(TTL_MS);
     await redis.pexpire(`${prefix}alice`, 5_000);
-    await mirror.put('alice', { connectionId: 'c2', instanceId: 'gw-1', seenAt });
+    await mirror.put('alice', { connectionId: 'c2', instanceId: 'gw-1', seenAt }, 0);
     expect(await redis.pttl(`${prefix}alice`)).toBeGreaterThan(TTL_MS - 5_000);
   });
 
   it('drops and deletes unreadable entries on load', async () => {
     const mirror = createRedisSessionMirror({ redis, prefix, ttlMs: TTL_MS });
     const seenAt = Date.now();
-    await mirror.put('bob', { connectionId: 'good', instanceId: 'gw-1', seenAt });
+    await mirror.put('bob', { connectionId: 'good', instanceId: 'gw-1', seenAt }, 0);
     await redis.hset(`${prefix}bob`, 'garbage', 'not json', 'wrong-shape', JSON.stringify({ instanceId: 7 }));
     expect(await mirror.load('bob')).toEqual([{ connectionId: 'good', instanceId: 'gw-1', seenAt }]);
     expect(await redis.hkeys(`${prefix}bob`)).toEqual(['good']);
+  });
+
+  it('indexes users by partition in a sorted set scored by expiry, trimmed on loadPartition', async () => {
+    const mirror = createRedisSessionMirror({ redis, prefix, ttlMs: TTL_MS });
+    const seenAt = Date.now();
+    await mirror.put('dave', { connectionId: 'd1', instanceId: 'gw-1', seenAt }, 7);
+    await mirror.put('erin', { connectionId: 'e1', instanceId: 'gw-1', seenAt }, 7);
+    expect(await redis.zrange(`${prefix}@partition:7`, 0, -1)).toEqual(['dave', 'erin']);
+    expect(Number(await redis.zscore(`${prefix}@partition:7`, 'dave'))).toBeGreaterThan(seenAt + TTL_MS - 5_000);
+    expect(await redis.pttl(`${prefix}@partition:7`)).toBeGreaterThan(TTL_MS - 5_000);
+    await mirror.remove('erin', 'e1');
+    expect([...(await mirror.loadPartition(7)).keys()]).toEqual(['dave']);
+    expect(await redis.zrange(`${prefix}@partition:7`, 0, -1)).toEqual(['dave']);
   });
 
   it('turns an unreachable Redis into a retriable UnavailableError', async () => {
     const down = createRedisClient({ url: 'redis://127.0.0.1:1', logger: silentLogger() });
     const mirror = createRedisSessionMirror({ redis: down, ttlMs: TTL_MS });
     try {
-      for (const op of [() => mirror.put('alice', session('c1')), () => mirror.load('alice'), () => mirror.remove('alice', 'c1')]) {
+      for (const op of [() => mirror.put('alice', session('c1'), 0), () => mirror.load('alice'), () => mirror.remove('alice', 'c1'), () => mirror.loadPartition(0)]) {
         const error: unknown = await op().then(() => undefined, (e: unknown) => e);
         expect(error).toBeInstanceOf(UnavailableError);
         expect((error as UnavailableError).retriable).toBe(true);

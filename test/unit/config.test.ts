@@ -72,3 +72,20 @@ describe('loadConfig: security settings', () => {
     expect(() => loadConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '0' })).toThrow(/LOGIN_MAX_FAILURES_PER_ACCOUNT/);
   });
 });
+
+describe('outbox and eager-load settings', () => {
+  it('default to a 1 s poll, batches of 100 and a 5 s eager-load bound, and take overrides', () => {
+    const defaults = loadConfig({});
+    expect(defaults.outbox).toEqual({ pollIntervalMs: 1_000, batchSize: 100 });
+    expect(defaults.chat.eagerLoadTimeoutMs).toBe(5_000);
+    const set = loadConfig({ OUTBOX_POLL_INTERVAL_MS: '250', OUTBOX_BATCH_SIZE: '10', OWNER_EAGER_LOAD_TIMEOUT_MS: '0' });
+    expect(set.outbox).toEqual({ pollIntervalMs: 250, batchSize: 10 });
+    expect(set.chat.eagerLoadTimeoutMs).toBe(0);
+  });
+
+  it('refuses a batch outside 1..1000 and a poll interval under 10 ms', () => {
+    expect(() => loadConfig({ OUTBOX_BATCH_SIZE: '0' })).toThrow(/OUTBOX_BATCH_SIZE/);
+    expect(() => loadConfig({ OUTBOX_BATCH_SIZE: '1001' })).toThrow(/OUTBOX_BATCH_SIZE/);
+    expect(() => loadConfig({ OUTBOX_POLL_INTERVAL_MS: '5' })).toThrow(/OUTBOX_POLL_INTERVAL_MS/);
+  });
+});

@@ -116,6 +116,18 @@ function handleFrame(frame: ServerFrame): void {
     case 'announcement':
       showBanner(`Announcement: ${frame.text}`);
       return;
+    case 'room': {
+      // A room was created with us in it, or gained a member: the frame is a snapshot.
+      const known = rooms.get(frame.room.roomId);
+      if (known === undefined) rooms.set(frame.room.roomId, newRoomState({ ...frame.room, lastSeq: 0 }));
+      else {
+        known.name = frame.room.name;
+        known.members = frame.room.members;
+      }
+      renderRooms();
+      if (current === frame.room.roomId) renderHeader();
+      return;
+    }
     case 'error': {
       const failed = frame.ref === undefined ? undefined : pending.get(frame.ref);
       if (failed !== undefined && !['UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED'].includes(frame.code)) {

@@ -164,6 +164,9 @@ export function createKafkaBus({
   // until the new assignment says which were kept and which were revoked.
   let owned = new Set<number>();
   let held = new Set<number>();
+  // Newly assigned partitions whose onAssigned (the owner's eager state load) has not
+  // settled: their records wait for it, heartbeating, so they are handled with the state.
+  const preparing = new Map<number, Promise<void>>();
   let started = false;
   let producerConnected = false;
   let inboxState: 'idle' | 'joined' | 'crashed' = 'idle';
@@ -226,6 +229,22 @@ export function createKafkaBus({
   // Consecutive failed produces per topic-partition, for the back-off before handling again.
   const produceFailures = new Map<string, number>();
 
+  /**
+   * Waits for `done`, heartbeating every heartbeat interval so the group does not evict this
+   * member meanwhile. False when the partition stopped being active while waiting.
+   */
+  const awaitHeartbeating = async (done: Promise<void>, heartbeat: () => Promise<void>, active: () => boolean): Promise<boolean> => {
+    let settled = false;
+    void done.finally(() => (settled = true));
+    while (!settled) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, heartbeatIntervalMs)))]).finally(() => clearTimeout(timer));
+      if (!active()) return false;
+      if (!settled) await heartbeat();
+    }
+    return true;
+  };
+
   const consumeBatch = <R>(
     source: 'owner' | 'inbox',
     schema: z.ZodType<R>,
@@ -272,6 +291,8 @@ export function createKafkaBus({
         }
       };
       try {
+        const preparation = source === 'owner' ? preparing.get(partition) : undefined;
+        if (preparation !== undefined && !(await awaitHeartbeating(preparation, heartbeat, active))) return;
         for (const message of batch.messages) {
           if (!active() || produceFailure !== undefined) break;
           const raw = toRaw(topic, partition, message);
@@ -358,7 +379,13 @@ export function createKafkaBus({
       // (onJoin), so dropping their users' state now races with nothing.
       for (const p of revoked) for (const t of [topics.login, topics.chat]) metrics.consumerLag.remove({ source: 'owner', topic: t, partition: String(p) });
       if (revoked.length > 0) void Promise.resolve(listener.onRevoked(revoked)).catch((err) => log.error({ err }, 'onRevoked failed'));
-      if (assigned.length > 0) void Promise.resolve(listener.onAssigned(assigned)).catch((err) => log.error({ err }, 'onAssigned failed'));
+      if (assigned.length > 0) {
+        const ready = Promise.resolve(listener.onAssigned(assigned)).catch((err: unknown) => log.error({ err }, 'onAssigned failed'));
+        for (const p of assigned) preparing.set(p, ready);
+        void ready.finally(() => {
+          for (const p of assigned) if (preparing.get(p) === ready) preparing.delete(p);
+        });
+      }
     });
     consumer.on(consumer.events.REBALANCING, () => {
       ownerState = 'joining';

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { ChatError, ValidationError } from '../../domain/errors';
+import { roomChangeEntries, type RoomChange } from '../../domain/room-changes';
 import type { ChatStore, MessageQuery, RoomSummary, StoredUser } from '../../ports/chat-store';
+import type { Outbox, OutboxEntry } from '../../ports/outbox';
 import type { Message } from '../../protocol/message';
 import { MessageQueryBounds } from '../../protocol/http-schemas';
 
@@ -29,9 +32,40 @@ function checkQuery(query: MessageQuery): void {
 }
 
 /**
+ * The outbox in memory: rows in insertion order (= created order); a claimed row is skipped
+ * by other claimers until its publish settles, as FOR UPDATE SKIP LOCKED does.
+ */
+function createMemoryOutbox(): Outbox & { add(change: RoomChange, createdAt: number): void } {
+  const rows: OutboxEntry[] = [];
+  const claimed = new Set<string>();
+  return {
+    add(change, createdAt) {
+      for (const e of roomChangeEntries(change, randomUUID)) rows.push({ ...e, createdAt });
+    },
+    async relay(limit, publish) {
+      const batch = rows.filter((r) => !claimed.has(r.id)).slice(0, limit);
+      if (batch.length === 0) return 0;
+      for (const r of batch) claimed.add(r.id);
+      try {
+        await publish(batch);
+        const done = new Set(batch.map((r) => r.id));
+        for (let i = rows.length - 1; i >= 0; i--) if (done.has(rows[i]!.id)) rows.splice(i, 1);
+        return batch.length;
+      } finally {
+        for (const r of batch) claimed.delete(r.id);
+      }
+    },
+    async backlog() {
+      return { pending: rows.length, oldestCreatedAt: rows[0]?.createdAt };
+    },
+  };
+}
+
+/**
  * In-memory ChatStore: unit tests and the single-process default. Data is lost on exit.
- * Every method runs without awaiting in between, so each one is atomic. Rooms list oldest
- * first by (creation time, roomId), as the Prisma store does.
+ * Every method runs without awaiting in between, so each one is atomic (a change and its
+ * outbox rows included). Rooms list oldest first by (creation time, roomId), as the Prisma
+ * store does.
  */
 export function createMemoryChatStore({
   now = () => Date.now(),
@@ -45,6 +79,7 @@ export function createMemoryChatStore({
   const bySenderMsg = new Map<string, Message>();
   const messageIds = new Set<string>();
   const pairKey = (senderId: string, clientMsgId: string) => JSON.stringify([senderId, clientMsgId]);
+  const outbox = createMemoryOutbox();
 
   const roomOrThrow = (roomId: string): RoomRow => {
     const room = rooms.get(roomId);
@@ -74,7 +109,9 @@ export function createMemoryChatStore({
       if (rooms.has(roomId)) throw new ChatError('INTERNAL', `room ${roomId} already exists`);
       const room: RoomRow = { roomId, name, createdBy, createdAt: now(), members: all, messages: [] };
       rooms.set(roomId, room);
-      return summaryOf(room);
+      const summary = summaryOf(room);
+      outbox.add({ event: 'created', room: summary, by: createdBy }, room.createdAt);
+      return summary;
     },
     async listRooms(userId) {
       return [...rooms.values()]
@@ -92,6 +129,7 @@ export function createMemoryChatStore({
       if (!users.has(userId)) throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
       if (room.members.has(userId)) return false;
       room.members.add(userId);
+      outbox.add({ event: 'member.added', room: summaryOf(room), by: byUserId, member: userId }, now());
       return true;
     },
     async roomMembers(roomId) {
@@ -129,6 +167,8 @@ export function createMemoryChatStore({
       const page = newestFirst ? window.slice(Math.max(0, window.length - query.limit)) : window.slice(0, query.limit);
       return page.map((m) => ({ ...m }));
     },
+
+    outbox: { relay: (limit, publish) => outbox.relay(limit, publish), backlog: () => outbox.backlog() },
 
     async health() {
       return { ok: true, detail: 'in-memory' };

@@ -3,6 +3,8 @@ import type { MirroredSession, SessionMirror } from '../../ports/session-mirror'
 interface UserEntry {
   /** When the user's entry expires: ttlMs after the last put. */
   expiresAt: number;
+  /** The partition of the last put. */
+  partition: number;
   readonly sessions: Map<string, MirroredSession>;
 }
 
@@ -27,9 +29,21 @@ export function createMemorySessionMirror({
     if (entry !== undefined && entry.expiresAt <= now()) users.delete(userId);
     return users.get(userId);
   };
+  const load = (userId: string): MirroredSession[] => {
+    const entry = entryOf(userId);
+    if (entry === undefined) return [];
+    const live: MirroredSession[] = [];
+    for (const [connectionId, s] of entry.sessions) {
+      if (now() - s.seenAt >= ttlMs) entry.sessions.delete(connectionId);
+      else live.push({ ...s });
+    }
+    if (entry.sessions.size === 0) users.delete(userId);
+    return live.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
+  };
   return {
-    async put(userId, session) {
-      const entry = entryOf(userId) ?? { expiresAt: 0, sessions: new Map<string, MirroredSession>() };
+    async put(userId, session, partition) {
+      const entry = entryOf(userId) ?? { expiresAt: 0, partition, sessions: new Map<string, MirroredSession>() };
+      entry.partition = partition;
       entry.sessions.set(session.connectionId, { connectionId: session.connectionId, instanceId: session.instanceId, seenAt: session.seenAt });
       entry.expiresAt = now() + ttlMs;
       users.set(userId, entry);
@@ -41,15 +55,16 @@ export function createMemorySessionMirror({
       if (entry.sessions.size === 0) users.delete(userId);
     },
     async load(userId) {
-      const entry = entryOf(userId);
-      if (entry === undefined) return [];
-      const live: MirroredSession[] = [];
-      for (const [connectionId, s] of entry.sessions) {
-        if (now() - s.seenAt >= ttlMs) entry.sessions.delete(connectionId);
-        else live.push({ ...s });
+      return load(userId);
+    },
+    async loadPartition(partition) {
+      const out = new Map<string, MirroredSession[]>();
+      for (const [userId, entry] of [...users]) {
+        if (entry.partition !== partition) continue;
+        const live = load(userId);
+        if (live.length > 0) out.set(userId, live);
       }
-      if (entry.sessions.size === 0) users.delete(userId);
-      return live.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
+      return out;
     },
     async health() {
       return { ok: true, detail: 'in-memory' };

@@ -105,6 +105,10 @@ export function createPgliteChatStore({
     coMembers: async (userId) => store().coMembers(userId),
     appendMessage: async (message) => store().appendMessage(message),
     listMessages: async (roomId, query) => store().listMessages(roomId, query),
+    outbox: {
+      relay: async (limit, publish) => store().outbox.relay(limit, publish),
+      backlog: async () => store().outbox.backlog(),
+    },
     async health() {
       if (inner === undefined) return { ok: false, detail: 'embedded database not started' };
       const check = await inner.health();

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type Message as MessageRow, type Prisma } from '../../generated/prisma/client';
 import { ChatError, UnavailableError, ValidationError } from '../../domain/errors';
+import { roomChangeEntries, type RoomChange } from '../../domain/room-changes';
 import type { ChatStore, MessageQuery, RoomSummary } from '../../ports/chat-store';
+import type { Outbox, OutboxEntry } from '../../ports/outbox';
 import type { Message } from '../../protocol/message';
 import { MessageQueryBounds } from '../../protocol/http-schemas';
 
@@ -97,8 +100,34 @@ interface AppendRow {
   sender_id: string;
   client_msg_id: string;
   text: string;
-  created_at: Date;
+  /** A Date from pg; text from drivers that do not parse timestamptz in raw queries. */
+  created_at: Date | string;
   created: boolean;
+}
+
+/** An outbox row as the claiming query returns it. */
+interface OutboxRow {
+  readonly id: string;
+  readonly aggregate_id: string;
+  readonly record_type: string;
+  readonly key: string;
+  readonly payload: unknown;
+  readonly created_at: Date | string;
+}
+
+function toOutboxEntry(row: OutboxRow): OutboxEntry {
+  // Drivers differ in what a raw query gives for jsonb and timestamptz: pg parses them,
+  // other adapters may hand over text.
+  const payload: unknown = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+  return { id: row.id, aggregateId: row.aggregate_id, recordType: row.record_type, key: row.key, payload, createdAt: new Date(row.created_at).getTime() };
+}
+
+/** Writes a room change's outbox rows inside the transaction that makes the change. */
+async function writeRoomChange(tx: Prisma.TransactionClient, change: RoomChange): Promise<void> {
+  const entries = roomChangeEntries(change, randomUUID);
+  await tx.outboxRecord.createMany({
+    data: entries.map((e) => ({ id: e.id, aggregateId: e.aggregateId, recordType: e.recordType, key: e.key, payload: e.payload })),
+  });
 }
 
 /** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
@@ -137,6 +166,7 @@ export function createPrismaChatStore({
   poolSize = 10,
   transactionMaxWaitMs = 5_000,
   transactionTimeoutMs = 10_000,
+  relayTimeoutMs = 60_000,
 }: {
   /** A PostgreSQL server, through @prisma/adapter-pg. Required unless `adapter` is given. */
   databaseUrl?: string;
@@ -148,6 +178,11 @@ export function createPrismaChatStore({
   transactionMaxWaitMs?: number;
   /** How long an interactive transaction may run before it is rolled back. Default 10000. */
   transactionTimeoutMs?: number;
+  /**
+   * How long an outbox relay pass may hold its claimed rows (the transaction spans the
+   * produce, so it must outlast the bus's own retries). Default 60000.
+   */
+  relayTimeoutMs?: number;
 }): ChatStore & { readonly prisma: PrismaClient } {
   if ((databaseUrl === undefined) === (adapter === undefined)) throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
   const prisma = new PrismaClient({ adapter: adapter ?? new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
@@ -158,8 +193,35 @@ export function createPrismaChatStore({
       throw toStoreError(error, what);
     }
   };
-  const transaction = <T>(what: string, body: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> =>
-    run(what, () => prisma.$transaction(body, { maxWait: transactionMaxWaitMs, timeout: transactionTimeoutMs }));
+  const transaction = <T>(what: string, body: (tx: Prisma.TransactionClient) => Promise<T>, timeout = transactionTimeoutMs): Promise<T> =>
+    run(what, () => prisma.$transaction(body, { maxWait: transactionMaxWaitMs, timeout }));
+
+  const outbox: Outbox = {
+    async relay(limit, publish) {
+      if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`outbox relay limit must be a positive integer, got ${limit}`);
+      return transaction(
+        'relay outbox',
+        async (tx) => {
+          // The row locks are held until the transaction ends, i.e. across the produce: a
+          // second relay skips these rows instead of producing them again, and if this
+          // process dies the locks go with its connection and the rows are offered again.
+          const rows = await tx.$queryRaw<OutboxRow[]>`
+            SELECT id, aggregate_id, record_type, key, payload, created_at FROM outbox
+            ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+          if (rows.length === 0) return 0;
+          const entries = rows.map(toOutboxEntry);
+          await publish(entries);
+          await tx.outboxRecord.deleteMany({ where: { id: { in: entries.map((e) => e.id) } } });
+          return entries.length;
+        },
+        relayTimeoutMs,
+      );
+    },
+    async backlog() {
+      const { _count, _min } = await run('outbox backlog', () => prisma.outboxRecord.aggregate({ _count: { _all: true }, _min: { createdAt: true } }));
+      return { pending: _count._all, oldestCreatedAt: _min.createdAt?.getTime() };
+    },
+  };
 
   /** ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of the room. */
   const assertMember = async (tx: Prisma.TransactionClient, roomId: string, userId: string): Promise<void> => {
@@ -172,6 +234,7 @@ export function createPrismaChatStore({
 
   return {
     prisma,
+    outbox,
     async start() {
       await run('connect', () => prisma.$connect());
     },
@@ -202,7 +265,9 @@ export function createPrismaChatStore({
           data: { id: roomId, name, createdBy, memberships: { create: all.map((userId) => ({ userId })) } },
           select: roomSummarySelect,
         });
-        return toSummary(row);
+        const summary = toSummary(row);
+        await writeRoomChange(tx, { event: 'created', room: summary, by: createdBy });
+        return summary;
       });
     },
     async listRooms(userId) {
@@ -223,7 +288,10 @@ export function createPrismaChatStore({
         }
         // ON CONFLICT DO NOTHING: adding twice (even concurrently) is a no-op.
         const { count } = await tx.membership.createMany({ data: [{ roomId, userId }], skipDuplicates: true });
-        return count === 1;
+        if (count === 0) return false;
+        const room = await tx.room.findUniqueOrThrow({ where: { id: roomId }, select: roomSummarySelect });
+        await writeRoomChange(tx, { event: 'member.added', room: toSummary(room), by: byUserId, member: userId });
+        return true;
       });
     },
     async roomMembers(roomId) {
@@ -279,7 +347,7 @@ export function createPrismaChatStore({
         // A member after all: added between the statement and the check. Try again.
         throw new UnavailableError('append message: membership changed during the append; retry');
       }
-      const message: Message = { id: row.id, roomId: row.room_id, seq: row.seq, senderId: row.sender_id, text: row.text, ts: row.created_at.toISOString(), clientMsgId: row.client_msg_id };
+      const message: Message = { id: row.id, roomId: row.room_id, seq: row.seq, senderId: row.sender_id, text: row.text, ts: new Date(row.created_at).toISOString(), clientMsgId: row.client_msg_id };
       return { message, created: row.created };
     },
     async listMessages(roomId, query) {

@@ -6,12 +6,25 @@ import { redisCall, redisHealth } from './redis-call';
 /** The value of one hash field. */
 const StoredSession = z.object({ instanceId: z.string(), seenAt: z.number() });
 
+/** What HGETALL answers. */
+const HashFields = z.record(z.string(), z.string());
+
+/** How many users' hashes one round trip of loadPartition reads. */
+const LOAD_CHUNK = 500;
+
 /**
  * Sessions in Redis: one hash per user, `<prefix><userId>`, field = connectionId, value =
  * JSON `{instanceId, seenAt}`. Every `put` sets the field and `PEXPIRE`s the key in one
  * MULTI, so a user's entry vanishes `ttlMs` after the last put. `load` also drops fields
  * whose `seenAt` is `ttlMs` old or older (an instance that died while others kept the key
  * alive), and unreadable ones, deleting them from the hash.
+ *
+ * Partition index: the same MULTI adds the user to a sorted set per partition,
+ * `<prefix>@partition:<p>` (userIds cannot contain `@` or `:`, so it never meets a user's
+ * key), scored with the time the user's hash expires; the set's own TTL is renewed too.
+ * `loadPartition` trims expired members, reads the hashes of the rest in chunks of
+ * pipelined HGETALLs, and removes members left with no live session (their last socket
+ * closed: `remove` does not touch the index, so a close costs one command as before).
  */
 export function createRedisSessionMirror({
   redis,
@@ -28,6 +41,7 @@ export function createRedisSessionMirror({
   now?: () => number;
 }): SessionMirror {
   const keyOf = (userId: string) => `${prefix}${userId}`;
+  const indexOf = (partition: number) => `${prefix}@partition:${partition}`;
 
   /** The session a field holds, or undefined when it is unreadable or too old. */
   const liveSession = (connectionId: string, value: string): MirroredSession | undefined => {
@@ -42,11 +56,31 @@ export function createRedisSessionMirror({
     return { connectionId, instanceId: parsed.data.instanceId, seenAt: parsed.data.seenAt };
   };
 
+  /** The live sessions of a user's hash fields, deleting the stale and unreadable ones. */
+  const liveOf = async (userId: string, fields: Record<string, string>): Promise<MirroredSession[]> => {
+    const live: MirroredSession[] = [];
+    const stale: string[] = [];
+    for (const [connectionId, value] of Object.entries(fields)) {
+      const session = liveSession(connectionId, value);
+      if (session === undefined) stale.push(connectionId);
+      else live.push(session);
+    }
+    if (stale.length > 0) await redisCall('drop stale', () => redis.hdel(keyOf(userId), ...stale));
+    return live.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
+  };
+
   return {
-    async put(userId, { connectionId, instanceId, seenAt }) {
+    async put(userId, { connectionId, instanceId, seenAt }, partition) {
       const key = keyOf(userId);
+      const index = indexOf(partition);
       await redisCall('put', async () => {
-        const results = await redis.multi().hset(key, connectionId, JSON.stringify({ instanceId, seenAt })).pexpire(key, ttlMs).exec();
+        const results = await redis
+          .multi()
+          .hset(key, connectionId, JSON.stringify({ instanceId, seenAt }))
+          .pexpire(key, ttlMs)
+          .zadd(index, now() + ttlMs, userId)
+          .pexpire(index, ttlMs)
+          .exec();
         if (results === null) throw new Error('MULTI aborted');
         for (const [error] of results) if (error !== null) throw error;
       });
@@ -55,17 +89,33 @@ export function createRedisSessionMirror({
       await redisCall('remove', () => redis.hdel(keyOf(userId), connectionId));
     },
     async load(userId) {
-      const key = keyOf(userId);
-      const fields = await redisCall('load', () => redis.hgetall(key));
-      const live: MirroredSession[] = [];
-      const stale: string[] = [];
-      for (const [connectionId, value] of Object.entries(fields)) {
-        const session = liveSession(connectionId, value);
-        if (session === undefined) stale.push(connectionId);
-        else live.push(session);
+      const fields = await redisCall('load', () => redis.hgetall(keyOf(userId)));
+      return liveOf(userId, fields);
+    },
+    async loadPartition(partition) {
+      const index = indexOf(partition);
+      await redisCall('trim partition index', () => redis.zremrangebyscore(index, '-inf', now()));
+      const userIds = await redisCall('read partition index', () => redis.zrange(index, 0, -1));
+      const out = new Map<string, MirroredSession[]>();
+      const gone: string[] = [];
+      for (let i = 0; i < userIds.length; i += LOAD_CHUNK) {
+        const chunk = userIds.slice(i, i + LOAD_CHUNK);
+        const results = await redisCall('load partition', async () => {
+          const replies = await chunk.reduce((p, userId) => p.hgetall(keyOf(userId)), redis.pipeline()).exec();
+          if (replies === null) throw new Error('pipeline aborted');
+          return replies.map(([error, fields]) => {
+            if (error !== null) throw error;
+            return HashFields.parse(fields);
+          });
+        });
+        for (const [j, userId] of chunk.entries()) {
+          const live = await liveOf(userId, results[j] ?? {});
+          if (live.length > 0) out.set(userId, live);
+          else gone.push(userId);
+        }
       }
-      if (stale.length > 0) await redisCall('drop stale', () => redis.hdel(key, ...stale));
-      return live.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
+      if (gone.length > 0) await redisCall('trim partition index', () => redis.zrem(index, ...gone));
+      return out;
     },
     health: () => redisHealth(redis),
   };

@@ -14,20 +14,25 @@ export interface RoomRoutesOptions {
   revocations: RevocationStore;
   /** Makes the id of a new room. Default randomUUID. */
   newId?: () => string;
+  /** Called after a change that wrote outbox rows has committed (the outbox relay's nudge). */
+  onOutboxWrite?: () => void;
 }
 
 /**
  * POST/GET /api/rooms, POST /api/rooms/:roomId/members and
  * GET /api/rooms/:roomId/messages (api.md). Rooms are plain database state: these go to
- * the store directly, not over Kafka. Every route needs a bearer token.
+ * the store directly, not over Kafka. Every route needs a bearer token. Members hear about
+ * a new room or member through the outbox the store writes in the same transaction
+ * (`room` frames), relayed to Kafka by the outbox relay, which these routes nudge.
  */
-export function createRoomRoutes({ store, tokens, revocations, newId = randomUUID }: RoomRoutesOptions): Router {
+export function createRoomRoutes({ store, tokens, revocations, newId = randomUUID, onOutboxWrite = () => undefined }: RoomRoutesOptions): Router {
   const router = Router();
   const auth = requireAuth(tokens, revocations);
 
   router.post('/api/rooms', auth, async (req, res) => {
     const body = parseBody(CreateRoomBody, req.body);
     const room = await store.createRoom({ roomId: newId(), name: body.name, createdBy: authOf(req).userId, members: body.members ?? [] });
+    onOutboxWrite();
     res.status(201).json({ roomId: room.roomId, name: room.name, members: room.members });
   });
 
@@ -40,6 +45,7 @@ export function createRoomRoutes({ store, tokens, revocations, newId = randomUUI
     const { roomId } = parseBody(RoomPathParams, req.params);
     const body = parseBody(AddMemberBody, req.body);
     const added = await store.addMember(roomId, authOf(req).userId, body.userId);
+    if (added) onOutboxWrite();
     req.log.info({ roomId, member: body.userId, added }, 'room member added');
     res.status(204).end();
   });
