@@ -111,7 +111,9 @@ describe('PostgreSQL stalled past the session timeout under load', () => {
     if (exited.length > 0 || joins > 0) console.log(logContext(instances, ['owner group', 'heartbeat', 'rebalanc']));
     expect(exited.map((i) => i.name)).toEqual([]);
     expect(observed.lagDuring).toBeGreaterThan(observed.lagBefore + 10);
-    expect(observed.metricLagDuring).toBeGreaterThan(10);
+    // The instances' own metric sees it too (it is refreshed from committed offsets every
+    // 5 s, so it may trail Kafka by a few seconds of load, not stand still at the last handled record).
+    expect(observed.metricLagDuring).toBeGreaterThanOrEqual((observed.lagDuring - observed.lagBefore) / 2);
     expect(observed.postgresReady).toEqual(instances.map(() => false));
     // No storm: heartbeats go on while records wait for the database, so nobody is evicted.
     expect(joins).toBe(0);
