@@ -60,6 +60,7 @@ describe('poison records on chat-request under load', () => {
 
     const counts = await runLoad(cluster, {
       label: 'poison',
+      sendIntervalMs: 200,
       fault: async (clients) => {
         victimClient = clients.find((c) => c.userId === victim);
         victimAckedAtPoison = victimClient?.acked.size ?? 0;

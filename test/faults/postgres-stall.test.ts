@@ -79,6 +79,7 @@ describe('PostgreSQL stalled past the session timeout under load', () => {
 
     const counts = await runLoad(cluster, {
       label: 'pg-stall',
+      sendIntervalMs: 200,
       checkStored: true,
       ackTimeoutMs: 90_000,
       fault: async () => {
