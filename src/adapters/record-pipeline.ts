@@ -54,6 +54,15 @@ export interface PipelineOptions<R> {
   readonly deadLetter: (raw: RawRecord, error: ChatError, attempts: number) => Promise<void>;
   /** Keeps group membership alive while a record is retried. */
   readonly heartbeat: () => Promise<void>;
+  /**
+   * Heartbeat every `intervalMs` while one handler attempt runs, for at most `maxMs` of it.
+   * kafkajs heartbeats only when asked, so without this a handler waiting on a stalled
+   * database for longer than the session timeout gets its member evicted, and every
+   * member it hands the partition to stalls on the same database: a rebalance storm. The
+   * cap plays the part of the Java client's max.poll.interval.ms: a handler that hangs
+   * for longer stops heartbeating, and the group moves its partitions to someone else.
+   */
+  readonly keepAlive?: { readonly intervalMs: number; readonly maxMs: number };
   /** False once the partition is revoked or the consumer stops: give up, leave it uncommitted. */
   readonly isActive: () => boolean;
   readonly logger: Logger;
@@ -103,8 +112,29 @@ export function deadLetterHeaders(raw: RawRecord, error: ChatError, attempts: nu
   };
 }
 
+/** Runs `work`, heartbeating on a timer meanwhile (see PipelineOptions.keepAlive). */
+async function withKeepAlive<T>(work: () => Promise<T>, heartbeat: () => Promise<void>, keepAlive: PipelineOptions<unknown>['keepAlive'], log: Logger): Promise<T> {
+  if (keepAlive === undefined) return work();
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (Date.now() - started > keepAlive.maxMs) {
+      clearInterval(timer);
+      log.error({ maxMs: keepAlive.maxMs }, 'handler still running; heartbeats stop so the group can move the partition');
+      return;
+    }
+    // A failed heartbeat (a rebalance under way) is seen again, and acted on, by the
+    // consumer's own heartbeat after this record.
+    heartbeat().catch((error: unknown) => log.debug({ err: error instanceof Error ? error.message : String(error) }, 'keep-alive heartbeat failed'));
+  }, keepAlive.intervalMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export async function runPipeline<R>(options: PipelineOptions<R>): Promise<PipelineResult> {
-  const { raw, schema, listener, deadLetter, heartbeat, isActive, logger } = options;
+  const { raw, schema, listener, deadLetter, heartbeat, isActive, logger, keepAlive } = options;
   const policy = options.backoff ?? defaultBackoff;
   const wait = options.sleep ?? sleep;
   const log = logger.child({ topic: raw.topic, partition: raw.partition, offset: raw.offset });
@@ -126,8 +156,9 @@ export async function runPipeline<R>(options: PipelineOptions<R>): Promise<Pipel
 
   // Handle, retrying retriable failures for as long as the partition stays ours.
   for (; decoded !== undefined && failure === undefined; attempts++) {
+    const record = decoded;
     try {
-      const handled = await listener(decoded);
+      const handled = await withKeepAlive(() => listener(record), heartbeat, keepAlive, log);
       return { outcome: 'handled', published: handled?.published ?? settled };
     } catch (error) {
       const err = toChatError(error);

@@ -31,6 +31,11 @@ export interface Metrics {
   readonly deliveryLatency: Histogram;
   /** Records not yet handled, per consumed partition this instance reads: high watermark − next offset. */
   readonly consumerLag: Gauge<'source' | 'topic' | 'partition'>;
+  /**
+   * Times this instance (re)joined the owner group: each is one rebalance it took part in.
+   * A steady count while a dependency is slow says heartbeats went on and nobody was evicted.
+   */
+  readonly ownerGroupJoins: Counter;
   /** Inputs refused by an abuse guard: ws_origin, ws_handshake_rate, ws_message_rate, login_throttled. */
   readonly securityRefusals: Counter<'reason'>;
   /** Outbox rows relayed: published (Kafka acknowledged), or invalid (cannot ever be produced; deleted and logged). */
@@ -113,6 +118,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       labelNames: ['source', 'topic', 'partition'],
       registers,
     }),
+    ownerGroupJoins: new Counter({ name: 'chat_owner_group_joins_total', help: 'Owner group joins of this instance (one per rebalance it took part in; Kafka bus)', registers }),
     securityRefusals: new Counter({ name: 'chat_security_refusals_total', help: 'Inputs refused by an abuse guard (origin, rate limits, login throttle)', labelNames: ['reason'], registers }),
     outboxRelayed: new Counter({ name: 'chat_outbox_relayed_total', help: 'Outbox rows relayed, by outcome (published, invalid)', labelNames: ['outcome'], registers }),
     outboxRelayFailures: new Counter({ name: 'chat_outbox_relay_failures_total', help: 'Outbox relay passes that failed and will be retried', registers }),

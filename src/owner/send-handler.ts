@@ -44,8 +44,10 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
   try {
     stored = await ctx.store.appendMessage({ id: record.id, roomId, senderId: userId, clientMsgId, text });
   } catch (error) {
-    // Removed from the room between the check and the write, or the room was deleted.
+    // Removed from the room between the check and the write, the room was deleted, or the
+    // text cannot be stored (a NUL character in a record that bypassed the gateway).
     if (error instanceof ChatError && !error.retriable) {
+      ctx.metrics.sendsRefused.inc({ code: error.code });
       // An internal failure's message names tables and codes: the client gets the code only.
       ctx.publish([toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })]);
       return;

@@ -45,6 +45,53 @@ describe('runPipeline', () => {
     expect(heartbeat).toHaveBeenCalledTimes(3);
   });
 
+  /** A record whose handler runs until `finish` is called, with keep-alive heartbeats (fake timers). */
+  const slowAttempt = (heartbeat: () => Promise<void>, keepAlive: { intervalMs: number; maxMs: number }) => {
+    let finish!: () => void;
+    const outcome = runPipeline({
+      raw: raw('{"n":1}'),
+      schema,
+      listener: () => new Promise<void>((resolve) => (finish = resolve)),
+      deadLetter: jest.fn(),
+      heartbeat,
+      keepAlive,
+      isActive: () => true,
+      logger,
+      sleep: noSleep,
+    });
+    return { outcome, finish: () => finish() };
+  };
+
+  describe('keep-alive', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('heartbeats while one slow handler attempt runs, and stops after keepAlive.maxMs', async () => {
+      const heartbeat = jest.fn(async () => undefined);
+      const attempt = slowAttempt(heartbeat, { intervalMs: 100, maxMs: 1_000 });
+      await jest.advanceTimersByTimeAsync(550);
+      expect(heartbeat).toHaveBeenCalledTimes(5);
+      await jest.advanceTimersByTimeAsync(2_000);
+      // A handler that hangs past maxMs stops heartbeating: the group may move the partition.
+      expect(heartbeat).toHaveBeenCalledTimes(10);
+      attempt.finish();
+      await expect(attempt.outcome).resolves.toBe('handled');
+    });
+
+    it('a failed keep-alive heartbeat does not fail the record, and none follows it', async () => {
+      const heartbeat = jest.fn(async () => {
+        throw new Error('The group is rebalancing, so a rejoin is needed');
+      });
+      const attempt = slowAttempt(heartbeat, { intervalMs: 100, maxMs: 10_000 });
+      await jest.advanceTimersByTimeAsync(350);
+      expect(heartbeat).toHaveBeenCalledTimes(3);
+      attempt.finish();
+      await expect(attempt.outcome).resolves.toBe('handled');
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(heartbeat).toHaveBeenCalledTimes(3);
+    });
+  });
+
   it('dead-letters a non-retriable handler failure with its attempt count', async () => {
     const deadLetter = jest.fn(async () => undefined);
     let calls = 0;

@@ -30,6 +30,14 @@ export interface KafkaBusOptions {
   rebalanceTimeoutMs?: number;
   /** Retry policy for retriable handler failures. Default: domain/backoff defaultBackoff. */
   backoff?: BackoffPolicy;
+  /**
+   * How long one handler attempt may run while this member keeps heartbeating (a record
+   * waiting on a slow database). Past it heartbeats stop and the group may move the
+   * partition. Default 300 s, the Java client's max.poll.interval.ms.
+   */
+  maxHandlerMs?: number;
+  /** How often the lag of owned partitions is re-read from the group's committed offsets. Default 5 s. */
+  lagRefreshMs?: number;
   logger: Logger;
   metrics: Metrics;
 }
@@ -113,6 +121,8 @@ export function createKafkaBus({
   heartbeatIntervalMs = 3_000,
   rebalanceTimeoutMs = 60_000,
   backoff,
+  maxHandlerMs = 300_000,
+  lagRefreshMs = 5_000,
   logger,
   metrics,
 }: KafkaBusOptions): Bus {
@@ -302,6 +312,7 @@ export function createKafkaBus({
             listener,
             deadLetter,
             heartbeat,
+            keepAlive: { intervalMs: heartbeatIntervalMs, maxMs: maxHandlerMs },
             isActive: active,
             logger: log,
             ...(backoff === undefined ? {} : { backoff }),
@@ -338,6 +349,30 @@ export function createKafkaBus({
       }
     };
 
+  // The per-record lag gauge stands still while a partition waits on one record (a stalled
+  // database), which is exactly when lag matters. So the lag of owned partitions is also
+  // re-read from Kafka every lagRefreshMs: high watermark minus the group's committed
+  // offset, what kafka-consumer-groups --describe shows.
+  let lagTimer: NodeJS.Timeout | undefined;
+  const refreshLag = async (): Promise<void> => {
+    if (owned.size === 0) return;
+    const requestTopics = [topics.login, topics.chat];
+    const [committed, ...ends] = await Promise.all([
+      admin.fetchOffsets({ groupId: topics.ownerGroup, topics: requestTopics }),
+      ...requestTopics.map((t) => admin.fetchTopicOffsets(t)),
+    ]);
+    requestTopics.forEach((topic, k) => {
+      const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const end of ends[k] ?? []) {
+        if (!owned.has(end.partition)) continue;
+        const offset = Number(done.find((p) => p.partition === end.partition)?.offset ?? -1);
+        // No commit yet: the group reads from the beginning (fromBeginning), so all of it is lag.
+        const from = offset >= 0 ? offset : Number(end.low);
+        metrics.consumerLag.set({ source: 'owner', topic, partition: String(end.partition) }, Math.max(0, Number(end.high) - from));
+      }
+    });
+  };
+
   const startOwner = async (listener: OwnerGroupListener): Promise<void> => {
     const consumer = kafka.consumer({
       groupId: topics.ownerGroup,
@@ -371,6 +406,7 @@ export function createKafkaBus({
       held = new Set();
       owned = next;
       ownerState = 'joined';
+      metrics.ownerGroupJoins.inc();
       log.info(
         { event: 'partitions.assigned', memberId, partitions: [...next].sort((a, b) => a - b), byTopic: payload.memberAssignment, revoked, assigned },
         'owner group joined',
@@ -403,6 +439,8 @@ export function createKafkaBus({
       partitionsConsumedConcurrently: Math.max(1, topics.partitions * 2),
       eachBatch: consumeBatch('owner', RequestRecordSchema, listener.onRecord),
     });
+    lagTimer = setInterval(() => void refreshLag().catch((error: unknown) => log.debug({ err: error instanceof Error ? error.message : String(error) }, 'lag refresh failed')), lagRefreshMs);
+    lagTimer.unref();
   };
 
   const startInbox = async (listener: InboxListener): Promise<void> => {
@@ -524,6 +562,7 @@ export function createKafkaBus({
     async stop(): Promise<void> {
       if (!started) return;
       started = false;
+      clearInterval(lagTimer);
       // Owner first: finish and commit in-flight records, leave the group so the
       // partitions move now rather than after a session timeout.
       if (ownerConsumer !== undefined) {
