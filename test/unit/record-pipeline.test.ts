@@ -48,7 +48,7 @@ describe('runPipeline', () => {
   /** A record whose handler runs until `finish` is called, with keep-alive heartbeats (fake timers). */
   const slowAttempt = (heartbeat: () => Promise<void>, keepAlive: { intervalMs: number; maxMs: number }) => {
     let finish!: () => void;
-    const outcome = runPipeline({
+    const result = runPipeline({
       raw: raw('{"n":1}'),
       schema,
       listener: () => new Promise<void>((resolve) => (finish = resolve)),
@@ -59,7 +59,7 @@ describe('runPipeline', () => {
       logger,
       sleep: noSleep,
     });
-    return { outcome, finish: () => finish() };
+    return { outcome: result.then((r) => r.outcome), finish: () => finish() };
   };
 
   describe('keep-alive', () => {
