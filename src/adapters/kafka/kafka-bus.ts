@@ -2,7 +2,8 @@ import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type Consum
 import type { z } from 'zod';
 import { AnyRecordSchema, InboxRecordSchema, RequestRecordSchema } from '../../protocol/envelope';
 import { dltTopicOf } from '../../protocol/headers';
-import { ChatError, UnavailableError, ValidationError } from '../../domain/errors';
+import { ChatError, TimeoutError, UnavailableError, ValidationError } from '../../domain/errors';
+import { assertNever } from '../../domain/assert-never';
 import type { BackoffPolicy } from '../../domain/backoff';
 import type { Bus, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
 import type { HealthCheck } from '../../ports/service';
@@ -30,6 +31,13 @@ export interface KafkaBusOptions {
   rebalanceTimeoutMs?: number;
   /** Retry policy for retriable handler failures. Default: domain/backoff defaultBackoff. */
   backoff?: BackoffPolicy;
+  /**
+   * Longest wait for a publish to be acknowledged (acks=all) before it fails with a
+   * retriable error; also the brokers' wait for in-sync replicas per produce request.
+   * Default 10 s. Without it, a cluster below min.insync.replicas holds every publish for
+   * the request timeout times kafkajs's retries, minutes in which clients hear nothing.
+   */
+  produceTimeoutMs?: number;
   logger: Logger;
   metrics: Metrics;
 }
@@ -113,6 +121,7 @@ export function createKafkaBus({
   heartbeatIntervalMs = 3_000,
   rebalanceTimeoutMs = 60_000,
   backoff,
+  produceTimeoutMs = 10_000,
   logger,
   metrics,
 }: KafkaBusOptions): Bus {
@@ -137,8 +146,25 @@ export function createKafkaBus({
     createPartitioner: Partitioners.DefaultPartitioner,
   });
 
-  // One sendBatch per round trip, whatever the number of concurrent publishers.
+  // One sendBatch per round trip, whatever the number of concurrent publishers. No publish
+  // waits longer than produceTimeoutMs: a queued one is withdrawn (never written), an
+  // in-flight one may still be written (TIMEOUT: the caller retries with the same ids).
   const batcher = createNaturalBatcher<Wire>({
+    deadline: {
+      ms: produceTimeoutMs,
+      error: (outcome, ms) => {
+        switch (outcome) {
+          case 'unconfirmed':
+            return new TimeoutError(`produce not acknowledged within ${ms} ms (it may still be written)`);
+          case 'withdrawn':
+            return new UnavailableError(`produce not sent within ${ms} ms: Kafka is not acknowledging writes`);
+          case 'stalled':
+            return new UnavailableError(`produce refused: Kafka has not acknowledged a write for ${ms} ms`);
+          default:
+            return assertNever(outcome, 'deadline outcome');
+        }
+      },
+    },
     send: async (items) => {
       const byTopic = new Map<string, Wire[]>();
       for (const w of items) {
@@ -148,6 +174,7 @@ export function createKafkaBus({
       }
       await producer.sendBatch({
         acks: -1,
+        timeout: produceTimeoutMs,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages.map(({ key, value, headers }) => ({ key, value, headers })) })),
       });
     },
