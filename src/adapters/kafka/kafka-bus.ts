@@ -170,7 +170,8 @@ export function createKafkaBus({
     const deadline = Date.now() + produceTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        // Only one sendBatch runs at a time (the batcher), so `placing` is this one's.
+        // Only one sendBatch runs at a time (the batcher), so `placing` is this one's
+        // (dead-letter writes use the producer too, but never these topics).
         placing = new Map(topicMessages.map(({ topic }) => [topic, new Set<number>()]));
         const written = await producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, topicMessages });
         const missing = [...placing].flatMap(([topic, partitions]) => [...partitions].filter((p) => !written.some((w) => w.topicName === topic && w.partition === p)).map((p) => `${topic}[${p}]`));
