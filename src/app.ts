@@ -116,6 +116,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           sessionTimeoutMs: config.kafka.sessionTimeoutMs,
           heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
           rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
+          produceTimeoutMs: config.kafka.produceTimeoutMs,
         });
 
   const hasher = createPasswordHasher({ cost: config.auth.bcryptCost });

@@ -8,7 +8,7 @@
 #   bash scripts/infra/infra.sh status             broker pid/port state; exit 0 only if all 3 answer
 #   bash scripts/infra/infra.sh reset              down + delete Kafka data, configs and cluster id
 #   bash scripts/infra/infra.sh stop-broker N [--kill]   stop one broker (SIGTERM, or SIGKILL with --kill)
-#   bash scripts/infra/infra.sh start-broker N     start one broker again and wait until it has rejoined
+#   bash scripts/infra/infra.sh start-broker N [N...]  start brokers again and wait until they have rejoined
 #   bash scripts/infra/infra.sh describe           describe the application topics (leaders, ISR)
 #
 # Everything lives under <repo>/.infra/ (git-ignored):
@@ -512,9 +512,11 @@ describe_topics() { # raw TopicCommand --describe output for the app topics + in
 }
 
 # True if the describe output has both topics and every partition has a leader and
-# all replicas in sync.
+# all replicas in sync -- except replicas on the nodes listed in $2 (comma-separated: brokers
+# deliberately down, which cannot be in sync until they return).
 topics_healthy() {
-  awk -v a="$LOGIN_TOPIC" -v b="$CHAT_TOPIC" '
+  awk -v a="$LOGIN_TOPIC" -v b="$CHAT_TOPIC" -v down="${2:-}" '
+    BEGIN { n = split(down, d, ","); for (i = 1; i <= n; i++) is_down[d[i]] = 1 }
     /^Topic: / { if ($2 == a) seen_a = 1; if ($2 == b) seen_b = 1; next }
     /Partition: / {
       leader = ""; reps = ""; isr = ""
@@ -524,13 +526,15 @@ topics_healthy() {
         if ($i == "Isr:") isr = $(i + 1)
       }
       if (leader == "none" || leader == "-1" || leader == "") bad = 1
-      if (split(reps, r, ",") != split(isr, s, ",")) bad = 1
+      want = 0; nr = split(reps, r, ",")
+      for (i = 1; i <= nr; i++) if (!(r[i] in is_down)) want++
+      if (split(isr, s, ",") < want) bad = 1
     }
     END { exit !(seen_a && seen_b && !bad) }' <<<"$1"
 }
 
-ensure_topics() {
-  local desc t missing=() line
+ensure_topics() { # ensure_topics [nodes that are down, comma-separated]
+  local down=${1:-} desc t missing=() line
   desc=$(describe_topics 2>&1) || die "could not describe topics: $desc"
   for t in "$LOGIN_TOPIC" "$CHAT_TOPIC"; do
     grep -qE "^Topic: ${t}[[:space:]]" <<<"$desc" || missing+=("$t")
@@ -564,7 +568,7 @@ ensure_topics() {
   # Wait (bounded) until both topics exist, every partition has a leader and a full ISR
   # (a just-restarted broker may still be catching up).
   local deadline=$(( $(now) + KAFKA_UP_TIMEOUT ))
-  while [[ ${#missing[@]} -gt 0 ]] || ! topics_healthy "$desc"; do
+  while [[ ${#missing[@]} -gt 0 ]] || ! topics_healthy "$desc" "$down"; do
     if (( $(now) >= deadline )); then
       printf '%s\n' "$desc" >&2
       die "topics not healthy after ${KAFKA_UP_TIMEOUT}s (missing, leaderless or under-replicated partitions)"
@@ -724,16 +728,26 @@ cmd_stop_broker() {
   echo "broker $1 stopped"
 }
 
-cmd_start_broker() {
-  check_node_arg "${1:-}"
+cmd_start_broker() { # start-broker N [N...]: start the given brokers, wait until they have rejoined
+  [[ $# -gt 0 ]] || die "usage: $0 start-broker N [N...]"
+  local n nodes=() down=()
+  for n in "$@"; do check_node_arg "$n"; [[ " ${nodes[*]-} " == *" $n "* ]] || nodes+=("$n"); done
   with_lock
   prepare
-  format_storage "$1"
+  format_storage "${nodes[@]}"
   takeover_ports
-  launch_broker "$1"
-  wait_node "$1"
-  ensure_topics   # waits until the restarted broker is back in every ISR
-  echo "broker $1 running (pid $(broker_pid "$1")) on $KAFKA_HOST:$(client_port "$1")"
+  # All at once: with two brokers down there is no KRaft quorum, and neither comes back
+  # alone until the other has started too.
+  for n in "${nodes[@]}"; do launch_broker "$n"; done
+  for n in "${nodes[@]}"; do wait_node "$n"; done
+  # A broker still down (not asked for here) cannot rejoin the ISRs; the rest must.
+  for n in "${NODES[@]}"; do broker_pid "$n" >/dev/null || down+=("$n"); done
+  local IFS=,
+  ensure_topics "${down[*]-}"   # waits until the restarted brokers are back in every ISR
+  unset IFS
+  for n in "${nodes[@]}"; do
+    echo "broker $n running (pid $(broker_pid "$n")) on $KAFKA_HOST:$(client_port "$n")"
+  done
 }
 
 cmd_describe() {

@@ -34,6 +34,7 @@ const EnvSchema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: int(30_000, 1_000),
   KAFKA_HEARTBEAT_INTERVAL_MS: int(3_000, 100),
   KAFKA_REBALANCE_TIMEOUT_MS: int(60_000, 1_000),
+  KAFKA_PRODUCE_TIMEOUT_MS: int(10_000, 500, 120_000),
 
   DATABASE_URL: z.string().url().optional(),
   // Without DATABASE_URL: the embedded PostgreSQL's directory; `memory://` keeps nothing.
@@ -90,6 +91,8 @@ export interface Config {
         readonly heartbeatIntervalMs: number;
         readonly rebalanceTimeoutMs: number;
         readonly replicationFactor: number;
+        /** Longest wait for a produce to be acknowledged; then a retriable error (UNAVAILABLE or TIMEOUT). */
+        readonly produceTimeoutMs: number;
       }
     | undefined;
   readonly topics: {
@@ -208,6 +211,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS,
             rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS,
             replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+            produceTimeoutMs: e.KAFKA_PRODUCE_TIMEOUT_MS,
           },
     topics: {
       login: e.KAFKA_TOPIC_LOGIN,

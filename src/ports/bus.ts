@@ -87,6 +87,9 @@ export interface Bus extends Service {
    * Produces records; resolves once every record is durably written (acks=all on Kafka).
    * Records with the same topic and key keep their order. Rejects with a retriable
    * ChatError when the bus cannot take them: nothing is reported written that was not.
+   * Answers in bounded time (Kafka: KAFKA_PRODUCE_TIMEOUT_MS): UNAVAILABLE means not
+   * written; TIMEOUT means perhaps written. A record may be written more than once, with
+   * the same envelope id (at-least-once).
    */
   publish(records: readonly OutboundRecord[]): Promise<void>;
   /** Starts reading this instance's inbox. Call at most once, before or after start(). */

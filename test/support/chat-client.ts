@@ -18,6 +18,9 @@ export class ResilientClient {
   readonly errors: ServerFrame[] = [];
   readonly closes: number[] = [];
   reconnects = 0;
+  /** When each clientMsgId was first sent, and first refused with an `error` frame (ms epoch). */
+  readonly firstSentAt = new Map<string, number>();
+  readonly firstErrorAt = new Map<string, number>();
   private readonly pending = new Map<string, { roomId: string; text: string }>();
   /** Per room: every seq up to `floor` was received or acked; `above` holds the ones past a gap. */
   private readonly seen = new Map<string, { floor: number; above: Set<number> }>();
@@ -52,11 +55,17 @@ export class ResilientClient {
 
   send(roomId: string, clientMsgId: string, text: string): void {
     this.pending.set(clientMsgId, { roomId, text });
+    if (!this.firstSentAt.has(clientMsgId)) this.firstSentAt.set(clientMsgId, Date.now());
     if (this.ready) this.ws?.send(JSON.stringify({ type: 'send', roomId, clientMsgId, text }));
   }
 
   pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** The owner confirmed the current connection (`ready`) and it is still open. */
+  isReady(): boolean {
+    return this.ready && this.ws?.readyState === WebSocket.OPEN;
   }
 
   /** One line about where the client stands, for a failure message. */
@@ -108,6 +117,7 @@ export class ResilientClient {
             break;
           case 'error': {
             this.errors.push(frame);
+            if (frame.ref !== undefined && !this.firstErrorAt.has(frame.ref)) this.firstErrorAt.set(frame.ref, Date.now());
             // A retriable refusal of a send (Kafka briefly unable to take it): try again.
             const ref = frame.ref;
             if (ref !== undefined && (frame.code === 'UNAVAILABLE' || frame.code === 'TIMEOUT') && this.pending.has(ref)) {

@@ -2,7 +2,8 @@ import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type Consum
 import type { z } from 'zod';
 import { AnyRecordSchema, InboxRecordSchema, RequestRecordSchema } from '../../protocol/envelope';
 import { dltTopicOf } from '../../protocol/headers';
-import { ChatError, UnavailableError, ValidationError } from '../../domain/errors';
+import { ChatError, TimeoutError, UnavailableError, ValidationError } from '../../domain/errors';
+import { assertNever } from '../../domain/assert-never';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../../domain/backoff';
 import type { Bus, Handled, InboundRecord, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
 import type { HealthCheck } from '../../ports/service';
@@ -38,6 +39,13 @@ export interface KafkaBusOptions {
   maxHandlerMs?: number;
   /** How often the lag of owned partitions is re-read from the group's committed offsets. Default 5 s. */
   lagRefreshMs?: number;
+  /**
+   * Longest wait for a publish to be acknowledged (acks=all) before it fails with a
+   * retriable error; also the brokers' wait for in-sync replicas per produce request.
+   * Default 10 s. Without it, a cluster below min.insync.replicas holds every publish for
+   * the request timeout times kafkajs's retries, minutes in which clients hear nothing.
+   */
+  produceTimeoutMs?: number;
   logger: Logger;
   metrics: Metrics;
 }
@@ -123,6 +131,7 @@ export function createKafkaBus({
   backoff,
   maxHandlerMs = 300_000,
   lagRefreshMs = 5_000,
+  produceTimeoutMs = 10_000,
   logger,
   metrics,
 }: KafkaBusOptions): Bus {
@@ -143,12 +152,73 @@ export function createKafkaBus({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    // murmur2, like the Java client: domain/partitioner computes the same partition.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    // murmur2, like the Java client: domain/partitioner computes the same partition. Where
+    // the messages of a sendBatch go is noted for sendWhole's check.
+    createPartitioner: () => {
+      const murmur2 = Partitioners.DefaultPartitioner();
+      return (args) => {
+        const partition = murmur2(args);
+        placing?.get(args.topic)?.add(partition);
+        return partition;
+      };
+    },
   });
 
-  // One sendBatch per round trip, whatever the number of concurrent publishers.
+  /**
+   * One sendBatch, checked, and sent again whole until it succeeds or produceTimeoutMs has
+   * passed. kafkajs retries a failed sendBatch only towards the brokers that have not
+   * answered yet (its producer/sendMessages.js keeps their responses across attempts): when
+   * a dead leader's partitions move to a broker that already answered, their messages are
+   * never sent and sendBatch still resolves -- a silent loss, seen in
+   * test/faults/broker-leader-loss as a send never acked (tulios/kafkajs PR #1798). So the
+   * answer must name every partition the messages went to; if one is missing, the whole
+   * batch goes again. Records already written are then written twice, with the same ids
+   * (at-least-once, which every consumer here handles).
+   */
+  let placing: Map<string, Set<number>> | undefined;
+  const sendWhole = async (topicMessages: { topic: string; messages: { key: string; value: string; headers: Record<string, string> }[] }[]): Promise<void> => {
+    const deadline = Date.now() + produceTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Only one sendBatch runs at a time (the batcher), so `placing` is this one's
+        // (dead-letter writes use the producer too, but never these topics).
+        placing = new Map(topicMessages.map(({ topic }) => [topic, new Set<number>()]));
+        const written = await producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, topicMessages });
+        const missing = [...placing].flatMap(([topic, partitions]) => [...partitions].filter((p) => !written.some((w) => w.topicName === topic && w.partition === p)).map((p) => `${topic}[${p}]`));
+        if (missing.length > 0) {
+          log.warn({ missing, attempt }, 'kafkajs reported a batch written but never sent to some partitions; sending it again');
+          throw new UnavailableError(`produce answered without ${missing.join(', ')}`);
+        }
+        return;
+      } catch (error) {
+        const delayMs = Math.min(1_000, 100 * 2 ** (attempt - 1));
+        if (!toBusError(error, 'produce failed').retriable || Date.now() + delayMs > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      } finally {
+        placing = undefined;
+      }
+    }
+  };
+
+  // One sendBatch per round trip, whatever the number of concurrent publishers. No publish
+  // waits longer than produceTimeoutMs: a queued one is withdrawn (never written), an
+  // in-flight one may still be written (TIMEOUT: the caller retries with the same ids).
   const batcher = createNaturalBatcher<Wire>({
+    deadline: {
+      ms: produceTimeoutMs,
+      error: (outcome, ms) => {
+        switch (outcome) {
+          case 'unconfirmed':
+            return new TimeoutError(`produce not acknowledged within ${ms} ms (it may still be written)`);
+          case 'withdrawn':
+            return new UnavailableError(`produce not sent within ${ms} ms: Kafka is not acknowledging writes`);
+          case 'stalled':
+            return new UnavailableError(`produce refused: Kafka has not acknowledged a write for ${ms} ms`);
+          default:
+            return assertNever(outcome, 'deadline outcome');
+        }
+      },
+    },
     send: async (items) => {
       const byTopic = new Map<string, Wire[]>();
       for (const w of items) {
@@ -156,10 +226,7 @@ export function createKafkaBus({
         if (list === undefined) byTopic.set(w.topic, [w]);
         else list.push(w);
       }
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: messages.map(({ key, value, headers }) => ({ key, value, headers })) })),
-      });
+      await sendWhole([...byTopic].map(([topic, messages]) => ({ topic, messages: messages.map(({ key, value, headers }) => ({ key, value, headers })) })));
     },
   });
 
