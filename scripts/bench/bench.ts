@@ -42,9 +42,10 @@ const { values: args } = parseArgs({
 const USAGE = `usage: npm run bench -- [--quick] [options]
   --clients N         connected clients (default 300; quick 60)
   --room-size K       members per room (default 5)
-  --rates A,B,C       fixed offered loads, messages/s (default 200,1000,2000; quick 200,1000)
+  --rates A,B,C       fixed offered loads, messages/s (default 100,200,1000,2000; quick 100,1000)
   --duration S        seconds per fixed load (default 20; quick 6)
-  --max-rates A,B,..  steps of the sustained-rate search (default 1000,2000,3000,4000,5000,6000; quick 2000)
+  --max-rates A,B,..  steps of the sustained-rate search, until one fails
+                      (default 50,100,150,200,300,500,1000,2000,3000,4000,6000; quick 100,200,400)
   --idle N            idle connections for the memory figure (default 10000; quick 1000)
   --login-seconds S   seconds of logins and of raw bcrypt (default 10; quick 4)
   --only NAME         keyed-chat or socket.io
@@ -71,10 +72,10 @@ const settings = Object.freeze({
   clients: num(args.clients, quick ? 60 : 300, 'clients'),
   roomSize: num(args['room-size'], 5, 'room-size'),
   textBytes: 100,
-  rates: list(args.rates, quick ? [200, 1000] : [200, 1000, 2000], 'rates'),
+  rates: list(args.rates, quick ? [100, 1000] : [100, 200, 1000, 2000], 'rates'),
   durationS: num(args.duration, quick ? 6 : 20, 'duration'),
   warmupS: quick ? 1 : 3,
-  maxRates: list(args['max-rates'], quick ? [2000] : [1000, 2000, 3000, 4000, 5000, 6000], 'max-rates'),
+  maxRates: list(args['max-rates'], quick ? [100, 200, 400] : [50, 100, 150, 200, 300, 500, 1000, 2000, 3000, 4000, 6000], 'max-rates'),
   maxStepS: quick ? 5 : 10,
   idleConnections: num(args.idle, quick ? 1000 : 10_000, 'idle'),
   loginSeconds: num(args['login-seconds'], quick ? 4 : 10, 'login-seconds'),
@@ -106,7 +107,7 @@ const sustainedOk = (r: LoadResult): boolean => r.lost === 0 && Object.keys(r.er
 
 function describe(r: LoadResult): string {
   const errs = Object.entries(r.errors).map(([k, v]) => `${k}:${v}`).join(' ') || '-';
-  return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores  gen-lag p99 ${r.generatorLagP99Ms} ms`;
+  return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores (machine ${r.machineCores})  gen-lag p99 ${r.generatorLagP99Ms} ms`;
 }
 
 async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Promise<LoginRateResult>) | undefined): Promise<TargetResults> {
@@ -117,6 +118,9 @@ async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Pr
     say(`== ${target.name}: ${settings.idleConnections} idle connections`);
     const idle = await measureIdleMemory(target, { connections: settings.idleConnections, nodes: settings.nodes, tag });
     say(`${target.name}: ${idle.perConnectionKB} KB per idle connection (RSS ${idle.rssBeforeMB} → ${idle.rssAfterMB} MB, ${idle.connectPerSec} connections/s)`);
+    // Logins before the chat load: a backlog the load leaves behind would be measured too.
+    const login = withLogin === undefined ? undefined : await withLogin(target);
+    if (login !== undefined) say(`${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})`);
     const workload: Workload = { clients: settings.clients, roomSize: settings.roomSize, textBytes: settings.textBytes };
     say(`== ${target.name}: ${workload.clients} clients, rooms of ${workload.roomSize}`);
     const session = await openLoadSession(target, workload, settings.nodes, tag);
@@ -125,23 +129,23 @@ async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Pr
     try {
       // A short untimed run first: JIT, connection pools and Kafka fetch sessions warm up.
       await session.run({ rate: 200, durationMs: 3_000, warmupMs: 3_000, drainMs: 5_000 });
-      for (const rate of settings.rates) {
-        const r = await session.run({ rate, durationMs: settings.durationS * 1000, warmupMs: settings.warmupS * 1000, drainMs: 10_000 });
-        say(describe(r));
-        fixed.push(r);
-      }
+      // The sustained-rate search first (it stops at the first step that fails), then the
+      // fixed loads in ascending order: the heaviest, which may overload, goes last.
       for (const rate of settings.maxRates) {
         const r = await session.run({ rate, durationMs: settings.maxStepS * 1000, warmupMs: settings.warmupS * 1000, drainMs: 10_000 });
         say(`${describe(r)}  ${sustainedOk(r) ? 'sustained' : 'NOT sustained'}`);
         steps.push(r);
         if (!sustainedOk(r)) break;
       }
+      for (const rate of [...settings.rates].sort((a, b) => a - b)) {
+        const r = await session.run({ rate, durationMs: settings.durationS * 1000, warmupMs: settings.warmupS * 1000, drainMs: 10_000 });
+        say(describe(r));
+        fixed.push(r);
+      }
     } finally {
       session.close();
     }
     const sustained = [...steps].filter(sustainedOk).sort((a, b) => b.messagesPerSec - a.messagesPerSec)[0];
-    const login = withLogin === undefined ? undefined : await withLogin(target);
-    if (login !== undefined) say(`${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})`);
     return { target: target.name, idle, fixed, steps, sustained, ...(login === undefined ? {} : { login }) };
   } finally {
     await target.stop();
@@ -164,6 +168,7 @@ function beforeAfterTable(before: TargetResults, after: TargetResults): string {
     row(`p50 at ${rate} msg/s (ms)`, a?.latency.p50, b?.latency.p50);
     row(`p99 at ${rate} msg/s (ms)`, a?.latency.p99, b?.latency.p99);
     row(`server CPU at ${rate} msg/s (cores)`, a?.serverCores, b?.serverCores, 2);
+    row(`machine CPU at ${rate} msg/s (cores)`, a?.machineCores, b?.machineCores, 2);
   }
   row(`highest sustained rate (msg/s)`, before.sustained?.messagesPerSec, after.sustained?.messagesPerSec, 0);
   row(`memory per idle connection (KB)`, before.idle.perConnectionKB, after.idle.perConnectionKB);

@@ -1,7 +1,8 @@
+import { cpus } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
 import { mapLimit } from './chat-target';
-import { cpuMs } from './node-process';
+import { cpuMs, machineTicks } from './node-process';
 import { round, summarize, type LatencySummary } from './stats';
 
 export interface Workload {
@@ -35,6 +36,8 @@ export interface LoadResult {
   readonly ackLatency: LatencySummary;
   /** Server processes' CPU over the run, in cores (2.0 = both cores of this machine). */
   readonly serverCores: number;
+  /** The whole machine's busy CPU over the run, in cores: servers, Kafka, PostgreSQL, Redis and the load generator. */
+  readonly machineCores: number;
   /** The load generator's own event-loop delay p99 (ms): high values mean it, not the server, was late. */
   readonly generatorLagP99Ms: number;
 }
@@ -74,14 +77,18 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
   let delivered = 0;
   let duplicates = 0;
   let errors: Record<string, number> = {};
+  // Any frame at all, of this run or an earlier one: a run starts once the target is quiet.
+  let lastEventAt = performance.now();
   const events: ConnectionEvents = {
     onAck(id) {
+      lastEventAt = performance.now();
       const m = inFlight.get(id);
       if (m === undefined) return;
       acked++;
       if (m.measured) ackSamples.push(performance.now() - m.sentAt);
     },
     onMessage(id) {
+      lastEventAt = performance.now();
       const m = inFlight.get(id);
       if (m === undefined) return;
       if (m.remaining <= 0) {
@@ -107,6 +114,10 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
     workload,
     close: () => conns.forEach((c) => c.close()),
     async run({ rate, durationMs, warmupMs, drainMs }) {
+      // An overloaded earlier run leaves a backlog: let it drain (bounded) so it is not
+      // measured as this run's latency.
+      const quietDeadline = performance.now() + 90_000;
+      while (performance.now() - lastEventAt < 2_000 && performance.now() < quietDeadline) await new Promise((resolve) => setTimeout(resolve, 200));
       runNo++;
       inFlight = new Map();
       samples = [];
@@ -115,6 +126,7 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       errors = {};
       const lag = monitorEventLoopDelay({ resolution: 10 });
       const cpuBefore = await Promise.all(target.pids().map(cpuMs));
+      const machineBefore = await machineTicks();
       lag.enable();
       const start = performance.now();
       let sent = 0;
@@ -146,6 +158,8 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       while ((delivered < expected || acked < sent) && performance.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
       lag.disable();
       const cpuAfter = await Promise.all(target.pids().map(cpuMs));
+      const machineAfter = await machineTicks();
+      const cores = cpus().length;
       const wallMs = performance.now() - start;
       const measuredS = (durationMs - warmupMs) / 1000;
       let complete = 0;
@@ -166,6 +180,7 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
         latency: summarize(samples),
         ackLatency: summarize(ackSamples),
         serverCores: round(cpuAfter.reduce((a, b, k) => a + b - cpuBefore[k]!, 0) / wallMs, 2),
+        machineCores: round(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * cores, 2),
         generatorLagP99Ms: round(lag.percentile(99) / 1e6, 1),
       };
     },

@@ -113,18 +113,18 @@ export function deadLetterHeaders(raw: RawRecord, error: ChatError, attempts: nu
 }
 
 /** Runs `work`, heartbeating on a timer meanwhile (see PipelineOptions.keepAlive). */
-async function withKeepAlive<T>(work: () => Promise<T>, heartbeat: () => Promise<void>, keepAlive: PipelineOptions<unknown>['keepAlive'], log: Logger): Promise<T> {
+async function withKeepAlive<T>(work: () => Promise<T>, heartbeat: () => Promise<void>, keepAlive: PipelineOptions<unknown>['keepAlive'], log: () => Logger): Promise<T> {
   if (keepAlive === undefined) return work();
   const started = Date.now();
   const timer = setInterval(() => {
     if (Date.now() - started > keepAlive.maxMs) {
       clearInterval(timer);
-      log.error({ maxMs: keepAlive.maxMs }, 'handler still running; heartbeats stop so the group can move the partition');
+      log().error({ maxMs: keepAlive.maxMs }, 'handler still running; heartbeats stop so the group can move the partition');
       return;
     }
     // A failed heartbeat (a rebalance under way) is seen again, and acted on, by the
     // consumer's own heartbeat after this record.
-    heartbeat().catch((error: unknown) => log.debug({ err: error instanceof Error ? error.message : String(error) }, 'keep-alive heartbeat failed'));
+    heartbeat().catch((error: unknown) => log().debug({ err: error instanceof Error ? error.message : String(error) }, 'keep-alive heartbeat failed'));
   }, keepAlive.intervalMs);
   try {
     return await work();
@@ -137,10 +137,13 @@ export async function runPipeline<R>(options: PipelineOptions<R>): Promise<Pipel
   const { raw, schema, listener, deadLetter, heartbeat, isActive, logger, keepAlive } = options;
   const policy = options.backoff ?? defaultBackoff;
   const wait = options.sleep ?? sleep;
-  const log = logger.child({ topic: raw.topic, partition: raw.partition, offset: raw.offset });
+  // Made on first use: a pino child per record is measurable on the hot path (profiles),
+  // and almost every record is handled without logging anything.
+  let child: Logger | undefined;
+  const log = (): Logger => (child ??= logger.child({ topic: raw.topic, partition: raw.partition, offset: raw.offset }));
   const backOff = async (attempt: number, err: ChatError, what: string): Promise<void> => {
     const delayMs = backoffDelay(attempt, policy);
-    log.warn({ code: err.code, err: err.message, attempt, delayMs }, `${what} failed (retriable); backing off`);
+    log().warn({ code: err.code, err: err.message, attempt, delayMs }, `${what} failed (retriable); backing off`);
     await wait(delayMs);
     await heartbeat();
   };
@@ -177,7 +180,7 @@ export async function runPipeline<R>(options: PipelineOptions<R>): Promise<Pipel
   for (let dltAttempt = 1; ; dltAttempt++) {
     try {
       await deadLetter(raw, poison, attempts);
-      log.warn({ code: poison.code, err: poison.message, attempts }, 'record dead-lettered');
+      log().warn({ code: poison.code, err: poison.message, attempts }, 'record dead-lettered');
       return { outcome: 'dead-lettered', published: settled };
     } catch (error) {
       if (!isActive()) return { outcome: 'abandoned', published: settled };
