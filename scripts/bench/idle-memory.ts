@@ -1,6 +1,6 @@
 import type { BenchConnection, ChatTarget } from './chat-target';
 import { ignoreEvents, mapLimit } from './chat-target';
-import { rssBytes } from './node-process';
+import { rssBytes, waitMachineQuiet } from './node-process';
 import { round } from './stats';
 
 export interface IdleMemoryResult {
@@ -33,7 +33,7 @@ async function sumRss(target: ChatTarget): Promise<number> {
 export async function measureIdleMemory(target: ChatTarget, { connections, nodes, tag }: { connections: number; nodes: number; tag: string }): Promise<IdleMemoryResult> {
   const warm = await mapLimit(Array.from({ length: 100 }, (_, i) => i), 50, (i) => target.connect(`${tag}-warm${i}`, [], i % nodes, ignoreEvents));
   warm.forEach((c) => c.close());
-  await settle(3_000);
+  await waitMachineQuiet();
   const before = await sumRss(target);
   const started = Date.now();
   const conns: BenchConnection[] = await mapLimit(Array.from({ length: connections }, (_, i) => i), 100, (i) => target.connect(`${tag}-idle${i}`, [], i % nodes, ignoreEvents));
@@ -41,7 +41,8 @@ export async function measureIdleMemory(target: ChatTarget, { connections, nodes
   await settle(5_000);
   const after = await sumRss(target);
   conns.forEach((c) => c.close());
-  await settle(2_000);
+  // Closing them is work too (a session.closed record each, for ours): wait it out.
+  await waitMachineQuiet();
   return {
     target: target.name,
     connections,

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
 import { mapLimit } from './chat-target';
-import { cpuMs, machineTicks } from './node-process';
+import { cpuMs, machineTicks, waitMachineQuiet } from './node-process';
 import { round, summarize, type LatencySummary } from './stats';
 
 export interface Workload {
@@ -118,6 +118,7 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       // measured as this run's latency.
       const quietDeadline = performance.now() + 90_000;
       while (performance.now() - lastEventAt < 2_000 && performance.now() < quietDeadline) await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitMachineQuiet({ timeoutMs: 60_000 });
       runNo++;
       inFlight = new Map();
       samples = [];

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -115,4 +116,25 @@ export async function machineTicks(): Promise<{ busy: number; total: number }> {
   const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
   return { busy: total - idle, total };
+}
+
+/**
+ * Waits until the machine is nearly idle (under `maxCores` busy for two readings in a row,
+ * a second apart), for at most `timeoutMs`: a backlog an earlier phase left (10,000 closed
+ * sockets, an overloaded run) is then not measured as the next phase's latency.
+ * Returns how long it waited.
+ */
+export async function waitMachineQuiet({ maxCores = 0.5, timeoutMs = 120_000 }: { maxCores?: number; timeoutMs?: number } = {}): Promise<number> {
+  const started = Date.now();
+  const cores = cpus().length;
+  let quietReadings = 0;
+  let prev = await machineTicks();
+  while (quietReadings < 2 && Date.now() - started < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const now = await machineTicks();
+    const busy = ((now.busy - prev.busy) / Math.max(1, now.total - prev.total)) * cores;
+    quietReadings = busy < maxCores ? quietReadings + 1 : 0;
+    prev = now;
+  }
+  return Date.now() - started;
 }
