@@ -117,6 +117,8 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
           rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
           produceTimeoutMs: config.kafka.produceTimeoutMs,
+          fetchMinBytes: config.kafka.fetchMinBytes,
+          fetchMaxWaitMs: config.kafka.fetchMaxWaitMs,
         });
 
   const hasher = createPasswordHasher({ cost: config.auth.bcryptCost });

@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     'login-seconds': { type: 'string' },
     only: { type: 'string' },
     baseline: { type: 'string' },
+    variant: { type: 'string', multiple: true },
     out: { type: 'string', default: 'bench-results' },
     'cpu-prof': { type: 'boolean', default: false },
     'no-infra': { type: 'boolean', default: false },
@@ -46,11 +47,13 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
   --duration S        seconds per fixed load (default 20; quick 6)
   --max-rates A,B,..  steps of the sustained-rate search, until one fails
                       (default 50,100,150,200,300,500,1000,2000,3000,4000,6000; quick 100,200,400)
-  --idle N            idle connections for the memory figure (default 10000; quick 1000)
-  --login-seconds S   seconds of logins and of raw bcrypt (default 10; quick 4)
+  --idle N            idle connections for the memory figure (default 10000; quick 1000; 0 skips)
+  --login-seconds S   seconds of logins and of raw bcrypt (default 10; quick 4; 0 skips)
   --only NAME         keyed-chat or socket.io
   --baseline DIR      also run keyed-chat from another checkout (e.g. a git worktree of an
                       earlier commit, with npm ci done) and report after/before ratios
+  --variant NAME:K=V,K=V  also run keyed-chat with these environment overrides (repeatable),
+                      e.g. --variant batched-fetch:KAFKA_FETCH_MIN_BYTES=65536,KAFKA_FETCH_MAX_WAIT_MS=10
   --out DIR           where JSON, SVG and summary.md go (default bench-results/)
   --cpu-prof          write CPU profiles of our instances to DIR/profiles
   --no-infra          do not run \`infra.sh up\` first`;
@@ -60,9 +63,9 @@ if (args.help) {
 }
 
 const quick = args.quick;
-const num = (v: string | undefined, dflt: number, name: string): number => {
+const num = (v: string | undefined, dflt: number, name: string, min = 1): number => {
   const n = v === undefined ? dflt : Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}`);
   return n;
 };
 const list = (v: string | undefined, dflt: number[], name: string): number[] => (v === undefined ? dflt : v.split(',').map((s) => num(s, 0, name)));
@@ -77,8 +80,8 @@ const settings = Object.freeze({
   warmupS: quick ? 1 : 3,
   maxRates: list(args['max-rates'], quick ? [100, 200, 400] : [50, 100, 150, 200, 300, 500, 1000, 2000, 3000, 4000, 6000], 'max-rates'),
   maxStepS: quick ? 5 : 10,
-  idleConnections: num(args.idle, quick ? 1000 : 10_000, 'idle'),
-  loginSeconds: num(args['login-seconds'], quick ? 4 : 10, 'login-seconds'),
+  idleConnections: num(args.idle, quick ? 1000 : 10_000, 'idle', 0),
+  loginSeconds: num(args['login-seconds'], quick ? 4 : 10, 'login-seconds', 0),
   loginConcurrency: 16,
   loginUsers: 48,
   bcryptCost: 10,
@@ -95,7 +98,7 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 interface TargetResults {
   readonly target: string;
-  readonly idle: IdleMemoryResult;
+  readonly idle: IdleMemoryResult | undefined;
   readonly fixed: LoadResult[];
   readonly steps: LoadResult[];
   /** The best step that kept p99 ≤ limit with nothing lost. */
@@ -115,11 +118,10 @@ async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Pr
   say(`\n== ${target.name}: starting ${settings.nodes} nodes`);
   await target.start();
   try {
-    say(`== ${target.name}: ${settings.idleConnections} idle connections`);
-    const idle = await measureIdleMemory(target, { connections: settings.idleConnections, nodes: settings.nodes, tag });
-    say(`${target.name}: ${idle.perConnectionKB} KB per idle connection (RSS ${idle.rssBeforeMB} → ${idle.rssAfterMB} MB, ${idle.connectPerSec} connections/s)`);
+    const idle = settings.idleConnections === 0 ? undefined : await measureIdleMemory(target, { connections: settings.idleConnections, nodes: settings.nodes, tag });
+    if (idle !== undefined) say(`${target.name}: ${idle.perConnectionKB} KB per idle connection at ${idle.connections} (RSS ${idle.rssBeforeMB} → ${idle.rssAfterMB} MB, ${idle.connectPerSec} connections/s)`);
     // Logins before the chat load: a backlog the load leaves behind would be measured too.
-    const login = withLogin === undefined ? undefined : await withLogin(target);
+    const login = withLogin === undefined || settings.loginSeconds === 0 ? undefined : await withLogin(target);
     if (login !== undefined) say(`${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})`);
     const workload: Workload = { clients: settings.clients, roomSize: settings.roomSize, textBytes: settings.textBytes };
     say(`== ${target.name}: ${workload.clients} clients, rooms of ${workload.roomSize}`);
@@ -158,7 +160,7 @@ function fmt(v: number | undefined, digits = 1): string {
 
 /** Before/after (markdown): this checkout against the baseline checkout, same run. */
 function beforeAfterTable(before: TargetResults, after: TargetResults): string {
-  const rows: string[] = ['| figure | baseline (before) | this checkout (after) | after / before |', '| --- | --- | --- | --- |'];
+  const rows: string[] = [`| figure | ${before.target} | ${after.target} | ratio |`, '| --- | --- | --- | --- |'];
   const row = (name: string, a: number | undefined, b: number | undefined, digits = 1): void => {
     rows.push(`| ${name} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${a === undefined || b === undefined ? '–' : fmt(ratio(b, a), 2)} |`);
   };
@@ -171,7 +173,7 @@ function beforeAfterTable(before: TargetResults, after: TargetResults): string {
     row(`machine CPU at ${rate} msg/s (cores)`, a?.machineCores, b?.machineCores, 2);
   }
   row(`highest sustained rate (msg/s)`, before.sustained?.messagesPerSec, after.sustained?.messagesPerSec, 0);
-  row(`memory per idle connection (KB)`, before.idle.perConnectionKB, after.idle.perConnectionKB);
+  row(`memory per idle connection (KB)`, before.idle?.perConnectionKB, after.idle?.perConnectionKB);
   return rows.join('\n');
 }
 
@@ -191,7 +193,7 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
   }
   row(`highest sustained rate, p99 ≤ ${settings.p99LimitMs} ms (msg/s)`, ours?.sustained?.messagesPerSec, peer?.sustained?.messagesPerSec, '≥ 2000, ≥ 0.5× peer', 0);
   row('… as deliveries to members (frames/s)', ours?.sustained?.deliveriesPerSec, peer?.sustained?.deliveriesPerSec, '', 0);
-  row(`memory per idle connection at ${settings.idleConnections} (KB)`, ours?.idle.perConnectionKB, peer?.idle.perConnectionKB, '≤ 30', 1);
+  row(`memory per idle connection at ${settings.idleConnections} (KB)`, ours?.idle?.perConnectionKB, peer?.idle?.perConnectionKB, '≤ 30', 1);
   if (ours?.login !== undefined) {
     rows.push(`| logins/s (bcrypt cost ${ours.login.cost}, ${ours.login.concurrency} concurrent) | ${fmt(ours.login.loginsPerSec)} | – | ${fmt(ours.login.ratio, 2)} of raw bcrypt (${fmt(ours.login.rawComparesPerSec)}/s) | ≥ 0.90 of raw |`);
   }
@@ -200,11 +202,12 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
 
 function charts(results: TargetResults[]): { latency: string; throughput: string } {
   const colors: Record<string, string> = { 'keyed-chat': '#1f6feb', 'socket.io': '#d97706', 'keyed-chat@baseline': '#8b949e' };
+  const variantColors = ['#2da44e', '#8250df', '#cf222e'];
   const latency: Series[] = [];
   const throughput: Series[] = [];
   for (const r of results) {
     const runs = [...r.fixed, ...r.steps].sort((a, b) => a.offeredRate - b.offeredRate);
-    const color = colors[r.target] ?? '#555';
+    const color = colors[r.target] ?? variantColors[results.indexOf(r) % variantColors.length]!;
     latency.push({ name: `${r.target} p99`, color, points: runs.map((x) => [x.offeredRate, x.latency.p99]) });
     latency.push({ name: `${r.target} p50`, color, dashed: true, points: runs.map((x) => [x.offeredRate, x.latency.p50]) });
     throughput.push({ name: r.target, color, points: runs.map((x) => [x.offeredRate, x.messagesPerSec]) });
@@ -255,12 +258,21 @@ async function main(): Promise<void> {
       }),
     );
   }
+  for (const spec of args.only === 'socket.io' ? [] : (args.variant ?? [])) {
+    const [label, assignments = ''] = spec.split(':', 2);
+    const extraEnv = Object.fromEntries(assignments.split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+    results.push(await benchTarget(createKeyedChatTarget({ brokers: BROKERS, databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, bcryptCost: settings.bcryptCost, name: `keyed-chat+${label}`, extraEnv }), undefined));
+  }
   if (args.only !== 'keyed-chat') results.push(await benchTarget(createSocketIoTarget({ redisUrl: REDIS_URL }), undefined));
 
   const ours = results.find((r) => r.target === 'keyed-chat');
   const peer = results.find((r) => r.target === 'socket.io');
   const before = results.find((r) => r.target === 'keyed-chat@baseline');
-  const table = `${summaryTable(ours, peer)}${before !== undefined && ours !== undefined ? `\n\n${beforeAfterTable(before, ours)}` : ''}`;
+  const comparisons = [
+    ...(before !== undefined && ours !== undefined ? [beforeAfterTable(before, ours)] : []),
+    ...(ours === undefined ? [] : results.filter((r) => r.target.startsWith('keyed-chat+')).map((v) => beforeAfterTable(ours, v))),
+  ];
+  const table = [summaryTable(ours, peer), ...comparisons].join('\n\n');
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const { latency, throughput } = charts(results);
   const stamp = new Date().toISOString();

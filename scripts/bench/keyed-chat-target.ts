@@ -22,6 +22,8 @@ export interface KeyedChatTargetOptions {
   /** Run the instances from another checkout (a baseline commit), under this name. */
   root?: string;
   name?: string;
+  /** Environment overrides for every instance (a configuration variant). */
+  extraEnv?: Record<string, string>;
 }
 
 const ISSUER = 'keyed-chat-bench';
@@ -42,7 +44,7 @@ async function post<T>(url: string, body: unknown, token?: string): Promise<{ st
  * per-run topics and group, production settings except the per-user and per-IP limits
  * (every benchmark client comes from 127.0.0.1 and sends far more than a person would).
  */
-export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 3, bcryptCost = 10, partitions = 12, nodeArgs = [], root, name = 'keyed-chat' }: KeyedChatTargetOptions): ChatTarget & {
+export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 3, bcryptCost = 10, partitions = 12, nodeArgs = [], root, name = 'keyed-chat', extraEnv = {} }: KeyedChatTargetOptions): ChatTarget & {
   login(userId: string, password: string, node: number): Promise<number>;
   readonly password: string;
 } {
@@ -73,6 +75,7 @@ export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 
     WS_MSG_BURST: '100000',
     WS_HANDSHAKES_PER_MIN: '1000000',
     LOGIN_MAX_FAILURES_PER_IP: '1000000',
+    ...extraEnv,
   };
   let procs: NodeProcess[] = [];
   const url = (node: number): string => `http://127.0.0.1:${procs[node % procs.length]!.port}`;

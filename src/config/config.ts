@@ -35,6 +35,8 @@ const EnvSchema = z.object({
   KAFKA_HEARTBEAT_INTERVAL_MS: int(3_000, 100),
   KAFKA_REBALANCE_TIMEOUT_MS: int(60_000, 1_000),
   KAFKA_PRODUCE_TIMEOUT_MS: int(10_000, 500, 120_000),
+  KAFKA_FETCH_MIN_BYTES: int(1, 1, 10_485_760),
+  KAFKA_FETCH_MAX_WAIT_MS: int(250, 1, 5_000),
 
   DATABASE_URL: z.string().url().optional(),
   // Without DATABASE_URL: the embedded PostgreSQL's directory; `memory://` keeps nothing.
@@ -93,6 +95,13 @@ export interface Config {
         readonly replicationFactor: number;
         /** Longest wait for a produce to be acknowledged; then a retriable error (UNAVAILABLE or TIMEOUT). */
         readonly produceTimeoutMs: number;
+        /**
+         * A fetch returns once this many bytes are there, or after fetchMaxWaitMs. 1 (the
+         * default) answers at once, lowest latency; larger values trade up to
+         * fetchMaxWaitMs per hop for fewer fetch requests under load (see docs/benchmarks.md).
+         */
+        readonly fetchMinBytes: number;
+        readonly fetchMaxWaitMs: number;
       }
     | undefined;
   readonly topics: {
@@ -212,6 +221,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS,
             replicationFactor: e.KAFKA_REPLICATION_FACTOR,
             produceTimeoutMs: e.KAFKA_PRODUCE_TIMEOUT_MS,
+            fetchMinBytes: e.KAFKA_FETCH_MIN_BYTES,
+            fetchMaxWaitMs: e.KAFKA_FETCH_MAX_WAIT_MS,
           },
     topics: {
       login: e.KAFKA_TOPIC_LOGIN,
