@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import type { ServerFrame } from '../../src/protocol/frames';
 import type { Message } from '../../src/protocol/message';
+import { waitFor } from './infra';
 
 /**
  * A client that behaves like a well-written app under failure: it keeps the last seq it
@@ -154,4 +155,47 @@ export class ResilientClient {
     if (message.seq > room.floor) room.above.add(message.seq);
     while (room.above.delete(room.floor + 1)) room.floor++;
   }
+}
+
+/** What a load's clients acked and received, against what every member should have got. */
+export interface DeliveryTally {
+  /** Every acked message, by id. */
+  readonly acked: Map<string, Message>;
+  readonly expectedDeliveries: number;
+  readonly delivered: number;
+  readonly lost: number;
+  /** The same message twice on one connection: a duplicate the server produced. */
+  readonly duplicates: number;
+  /** Received again after a reconnect (the resume re-fetched it; dropped by id). */
+  readonly refetched: number;
+  readonly reconnects: number;
+}
+
+/**
+ * Waits (bounded, 30 s) until every member of each acked message's room, the sender aside,
+ * has received it, then counts. Shared by the fault-test harnesses.
+ */
+export async function tallyDeliveries(label: string, rooms: readonly { roomId: string; members: readonly string[] }[], clients: readonly ResilientClient[]): Promise<DeliveryTally> {
+  const acked = new Map<string, Message>();
+  for (const c of clients) for (const m of c.acked.values()) acked.set(m.id, m);
+  const expectedFor = (c: ResilientClient): Message[] => [...acked.values()].filter((m) => rooms.some((r) => r.roomId === m.roomId && r.members.includes(c.userId)) && m.senderId !== c.userId);
+  await waitFor(`${label}: deliveries`, () => clients.every((c) => {
+    const got = new Set(c.received.map((m) => m.id));
+    return expectedFor(c).every((m) => got.has(m.id));
+  }), { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
+  let expectedDeliveries = 0;
+  let delivered = 0;
+  let duplicates = 0;
+  let refetched = 0;
+  let reconnects = 0;
+  for (const c of clients) {
+    const expected = expectedFor(c);
+    const got = new Set(c.received.map((m) => m.id));
+    expectedDeliveries += expected.length;
+    delivered += expected.filter((m) => got.has(m.id)).length;
+    duplicates += c.duplicatesOnOneConnection;
+    refetched += c.received.length - got.size - c.duplicatesOnOneConnection;
+    reconnects += c.reconnects;
+  }
+  return { acked, expectedDeliveries, delivered, lost: expectedDeliveries - delivered, duplicates, refetched, reconnects };
 }

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor, type TestTopics } from './infra';
 import { realEnv } from './apps';
 import { getJson, logContext, postJson, startInstance, type InstanceProcess } from './processes';
-import { ResilientClient } from './chat-client';
-import type { Message } from '../../src/protocol/message';
+import { ResilientClient, tallyDeliveries } from './chat-client';
 
 /**
  * The harness of the fault tests (test/faults): a few instance processes on the real
@@ -178,29 +177,15 @@ export async function instanceState(cluster: FaultCluster): Promise<string> {
  * waiting (bounded) for deliveries in flight; stops the clients and prints the counts.
  */
 export async function countDeliveries(label: string, cluster: FaultCluster, clients: readonly ResilientClient[]): Promise<Counts> {
-  const acked = new Map<string, Message>();
-  for (const c of clients) for (const m of c.acked.values()) acked.set(m.id, m);
-  const counts: Counts = { acked: acked.size, expectedDeliveries: 0, delivered: 0, lost: 0, duplicates: 0, refetched: 0, restored: 0 };
+  const tally = await tallyDeliveries(label, cluster.rooms, clients);
+  const { acked } = tally;
+  const counts: Counts = { acked: acked.size, expectedDeliveries: tally.expectedDeliveries, delivered: tally.delivered, lost: tally.lost, duplicates: tally.duplicates, refetched: tally.refetched, restored: 0 };
   const idsOf = new Map<string, Set<string>>();
   for (const m of [...acked.values(), ...clients.flatMap((c) => c.received)]) {
     const key = `${m.senderId}/${m.clientMsgId}`;
     idsOf.set(key, (idsOf.get(key) ?? new Set()).add(m.id));
   }
   counts.restored = [...idsOf.values()].filter((ids) => ids.size > 1).length;
-  const expectedFor = (c: ResilientClient) => [...acked.values()].filter((m) => cluster.rooms.some((r) => r.roomId === m.roomId && r.members.includes(c.userId)) && m.senderId !== c.userId);
-  await waitFor(`${label}: deliveries`, () => clients.every((c) => {
-    const got = new Set(c.received.map((m) => m.id));
-    return expectedFor(c).every((m) => got.has(m.id));
-  }), { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
-  for (const c of clients) {
-    const expected = expectedFor(c);
-    const got = new Set(c.received.map((m) => m.id));
-    counts.expectedDeliveries += expected.length;
-    counts.delivered += expected.filter((m) => got.has(m.id)).length;
-    counts.lost += expected.filter((m) => !got.has(m.id)).length;
-    counts.duplicates += c.duplicatesOnOneConnection;
-    counts.refetched += c.received.length - got.size - c.duplicatesOnOneConnection;
-  }
   await Promise.all(clients.map((c) => c.stop()));
   console.log(`${label}: acked ${counts.acked}, delivered ${counts.delivered}/${counts.expectedDeliveries}, lost ${counts.lost}, duplicates ${counts.duplicates}, stored twice ${counts.restored} (re-fetched by resume and dropped by id: ${counts.refetched}), reconnects ${clients.reduce((s, c) => s + c.reconnects, 0)}`);
   return counts;

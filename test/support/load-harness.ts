@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DATABASE_URL, deleteTopics, randomName, waitFor, type TestTopics } from './infra';
 import { getJson, logContext, postJson, startInstance, type InstanceProcess } from './processes';
-import { ResilientClient } from './chat-client';
+import { ResilientClient, tallyDeliveries } from './chat-client';
 import type { Message } from '../../src/protocol/message';
 
 /**
@@ -209,24 +209,9 @@ export async function runLoad(
     throw new Error(`${String(error)}\n${stuck}\n${await dumpForFailure(label, instances)}\n${logContext(instances, [])}`);
   }
 
-  const acked = new Map<string, Message>();
-  for (const c of clients) for (const m of c.acked.values()) acked.set(m.id, m);
-  const counts: LoadCounts = { acked: acked.size, expectedDeliveries: 0, delivered: 0, lost: 0, duplicates: 0, refetched: 0, reconnects: 0, ackedNotStored: 0 };
-  const expectedFor = (c: ResilientClient) => [...acked.values()].filter((m) => rooms.some((r) => r.roomId === m.roomId && r.members.includes(c.userId)) && m.senderId !== c.userId);
-  await waitFor(`${label}: deliveries`, () => clients.every((c) => {
-    const got = new Set(c.received.map((m) => m.id));
-    return expectedFor(c).every((m) => got.has(m.id));
-  }), { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
-  for (const c of clients) {
-    const expected = expectedFor(c);
-    const got = new Set(c.received.map((m) => m.id));
-    counts.expectedDeliveries += expected.length;
-    counts.delivered += expected.filter((m) => got.has(m.id)).length;
-    counts.lost += expected.filter((m) => !got.has(m.id)).length;
-    counts.duplicates += c.duplicatesOnOneConnection;
-    counts.refetched += c.received.length - got.size - c.duplicatesOnOneConnection;
-    counts.reconnects += c.reconnects;
-  }
+  const tally = await tallyDeliveries(label, rooms, clients);
+  const { acked } = tally;
+  const counts: LoadCounts = { acked: acked.size, expectedDeliveries: tally.expectedDeliveries, delivered: tally.delivered, lost: tally.lost, duplicates: tally.duplicates, refetched: tally.refetched, reconnects: tally.reconnects, ackedNotStored: 0 };
   await Promise.all(clients.map((c) => c.stop()));
   if (checkStored) counts.ackedNotStored = await countNotStored([...acked.values()]);
   console.log(
