@@ -171,6 +171,13 @@ export interface DeliveryTally {
   readonly reconnects: number;
 }
 
+/** The figures every fault test prints: the tally, with the acked messages counted. */
+export type DeliveryCounts = Omit<DeliveryTally, 'acked'> & { readonly acked: number };
+
+export function deliveryCounts({ acked, ...rest }: DeliveryTally): DeliveryCounts {
+  return { ...rest, acked: acked.size };
+}
+
 /**
  * Waits (bounded, 30 s) until every member of each acked message's room, the sender aside,
  * has received it, then counts. Shared by the fault-test harnesses.

@@ -3,25 +3,17 @@ import { join } from 'node:path';
 import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor, type TestTopics } from './infra';
 import { realEnv } from './apps';
 import { getJson, logContext, postJson, startInstance, type InstanceProcess } from './processes';
-import { ResilientClient, tallyDeliveries } from './chat-client';
+import { ResilientClient, deliveryCounts, tallyDeliveries, type DeliveryCounts } from './chat-client';
 
 /**
  * The harness of the fault tests (test/faults): a few instance processes on the real
  * cluster, users in rooms of four, ResilientClients sending continuously, and the count of
  * what was acked against what every member received.
  */
-export interface Counts {
-  acked: number;
-  expectedDeliveries: number;
-  delivered: number;
-  lost: number;
-  /** The same message sent twice on one connection: a duplicate the server produced. */
-  duplicates: number;
-  /** Messages a client got again after reconnecting, because it resumed from its last contiguous seq (dropped by id). */
-  refetched: number;
+export type Counts = DeliveryCounts & {
   /** Sends (sender + clientMsgId) stored as more than one message: duplicates under different ids. */
   restored: number;
-}
+};
 
 export interface FaultCluster {
   readonly instances: InstanceProcess[];
@@ -179,7 +171,7 @@ export async function instanceState(cluster: FaultCluster): Promise<string> {
 export async function countDeliveries(label: string, cluster: FaultCluster, clients: readonly ResilientClient[]): Promise<Counts> {
   const tally = await tallyDeliveries(label, cluster.rooms, clients);
   const { acked } = tally;
-  const counts: Counts = { acked: acked.size, expectedDeliveries: tally.expectedDeliveries, delivered: tally.delivered, lost: tally.lost, duplicates: tally.duplicates, refetched: tally.refetched, restored: 0 };
+  const counts: Counts = { ...deliveryCounts(tally), restored: 0 };
   const idsOf = new Map<string, Set<string>>();
   for (const m of [...acked.values(), ...clients.flatMap((c) => c.received)]) {
     const key = `${m.senderId}/${m.clientMsgId}`;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DATABASE_URL, deleteTopics, randomName, waitFor, type TestTopics } from './infra';
 import { getJson, logContext, postJson, startInstance, type InstanceProcess } from './processes';
-import { ResilientClient, tallyDeliveries } from './chat-client';
+import { ResilientClient, deliveryCounts, tallyDeliveries, type DeliveryCounts } from './chat-client';
 import type { Message } from '../../src/protocol/message';
 
 /**
@@ -12,19 +12,10 @@ import type { Message } from '../../src/protocol/message';
  * say whether anything acked was lost.
  */
 
-export interface LoadCounts {
-  acked: number;
-  expectedDeliveries: number;
-  delivered: number;
-  lost: number;
-  /** The same message sent twice on one connection: a duplicate the server produced. */
-  duplicates: number;
-  /** Messages a client got again after reconnecting, because it resumed from its last contiguous seq (dropped by id). */
-  refetched: number;
-  reconnects: number;
+export type LoadCounts = DeliveryCounts & {
   /** Acked messages PostgreSQL does not hold with the acked id and seq: a false ack (checked when the harness is asked to). */
   ackedNotStored: number;
-}
+};
 
 export interface LoadRoom {
   readonly roomId: string;
@@ -211,7 +202,7 @@ export async function runLoad(
 
   const tally = await tallyDeliveries(label, rooms, clients);
   const { acked } = tally;
-  const counts: LoadCounts = { acked: acked.size, expectedDeliveries: tally.expectedDeliveries, delivered: tally.delivered, lost: tally.lost, duplicates: tally.duplicates, refetched: tally.refetched, reconnects: tally.reconnects, ackedNotStored: 0 };
+  const counts: LoadCounts = { ...deliveryCounts(tally), ackedNotStored: 0 };
   await Promise.all(clients.map((c) => c.stop()));
   if (checkStored) counts.ackedNotStored = await countNotStored([...acked.values()]);
   console.log(
