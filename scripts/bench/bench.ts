@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChatTarget } from './chat-target';
 import { measureIdleMemory, type IdleMemoryResult } from './idle-memory';
@@ -92,7 +92,7 @@ if (args.only !== undefined && args.only !== 'keyed-chat' && args.only !== 'sock
 const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
 const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chat_bench';
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
-const outDir = join(ROOT, args.out);
+const outDir = resolve(ROOT, args.out);
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -280,7 +280,7 @@ async function main(): Promise<void> {
   await writeFile(join(outDir, 'latency.svg'), `${latency}\n`);
   await writeFile(join(outDir, 'throughput.svg'), `${throughput}\n`);
   await writeFile(join(outDir, 'summary.md'), `${table}\n`);
-  say(`\n${table}\n\nmachine: ${JSON.stringify(machine)}\nwritten: ${args.out}/results.json, latency.svg, throughput.svg, summary.md`);
+  say(`\n${table}\n\nmachine: ${JSON.stringify(machine)}\nwritten: ${outDir}/results.json, latency.svg, throughput.svg, summary.md`);
 }
 
 main().then(

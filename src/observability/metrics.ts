@@ -50,6 +50,8 @@ export interface Metrics {
   readonly eagerLoadSeconds: Histogram<'outcome'>;
   /** Users loaded eagerly on partition assignment. */
   readonly eagerLoadUsers: Counter;
+  /** Messages per appendMessages statement the owner's append batcher sent (owner/append-batcher.ts). */
+  readonly appendBatchSize: Histogram;
 }
 
 export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): Metrics {
@@ -137,5 +139,11 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       registers,
     }),
     eagerLoadUsers: new Counter({ name: 'chat_owner_eager_load_users_total', help: 'Users whose state was loaded eagerly on partition assignment', registers }),
+    appendBatchSize: new Histogram({
+      name: 'chat_owner_append_batch_size',
+      help: 'Messages written per database statement by the owner (sends of all owned partitions batched together)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    }),
   };
 }

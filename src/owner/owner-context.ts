@@ -7,6 +7,7 @@ import type { ServerFrame } from '../protocol/frames';
 import { Headers } from '../protocol/headers';
 import type { Bus, InboundRecord, OutboundRecord } from '../ports/bus';
 import type { ChatStore } from '../ports/chat-store';
+import type { AppendBatcher } from './append-batcher';
 import type { MirroredSession, SessionMirror } from '../ports/session-mirror';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -16,6 +17,8 @@ export interface OwnerContext {
   readonly instanceId: string;
   readonly bus: Bus;
   readonly store: ChatStore;
+  /** Message writes of every owned partition, batched into shared statements. */
+  readonly appends: AppendBatcher;
   readonly mirror: SessionMirror;
   readonly hasher: PasswordHasher;
   readonly sealer: PasswordSealer;

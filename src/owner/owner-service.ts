@@ -8,6 +8,7 @@ import { handleSession } from './session-handler';
 import { handleSend, handleTyping } from './send-handler';
 import { handleDeliver } from './deliver-handler';
 import { eagerLoad } from './eager-load';
+import { createAppendBatcher } from './append-batcher';
 
 export interface OwnerService {
   readonly listener: OwnerGroupListener;
@@ -26,9 +27,10 @@ class NotOwnedError extends ChatError {
  * handles their request records one at a time per partition, in order, and answers on
  * the requesting instance's inbox topic, never by broadcast.
  */
-export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger' | 'publish'> & { logger: OwnerContext['logger'] }): OwnerService {
+export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger' | 'publish' | 'appends'> & { logger: OwnerContext['logger'] }): OwnerService {
   const users = new OwnedUsers(options.limits.sendBurst);
-  const base: Omit<OwnerContext, 'publish'> = { ...options, users, logger: options.logger.child({ component: 'owner' }) };
+  const appends = createAppendBatcher({ store: options.store, metrics: options.metrics });
+  const base: Omit<OwnerContext, 'publish'> = { ...options, users, appends, logger: options.logger.child({ component: 'owner' }) };
   const log = base.logger;
 
   /** The handlers' context for one record: what they publish is collected as its `Handled`. */

@@ -1,4 +1,4 @@
-import { ChatError } from '../domain/errors';
+import { byInstance, liveSessions } from '../domain/owned-users';
 import { takeToken } from '../domain/token-bucket';
 import type { RecordOf } from '../protocol/envelope';
 import type { ServerFrame } from '../protocol/frames';
@@ -14,9 +14,11 @@ async function membersFor(ctx: OwnerContext, roomId: string, userId: string, ref
 }
 
 /**
- * chat.send at the sender's owner: rate limit, membership, store once (idempotent on
- * sender + clientMsgId, which also fixes the room sequence), ack the sending socket, and
- * one `deliver` record per member, keyed by the member.
+ * chat.send at the sender's owner: rate limit, then one batched write (owner/append-batcher)
+ * that checks membership, stores the message once (idempotent on sender + clientMsgId,
+ * which also fixes the room sequence) and reads the room's members in the same statement;
+ * then ack the sending socket, relay to the sender's other sockets (the sender's sessions
+ * are this owner's own state), and one `deliver` record per other member, keyed by them.
  *
  * Redelivery after a crash: the stored message's id is the id of the record that first
  * carried it, so seeing that same record again means its deliveries may not have been
@@ -34,30 +36,26 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
     ctx.publish([toSender({ type: 'error', code: 'RATE_LIMITED', message: 'sending too fast', ref: clientMsgId })]);
     return;
   }
-  const members = await membersFor(ctx, roomId, userId, clientMsgId);
-  if (!Array.isArray(members)) {
-    ctx.metrics.sendsRefused.inc({ code: members.type === 'error' ? members.code : 'unknown' });
-    ctx.publish([toSender(members)]);
+  const outcome = await ctx.appends.append({ id: record.id, roomId, senderId: userId, clientMsgId, text });
+  if (!outcome.ok) {
+    const { error } = outcome;
+    if (error.retriable) throw error;
+    // Unknown room, not a member (or removed meanwhile), or a text the database cannot
+    // store (a NUL character in a record that bypassed the gateway).
+    ctx.metrics.sendsRefused.inc({ code: error.code });
+    // An internal failure's message names tables and codes: the client gets the code only.
+    ctx.publish([toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })]);
     return;
   }
-  let stored;
-  try {
-    stored = await ctx.store.appendMessage({ id: record.id, roomId, senderId: userId, clientMsgId, text });
-  } catch (error) {
-    // Removed from the room between the check and the write, the room was deleted, or the
-    // text cannot be stored (a NUL character in a record that bypassed the gateway).
-    if (error instanceof ChatError && !error.retriable) {
-      ctx.metrics.sendsRefused.inc({ code: error.code });
-      // An internal failure's message names tables and codes: the client gets the code only.
-      ctx.publish([toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })]);
-      return;
-    }
-    throw error;
-  }
-  const { message, created } = stored;
+  const { message, created, members } = outcome;
   const out: OutboundRecord[] = [toSender({ type: 'ack', clientMsgId, message })];
   if (created || message.id === record.id) {
-    for (const m of members) out.push(deliver(ctx, m, { type: 'message', message }, m === userId ? connectionId : undefined));
+    const frame: ServerFrame = { type: 'message', message };
+    // The sender's other sockets, straight from the sender's own state: no deliver record
+    // through this very partition.
+    const others = liveSessions(user, ctx.now(), ctx.limits.sessionTtlMs).filter((s) => s.connectionId !== connectionId);
+    for (const [instance, connectionIds] of byInstance(others)) out.push(relay(ctx, userId, instance, connectionIds, frame));
+    for (const m of members) if (m !== userId) out.push(deliver(ctx, m, frame));
   }
   ctx.publish(out);
   // redelivered: this very record was handled before (crash or rebalance before commit);

@@ -1,3 +1,4 @@
+import type { ChatError } from '../domain/errors';
 import type { Message } from '../protocol/message';
 import type { Outbox } from './outbox';
 import type { HealthCheck, Service } from './service';
@@ -26,6 +27,15 @@ export interface NewMessage {
   readonly text: string;
 }
 
+/**
+ * What `appendMessages` did with one message: stored (or found stored), with the room's
+ * members as of that write; or refused with a non-retriable ChatError (ROOM_NOT_FOUND,
+ * NOT_A_MEMBER, or INTERNAL for a message the database cannot store, e.g. a NUL in the text).
+ */
+export type AppendOutcome =
+  | { readonly ok: true; readonly message: Message; readonly created: boolean; readonly members: readonly string[] }
+  | { readonly ok: false; readonly error: ChatError };
+
 export interface MessageQuery {
   /** Only messages with seq > afterSeq. */
   readonly afterSeq?: number;
@@ -41,11 +51,18 @@ export interface MessageQuery {
  *
  * Guarantees:
  * - every method is atomic;
- * - `appendMessage` is idempotent on (senderId, clientMsgId): the first call stores the
- *   message with the room's next sequence number (lastSeq + 1, strictly +1 per room even
- *   when callers on different instances append to one room at once) and returns
- *   `created: true`; any later call with the same pair returns the stored message
- *   unchanged with `created: false`;
+ * - `appendMessages` writes a list of messages in one round trip, atomically, with the
+ *   outcome of each as if they had been appended one by one in list order:
+ *   - idempotent on (senderId, clientMsgId): the first append of a pair stores the message
+ *     with the room's next sequence number (lastSeq + 1, strictly +1 per room even when
+ *     callers on different instances append to one room at once) and reports
+ *     `created: true`; any later append of the pair (in the same list or a later call)
+ *     reports the stored message unchanged with `created: false`;
+ *   - the sender must be a member of the room (checked in the same write): a refused
+ *     entry writes nothing, takes no sequence number and does not affect the others;
+ *   - each stored entry carries the room's members, read in the same write, so a sender's
+ *     owner learns whom to deliver to without another query;
+ *   - only a retriable failure rejects the call, and then nothing of it was written;
  * - `createRoom`, and `addMember` when the member is new, write the change's outbox rows
  *   (domain/room-changes.ts: a `room` frame for every member) in the same transaction as
  *   the change, for the outbox relay to produce: nothing is lost if the process dies
@@ -78,7 +95,8 @@ export interface ChatStore extends Service {
   /** Everyone who shares at least one room with the user (not the user), sorted. */
   coMembers(userId: string): Promise<string[]>;
 
-  appendMessage(message: NewMessage): Promise<{ message: Message; created: boolean }>;
+  /** See the guarantees above. One outcome per message, in order. */
+  appendMessages(messages: readonly NewMessage[]): Promise<AppendOutcome[]>;
   /** Messages of a room in seq order. */
   listMessages(roomId: string, query: MessageQuery): Promise<Message[]>;
 

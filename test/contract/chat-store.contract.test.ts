@@ -3,6 +3,7 @@ import { ChatError, UnavailableError } from '../../src/domain/errors';
 import type { ErrorCode } from '../../src/protocol/error-codes';
 import { MessageSchema, type Message } from '../../src/protocol/message';
 import type { ChatStore } from '../../src/ports/chat-store';
+import { appendOne } from '../support/append-one';
 import { randomName } from '../support/infra';
 import { storeAdapters, type StoreHarness } from './store-harness';
 
@@ -45,7 +46,7 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
   };
   const newRoom = async (createdBy: string, members: string[] = [], roomId = randomName('r')) => store.createRoom({ roomId, name: `Room ${roomId}`, createdBy, members });
   const append = (s: ChatStore, roomId: string, senderId: string, clientMsgId: string, text = `text ${clientMsgId}`) =>
-    s.appendMessage({ id: randomName('m'), roomId, senderId, clientMsgId, text });
+    appendOne(s, { id: randomName('m'), roomId, senderId, clientMsgId, text }).then(({ message, created }) => ({ message, created }));
 
   describe('users', () => {
     it('creates, finds, and refuses a second user with the same id (USER_EXISTS)', async () => {
@@ -161,7 +162,7 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
         const id = randomName('m');
         const clientMsgId = randomName('c');
         const before = Date.now();
-        const { message, created } = await store.appendMessage({ id, roomId: room.roomId, senderId: sender, clientMsgId, text: `hello ${i}` });
+        const { message, created } = await appendOne(store, { id, roomId: room.roomId, senderId: sender, clientMsgId, text: `hello ${i}` });
         expect(created).toBe(true);
         expect(message).toEqual({ id, roomId: room.roomId, seq: i + 1, senderId: sender, text: `hello ${i}`, ts: expect.any(String), clientMsgId });
         expect(MessageSchema.parse(message)).toEqual(message);
@@ -181,7 +182,7 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
       const first = await append(store, room.roomId, a, 'c-1', 'original');
       expect(first).toMatchObject({ created: true, message: { seq: 1, text: 'original' } });
       // A retry, even with another record id, text or room, returns the stored message unchanged.
-      const again = await h.other.appendMessage({ id: randomName('m'), roomId: room.roomId, senderId: a, clientMsgId: 'c-1', text: 'changed' });
+      const again = await append(h.other, room.roomId, a, 'c-1', 'changed');
       expect(again).toEqual({ message: first.message, created: false });
       expect(await append(store, other.roomId, a, 'c-1')).toEqual({ message: first.message, created: false });
       // The pair is per sender: b may use the same clientMsgId.
@@ -199,6 +200,73 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
       await expectCode(append(store, room.roomId, randomName('ghost'), randomName('c')), 'NOT_A_MEMBER');
       expect((await store.getRoom(room.roomId))?.lastSeq).toBe(0);
       expect(await append(store, room.roomId, a, randomName('c'))).toMatchObject({ created: true, message: { seq: 1 } });
+    });
+
+    it('appends a list in one call: in list order, each entry on its own (refusals, duplicates, several rooms), with the members', async () => {
+      const [a, b, outsider] = [await newUser(), await newUser(), await newUser()];
+      const one = await newRoom(a, [b]);
+      const two = await newRoom(b);
+      const before = await append(store, one.roomId, a, 'earlier');
+      const entry = (roomId: string, senderId: string, clientMsgId: string) => ({ id: randomName('m'), roomId, senderId, clientMsgId, text: `text ${clientMsgId}` });
+      const list = [
+        entry(one.roomId, a, 'c-1'),
+        entry(two.roomId, b, 'c-1'),
+        entry(one.roomId, outsider, 'c-x'),
+        entry(one.roomId, b, 'c-2'),
+        entry(randomName('nothing'), a, 'c-3'),
+        entry(one.roomId, a, 'c-1'), // the first entry again: reported, not written twice
+        entry(one.roomId, a, 'earlier'), // stored by an earlier call
+        entry(one.roomId, a, 'c-4'),
+      ];
+      const outcomes = await store.appendMessages(list);
+      expect(outcomes.map((o) => (o.ok ? `${o.message.roomId === one.roomId ? 'one' : 'two'}:${o.message.seq}:${o.created}` : o.error.code))).toEqual([
+        'one:2:true',
+        'two:1:true',
+        'NOT_A_MEMBER',
+        'one:3:true',
+        'ROOM_NOT_FOUND',
+        'one:2:false',
+        'one:1:false',
+        'one:4:true',
+      ]);
+      for (const o of outcomes) {
+        if (o.ok) expect(o.members).toEqual(o.message.roomId === one.roomId ? [a, b].sort() : [b]);
+        else expect(o.error.retriable).toBe(false);
+      }
+      const [first] = outcomes;
+      expect(first?.ok && first.message).toMatchObject({ id: list[0]!.id, senderId: a, clientMsgId: 'c-1', text: 'text c-1' });
+      expect(outcomes[6]?.ok && outcomes[6].message).toEqual(before.message);
+      expect(await h.other.listMessages(one.roomId, { limit: 200 })).toEqual(outcomes.filter((o) => o.ok && o.created && o.message.roomId === one.roomId).reduce<Message[]>((all, o) => (o.ok ? [...all, o.message] : all), [before.message]));
+      expect((await store.getRoom(one.roomId))?.lastSeq).toBe(4);
+      expect((await store.getRoom(two.roomId))?.lastSeq).toBe(1);
+      expect(await store.appendMessages([])).toEqual([]);
+    });
+
+    it('numbers lists appended at once on two instances to overlapping rooms strictly +1, in the order of each list', async () => {
+      const senders = [await newUser(), await newUser(), await newUser()];
+      const rooms = [await newRoom(senders[0]!, senders), await newRoom(senders[1]!, senders), await newRoom(senders[2]!, senders)];
+      // Rooms in opposite orders on the two instances: a statement that locked rooms in
+      // list order could deadlock here.
+      const lists = Array.from({ length: 8 }, (_, k) =>
+        Array.from({ length: 9 }, (_, i) => {
+          const room = rooms[(k % 2 === 0 ? i : 8 - i) % 3]!;
+          return { id: randomName('m'), roomId: room.roomId, senderId: senders[i % 3]!, clientMsgId: `l${k}-${i}`, text: `list ${k} entry ${i}` };
+        }),
+      );
+      const results = await Promise.all(lists.map((list, k) => (k % 2 === 0 ? store : h.other).appendMessages(list)));
+      for (const [k, outcomes] of results.entries()) {
+        expect(outcomes.every((o) => o.ok && o.created)).toBe(true);
+        // Within one list, a room's entries got increasing seqs in list order.
+        for (const room of rooms) {
+          const seqs = outcomes.flatMap((o) => (o.ok && o.message.roomId === room.roomId ? [o.message.seq] : []));
+          expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+          expect(seqs.length).toBe(lists[k]!.filter((m) => m.roomId === room.roomId).length);
+        }
+      }
+      for (const room of rooms) {
+        const seqs = (await store.listMessages(room.roomId, { limit: 200 })).map((m) => m.seq);
+        expect(seqs).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+      }
     });
 
     it('numbers 100 concurrent appends from 5 senders on two instances exactly 1..100', async () => {
@@ -295,7 +363,7 @@ describe('Prisma store: an unreachable database', () => {
   it('is a retriable UnavailableError, and an unhealthy check', async () => {
     const store = createPrismaChatStore({ databaseUrl: 'postgresql://postgres@127.0.0.1:1/chat_test', transactionMaxWaitMs: 1_000 });
     try {
-      for (const op of [() => store.findUser('alice'), () => store.appendMessage({ id: 'm', roomId: 'r', senderId: 'alice', clientMsgId: 'c', text: 't' })]) {
+      for (const op of [() => store.findUser('alice'), () => store.appendMessages([{ id: 'm', roomId: 'r', senderId: 'alice', clientMsgId: 'c', text: 't' }])]) {
         const error = await expectCode(op(), 'UNAVAILABLE');
         expect(error).toBeInstanceOf(UnavailableError);
         expect(error.retriable).toBe(true);

@@ -10,6 +10,7 @@ import { MessageSchema } from '../../src/protocol/message';
 import type { ChatStore } from '../../src/ports/chat-store';
 import type { RevocationStore } from '../../src/ports/revocation-store';
 import { DATABASE_URL, randomName, requirePostgres, silentLogger } from '../support/infra';
+import { appendOne } from '../support/append-one';
 
 /**
  * The rooms REST API (api.md) on the real PostgreSQL (`chat_test`) through the Prisma
@@ -51,7 +52,7 @@ describe('rooms REST API (PostgreSQL)', () => {
   const messages = (user: TestUser, roomId: string, query = '') => request(http).get(`/api/rooms/${encodeURIComponent(roomId)}/messages${query}`).set('Authorization', user.auth);
   const codeOf = (res: request.Response): unknown => res.body.error?.code;
   const appendN = async (s: ChatStore, roomId: string, senderId: string, n: number) => {
-    for (let i = 0; i < n; i++) await s.appendMessage({ id: randomName('m'), roomId, senderId, clientMsgId: randomName('c'), text: `message ${i}` });
+    for (let i = 0; i < n; i++) await appendOne(s, { id: randomName('m'), roomId, senderId, clientMsgId: randomName('c'), text: `message ${i}` });
   };
 
   describe('authentication', () => {

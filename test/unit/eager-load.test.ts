@@ -1,4 +1,5 @@
 import { createMemoryBus } from '../../src/adapters/memory/memory-bus';
+import { createAppendBatcher } from '../../src/owner/append-batcher';
 import { createMemoryChatStore } from '../../src/adapters/memory/memory-chat-store';
 import { createMemorySessionMirror } from '../../src/adapters/memory/memory-session-mirror';
 import { createPasswordHasher } from '../../src/auth/password-hasher';
@@ -49,10 +50,12 @@ function heldMirror(inner: SessionMirror): SessionMirror & { release(): void; fa
 function contextWith(mirror: SessionMirror, eagerLoadTimeoutMs: number): Omit<OwnerContext, 'publish'> {
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
+  const store = createMemoryChatStore();
   return {
     instanceId: 'i1',
     bus: createMemoryBus({ instanceId: 'i1', topics: TOPICS, logger, metrics }),
-    store: createMemoryChatStore(),
+    store,
+    appends: createAppendBatcher({ store }),
     mirror,
     hasher,
     sealer: createPasswordSealer({ secret: 'x'.repeat(32) }),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ChatError, ValidationError } from '../../domain/errors';
 import { roomChangeEntries, type RoomChange } from '../../domain/room-changes';
-import type { ChatStore, MessageQuery, RoomSummary, StoredUser } from '../../ports/chat-store';
+import type { AppendOutcome, ChatStore, MessageQuery, RoomSummary, StoredUser } from '../../ports/chat-store';
 import type { Outbox, OutboxEntry } from '../../ports/outbox';
 import type { Message } from '../../protocol/message';
 import { MessageQueryBounds } from '../../protocol/http-schemas';
@@ -145,18 +145,21 @@ export function createMemoryChatStore({
       return sorted(others);
     },
 
-    async appendMessage({ id, roomId, senderId, clientMsgId, text }) {
-      const key = pairKey(senderId, clientMsgId);
-      const stored = bySenderMsg.get(key);
-      if (stored !== undefined) return { message: { ...stored }, created: false };
-      const room = roomOrThrow(roomId);
-      assertMember(room, senderId);
-      if (messageIds.has(id)) throw new ChatError('INTERNAL', `message id ${id} is already used by another (senderId, clientMsgId)`);
-      const message: Message = { id, roomId, seq: room.messages.length + 1, senderId, text, ts: new Date(now()).toISOString(), clientMsgId };
-      room.messages.push(message);
-      bySenderMsg.set(key, message);
-      messageIds.add(id);
-      return { message: { ...message }, created: true };
+    async appendMessages(list) {
+      // One at a time with no await in between: the list is atomic, in order.
+      return list.map(({ id, roomId, senderId, clientMsgId, text }): AppendOutcome => {
+        const stored = bySenderMsg.get(pairKey(senderId, clientMsgId));
+        const room = rooms.get(stored?.roomId ?? roomId);
+        if (stored !== undefined) return { ok: true, message: { ...stored }, created: false, members: room === undefined ? [] : sorted(room.members) };
+        if (room === undefined) return { ok: false, error: new ChatError('ROOM_NOT_FOUND', `room ${roomId} does not exist`) };
+        if (!room.members.has(senderId)) return { ok: false, error: new ChatError('NOT_A_MEMBER', `${senderId} is not a member of room ${roomId}`) };
+        if (messageIds.has(id)) return { ok: false, error: new ChatError('INTERNAL', `message id ${id} is already used by another (senderId, clientMsgId)`) };
+        const message: Message = { id, roomId, seq: room.messages.length + 1, senderId, text, ts: new Date(now()).toISOString(), clientMsgId };
+        room.messages.push(message);
+        bySenderMsg.set(pairKey(senderId, clientMsgId), message);
+        messageIds.add(id);
+        return { ok: true, message: { ...message }, created: true, members: sorted(room.members) };
+      });
     },
     async listMessages(roomId, query) {
       checkQuery(query);

@@ -103,7 +103,7 @@ export function createPgliteChatStore({
     addMember: async (roomId, byUserId, userId) => store().addMember(roomId, byUserId, userId),
     roomMembers: async (roomId) => store().roomMembers(roomId),
     coMembers: async (userId) => store().coMembers(userId),
-    appendMessage: async (message) => store().appendMessage(message),
+    appendMessages: async (messages) => store().appendMessages(messages),
     listMessages: async (roomId, query) => store().listMessages(roomId, query),
     outbox: {
       relay: async (limit, publish) => store().outbox.relay(limit, publish),
