@@ -57,3 +57,19 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), ref: z.string().optional() }),
 ]);
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
+
+/**
+ * A server frame's JSON, made once per frame object: a relayed or broadcast frame goes to
+ * several connections (one user's tabs, every socket for an announcement) and each would
+ * otherwise serialise the same object again. Frames are never mutated after they are made,
+ * so the cached text stays right; the WeakMap lets it go with the frame.
+ */
+const serialized = new WeakMap<ServerFrame, string>();
+export function frameJson(frame: ServerFrame): string {
+  let json = serialized.get(frame);
+  if (json === undefined) {
+    json = JSON.stringify(frame);
+    serialized.set(frame, json);
+  }
+  return json;
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import type { ServerFrame } from '../../protocol/frames';
+import { frameJson, type ServerFrame } from '../../protocol/frames';
 import type { TokenService } from '../../auth/token-service';
 import type { RevocationStore } from '../../ports/revocation-store';
 import type { Metrics } from '../../observability/metrics';
@@ -47,7 +47,7 @@ export function createStreamRoutes({
       jti: claims.jti,
       send(frame: ServerFrame) {
         if (!open) return false;
-        res.write(`event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`);
+        res.write(`event: ${frame.type}\ndata: ${frameJson(frame)}\n\n`);
         metrics.framesSent.inc({ type: frame.type });
         return true;
       },

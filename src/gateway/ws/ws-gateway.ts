@@ -6,7 +6,7 @@ import { toChatError } from '../../domain/errors';
 import { createKeyedRateLimiter } from '../../domain/keyed-rate-limiter';
 import { newBucket, takeToken } from '../../domain/token-bucket';
 import { CloseCodes, type CloseCode } from '../../protocol/close-codes';
-import type { ServerFrame } from '../../protocol/frames';
+import { frameJson, type ServerFrame } from '../../protocol/frames';
 import type { TokenService } from '../../auth/token-service';
 import type { RevocationStore } from '../../ports/revocation-store';
 import type { Logger } from '../../observability/logger';
@@ -122,7 +122,7 @@ export function createWsGateway({
           this.close(CloseCodes.POLICY, 'too slow: backlog over limit');
           return false;
         }
-        ws.send(JSON.stringify(frame));
+        ws.send(frameJson(frame));
         metrics.framesSent.inc({ type: frame.type });
         return true;
       },
