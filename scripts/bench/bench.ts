@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChatTarget } from './chat-target';
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench-results' },
     'cpu-prof': { type: 'boolean', default: false },
     'no-infra': { type: 'boolean', default: false },
+    'charts-from': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -56,7 +57,9 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
                       e.g. --variant batched-fetch:KAFKA_FETCH_MIN_BYTES=65536,KAFKA_FETCH_MAX_WAIT_MS=10
   --out DIR           where JSON, SVG and summary.md go (default bench-results/)
   --cpu-prof          write CPU profiles of our instances to DIR/profiles
-  --no-infra          do not run \`infra.sh up\` first`;
+  --no-infra          do not run \`infra.sh up\` first
+  --charts-from FILE  only draw latency.svg and throughput.svg into --out from an earlier
+                      run's results.json (nothing is run)`;
 if (args.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
@@ -200,7 +203,7 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
   return rows.join('\n');
 }
 
-function charts(results: TargetResults[]): { latency: string; throughput: string } {
+function charts(results: readonly TargetResults[], p99LimitMs: number): { latency: string; throughput: string } {
   const colors: Record<string, string> = { 'keyed-chat': '#1f6feb', 'socket.io': '#d97706', 'keyed-chat@baseline': '#8b949e' };
   const variantColors = ['#2da44e', '#8250df', '#cf222e'];
   const latency: Series[] = [];
@@ -213,12 +216,23 @@ function charts(results: TargetResults[]): { latency: string; throughput: string
     throughput.push({ name: r.target, color, points: runs.map((x) => [x.offeredRate, x.messagesPerSec]) });
   }
   return {
-    latency: lineChart({ title: 'send → deliver latency', xLabel: 'offered load (messages/s)', yLabel: 'ms', series: latency, yMax: 400, hLine: { y: settings.p99LimitMs, label: 'p99 limit 100 ms' } }),
-    throughput: lineChart({ title: 'messages fully delivered per second', xLabel: 'offered load (messages/s)', yLabel: 'messages/s', series: throughput }),
+    latency: lineChart({ title: 'send → deliver latency (log scales)', xLabel: 'offered load (messages/s)', yLabel: 'ms', series: latency, log: true, hLine: { y: p99LimitMs, label: `p99 limit ${p99LimitMs} ms` } }),
+    throughput: lineChart({ title: 'messages fully delivered per second (log scales)', xLabel: 'offered load (messages/s)', yLabel: 'messages/s', series: throughput, log: true }),
   };
 }
 
+/** --charts-from: the charts of an earlier run, redrawn (the chart code changed, say). */
+async function redrawCharts(file: string): Promise<void> {
+  const earlier = JSON.parse(await readFile(resolve(file), 'utf8')) as { settings: { p99LimitMs: number }; results: TargetResults[] };
+  const { latency, throughput } = charts(earlier.results, earlier.settings.p99LimitMs);
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'latency.svg'), `${latency}\n`);
+  await writeFile(join(outDir, 'throughput.svg'), `${throughput}\n`);
+  say(`written: ${outDir}/latency.svg, throughput.svg`);
+}
+
 async function main(): Promise<void> {
+  if (args['charts-from'] !== undefined) return redrawCharts(args['charts-from']);
   if (!args['no-infra']) {
     const up = spawnSync('bash', [join(ROOT, 'scripts/infra/infra.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (up.status !== 0) throw new Error('infra.sh up failed');
@@ -274,7 +288,7 @@ async function main(): Promise<void> {
   ];
   const table = [summaryTable(ours, peer), ...comparisons].join('\n\n');
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-  const { latency, throughput } = charts(results);
+  const { latency, throughput } = charts(results, settings.p99LimitMs);
   const stamp = new Date().toISOString();
   await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ stamp, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, settings, results }, null, 2)}\n`);
   await writeFile(join(outDir, 'latency.svg'), `${latency}\n`);
