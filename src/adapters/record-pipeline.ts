@@ -72,6 +72,23 @@ export interface PipelineOptions<R> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A handled record's output could not be written, so its partition goes back to it: back
+ * off first (`failures` in a row on this partition), and say so. Both buses do this.
+ */
+export async function backOffUnwritten({ failures, error, backoff, logger, where }: {
+  failures: number;
+  error: ChatError;
+  backoff: BackoffPolicy | undefined;
+  logger: Logger;
+  /** Where: topic, partition, offset. */
+  where: Readonly<Record<string, unknown>>;
+}): Promise<void> {
+  const delayMs = backoffDelay(failures, backoff ?? defaultBackoff);
+  logger.warn({ ...where, code: error.code, err: error.message, delayMs }, 'output of a handled record was not written; handling it again');
+  await sleep(delayMs);
+}
+
 /** Parses a raw record against `schema`; a ValidationError says why it cannot be handled. */
 export function decodeRecord<R>(raw: RawRecord, schema: z.ZodType<R>): InboundRecord<R> {
   if (raw.value === null) throw new ValidationError('record has no value');

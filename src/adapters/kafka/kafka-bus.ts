@@ -4,12 +4,12 @@ import { AnyRecordSchema, InboxRecordSchema, RequestRecordSchema } from '../../p
 import { dltTopicOf } from '../../protocol/headers';
 import { ChatError, TimeoutError, UnavailableError, ValidationError } from '../../domain/errors';
 import { assertNever } from '../../domain/assert-never';
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../../domain/backoff';
+import type { BackoffPolicy } from '../../domain/backoff';
 import type { Bus, Handled, InboundRecord, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
 import type { HealthCheck } from '../../ports/service';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
-import { deadLetterHeaders, recordTypeLabel, runPipeline, sleep, type RawRecord } from '../record-pipeline';
+import { backOffUnwritten, deadLetterHeaders, recordTypeLabel, runPipeline, type RawRecord } from '../record-pipeline';
 import { createCoPartitionAssigner } from './co-partition-assigner';
 import { createNaturalBatcher } from './natural-batcher';
 
@@ -412,9 +412,7 @@ export function createKafkaBus({
           // their output may then appear twice, with the same ids).
           const failures = (produceFailures.get(tp) ?? 0) + 1;
           produceFailures.set(tp, failures);
-          const delayMs = backoffDelay(failures, backoff ?? defaultBackoff);
-          log.warn({ topic, partition, offset: pending[0]?.offset, code: produceFailure.code, err: produceFailure.message, delayMs }, 'output of a handled record was not written; handling it again');
-          await sleep(delayMs);
+          await backOffUnwritten({ failures, error: produceFailure, backoff, logger: log, where: { topic, partition, offset: pending[0]?.offset } });
           await heartbeat();
         }
       } finally {

@@ -7,8 +7,8 @@ import type { HealthCheck } from '../../ports/service';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { ValidationError, toChatError } from '../../domain/errors';
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../../domain/backoff';
-import { deadLetterHeaders, recordTypeLabel, runPipeline, sleep, type RawRecord } from '../record-pipeline';
+import type { BackoffPolicy } from '../../domain/backoff';
+import { backOffUnwritten, deadLetterHeaders, recordTypeLabel, runPipeline, type RawRecord } from '../record-pipeline';
 import { MemoryBroker, type GroupMember } from './memory-broker';
 
 export interface MemoryBusOptions {
@@ -100,10 +100,7 @@ class MemoryConsumer<R> implements GroupMember {
         produceFailures = 0;
       } catch (error) {
         produceFailures++;
-        const err = toChatError(error);
-        const delayMs = backoffDelay(produceFailures, this.hooks.backoff ?? defaultBackoff);
-        this.hooks.logger.warn({ topic, partition, offset: position, code: err.code, err: err.message, delayMs }, 'output of a handled record was not written; handling it again');
-        await sleep(delayMs);
+        await backOffUnwritten({ failures: produceFailures, error: toChatError(error), backoff: this.hooks.backoff, logger: this.hooks.logger, where: { topic, partition, offset: position } });
         continue;
       }
       position++;
