@@ -1,24 +1,35 @@
+import { UnavailableError } from '../domain/errors';
 import type { AppendOutcome, ChatStore, NewMessage } from '../ports/chat-store';
 import type { Metrics } from '../observability/metrics';
 
 /**
- * Batched message writes for one owner: every partition's sends go into shared
+ * Batched message writes for one owner: the sends of every partition go into shared
  * `appendMessages` statements, one at a time. While one is in flight, new appends queue;
  * when it completes, everything queued (up to `maxBatch`) goes out as the next one. An idle
  * owner writes at once (the first append waits only for the end of the current event-loop
- * turn, so appends of partitions handled in that turn share it); a busy one writes fewer,
- * larger statements instead of queueing on the connection pool.
+ * turn, so appends made in that turn share it); a busy one writes fewer, larger statements.
+ * A partition does not wait for its send's write before its next record (the send's
+ * output waits instead), so several sends of one partition can share a statement.
  *
- * Guarantees: appends are written in the order they were made (a partition's sends, which
- * it makes one at a time, keep their order); each caller gets its own entry's outcome; a
- * failed statement rejects every append in it, retriably, and the handlers retry them.
+ * Guarantees:
+ * - order: appends are written in the order they were made, so the sends of a partition
+ *   (its `lane`) get their sequence numbers in record order;
+ * - each caller gets its own entry's outcome;
+ * - no overtaking after a failure: a failed statement rejects, retriably, every append in
+ *   it and every append queued behind it, and their lanes stop taking appends (each one is
+ *   refused at once) until `resume(lane)`: the owner calls it when the bus goes back to
+ *   the first record whose output was not written. Without this, a later send of the same
+ *   partition could be written before an earlier one that is retried, out of order.
  */
 export interface AppendBatcher {
-  append(message: NewMessage): Promise<AppendOutcome>;
+  append(message: NewMessage, lane: number): Promise<AppendOutcome>;
+  /** The lane's records are being handled again from the failed one on: take its appends again. */
+  resume(lane: number): void;
 }
 
 interface Pending {
   readonly message: NewMessage;
+  readonly lane: number;
   readonly resolve: (outcome: AppendOutcome) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -35,6 +46,7 @@ export function createAppendBatcher({
 }): AppendBatcher {
   let queue: Pending[] = [];
   let busy = false;
+  const stopped = new Set<number>();
 
   const flush = async (): Promise<void> => {
     while (queue.length > 0) {
@@ -49,20 +61,29 @@ export function createAppendBatcher({
           else p.resolve(outcome);
         });
       } catch (error) {
-        for (const p of batch) p.reject(error);
+        const failed = [...batch, ...queue];
+        queue = [];
+        for (const p of failed) {
+          stopped.add(p.lane);
+          p.reject(error);
+        }
       }
     }
     busy = false;
   };
 
   return {
-    append(message) {
+    append(message, lane) {
+      if (stopped.has(lane)) return Promise.reject(new UnavailableError('an earlier message write of this partition failed; it is handled again first'));
       return new Promise<AppendOutcome>((resolve, reject) => {
-        queue.push({ message, resolve, reject });
+        queue.push({ message, lane, resolve, reject });
         if (busy) return;
         busy = true;
         setImmediate(() => void flush());
       });
+    },
+    resume(lane) {
+      stopped.delete(lane);
     },
   };
 }

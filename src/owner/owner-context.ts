@@ -32,10 +32,13 @@ export interface OwnerContext {
   readonly now: () => number;
   /**
    * Hands records to the bus without waiting for them to be written: the bus commits the
-   * record being handled only once they are (see `Handled` in ports/bus). Records are
-   * produced in the order they were handed over.
+   * record being handled only once they are (see `Handled` in ports/bus). Given a promise
+   * (output that depends on a database write), the records go to the bus when it
+   * resolves, and a rejection fails the record's `published`: the bus then handles the
+   * record again. Within a partition, output goes to the bus in the order it was handed
+   * over, whether it waited or not.
    */
-  readonly publish: (records: readonly OutboundRecord[]) => void;
+  readonly publish: (output: readonly OutboundRecord[] | Promise<readonly OutboundRecord[]>) => void;
 }
 
 export type Inbound = InboundRecord<RequestRecord>;

@@ -16,6 +16,8 @@ export interface OwnerService {
 }
 
 /** Thrown for a record of a partition this instance no longer owns; the bus then abandons it. */
+const settled = Promise.resolve();
+
 class NotOwnedError extends ChatError {
   constructor(partition: number) {
     super('UNAVAILABLE', `partition ${partition} is not owned by this instance`, { retriable: true });
@@ -33,12 +35,27 @@ export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger
   const base: Omit<OwnerContext, 'publish'> = { ...options, users, appends, logger: options.logger.child({ component: 'owner' }) };
   const log = base.logger;
 
+  // Per partition: the hand-over of the last record's output to the bus. Output that waits
+  // on a database write (a send) is handed over once written, and the output of the records
+  // after it waits its turn, so the bus gets a partition's output in record order.
+  const handedOver = new Map<number, Promise<void>>();
+  // Per partition: the offset of the last record handled, to see the bus go back to a
+  // record whose output was not written (a failed write): its appends may go on again.
+  const lastOffset = new Map<number, bigint>();
+
   /** The handlers' context for one record: what they publish is collected as its `Handled`. */
-  const handle = async (run: (ctx: OwnerContext) => Promise<void>): Promise<Handled> => {
+  const handle = async (partition: number, run: (ctx: OwnerContext) => Promise<void>): Promise<Handled> => {
     const writes: Promise<void>[] = [];
-    const publish = (records: readonly OutboundRecord[]): void => {
-      if (records.length === 0) return;
-      const write = base.bus.publish(records);
+    const publish = (output: readonly OutboundRecord[] | Promise<readonly OutboundRecord[]>): void => {
+      const ready = (handedOver.get(partition) ?? settled).then(() => output);
+      handedOver.set(
+        partition,
+        ready.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+      const write = ready.then((records) => (records.length === 0 ? undefined : base.bus.publish(records)));
       // Observed through `published`; a rejection before that is not an unhandled one.
       write.catch(() => undefined);
       writes.push(write);
@@ -49,9 +66,15 @@ export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger
 
   const listener: OwnerGroupListener = {
     async onRecord(request) {
-      if (!users.owns(request.partition)) throw new NotOwnedError(request.partition);
+      const { partition } = request;
+      if (!users.owns(partition)) throw new NotOwnedError(partition);
+      const offset = BigInt(request.offset);
+      const last = lastOffset.get(partition);
+      // Seeing an offset again: the bus went back to a record whose output was not written.
+      if (last !== undefined && offset <= last) appends.resume(partition);
+      lastOffset.set(partition, offset);
       const record = request.record;
-      return handle(async (scope) => {
+      return handle(partition, async (scope) => {
         switch (record.type) {
           case 'login.request':
             return handleLogin(scope, request, record);
@@ -77,6 +100,11 @@ export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger
       await eagerLoad(base, partitions);
     },
     onRevoked(partitions) {
+      for (const p of partitions) {
+        handedOver.delete(p);
+        lastOffset.delete(p);
+        appends.resume(p);
+      }
       const dropped = users.drop(partitions);
       base.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.revoked', partitions, droppedUsers: dropped }, 'partitions revoked; state dropped');

@@ -15,7 +15,7 @@ async function membersFor(ctx: OwnerContext, roomId: string, userId: string, ref
 
 /**
  * chat.send at the sender's owner: rate limit, then one batched write (owner/append-batcher)
- * that checks membership, stores the message once (idempotent on sender + clientMsgId,
+ * that the partition does not wait for, which checks membership, stores the message once (idempotent on sender + clientMsgId,
  * which also fixes the room sequence) and reads the room's members in the same statement;
  * then ack the sending socket, relay to the sender's other sockets (the sender's sessions
  * are this owner's own state), and one `deliver` record per other member, keyed by them.
@@ -36,31 +36,36 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
     ctx.publish([toSender({ type: 'error', code: 'RATE_LIMITED', message: 'sending too fast', ref: clientMsgId })]);
     return;
   }
-  const outcome = await ctx.appends.append({ id: record.id, roomId, senderId: userId, clientMsgId, text });
-  if (!outcome.ok) {
-    const { error } = outcome;
-    if (error.retriable) throw error;
-    // Unknown room, not a member (or removed meanwhile), or a text the database cannot
-    // store (a NUL character in a record that bypassed the gateway).
-    ctx.metrics.sendsRefused.inc({ code: error.code });
-    // An internal failure's message names tables and codes: the client gets the code only.
-    ctx.publish([toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })]);
-    return;
-  }
-  const { message, created, members } = outcome;
-  const out: OutboundRecord[] = [toSender({ type: 'ack', clientMsgId, message })];
-  if (created || message.id === record.id) {
-    const frame: ServerFrame = { type: 'message', message };
-    // The sender's other sockets, straight from the sender's own state: no deliver record
-    // through this very partition.
-    const others = liveSessions(user, ctx.now(), ctx.limits.sessionTtlMs).filter((s) => s.connectionId !== connectionId);
-    for (const [instance, connectionIds] of byInstance(others)) out.push(relay(ctx, userId, instance, connectionIds, frame));
-    for (const m of members) if (m !== userId) out.push(deliver(ctx, m, frame));
-  }
-  ctx.publish(out);
-  // redelivered: this very record was handled before (crash or rebalance before commit);
-  // client-retry: a new record for a clientMsgId already stored.
-  ctx.metrics.messagesStored.inc({ outcome: created ? 'stored' : message.id === record.id ? 'redelivered' : 'client-retry' });
+  // The partition goes on to its next record while this write is batched with others;
+  // the ack and deliveries go out once it is done (in record order: ctx.publish).
+  const written = ctx.appends.append({ id: record.id, roomId, senderId: userId, clientMsgId, text }, request.partition);
+  ctx.publish(
+    written.then((outcome): OutboundRecord[] => {
+      if (!outcome.ok) {
+        const { error } = outcome;
+        if (error.retriable) throw error;
+        // Unknown room, not a member (or removed meanwhile), or a text the database cannot
+        // store (a NUL character in a record that bypassed the gateway).
+        ctx.metrics.sendsRefused.inc({ code: error.code });
+        // An internal failure's message names tables and codes: the client gets the code only.
+        return [toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })];
+      }
+      const { message, created, members } = outcome;
+      const out: OutboundRecord[] = [toSender({ type: 'ack', clientMsgId, message })];
+      if (created || message.id === record.id) {
+        const frame: ServerFrame = { type: 'message', message };
+        // The sender's other sockets, straight from the sender's own state: no deliver
+        // record through this very partition.
+        const others = liveSessions(user, ctx.now(), ctx.limits.sessionTtlMs).filter((s) => s.connectionId !== connectionId);
+        for (const [instance, connectionIds] of byInstance(others)) out.push(relay(ctx, userId, instance, connectionIds, frame));
+        for (const m of members) if (m !== userId) out.push(deliver(ctx, m, frame));
+      }
+      // redelivered: this very record was handled before (crash or rebalance before commit);
+      // client-retry: a new record for a clientMsgId already stored.
+      ctx.metrics.messagesStored.inc({ outcome: created ? 'stored' : message.id === record.id ? 'redelivered' : 'client-retry' });
+      return out;
+    }),
+  );
 }
 
 /** chat.typing: tell the room's other members; refused quietly to non-members. */

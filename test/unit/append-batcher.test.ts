@@ -37,9 +37,9 @@ describe('append batcher', () => {
   it('writes the appends of one event-loop turn together, queues the rest behind the statement in flight, in order', async () => {
     const store = gatedStore();
     const b = createAppendBatcher({ store });
-    const first = [b.append(msg(1)), b.append(msg(2))];
+    const first = [b.append(msg(1), 0), b.append(msg(2), 0)];
     await until(() => store.lists.length === 1);
-    const later = [b.append(msg(3)), b.append(msg(4)), b.append(msg(5))];
+    const later = [b.append(msg(3), 1), b.append(msg(4), 1), b.append(msg(5), 2)];
     expect(store.lists).toEqual([['m1', 'm2']]);
     store.release();
     await until(() => store.lists.length === 2);
@@ -58,7 +58,7 @@ describe('append batcher', () => {
   it('splits a long queue at maxBatch', async () => {
     const store = gatedStore();
     const b = createAppendBatcher({ store, maxBatch: 2 });
-    const all = [1, 2, 3, 4, 5].map((n) => b.append(msg(n)));
+    const all = [1, 2, 3, 4, 5].map((n) => b.append(msg(n), n));
     for (let k = 0; k < 3; k++) {
       await until(() => store.lists.length === k + 1);
       store.release();
@@ -67,17 +67,27 @@ describe('append batcher', () => {
     expect(store.lists).toEqual([['m1', 'm2'], ['m3', 'm4'], ['m5']]);
   });
 
-  it('rejects every append of a failed statement, and only those; the next statement goes on', async () => {
+  it('after a failed statement, rejects what was queued behind it and refuses its lanes until they resume; other lanes go on', async () => {
     const store = gatedStore((call) => call === 1);
     const b = createAppendBatcher({ store });
-    const failed = [b.append(msg(1)), b.append(msg(2))];
+    const failed = [b.append(msg(1), 0), b.append(msg(2), 1)];
     await until(() => store.lists.length === 1);
-    const next = b.append(msg(3));
+    const queued = b.append(msg(3), 2);
     store.release();
-    await expect(failed[0]).rejects.toBeInstanceOf(UnavailableError);
-    await expect(failed[1]).rejects.toBeInstanceOf(UnavailableError);
+    for (const p of [...failed, queued]) await expect(p).rejects.toBeInstanceOf(UnavailableError);
+    // Lanes 0, 1 and 2 had appends in or behind the failed statement: refused at once, not written.
+    await expect(b.append(msg(4), 0)).rejects.toThrow('handled again first');
+    await expect(b.append(msg(5), 2)).rejects.toThrow('handled again first');
+    const other = b.append(msg(6), 7);
     await until(() => store.lists.length === 2);
+    expect(store.lists[1]).toEqual(['m6']);
     store.release();
-    expect(await next).toMatchObject({ ok: true, message: { id: 'm3' } });
+    expect(await other).toMatchObject({ ok: true, message: { id: 'm6' } });
+    b.resume(0);
+    const again = b.append(msg(1), 0);
+    await until(() => store.lists.length === 3);
+    store.release();
+    expect(await again).toMatchObject({ ok: true, message: { id: 'm1' } });
+    await expect(b.append(msg(5), 2)).rejects.toThrow('handled again first');
   });
 });

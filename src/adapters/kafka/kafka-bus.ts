@@ -316,15 +316,19 @@ export function createKafkaBus({
   const produceFailures = new Map<string, number>();
 
   /**
-   * Waits for `done`, heartbeating every heartbeat interval so the group does not evict this
-   * member meanwhile. False when the partition stopped being active while waiting.
+   * Waits until `done` settles (resolved or rejected: the caller looks at which),
+   * heartbeating every heartbeat interval so the group does not evict this member
+   * meanwhile. False when the partition stopped being active while waiting.
    */
-  const awaitHeartbeating = async (done: Promise<void>, heartbeat: () => Promise<void>, active: () => boolean): Promise<boolean> => {
+  const awaitHeartbeating = async (done: Promise<unknown>, heartbeat: () => Promise<void>, active: () => boolean): Promise<boolean> => {
     let settled = false;
-    void done.finally(() => (settled = true));
+    const over = done.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
     while (!settled) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, heartbeatIntervalMs)))]).finally(() => clearTimeout(timer));
+      await Promise.race([over, new Promise<void>((resolve) => (timer = setTimeout(resolve, heartbeatIntervalMs)))]).finally(() => clearTimeout(timer));
       if (!active()) return false;
       if (!settled) await heartbeat();
     }
@@ -349,6 +353,9 @@ export function createKafkaBus({
       const settle = async (keep: number): Promise<void> => {
         while (produceFailure === undefined && pending.length > keep) {
           const head = pending[0]!;
+          // Output may wait on the database (a send's write) as well as on Kafka: keep
+          // heartbeating meanwhile, as during a handler (see PipelineOptions.keepAlive).
+          if (!(await awaitHeartbeating(head.published, heartbeat, active))) return;
           try {
             await head.published;
           } catch (error) {
