@@ -176,9 +176,13 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
       headers: { [Headers.correlationId]: `r${n}` },
     };
     await busB.publish(Array.from({ length: 10 }, (_, n) => reply(n)));
-    await waitFor('both inboxes', () => gotA.length >= 5 && gotB.length >= 5);
-    expect(gotA).toEqual(['r0', 'r2', 'r4', 'r6', 'r8']);
-    expect(gotB).toEqual(['r1', 'r3', 'r5', 'r7', 'r9']);
+    const distinct = (got: string[]): string[] => [...new Set(got)];
+    await waitFor('both inboxes', () => distinct(gotA).length >= 5 && distinct(gotB).length >= 5);
+    // At-least-once (the Bus contract): a record may arrive twice — a produce sent again
+    // after an unclear answer, or a rebalance before the commit — but never at the other
+    // instance, and in order.
+    expect(distinct(gotA)).toEqual(['r0', 'r2', 'r4', 'r6', 'r8']);
+    expect(distinct(gotB)).toEqual(['r1', 'r3', 'r5', 'r7', 'r9']);
   });
 
   it('dead-letters a poison record with its origin in headers, and the partition moves on', async () => {
