@@ -317,10 +317,18 @@ export function createKafkaBus({
 
   /**
    * Waits until `done` settles (resolved or rejected: the caller looks at which),
-   * heartbeating every heartbeat interval so the group does not evict this member
-   * meanwhile. False when the partition stopped being active while waiting.
+   * heartbeating every heartbeat interval while the partition is active, so the group
+   * does not evict this member meanwhile. Once the partition is no longer active, it
+   * gives up (false) with `stopWhenInactive`, or else goes on waiting without
+   * heartbeats: output being written when the consumer stops is waited for, so its
+   * offset is committed and the next owner does not handle it again.
    */
-  const awaitHeartbeating = async (done: Promise<unknown>, heartbeat: () => Promise<void>, active: () => boolean): Promise<boolean> => {
+  const awaitHeartbeating = async (
+    done: Promise<unknown>,
+    heartbeat: () => Promise<void>,
+    active: () => boolean,
+    { stopWhenInactive }: { stopWhenInactive: boolean },
+  ): Promise<boolean> => {
     let settled = false;
     const over = done.then(
       () => void (settled = true),
@@ -329,8 +337,12 @@ export function createKafkaBus({
     while (!settled) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([over, new Promise<void>((resolve) => (timer = setTimeout(resolve, heartbeatIntervalMs)))]).finally(() => clearTimeout(timer));
-      if (!active()) return false;
-      if (!settled) await heartbeat();
+      if (settled) break;
+      if (!active()) {
+        if (stopWhenInactive) return false;
+        continue;
+      }
+      await heartbeat();
     }
     return true;
   };
@@ -355,7 +367,7 @@ export function createKafkaBus({
           const head = pending[0]!;
           // Output may wait on the database (a send's write) as well as on Kafka: keep
           // heartbeating meanwhile, as during a handler (see PipelineOptions.keepAlive).
-          if (!(await awaitHeartbeating(head.published, heartbeat, active))) return;
+          await awaitHeartbeating(head.published, heartbeat, active, { stopWhenInactive: false });
           try {
             await head.published;
           } catch (error) {
@@ -385,7 +397,7 @@ export function createKafkaBus({
       };
       try {
         const preparation = source === 'owner' ? preparing.get(partition) : undefined;
-        if (preparation !== undefined && !(await awaitHeartbeating(preparation, heartbeat, active))) return;
+        if (preparation !== undefined && !(await awaitHeartbeating(preparation, heartbeat, active, { stopWhenInactive: true }))) return;
         for (const message of batch.messages) {
           if (!active() || produceFailure !== undefined) break;
           const raw = toRaw(topic, partition, message);
