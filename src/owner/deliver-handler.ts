@@ -1,6 +1,5 @@
-import { byInstance, liveSessions } from '../domain/owned-users';
 import type { RecordOf } from '../protocol/envelope';
-import { ensureUser, relay, type Inbound, type OwnerContext } from './owner-context';
+import { ensureUser, relaysToLiveSockets, type Inbound, type OwnerContext } from './owner-context';
 
 /**
  * deliver at the recipient's owner: relay the frame to the instances that hold the
@@ -10,9 +9,9 @@ import { ensureUser, relay, type Inbound, type OwnerContext } from './owner-cont
 export async function handleDeliver(ctx: OwnerContext, request: Inbound, record: RecordOf<'deliver'>): Promise<void> {
   const { userId } = record;
   const user = await ensureUser(ctx, request.partition, userId);
+  // exceptConnectionId: records from earlier versions still name the sending socket.
   const { frame, exceptConnectionId } = record.payload;
-  const targets = liveSessions(user, ctx.now(), ctx.limits.sessionTtlMs).filter((s) => s.connectionId !== exceptConnectionId);
-  const out = [...byInstance(targets)].map(([instanceId, connectionIds]) => relay(ctx, userId, instanceId, connectionIds, frame));
+  const out = relaysToLiveSockets(ctx, user, frame, exceptConnectionId);
   ctx.metrics.deliveries.inc({ frame: frame.type, outcome: out.length > 0 ? 'relayed' : 'offline' });
   if (out.length > 0) ctx.publish(out);
 }

@@ -1,5 +1,5 @@
 import type { OwnedUser, LiveSession } from '../domain/owned-users';
-import { OwnedUsers } from '../domain/owned-users';
+import { OwnedUsers, byInstance, liveSessions } from '../domain/owned-users';
 import type { PasswordHasher } from '../auth/password-hasher';
 import type { PasswordSealer } from '../auth/password-sealer';
 import { makeRecord, type RecordOf, type RequestRecord } from '../protocol/envelope';
@@ -66,10 +66,18 @@ export function relay(ctx: OwnerContext, userId: string, instanceId: string, con
   return { topic: ctx.bus.inboxTopicOf(instanceId), key: userId, record: makeRecord('relay', userId, { connectionIds, frame }) };
 }
 
+/**
+ * Relay records for `frame` to the live sockets of a user this owner holds (all but
+ * `exceptConnectionId`): one record per instance holding some, none for a user offline.
+ */
+export function relaysToLiveSockets(ctx: OwnerContext, user: OwnedUser, frame: ServerFrame, exceptConnectionId?: string): OutboundRecord[] {
+  const targets = liveSessions(user, ctx.now(), ctx.limits.sessionTtlMs).filter((s) => s.connectionId !== exceptConnectionId);
+  return [...byInstance(targets)].map(([instanceId, connectionIds]) => relay(ctx, user.userId, instanceId, connectionIds, frame));
+}
+
 /** A deliver record: `frame` for every live socket of `recipient`, via the recipient's owner. */
-export function deliver(ctx: OwnerContext, recipient: string, frame: ServerFrame, exceptConnectionId?: string): OutboundRecord {
-  const payload: RecordOf<'deliver'>['payload'] = exceptConnectionId === undefined ? { frame } : { frame, exceptConnectionId };
-  return { topic: ctx.chatTopic, key: recipient, record: makeRecord('deliver', recipient, payload) };
+export function deliver(ctx: OwnerContext, recipient: string, frame: ServerFrame): OutboundRecord {
+  return { topic: ctx.chatTopic, key: recipient, record: makeRecord('deliver', recipient, { frame }) };
 }
 
 /** Answers a request-reply (login) on the requester's reply topic. */

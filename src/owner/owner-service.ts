@@ -15,9 +15,9 @@ export interface OwnerService {
   readonly users: OwnedUsers;
 }
 
-/** Thrown for a record of a partition this instance no longer owns; the bus then abandons it. */
 const settled = Promise.resolve();
 
+/** Thrown for a record of a partition this instance no longer owns; the bus then abandons it. */
 class NotOwnedError extends ChatError {
   constructor(partition: number) {
     super('UNAVAILABLE', `partition ${partition} is not owned by this instance`, { retriable: true });

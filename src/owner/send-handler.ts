@@ -1,9 +1,8 @@
-import { byInstance, liveSessions } from '../domain/owned-users';
 import { takeToken } from '../domain/token-bucket';
 import type { RecordOf } from '../protocol/envelope';
 import type { ServerFrame } from '../protocol/frames';
 import type { OutboundRecord } from '../ports/bus';
-import { deliver, ensureUser, relay, type Inbound, type OwnerContext } from './owner-context';
+import { deliver, ensureUser, relay, relaysToLiveSockets, type Inbound, type OwnerContext } from './owner-context';
 
 /** Members of the room, or a refusal frame for the sender when the room is unknown or closed to them. */
 async function membersFor(ctx: OwnerContext, roomId: string, userId: string, ref: string): Promise<string[] | ServerFrame> {
@@ -14,11 +13,12 @@ async function membersFor(ctx: OwnerContext, roomId: string, userId: string, ref
 }
 
 /**
- * chat.send at the sender's owner: rate limit, then one batched write (owner/append-batcher)
- * that the partition does not wait for, which checks membership, stores the message once (idempotent on sender + clientMsgId,
- * which also fixes the room sequence) and reads the room's members in the same statement;
- * then ack the sending socket, relay to the sender's other sockets (the sender's sessions
- * are this owner's own state), and one `deliver` record per other member, keyed by them.
+ * chat.send at the sender's owner: rate limit, then one batched write (owner/append-batcher),
+ * which the partition does not wait for, that checks membership, stores the message once
+ * (idempotent on sender + clientMsgId, which also fixes the room sequence) and reads the
+ * room's members in the same statement; then ack the sending socket, relay to the sender's
+ * other sockets (the sender's sessions are this owner's own state), and one `deliver`
+ * record per other member, keyed by them.
  *
  * Redelivery after a crash: the stored message's id is the id of the record that first
  * carried it, so seeing that same record again means its deliveries may not have been
@@ -56,8 +56,7 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
         const frame: ServerFrame = { type: 'message', message };
         // The sender's other sockets, straight from the sender's own state: no deliver
         // record through this very partition.
-        const others = liveSessions(user, ctx.now(), ctx.limits.sessionTtlMs).filter((s) => s.connectionId !== connectionId);
-        for (const [instance, connectionIds] of byInstance(others)) out.push(relay(ctx, userId, instance, connectionIds, frame));
+        out.push(...relaysToLiveSockets(ctx, user, frame, connectionId));
         for (const m of members) if (m !== userId) out.push(deliver(ctx, m, frame));
       }
       // redelivered: this very record was handled before (crash or rebalance before commit);

@@ -148,7 +148,8 @@ export function createMemoryChatStore({
     async appendMessages(list) {
       // One at a time with no await in between: the list is atomic, in order.
       return list.map(({ id, roomId, senderId, clientMsgId, text }): AppendOutcome => {
-        const stored = bySenderMsg.get(pairKey(senderId, clientMsgId));
+        const key = pairKey(senderId, clientMsgId);
+        const stored = bySenderMsg.get(key);
         const room = rooms.get(stored?.roomId ?? roomId);
         if (stored !== undefined) return { ok: true, message: { ...stored }, created: false, members: room === undefined ? [] : sorted(room.members) };
         if (room === undefined) return { ok: false, error: new ChatError('ROOM_NOT_FOUND', `room ${roomId} does not exist`) };
@@ -156,7 +157,7 @@ export function createMemoryChatStore({
         if (messageIds.has(id)) return { ok: false, error: new ChatError('INTERNAL', `message id ${id} is already used by another (senderId, clientMsgId)`) };
         const message: Message = { id, roomId, seq: room.messages.length + 1, senderId, text, ts: new Date(now()).toISOString(), clientMsgId };
         room.messages.push(message);
-        bySenderMsg.set(pairKey(senderId, clientMsgId), message);
+        bySenderMsg.set(key, message);
         messageIds.add(id);
         return { ok: true, message: { ...message }, created: true, members: sorted(room.members) };
       });

@@ -312,19 +312,21 @@ export function createPrismaChatStore({
    */
   const appendUnique = async (list: readonly NewMessage[]): Promise<AppendOutcome[]> => {
     if (list.length === 0) return [];
+    let outcomes: AppendOutcome[];
     try {
-      const outcomes = await appendStatement(list);
-      const retry = outcomes.find((o): o is { ok: false; error: ChatError } => !o.ok && o.error.retriable);
-      if (retry !== undefined) throw retry.error;
-      return outcomes;
+      outcomes = await appendStatement(list);
     } catch (error) {
       const err = toStoreError(error, 'append messages');
       if (err.retriable) throw err;
       if (list.length === 1) return [{ ok: false, error: err }];
-      const outcomes: AppendOutcome[] = [];
-      for (const m of list) outcomes.push(...(await appendUnique([m])));
-      return outcomes;
+      const singles: AppendOutcome[] = [];
+      for (const m of list) singles.push(...(await appendUnique([m])));
+      return singles;
     }
+    // An entry the room changed under: the whole list is tried again, as for any retriable failure.
+    const retry = outcomes.find((o): o is { ok: false; error: ChatError } => !o.ok && o.error.retriable);
+    if (retry !== undefined) throw retry.error;
+    return outcomes;
   };
 
   return {
