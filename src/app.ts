@@ -45,7 +45,7 @@ import { createConnectionLifecycle } from './gateway/connection-lifecycle';
 import { createSessionAnnouncer } from './gateway/session-announcer';
 import { createFrameHandler } from './gateway/frame-handler';
 import { createWsGateway } from './gateway/ws/ws-gateway';
-import { makeRecord } from './protocol/envelope';
+import { makeRecord, type RelayPart } from './protocol/envelope';
 import { CloseCodes } from './protocol/close-codes';
 import { assertNever } from './domain/assert-never';
 
@@ -196,18 +196,22 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     metrics,
     logger,
   });
+  const relayToConnections = ({ connectionIds, frame }: RelayPart): void => {
+    const missed = connectionIds.length - registry.deliver(connectionIds, frame);
+    if (missed > 0) metrics.relayMisses.inc(missed);
+  };
   bus.openInbox(async (inbound) => {
     const record = inbound.record;
     switch (record.type) {
       case 'login.reply':
         requestReply.settle(inbound);
         return;
-      case 'relay': {
-        const { connectionIds, frame } = record.payload;
-        const missed = connectionIds.length - registry.deliver(connectionIds, frame);
-        if (missed > 0) metrics.relayMisses.inc(missed);
+      case 'relay':
+        relayToConnections(record.payload);
         return;
-      }
+      case 'relay.batch':
+        for (const part of record.payload.parts) relayToConnections(part);
+        return;
       case 'broadcast':
         for (const c of registry.all()) registry.deliver([c.id], record.payload.frame);
         return;

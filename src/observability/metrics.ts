@@ -18,6 +18,12 @@ export interface Metrics {
   readonly sendsRefused: Counter<'code'>;
   /** Deliver records handled at a recipient's owner: relayed to instances, or recipient offline. */
   readonly deliveries: Counter<'frame' | 'outcome'>;
+  /**
+   * Frames fanned out to other users by an owner, by path: direct (to the instances the
+   * session directory names) or via-owner (the directory was unavailable: a deliver record
+   * per recipient, through the recipient's owner).
+   */
+  readonly fanOuts: Counter<'path'>;
   /** Frames written to this instance's sockets, by frame type. */
   readonly framesSent: Counter<'type'>;
   readonly connections: Gauge<'kind'>;
@@ -105,6 +111,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     messagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Send requests by outcome: stored, client-retry (clientMsgId already stored), redelivered (the same record handled again)', labelNames: ['outcome'], registers }),
     sendsRefused: new Counter({ name: 'chat_sends_refused_total', help: 'Send requests refused, by error code', labelNames: ['code'], registers }),
     deliveries: new Counter({ name: 'chat_deliveries_total', help: 'Deliver records handled by the recipient owner', labelNames: ['frame', 'outcome'], registers }),
+    fanOuts: new Counter({ name: 'chat_fanouts_total', help: 'Frames an owner fanned out to other users, by path (direct: to the instances holding their sockets; via-owner: through each recipient owner)', labelNames: ['path'], registers }),
     framesSent: new Counter({ name: 'chat_frames_sent_total', help: 'Frames written to client connections', labelNames: ['type'], registers }),
     connections: new Gauge({ name: 'chat_connections', help: 'Open client connections', labelNames: ['kind'], registers }),
     relayMisses: new Counter({ name: 'chat_relay_misses_total', help: 'Relayed frames whose connection is not on this instance', registers }),

@@ -9,6 +9,7 @@ import type { Bus, InboundRecord, OutboundRecord } from '../ports/bus';
 import type { ChatStore } from '../ports/chat-store';
 import type { AppendBatcher } from './append-batcher';
 import type { MirroredSession, SessionMirror } from '../ports/session-mirror';
+import type { SessionDirectory } from './session-directory';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 
@@ -20,6 +21,8 @@ export interface OwnerContext {
   /** Message writes of every owned partition, batched into shared statements. */
   readonly appends: AppendBatcher;
   readonly mirror: SessionMirror;
+  /** Other users' sockets, read from the mirror their owners keep (owner/fan-out.ts). */
+  readonly directory: SessionDirectory;
   readonly hasher: PasswordHasher;
   readonly sealer: PasswordSealer;
   readonly users: OwnedUsers;
@@ -75,7 +78,10 @@ export function relaysToLiveSockets(ctx: OwnerContext, user: OwnedUser, frame: S
   return [...byInstance(targets)].map(([instanceId, connectionIds]) => relay(ctx, user.userId, instanceId, connectionIds, frame));
 }
 
-/** A deliver record: `frame` for every live socket of `recipient`, via the recipient's owner. */
+/**
+ * A deliver record: `frame` for every live socket of `recipient`, via the recipient's owner
+ * (room changes from the outbox, and fan-out while the session directory is unavailable).
+ */
 export function deliver(ctx: OwnerContext, recipient: string, frame: ServerFrame): OutboundRecord {
   return { topic: ctx.chatTopic, key: recipient, record: makeRecord('deliver', recipient, { frame }) };
 }

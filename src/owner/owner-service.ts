@@ -9,6 +9,8 @@ import { handleSend, handleTyping } from './send-handler';
 import { handleDeliver } from './deliver-handler';
 import { eagerLoad } from './eager-load';
 import { createAppendBatcher } from './append-batcher';
+import { coalesceRelays } from './fan-out';
+import { createSessionDirectory } from './session-directory';
 
 export interface OwnerService {
   readonly listener: OwnerGroupListener;
@@ -29,10 +31,11 @@ class NotOwnedError extends ChatError {
  * handles their request records one at a time per partition, in order, and answers on
  * the requesting instance's inbox topic, never by broadcast.
  */
-export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger' | 'publish' | 'appends'> & { logger: OwnerContext['logger'] }): OwnerService {
+export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger' | 'publish' | 'appends' | 'directory'> & { logger: OwnerContext['logger'] }): OwnerService {
   const users = new OwnedUsers(options.limits.sendBurst);
   const appends = createAppendBatcher({ store: options.store, metrics: options.metrics });
-  const base: Omit<OwnerContext, 'publish'> = { ...options, users, appends, logger: options.logger.child({ component: 'owner' }) };
+  const directory = createSessionDirectory({ mirror: options.mirror });
+  const base: Omit<OwnerContext, 'publish'> = { ...options, users, appends, directory, logger: options.logger.child({ component: 'owner' }) };
   const log = base.logger;
 
   // Per partition: the hand-over of the last record's output to the bus. Output that waits
@@ -55,7 +58,7 @@ export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger
           () => undefined,
         ),
       );
-      const write = ready.then((records) => (records.length === 0 ? undefined : base.bus.publish(records)));
+      const write = ready.then((records) => (records.length === 0 ? undefined : base.bus.publish(coalesceRelays(records))));
       // Observed through `published`; a rejection before that is not an unhandled one.
       write.catch(() => undefined);
       writes.push(write);

@@ -2,7 +2,8 @@ import { takeToken } from '../domain/token-bucket';
 import type { RecordOf } from '../protocol/envelope';
 import type { ServerFrame } from '../protocol/frames';
 import type { OutboundRecord } from '../ports/bus';
-import { deliver, ensureUser, relay, relaysToLiveSockets, type Inbound, type OwnerContext } from './owner-context';
+import { ensureUser, relay, relaysToLiveSockets, type Inbound, type OwnerContext } from './owner-context';
+import { fanOut } from './fan-out';
 
 /** Members of the room, or a refusal frame for the sender when the room is unknown or closed to them. */
 async function membersFor(ctx: OwnerContext, roomId: string, userId: string, ref: string): Promise<string[] | ServerFrame> {
@@ -40,7 +41,7 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
   // the ack and deliveries go out once it is done (in record order: ctx.publish).
   const written = ctx.appends.append({ id: record.id, roomId, senderId: userId, clientMsgId, text }, request.partition);
   ctx.publish(
-    written.then((outcome): OutboundRecord[] => {
+    written.then(async (outcome): Promise<OutboundRecord[]> => {
       if (!outcome.ok) {
         const { error } = outcome;
         if (error.retriable) throw error;
@@ -57,7 +58,7 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
         // The sender's other sockets, straight from the sender's own state: no deliver
         // record through this very partition.
         out.push(...relaysToLiveSockets(ctx, user, frame, connectionId));
-        for (const m of members) if (m !== userId) out.push(deliver(ctx, m, frame));
+        out.push(...(await fanOut(ctx, frame, members.filter((m) => m !== userId), userId)));
       }
       // redelivered: this very record was handled before (crash or rebalance before commit);
       // client-retry: a new record for a clientMsgId already stored.
@@ -76,6 +77,6 @@ export async function handleTyping(ctx: OwnerContext, _request: Inbound, record:
     ctx.publish([relay(ctx, userId, instanceId, [connectionId], members)]);
     return;
   }
-  const out = members.filter((m) => m !== userId).map((m) => deliver(ctx, m, { type: 'typing', roomId, userId }));
+  const out = await fanOut(ctx, { type: 'typing', roomId, userId }, members.filter((m) => m !== userId), userId);
   if (out.length > 0) ctx.publish(out);
 }

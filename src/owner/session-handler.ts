@@ -1,7 +1,8 @@
 import { liveSessions } from '../domain/owned-users';
 import type { RecordOf } from '../protocol/envelope';
 import type { OutboundRecord } from '../ports/bus';
-import { deliver, ensureUser, relay, type Inbound, type OwnerContext } from './owner-context';
+import { ensureUser, relay, type Inbound, type OwnerContext } from './owner-context';
+import { fanOut } from './fan-out';
 
 /**
  * session.opened / session.closed: keep the user's live sessions (mirrored to Redis for
@@ -36,7 +37,7 @@ export async function handleSession(
   const isOnline = user.sessions.size > 0;
   if (isOnline !== wasOnline) {
     const members = await ctx.store.coMembers(userId);
-    for (const m of members) out.push(deliver(ctx, m, { type: 'presence', userId, online: isOnline }));
+    out.push(...(await fanOut(ctx, { type: 'presence', userId, online: isOnline }, members, userId)));
     ctx.logger.debug({ userId, online: isOnline, notified: members.length }, 'presence changed');
   }
   if (out.length > 0) ctx.publish(out);

@@ -7,6 +7,9 @@ export interface MirroredSession {
   readonly seenAt: number;
 }
 
+/** The order every mirror lists a user's sessions in. */
+export const byConnectionId = (a: MirroredSession, b: MirroredSession): number => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0);
+
 /**
  * A copy of each user's live sessions outside the owner's memory (Redis in a cluster), so
  * that a new owner can load them after a rebalance. Only the user's owner writes a user's
@@ -27,5 +30,18 @@ export interface SessionMirror {
   load(userId: string): Promise<MirroredSession[]>;
   /** Every user of the partition with live sessions, each with what `load` would return. */
   loadPartition(partition: number): Promise<ReadonlyMap<string, MirroredSession[]>>;
+  /**
+   * The session directory: the live sessions of each of `userIds` (users with none are
+   * omitted), in one round trip, for *other* users' owners to route deliveries straight to
+   * the instances holding the sockets. Read-only, unlike `load` (which deletes stale
+   * fields): only a user's owner writes the user's entry, so a reader that deleted what it
+   * saw as stale could delete a session its owner re-announced a moment later.
+   *
+   * Freshness: it sees every `put` that completed before it was called. The owner
+   * completes a session's `put` before it answers `ready`, so a socket missing from an
+   * answer registered after the lookup began, and the resume that follows its `ready`
+   * reads from PostgreSQL whatever was stored before the lookup.
+   */
+  lookup(userIds: readonly string[]): Promise<ReadonlyMap<string, MirroredSession[]>>;
   health(): Promise<HealthCheck>;
 }

@@ -72,17 +72,23 @@ export const LoginReplyRecord = base(
     z.object({ ok: z.literal(false), code: z.string(), message: z.string(), handledBy: z.string() }),
   ]),
 );
-/** Frames for some of this instance's connections (keyed by the user they belong to). */
-export const RelayRecord = base(
-  'relay',
-  z.object({ connectionIds: z.array(z.string().min(1)).min(1).max(1000), frame: ServerFrameSchema }),
-);
+const RelayPart = z.object({ connectionIds: z.array(z.string().min(1)).min(1).max(1000), frame: ServerFrameSchema });
+/** A frame for some of this instance's connections (keyed by the user they belong to). */
+export const RelayRecord = base('relay', RelayPart);
+/**
+ * Several frames for this instance's connections, written in this order: what one request
+ * record sends to one instance (a sender's ack and a message for the members whose
+ * sockets it holds), so it costs one Kafka record, not one per frame. Keyed by the user
+ * whose request caused it.
+ */
+export const RelayBatchRecord = base('relay.batch', z.object({ parts: z.array(RelayPart).min(1).max(100) }));
+export type RelayPart = z.infer<typeof RelayPart>;
 /** A frame for every connection on every instance (the broadcast topic). */
 export const BroadcastRecord = base('broadcast', z.object({ frame: ServerFrameSchema }));
 /** A token was revoked (logout): every instance closes the connections opened with it (4001). */
 export const TokenRevokedRecord = base('token.revoked', z.object({ jti: z.string().min(1).max(100) }));
 
-export const InboxRecordSchema = z.discriminatedUnion('type', [LoginReplyRecord, RelayRecord, BroadcastRecord, TokenRevokedRecord]);
+export const InboxRecordSchema = z.discriminatedUnion('type', [LoginReplyRecord, RelayRecord, RelayBatchRecord, BroadcastRecord, TokenRevokedRecord]);
 export type InboxRecord = z.infer<typeof InboxRecordSchema>;
 
 export const AnyRecordSchema = z.discriminatedUnion('type', [
@@ -94,6 +100,7 @@ export const AnyRecordSchema = z.discriminatedUnion('type', [
   DeliverRecord,
   LoginReplyRecord,
   RelayRecord,
+  RelayBatchRecord,
   BroadcastRecord,
   TokenRevokedRecord,
 ]);

@@ -151,6 +151,32 @@ describe.each(adapters)('SessionMirror contract: %s', (_name, makeHarness) => {
     expect(await mirror.loadPartition(1)).toEqual(new Map());
   });
 
+  it('looks up many users at once: their live sessions, nobody without one, duplicates once', async () => {
+    await mirror.put('alice', session('a2', T0, 'gw-2'), 3);
+    await mirror.put('alice', session('a1'), 3);
+    await mirror.put('bob', session('b1', T0, 'gw-3'), 9);
+    await mirror.put('carol', session('c1'), 4);
+    await mirror.remove('carol', 'c1');
+    expect(await mirror.lookup(['alice', 'bob', 'carol', 'nobody', 'alice'])).toEqual(
+      new Map([
+        ['alice', [session('a1'), session('a2', T0, 'gw-2')]],
+        ['bob', [session('b1', T0, 'gw-3')]],
+      ]),
+    );
+    expect(await mirror.lookup([])).toEqual(new Map());
+  });
+
+  it('lookup leaves out sessions ttlMs old, and deletes nothing (only the owner writes)', async () => {
+    await mirror.put('alice', session('old'), 0);
+    clock = T0 + 1_000;
+    await mirror.put('alice', session('new', clock), 0);
+    clock = T0 + TTL_MS;
+    expect(await mirror.lookup(['alice'])).toEqual(new Map([['alice', [session('new', T0 + 1_000)]]]));
+    // Still there for the owner's own load (which is what prunes): the lookup wrote nothing.
+    clock = T0 + TTL_MS - 1;
+    expect((await mirror.lookup(['alice'])).get('alice')?.map((s) => s.connectionId)).toEqual(['new', 'old']);
+  });
+
   it('reports healthy', async () => {
     expect(await mirror.health()).toMatchObject({ ok: true });
   });
@@ -203,7 +229,7 @@ describe('Redis SessionMirror specifics', () => {
     const down = createRedisClient({ url: 'redis://127.0.0.1:1', logger: silentLogger() });
     const mirror = createRedisSessionMirror({ redis: down, ttlMs: TTL_MS });
     try {
-      for (const op of [() => mirror.put('alice', session('c1'), 0), () => mirror.load('alice'), () => mirror.remove('alice', 'c1'), () => mirror.loadPartition(0)]) {
+      for (const op of [() => mirror.put('alice', session('c1'), 0), () => mirror.load('alice'), () => mirror.remove('alice', 'c1'), () => mirror.loadPartition(0), () => mirror.lookup(['alice'])]) {
         const error: unknown = await op().then(() => undefined, (e: unknown) => e);
         expect(error).toBeInstanceOf(UnavailableError);
         expect((error as UnavailableError).retriable).toBe(true);

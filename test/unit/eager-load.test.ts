@@ -1,4 +1,5 @@
 import { createMemoryBus } from '../../src/adapters/memory/memory-bus';
+import { createSessionDirectory } from '../../src/owner/session-directory';
 import { createAppendBatcher } from '../../src/owner/append-batcher';
 import { createMemoryChatStore } from '../../src/adapters/memory/memory-chat-store';
 import { createMemorySessionMirror } from '../../src/adapters/memory/memory-session-mirror';
@@ -34,6 +35,7 @@ function heldMirror(inner: SessionMirror): SessionMirror & { release(): void; fa
     put: inner.put.bind(inner),
     remove: inner.remove.bind(inner),
     health: inner.health.bind(inner),
+    lookup: inner.lookup.bind(inner),
     async load(userId: string) {
       mirror.userLoads++;
       return inner.load(userId);
@@ -57,6 +59,7 @@ function contextWith(mirror: SessionMirror, eagerLoadTimeoutMs: number): Omit<Ow
     store,
     appends: createAppendBatcher({ store }),
     mirror,
+    directory: createSessionDirectory({ mirror }),
     hasher,
     sealer: createPasswordSealer({ secret: 'x'.repeat(32) }),
     users: new OwnedUsers(),

@@ -1,4 +1,4 @@
-import type { MirroredSession, SessionMirror } from '../../ports/session-mirror';
+import { byConnectionId, type MirroredSession, type SessionMirror } from '../../ports/session-mirror';
 
 interface UserEntry {
   /** When the user's entry expires: ttlMs after the last put. */
@@ -38,7 +38,7 @@ export function createMemorySessionMirror({
       else live.push({ ...s });
     }
     if (entry.sessions.size === 0) users.delete(userId);
-    return live.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
+    return live.sort(byConnectionId);
   };
   return {
     async put(userId, session, partition) {
@@ -56,6 +56,17 @@ export function createMemorySessionMirror({
     },
     async load(userId) {
       return load(userId);
+    },
+    async lookup(userIds) {
+      const t = now();
+      const out = new Map<string, MirroredSession[]>();
+      for (const userId of new Set(userIds)) {
+        const entry = users.get(userId);
+        if (entry === undefined || entry.expiresAt <= t) continue;
+        const live = [...entry.sessions.values()].filter((s) => t - s.seenAt < ttlMs).map((s) => ({ ...s }));
+        if (live.length > 0) out.set(userId, live.sort(byConnectionId));
+      }
+      return out;
     },
     async loadPartition(partition) {
       const out = new Map<string, MirroredSession[]>();

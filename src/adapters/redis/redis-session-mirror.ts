@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { MirroredSession, SessionMirror } from '../../ports/session-mirror';
+import { byConnectionId, type MirroredSession, type SessionMirror } from '../../ports/session-mirror';
 import { redisCall, redisHealth } from './redis-call';
 
 /** The value of one hash field. */
@@ -66,7 +66,25 @@ export function createRedisSessionMirror({
       else live.push(session);
     }
     if (stale.length > 0) await redisCall('drop stale', () => redis.hdel(keyOf(userId), ...stale));
-    return live.sort((a, b) => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0));
+    return live.sort(byConnectionId);
+  };
+
+  /** Every user's hash fields, one pipelined round trip per LOAD_CHUNK users. */
+  const readHashes = async (what: string, userIds: readonly string[]): Promise<Record<string, string>[]> => {
+    const out: Record<string, string>[] = [];
+    for (let i = 0; i < userIds.length; i += LOAD_CHUNK) {
+      const chunk = userIds.slice(i, i + LOAD_CHUNK);
+      const results = await redisCall(what, async () => {
+        const replies = await chunk.reduce((p, userId) => p.hgetall(keyOf(userId)), redis.pipeline()).exec();
+        if (replies === null) throw new Error('pipeline aborted');
+        return replies.map(([error, fields]) => {
+          if (error !== null) throw error;
+          return HashFields.parse(fields);
+        });
+      });
+      out.push(...results);
+    }
+    return out;
   };
 
   return {
@@ -98,23 +116,24 @@ export function createRedisSessionMirror({
       const userIds = await redisCall('read partition index', () => redis.zrange(index, 0, -1));
       const out = new Map<string, MirroredSession[]>();
       const gone: string[] = [];
-      for (let i = 0; i < userIds.length; i += LOAD_CHUNK) {
-        const chunk = userIds.slice(i, i + LOAD_CHUNK);
-        const results = await redisCall('load partition', async () => {
-          const replies = await chunk.reduce((p, userId) => p.hgetall(keyOf(userId)), redis.pipeline()).exec();
-          if (replies === null) throw new Error('pipeline aborted');
-          return replies.map(([error, fields]) => {
-            if (error !== null) throw error;
-            return HashFields.parse(fields);
-          });
-        });
-        for (const [j, userId] of chunk.entries()) {
-          const live = await liveOf(userId, results[j] ?? {});
-          if (live.length > 0) out.set(userId, live);
-          else gone.push(userId);
-        }
+      const hashes = await readHashes('load partition', userIds);
+      for (const [j, userId] of userIds.entries()) {
+        const live = await liveOf(userId, hashes[j] ?? {});
+        if (live.length > 0) out.set(userId, live);
+        else gone.push(userId);
       }
       if (gone.length > 0) await redisCall('trim partition index', () => redis.zrem(index, ...gone));
+      return out;
+    },
+    async lookup(userIds) {
+      const unique = [...new Set(userIds)];
+      const hashes = await readHashes('lookup', unique);
+      const out = new Map<string, MirroredSession[]>();
+      for (const [j, userId] of unique.entries()) {
+        // Read-only (see the port): stale fields are skipped here, deleted only by the owner's load.
+        const live = Object.entries(hashes[j] ?? {}).flatMap(([connectionId, value]) => liveSession(connectionId, value) ?? []);
+        if (live.length > 0) out.set(userId, live.sort(byConnectionId));
+      }
       return out;
     },
     health: () => redisHealth(redis),
