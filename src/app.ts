@@ -102,7 +102,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
   const mirror: SessionMirror =
     redis === undefined
       ? createMemorySessionMirror({ ttlMs: config.chat.sessionTtlMs })
-      : createRedisSessionMirror({ redis, ttlMs: config.chat.sessionTtlMs });
+      : createRedisSessionMirror({ redis, ttlMs: config.chat.sessionTtlMs, rebuildMs: 2 * config.chat.sessionReannounceMs });
 
   const busOptions = { instanceId: config.instanceId, topics: config.topics, logger, metrics };
   const bus: Bus =

@@ -41,6 +41,11 @@ export interface SessionMirror {
    * completes a session's `put` before it answers `ready`, so a socket missing from an
    * answer registered after the lookup began, and the resume that follows its `ready`
    * reads from PostgreSQL whatever was stored before the lookup.
+   *
+   * Completeness: a store that lost its data (a Redis restarted empty) is refilled by the
+   * gateways' re-announcements, not at once; until then an empty answer would mean "offline"
+   * for a user who is online. So while the store may be incomplete, `lookup` rejects with a
+   * retriable UnavailableError, and callers take another path (the users' owners).
    */
   lookup(userIds: readonly string[]): Promise<ReadonlyMap<string, MirroredSession[]>>;
   health(): Promise<HealthCheck>;

@@ -225,6 +225,26 @@ describe('Redis SessionMirror specifics', () => {
     expect(await redis.zrange(`${prefix}@partition:7`, 0, -1)).toEqual(['dave']);
   });
 
+  it('refuses lookups until rebuildMs after the store was found empty (a Redis that lost its data)', async () => {
+    let clock = T0;
+    const own = `${prefix}rebuild:`;
+    const mirror = createRedisSessionMirror({ redis, prefix: own, ttlMs: TTL_MS, rebuildMs: 5_000, now: () => clock });
+    await expect(mirror.lookup(['alice'])).rejects.toBeInstanceOf(UnavailableError);
+    await mirror.put('alice', { connectionId: 'c1', instanceId: 'gw-1', seenAt: T0 }, 0);
+    clock = T0 + 4_999;
+    const early = await mirror.lookup(['alice']).then(() => undefined, (e: unknown) => e);
+    expect(early).toBeInstanceOf(UnavailableError);
+    expect((early as UnavailableError).retriable).toBe(true);
+    clock = T0 + 5_000;
+    expect(await mirror.lookup(['alice'])).toEqual(new Map([['alice', [{ connectionId: 'c1', instanceId: 'gw-1', seenAt: T0 }]]]));
+    // Later puts do not move the clock; losing the data does.
+    await mirror.put('alice', { connectionId: 'c1', instanceId: 'gw-1', seenAt: clock }, 0);
+    expect((await mirror.lookup(['alice'])).size).toBe(1);
+    await redis.del(...(await redis.keys(`${own}*`)));
+    await mirror.put('alice', { connectionId: 'c1', instanceId: 'gw-1', seenAt: clock }, 0);
+    await expect(mirror.lookup(['alice'])).rejects.toBeInstanceOf(UnavailableError);
+  });
+
   it('turns an unreachable Redis into a retriable UnavailableError', async () => {
     const down = createRedisClient({ url: 'redis://127.0.0.1:1', logger: silentLogger() });
     const mirror = createRedisSessionMirror({ redis: down, ttlMs: TTL_MS });

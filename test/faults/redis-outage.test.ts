@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { randomTopics, requireKafka, requirePostgres, waitFor } from '../support/infra';
 import { realEnv } from '../support/apps';
-import { getJson, logContext, postJson } from '../support/processes';
+import { getJson, logContext, metricValue, postJson } from '../support/processes';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { LOAD_PASSWORD, runLoad, startLoadCluster, type LoadCluster } from '../support/load-harness';
 
@@ -124,6 +124,11 @@ describe('Redis stopped for 10 s under load', () => {
     expect(counts.lost).toBe(0);
     expect(counts.duplicates).toBe(0);
     expect(counts.ackedNotStored).toBe(0);
+    // Fan-out went through the members' owners while the session directory could not answer
+    // (Redis down, then refilling), and straight to the instances before and after.
+    const fanOuts = async (path: string) => (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_fanouts_total', { path })))).reduce((a, b) => a + b, 0);
+    expect(await fanOuts('via-owner')).toBeGreaterThan(0);
+    expect(await fanOuts('direct')).toBeGreaterThan(0);
     // Logins work again after the outage.
     const after = await postJson(`${instances[1]!.url}/api/auth/login`, { userId: users[1], password: LOAD_PASSWORD });
     expect(after.status).toBe(200);

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { byConnectionId, type MirroredSession, type SessionMirror } from '../../ports/session-mirror';
+import { UnavailableError } from '../../domain/errors';
 import { redisCall, redisHealth } from './redis-call';
 
 /** The value of one hash field. */
@@ -19,6 +20,11 @@ const LOAD_CHUNK = 500;
  * whose `seenAt` is `ttlMs` old or older (an instance that died while others kept the key
  * alive), and unreadable ones, deleting them from the hash.
  *
+ * Completeness marker: every `put` also sets `<prefix>@since` (if missing) to the time; a
+ * Redis that lost its data has lost it too, so its first put after the loss starts the
+ * clock again. `lookup` refuses (UnavailableError) until `rebuildMs` have passed since then,
+ * time for every gateway to re-announce its live sockets.
+ *
  * Partition index: the same MULTI adds the user to a sorted set per partition,
  * `<prefix>@partition:<p>` (userIds cannot contain `@` or `:`, so it never meets a user's
  * key), scored with the time the user's hash expires; the set's own TTL is renewed too.
@@ -30,6 +36,7 @@ export function createRedisSessionMirror({
   redis,
   prefix = 'chat:sessions:',
   ttlMs,
+  rebuildMs = 0,
   now = () => Date.now(),
 }: {
   redis: Redis;
@@ -37,11 +44,17 @@ export function createRedisSessionMirror({
   prefix?: string;
   /** How long a user's key lives after the last put, and how old a seenAt may get. */
   ttlMs: number;
+  /**
+   * How long after the store was found empty `lookup` refuses: at least one re-announce
+   * period (the app passes 2 × SESSION_REANNOUNCE_MS). Default 0 (trust it at once).
+   */
+  rebuildMs?: number;
   /** Clock for the seenAt check. Default Date.now. */
   now?: () => number;
 }): SessionMirror {
   const keyOf = (userId: string) => `${prefix}${userId}`;
   const indexOf = (partition: number) => `${prefix}@partition:${partition}`;
+  const sinceKey = `${prefix}@since`;
 
   /** The session a field holds, or undefined when it is unreadable or too old. */
   const liveSession = (connectionId: string, value: string): MirroredSession | undefined => {
@@ -98,6 +111,7 @@ export function createRedisSessionMirror({
           .pexpire(key, ttlMs)
           .zadd(index, now() + ttlMs, userId)
           .pexpire(index, ttlMs)
+          .set(sinceKey, String(now()), 'NX')
           .exec();
         if (results === null) throw new Error('MULTI aborted');
         for (const [error] of results) if (error !== null) throw error;
@@ -127,11 +141,23 @@ export function createRedisSessionMirror({
     },
     async lookup(userIds) {
       const unique = [...new Set(userIds)];
-      const hashes = await readHashes('lookup', unique);
+      // The marker and every hash in one round trip (callers bound the list: session-directory).
+      const [since, ...hashes] = await redisCall('lookup', async () => {
+        const replies = await unique.reduce((p, userId) => p.hgetall(keyOf(userId)), redis.pipeline().get(sinceKey)).exec();
+        if (replies === null) throw new Error('pipeline aborted');
+        return replies.map(([error, value]) => {
+          if (error !== null) throw error;
+          return value;
+        });
+      });
+      const startedAt = typeof since === 'string' ? Number(since) : Number.NaN;
+      if (!(now() - startedAt >= rebuildMs)) {
+        throw new UnavailableError(`session directory incomplete: Redis lost its data and re-announcements refill it (${Number.isNaN(startedAt) ? 'no session since' : `${now() - startedAt} ms of ${rebuildMs}`})`);
+      }
       const out = new Map<string, MirroredSession[]>();
       for (const [j, userId] of unique.entries()) {
         // Read-only (see the port): stale fields are skipped here, deleted only by the owner's load.
-        const live = Object.entries(hashes[j] ?? {}).flatMap(([connectionId, value]) => liveSession(connectionId, value) ?? []);
+        const live = Object.entries(HashFields.parse(hashes[j] ?? {})).flatMap(([connectionId, value]) => liveSession(connectionId, value) ?? []);
         if (live.length > 0) out.set(userId, live.sort(byConnectionId));
       }
       return out;
