@@ -95,11 +95,11 @@ export function createOutboxRelay({
       nudged = false;
       let relayed: number;
       try {
-        relayed = await outbox.relay(batchSize, publish);
-        if (relayed < batchSize) {
-          const { oldestCreatedAt } = await outbox.backlog();
-          metrics.outboxOldestPending.set(oldestCreatedAt === undefined ? 0 : Math.max(0, now() - oldestCreatedAt) / 1000);
-        }
+        // A look first, a claim only when there is something: an idle pass is one plain
+        // read, not a transaction with a locking read (every instance polls every second).
+        const { pending, oldestCreatedAt } = await outbox.backlog();
+        metrics.outboxOldestPending.set(oldestCreatedAt === undefined ? 0 : Math.max(0, now() - oldestCreatedAt) / 1000);
+        relayed = pending === 0 ? 0 : await outbox.relay(batchSize, publish);
         if (failures > 0) log.info({ event: 'outbox.recovered', failures }, 'outbox relay recovered');
         failures = 0;
       } catch (error) {

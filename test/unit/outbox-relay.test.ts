@@ -183,6 +183,22 @@ describe('outbox relay', () => {
     expect(await counter('chat_outbox_relayed_total', { outcome: 'invalid' })).toBe(1);
   });
 
+  it('polls an empty outbox with a look only: no claim (a locking transaction) until a row is there', async () => {
+    const { bus, published } = recordingBus();
+    let looks = 0;
+    let claims = 0;
+    const counting: Outbox = {
+      backlog: async () => (looks++, store.outbox.backlog()),
+      relay: async (limit, publish) => (claims++, store.outbox.relay(limit, publish)),
+    };
+    await start(bus, { pollIntervalMs: 5, outbox: counting });
+    await waitFor('a few idle polls', () => looks >= 5);
+    expect(claims).toBe(0);
+    await store.createRoom({ roomId: 'r1', name: 'n', createdBy: 'alice', members: [] });
+    await waitFor('the row published', () => published.length === 1);
+    expect(claims).toBeGreaterThanOrEqual(1);
+  });
+
   it('stops after the pass in flight, and publishes nothing after stop', async () => {
     const { bus, published } = recordingBus();
     const r = await start(bus, { pollIntervalMs: 10 });
