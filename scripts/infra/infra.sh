@@ -25,6 +25,8 @@
 #   KAFKA_PORT_BASE [19092] -> client ports BASE, BASE+1, BASE+2
 #   KAFKA_CONTROLLER_PORT_BASE [KAFKA_PORT_BASE+3] -> controller ports
 #   KAFKA_HEAP ["-Xms256m -Xmx512m"]  KAFKA_JVM_OPTS [extra JVM flags for brokers]
+#   KAFKA_JVM_PERF_OPTS [GC/JIT flags, see below; replaces them when set]
+#   KAFKA_SERVER_PROPS_EXTRA [extra server.properties lines, appended: later keys win]
 #   KAFKA_PARTITIONS [12]  LOGIN_TOPIC [login-request]  CHAT_TOPIC [chat-request]
 #   KAFKA_UP_TIMEOUT [90] seconds to wait for the cluster; KAFKA_STOP_TIMEOUT [30]
 #   INFRA_DIR [<repo>/.infra]  INFRA_SKIP_DB [0] (1: don't touch PostgreSQL/Redis/migrations)
@@ -53,6 +55,7 @@ KAFKA_PORT_BASE=${KAFKA_PORT_BASE:-19092}
 KAFKA_CONTROLLER_PORT_BASE=${KAFKA_CONTROLLER_PORT_BASE:-$((KAFKA_PORT_BASE + 3))}
 KAFKA_HEAP=${KAFKA_HEAP:--Xms256m -Xmx512m}
 KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:-}
+KAFKA_SERVER_PROPS_EXTRA=${KAFKA_SERVER_PROPS_EXTRA:-}
 KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-12}
 KAFKA_REPLICATION_FACTOR=3
 KAFKA_MIN_ISR=2
@@ -66,6 +69,21 @@ PG_HOST=127.0.0.1
 PG_PORT=${PGPORT:-5432}
 REDIS_HOST=127.0.0.1
 REDIS_PORT=6379
+
+# GC/JIT flags of the brokers (measured with scripts/bench/broker-tuning.sh, see
+# docs/benchmarks/broker-tuning.md). Kafka's own defaults are G1 with full tiered JIT
+# (-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+#  -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15); set KAFKA_JVM_PERF_OPTS to get them back.
+# - TieredStopAtLevel=1 (C1 JIT only): on 2 shared cores the C2 compiler threads were 28-39 % of
+#   the brokers' CPU in their first minutes under load, and brokers here live minutes to hours
+#   (tests, CI, benches). Without C2 the brokers answered 5x the fetches in the same window at
+#   about the same CPU, with producer ack p50 134 vs 1222 ms and EndToEndLatency p50 7 vs 9.5 ms.
+#   Produce only (no reader), all three changes together: brokers' CPU per record -45 %
+#   (1389 vs 2514 us), but the lone acks=all ping-pong got slower (EndToEndLatency p50 8 vs
+#   5.5 ms, p99 92 vs 55 ms); which change costs that is not yet measured.
+# - SerialGC: no concurrent GC threads; 3 small heaps need no G1. Idle CPU 0.16 vs 0.21 cores;
+#   under load no clear difference from G1 (within this machine's noise).
+KAFKA_JVM_PERF_OPTS=${KAFKA_JVM_PERF_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxInlineLevel=15}
 
 NODES=(1 2 3)
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
@@ -224,10 +242,14 @@ broker.session.timeout.ms=6000
 broker.heartbeat.interval.ms=1500
 
 # Small box (2 cores): few threads, small cleaner buffer (default 128 MB of heap).
-num.network.threads=2
-num.io.threads=4
+# 3 brokers share 2 cores, so one network thread and two request handlers per broker are
+# plenty (were 2 and 4; background 4). Measured together with the JVM flags above (see
+# docs/benchmarks/broker-tuning.md): versus the same flags with 2/4 threads, producer ack
+# p50 85 vs 170 ms and more fetch answers for less CPU each -- a small, noisy difference.
+num.network.threads=1
+num.io.threads=2
 num.replica.fetchers=1
-background.threads=4
+background.threads=2
 num.recovery.threads.per.data.dir=1
 log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=16777216
@@ -239,6 +261,10 @@ log.retention.bytes=268435456
 log.retention.check.interval.ms=60000
 # log.flush.*: Kafka defaults (rely on replication + OS page cache, no forced fsync).
 EOF
+    if [[ -n $KAFKA_SERVER_PROPS_EXTRA ]]; then
+      printf '\n# KAFKA_SERVER_PROPS_EXTRA (later keys override earlier ones)\n%s\n' \
+        "$KAFKA_SERVER_PROPS_EXTRA" >>"$(server_props "$n").tmp"
+    fi
     mv "$(server_props "$n").tmp" "$(server_props "$n")"
   done
 
@@ -368,14 +394,13 @@ launch_broker() { # start node N in the background if not already running; no wa
     fi
   done
   log "starting broker $n (client $KAFKA_HOST:$(client_port "$n"), controller $KAFKA_HOST:$(controller_port "$n"))"
-  local -a heap jvm_extra=()
+  local -a heap jvm_perf jvm_extra=()
   read -r -a heap <<<"$KAFKA_HEAP"
+  read -r -a jvm_perf <<<"$KAFKA_JVM_PERF_OPTS"
   [[ -n $KAFKA_JVM_OPTS ]] && read -r -a jvm_extra <<<"$KAFKA_JVM_OPTS"
   # setsid: own session, so Ctrl-C / job-control signals aimed at the caller don't reach it.
   # The JVM flags are those of Kafka's kafka-run-class.sh / kafka-server-start.sh.
-  nohup setsid "$JAVA" "${heap[@]}" -server \
-    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true \
+  nohup setsid "$JAVA" "${heap[@]}" -server "${jvm_perf[@]}" -Djava.awt.headless=true \
     "${jvm_extra[@]}" \
     -Dlog4j.configuration="file:$CONF/log4j.properties" \
     -Dkafka.infra.logfile="$LOGS/$n.log" -Dkafka.logs.dir="$LOGS" \
