@@ -4,6 +4,7 @@ import { UnavailableError } from '../../src/domain/errors';
 import type { Handled, InboundRecord } from '../../src/ports/bus';
 import { createMetrics } from '../../src/observability/metrics';
 import { createPartitionConsumer, type PartitionBatch } from '../../src/adapters/kafka/partition-consumer';
+import { createOffsetCommitter, type OffsetCommitter } from '../../src/adapters/kafka/offset-committer';
 
 /**
  * The per-batch pending/settle/commit logic against a fake kafkajs batch: what is
@@ -53,11 +54,13 @@ function fakeBatch(offsets: readonly number[], { values = {}, heartbeat }: { val
   return { payload, resolved, commits, stop: () => void (running = false), heartbeats: () => heartbeats };
 }
 
-function consumer(listener: (r: InboundRecord<Rec>) => Promise<Handled | void>, options: { owns?: (p: number) => boolean; preparation?: (p: number) => Promise<void> | undefined; maxPending?: number; deadLetter?: jest.Mock } = {}) {
+function consumer(listener: (r: InboundRecord<Rec>) => Promise<Handled | void>, options: { owns?: (p: number) => boolean; preparation?: (p: number) => Promise<void> | undefined; maxPending?: number; deadLetter?: jest.Mock; committer?: OffsetCommitter } = {}) {
   return createPartitionConsumer({
     source: 'owner',
     schema,
     listener,
+    // Interval 0: every batch commits before it returns, so commits are easy to observe.
+    committer: options.committer ?? createOffsetCommitter({ intervalMs: 0, logger }),
     deadLetter: options.deadLetter ?? jest.fn(async () => undefined),
     heartbeatIntervalMs: 5,
     backoff,
@@ -188,5 +191,61 @@ describe('partition consumer', () => {
     expect(deadLetter).toHaveBeenCalledTimes(1);
     expect(f.resolved).toEqual(['0', '1', '2']);
     expect(f.commits).toEqual(['t[3]@3']);
+  });
+
+  describe('with periodic commits', () => {
+    it('a batch that ends normally returns before its commit, which follows within the interval', async () => {
+      const committer = createOffsetCommitter({ intervalMs: 40, logger });
+      const f = fakeBatch([0, 1]);
+      await consumer(async () => undefined, { committer })(f.payload);
+      expect(f.resolved).toEqual(['0', '1']);
+      expect(f.commits).toEqual([]);
+      await until('committed by the timer', () => f.commits.length > 0);
+      expect(f.commits).toEqual(['t[3]@2']);
+    });
+
+    it('a batch whose heartbeat throws (rebalance) commits before it rethrows, interval or not', async () => {
+      const committer = createOffsetCommitter({ intervalMs: 60_000, logger });
+      const rebalance = new Error('The group is rebalancing');
+      const f = fakeBatch([0, 1, 2], { heartbeat: (call) => { if (call === 2) throw rebalance; } });
+      await expect(consumer(async () => undefined, { committer })(f.payload)).rejects.toBe(rebalance);
+      expect(f.commits).toEqual(['t[3]@2']);
+    });
+
+    it('a batch that ends because the consumer stops commits before it returns, output first', async () => {
+      const committer = createOffsetCommitter({ intervalMs: 60_000, logger });
+      const output = deferred();
+      const f = fakeBatch([0, 1]);
+      const seen: number[] = [];
+      const done = consumer(async (r) => {
+        seen.push(r.record.n);
+        return { published: output.promise };
+      }, { committer })(f.payload);
+      await until('record 0 handled', () => seen.length === 1);
+      f.stop();
+      output.resolve();
+      await done;
+      expect(f.commits).toEqual(['t[3]@1']);
+    });
+
+    it('a batch that ends because its partition was revoked commits before it returns', async () => {
+      const committer = createOffsetCommitter({ intervalMs: 60_000, logger });
+      let owned = true;
+      const f = fakeBatch([0, 1, 2]);
+      await consumer(async (r) => void (r.record.n === 0 && (owned = false)), { committer, owns: () => owned })(f.payload);
+      expect(f.commits).toEqual(['t[3]@1']);
+    });
+
+    it('once the committer is closed (stop), every batch commits before it returns', async () => {
+      const committer = createOffsetCommitter({ intervalMs: 60_000, logger });
+      const earlier = fakeBatch([0]);
+      await consumer(async () => undefined, { committer })(earlier.payload);
+      expect(earlier.commits).toEqual([]);
+      committer.close();
+      const later = fakeBatch([1]);
+      await consumer(async () => undefined, { committer })(later.payload);
+      // One commit, with what both batches handled, through the latest batch's function.
+      expect(later.commits).toEqual(['t[3]@2']);
+    });
   });
 });

@@ -13,6 +13,7 @@ import { createOwnerLag } from './consumer-lag';
 import { retryStartup, toBusError } from './kafka-errors';
 import { kafkaLogCreator } from './kafka-log-creator';
 import { createKafkaProducer, type WireRecord } from './kafka-producer';
+import { createOffsetCommitter, type OffsetCommitter } from './offset-committer';
 import { createPartitionConsumer } from './partition-consumer';
 import { createPartitionMembership } from './partition-membership';
 import { createTopicAdmin } from './topic-admin';
@@ -57,14 +58,21 @@ export interface KafkaBusOptions {
    */
   fetchMinBytes?: number;
   fetchMaxWaitMs?: number;
+  /**
+   * How long a handled record's offset may wait to be committed (per consumer). Default
+   * 1000 ms; 0 commits at the end of every batch. Commits are always made, and waited for,
+   * when partitions are revoked or the bus stops, so only a crash redoes up to this much.
+   */
+  commitIntervalMs?: number;
   logger: Logger;
   metrics: Metrics;
 }
 
 /**
  * The Kafka bus (kafkajs): an idempotent producer with acks=all; the owner group over the
- * request topics with the co-partitioning assignor and manual commits after each handled
- * record; and this instance's inbox topic, read only by this instance's own group.
+ * request topics with the co-partitioning assignor; and this instance's inbox topic, read
+ * only by this instance's own group. Offsets are committed only after a record's output
+ * is written: periodically (commitIntervalMs), and always on a rebalance and on stop.
  */
 export function createKafkaBus({
   instanceId,
@@ -82,6 +90,7 @@ export function createKafkaBus({
   produceTimeoutMs = 10_000,
   fetchMinBytes = 1,
   fetchMaxWaitMs = 250,
+  commitIntervalMs = 1_000,
   logger,
   metrics,
 }: KafkaBusOptions): Bus {
@@ -94,6 +103,11 @@ export function createKafkaBus({
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     connectionTimeout: 3_000,
   });
+  // kafkajs heartbeats only between fetches (there is no heartbeat thread), so an idle
+  // consumer heartbeats once per fetch wait: a wait longer than the heartbeat interval
+  // would delay heartbeats, and the group's notice of a rebalance, past what the interval
+  // promises. Capped here rather than refused in config: each is a valid setting alone.
+  const fetchWaitMs = Math.min(fetchMaxWaitMs, heartbeatIntervalMs);
   const inboxTopic = (id: string): string => `${topics.inboxPrefix}.${id}`;
   const requestTopics = [topics.login, topics.chat];
   const admin: Admin = kafka.admin();
@@ -113,15 +127,25 @@ export function createKafkaBus({
   // itself, quickly: while it is down, replies to this instance wait.
   const consumerRetry = { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000, restartOnFailure: async () => true };
 
+  const ownerCommits = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
+  const inboxCommits = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
+  // Before kafkajs rejoins (it has waited for in-flight batches, which commit what they
+  // handled themselves): what earlier batches handled goes to the group while this
+  // generation still accepts it, so partitions this member keeps are not fetched again
+  // from an older commit, and ones it loses are not handled again by their next owner.
+  const commitNow = (committer: OffsetCommitter, why: string): void =>
+    void committer.flush().catch((err: unknown) => log.warn({ why, err: err instanceof Error ? err.message : String(err) }, 'offset commit failed'));
+
   const deadLetter = async (raw: RawRecord, error: ChatError, attempts: number): Promise<void> => {
     const dlt = await topicAdmin.ensureDeadLetterTopic(raw.topic);
     await producer.sendOne({ topic: dlt, key: raw.key, value: raw.value, headers: deadLetterHeaders(raw, error, attempts) });
   };
-  const partitionConsumer = <R>(source: 'owner' | 'inbox', schema: z.ZodType<R>, listener: (record: InboundRecord<R>) => Promise<Handled | void>) =>
+  const partitionConsumer = <R>(source: 'owner' | 'inbox', committer: OffsetCommitter, schema: z.ZodType<R>, listener: (record: InboundRecord<R>) => Promise<Handled | void>) =>
     createPartitionConsumer({
       source,
       schema,
       listener,
+      committer,
       ...(source === 'owner' ? { owns: (p: number) => membership.owns(p), preparation: (p: number) => membership.preparation(p) } : {}),
       deadLetter,
       heartbeatIntervalMs,
@@ -145,7 +169,7 @@ export function createKafkaBus({
       heartbeatInterval: heartbeatIntervalMs,
       rebalanceTimeout: rebalanceTimeoutMs,
       minBytes: fetchMinBytes,
-      maxWaitTimeInMs: fetchMaxWaitMs,
+      maxWaitTimeInMs: fetchWaitMs,
       allowAutoTopicCreation: false,
       retry: consumerRetry,
     });
@@ -153,6 +177,8 @@ export function createKafkaBus({
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       memberId = payload.memberId;
       const { partitions, revoked, assigned } = membership.assign(Object.values(payload.memberAssignment).flat());
+      // A revoked partition's offsets are its new owner's to commit now.
+      ownerCommits.retain((_topic, partition) => membership.owns(partition));
       metrics.ownerGroupJoins.inc();
       log.info(
         { event: 'partitions.assigned', memberId, partitions, byTopic: payload.memberAssignment, revoked, assigned },
@@ -167,9 +193,13 @@ export function createKafkaBus({
         membership.prepare(assigned, ready);
       }
     });
-    consumer.on(consumer.events.REBALANCING, () => membership.rebalancing());
+    consumer.on(consumer.events.REBALANCING, () => {
+      membership.rebalancing();
+      commitNow(ownerCommits, 'rebalance');
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       membership.rebalancing();
+      commitNow(ownerCommits, 'crash');
       log.error({ err: payload.error?.message, restart: payload.restart }, 'owner consumer crashed');
     });
     membership.rebalancing();
@@ -179,7 +209,7 @@ export function createKafkaBus({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, topics.partitions * 2),
-      eachBatch: partitionConsumer('owner', RequestRecordSchema, listener.onRecord),
+      eachBatch: partitionConsumer('owner', ownerCommits, RequestRecordSchema, listener.onRecord),
     });
     lag.start();
   };
@@ -194,7 +224,7 @@ export function createKafkaBus({
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: heartbeatIntervalMs,
       minBytes: fetchMinBytes,
-      maxWaitTimeInMs: fetchMaxWaitMs,
+      maxWaitTimeInMs: fetchWaitMs,
       allowAutoTopicCreation: false,
       retry: consumerRetry,
     });
@@ -205,8 +235,10 @@ export function createKafkaBus({
       inboxState = 'joined';
       joined();
     });
+    consumer.on(consumer.events.REBALANCING, () => commitNow(inboxCommits, 'rebalance'));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       inboxState = 'crashed';
+      commitNow(inboxCommits, 'crash');
       log.warn({ err: payload.error?.message, restart: payload.restart }, 'inbox consumer crashed');
     });
     await consumer.connect();
@@ -218,7 +250,7 @@ export function createKafkaBus({
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: partitionConsumer('inbox', InboxRecordSchema, listener),
+      eachBatch: partitionConsumer('inbox', inboxCommits, InboxRecordSchema, listener),
     });
     // Bounded: a consumer that cannot join fails the start instead of hanging it.
     let timer: NodeJS.Timeout | undefined;
@@ -302,13 +334,23 @@ export function createKafkaBus({
       if (!started) return;
       started = false;
       lag.stop();
+      // Commit everything handled, before leaving the group: the committer is closed first,
+      // so a batch that ends from now on commits before it returns, and kafkajs waits for
+      // in-flight batches before it leaves. (consumer.commitOffsets would not do: kafkajs
+      // drops it silently once the consumer is stopping.)
+      const commitBeforeLeaving = async (committer: OffsetCommitter): Promise<void> => {
+        committer.close();
+        await committer.flush().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'offset commit at stop failed'));
+      };
       // Owner first: finish and commit in-flight records, leave the group so the
       // partitions move now rather than after a session timeout.
       if (ownerConsumer !== undefined) {
+        await commitBeforeLeaving(ownerCommits);
         await ownerConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'owner consumer disconnect failed'));
         const revoked = membership.stop();
         if (revoked.length > 0 && ownerListener !== undefined) await ownerListener.onRevoked(revoked);
       }
+      if (inboxConsumer !== undefined) await commitBeforeLeaving(inboxCommits);
       if (inboxConsumer !== undefined) await inboxConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'inbox consumer disconnect failed'));
       await producer.stop();
       await admin.disconnect().catch(() => undefined);

@@ -7,6 +7,7 @@ import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { backOffUnwritten, recordTypeLabel, runPipeline, type RawRecord } from '../record-pipeline';
 import { toBusError } from './kafka-errors';
+import type { OffsetCommitter } from './offset-committer';
 import { toRaw } from './raw-record';
 
 /**
@@ -36,6 +37,8 @@ export interface PartitionConsumerOptions<R> {
   readonly owns?: (partition: number) => boolean;
   /** What records of `partition` must wait for before any is handled (a state load). Default: nothing. */
   readonly preparation?: (partition: number) => Promise<void> | undefined;
+  /** Commits what this consumer handled (one committer per kafkajs consumer). */
+  readonly committer: OffsetCommitter;
   /** Writes a record that cannot be handled to its dead-letter topic; throws if it could not. */
   readonly deadLetter: (raw: RawRecord, error: ChatError, attempts: number) => Promise<void>;
   /** How often to heartbeat while waiting on a handler, its output or a preparation. Default 3 s. */
@@ -67,8 +70,12 @@ export interface PartitionConsumerOptions<R> {
  * - Output still being written when the partition is revoked or the consumer stops is
  *   waited for (heartbeating while the partition is active), so its offset is committed
  *   and the next owner does not handle it again.
- * - What was handled is committed at the end of the batch, also when a heartbeat threw
- *   (a rebalance began): a crash redoes at most the uncommitted rest of one batch.
+ * - What was handled is handed to the committer, which commits it within its interval,
+ *   off the fetch path. The batch itself waits for a commit of everything handled before
+ *   it returns when it ends abnormally -- a heartbeat threw (a rebalance began), the
+ *   partition was revoked, the consumer is stopping -- so a graceful stop or a rebalance
+ *   leaves nothing handled but uncommitted; kafkajs waits for in-flight batches before it
+ *   rejoins or leaves the group. A crash redoes at most the last commit interval.
  */
 export function createPartitionConsumer<R>({
   source,
@@ -76,6 +83,7 @@ export function createPartitionConsumer<R>({
   listener,
   owns = () => true,
   preparation = () => undefined,
+  committer,
   deadLetter,
   heartbeatIntervalMs = 3_000,
   maxHandlerMs = 300_000,
@@ -144,22 +152,23 @@ export function createPartitionConsumer<R>({
         handled = head.offset;
       }
     };
-    // Commit what was handled: at the end of the batch, and before giving up on it. A
-    // crash redoes at most the uncommitted rest of one batch (duplicates keep their ids).
-    const commit = async (): Promise<void> => {
-      if (handled === undefined) return;
-      const offset = (BigInt(handled) + 1n).toString();
+    // Commit what was handled: within the committer's interval, or before this batch
+    // returns when it gives up (a rebalance, a revoke, a stop: the next owner would handle
+    // it again otherwise). Duplicates after a crash keep their ids.
+    const commit = async (immediately: boolean): Promise<void> => {
+      if (handled !== undefined) committer.handled(topic, partition, (BigInt(handled) + 1n).toString());
       handled = undefined;
+      if (!immediately && !committer.flushAtBatchEnd()) return;
       try {
-        // The batch's own commit, not consumer.commitOffsets: kafkajs drops the latter
-        // silently once the consumer is stopping, which is exactly when it matters.
-        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+        await committer.flush();
       } catch (error) {
         // The records stay handled; whoever owns the partition next handles them again.
-        log.warn({ topic, partition, offset, err: error instanceof Error ? error.message : String(error) }, 'offset commit failed');
+        log.warn({ topic, partition, err: error instanceof Error ? error.message : String(error) }, 'offset commit failed');
         throw error;
       }
     };
+    committer.use(commitOffsetsIfNecessary);
+    let threw = false;
     try {
       const waitFor = preparation(partition);
       if (waitFor !== undefined && !(await awaitHeartbeating(waitFor, heartbeat, active, { stopWhenInactive: true }))) return;
@@ -199,11 +208,14 @@ export function createPartitionConsumer<R>({
         await backOffUnwritten({ failures, error: produceFailure, backoff, logger: log, where: { topic, partition, offset: pending[0]?.offset } });
         await heartbeat();
       }
+    } catch (error) {
+      threw = true;
+      throw error;
     } finally {
       // Also when a heartbeat threw (a rebalance began): what was written is committed
-      // now, or the next owner handles it again.
+      // before kafkajs rejoins, or the next owner handles it again.
       await settle(0);
-      await commit();
+      await commit(threw || !active());
     }
   };
 }
