@@ -12,6 +12,7 @@ import { createCoPartitionAssigner } from './co-partition-assigner';
 import { createOwnerLag } from './consumer-lag';
 import { retryStartup, toBusError } from './kafka-errors';
 import { kafkaLogCreator } from './kafka-log-creator';
+import { applyKafkajsIdleFix, KAFKAJS_IDLE_FIX_VERSION } from './kafkajs-idle-fix';
 import { createKafkaProducer, type WireRecord } from './kafka-producer';
 import { createOffsetCommitter, type OffsetCommitter } from './offset-committer';
 import { createPartitionConsumer } from './partition-consumer';
@@ -95,6 +96,8 @@ export function createKafkaBus({
   metrics,
 }: KafkaBusOptions): Bus {
   const log = logger.child({ component: 'kafka-bus' });
+  // Without it an idle instance spins kafkajs's request queues every millisecond (see there).
+  if (!applyKafkajsIdleFix()) log.warn({ expected: KAFKAJS_IDLE_FIX_VERSION }, 'kafkajs is not the version its idle fix was written for; fix not applied (idle CPU will be higher)');
   const kafka = new Kafka({
     clientId: `${clientId}-${instanceId}`,
     brokers: [...brokers],
