@@ -132,10 +132,14 @@ export function createKafkaBus({
 
   const ownerCommits = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
   const inboxCommits = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
-  // Before kafkajs rejoins (it has waited for in-flight batches, which commit what they
-  // handled themselves): what earlier batches handled goes to the group while this
-  // generation still accepts it, so partitions this member keeps are not fetched again
-  // from an older commit, and ones it loses are not handled again by their next owner.
+  // On kafkajs's REBALANCING event (it has waited for in-flight batches, which commit what
+  // they handled themselves): what earlier batches handled is committed before the member
+  // rejoins, so partitions it keeps are not fetched again from an older commit and ones it
+  // loses are not handled again by their next owner. The OffsetCommit goes out while
+  // kafkajs first looks the coordinator up again, so it reaches the coordinator ahead of
+  // the JoinGroup, while the group still accepts this generation's commits
+  // (PreparingRebalance). Should it lose that race, the records are handled again, with
+  // the same ids (at-least-once).
   const commitNow = (committer: OffsetCommitter, why: string): void =>
     void committer.flush().catch((err: unknown) => log.warn({ why, err: err instanceof Error ? err.message : String(err) }, 'offset commit failed'));
 
