@@ -39,6 +39,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' })).toThrow(/HEARTBEAT/);
   });
 
+  it('commits offsets every second by default; 0 means after every batch; refuses a negative or huge interval', () => {
+    expect(loadConfig({ KAFKA_BROKERS: 'a:1' }).kafka?.commitIntervalMs).toBe(1_000);
+    expect(loadConfig({ KAFKA_BROKERS: 'a:1', KAFKA_COMMIT_INTERVAL_MS: '0' }).kafka?.commitIntervalMs).toBe(0);
+    expect(() => loadConfig({ KAFKA_BROKERS: 'a:1', KAFKA_COMMIT_INTERVAL_MS: '-1' })).toThrow(/KAFKA_COMMIT_INTERVAL_MS/);
+    expect(() => loadConfig({ KAFKA_BROKERS: 'a:1', KAFKA_COMMIT_INTERVAL_MS: '60001' })).toThrow(/KAFKA_COMMIT_INTERVAL_MS/);
+    expect(() => loadConfig({ KAFKA_BROKERS: 'a:1', KAFKA_COMMIT_INTERVAL_MS: 'soon' })).toThrow(/KAFKA_COMMIT_INTERVAL_MS/);
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ KAFKA_BROKERS: '', DATABASE_URL: '' }).kafka).toBeUndefined();
   });
