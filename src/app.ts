@@ -119,6 +119,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           produceTimeoutMs: config.kafka.produceTimeoutMs,
           fetchMinBytes: config.kafka.fetchMinBytes,
           fetchMaxWaitMs: config.kafka.fetchMaxWaitMs,
+          commitIntervalMs: config.kafka.commitIntervalMs,
         });
 
   const hasher = createPasswordHasher({ cost: config.auth.bcryptCost });
@@ -304,7 +305,9 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       state = 'started';
       if (config.auth.jwtSecretGenerated) log.warn('JWT_SECRET is not set: a random one is used, so tokens work on this instance only');
       await store.start();
-      if (redis !== undefined) await redis.connect();
+      // lazyConnect: a command issued while the store started (a health probe) may have begun
+      // connecting already, and connect() would then throw "already connecting".
+      if (redis !== undefined && redis.status === 'wait') await redis.connect();
       await bus.start();
       await outboxRelay.start();
       announcer.start();
