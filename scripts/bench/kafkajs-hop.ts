@@ -27,7 +27,16 @@ export async function runKafkajsHop({ brokers, topic, rate, seconds, warmupS = 1
   let started = 0;
   await producer.connect();
   await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  // A fresh topic may not be known to every broker yet (its metadata spreads): retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      break;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.run({
     eachMessage: async ({ message }) => {
@@ -66,6 +75,11 @@ export async function runKafkajsHop({ brokers, topic, rate, seconds, warmupS = 1
   } finally {
     await consumer.disconnect();
     await producer.disconnect();
+    // Its group goes with it, as its topic does.
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([`${topic}-reader`]).catch(() => undefined);
+    await admin.disconnect();
   }
   return { rate, seconds, sent, received, latency: roundSummary(summarize(samples)) };
 }
