@@ -233,6 +233,14 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
   row(`highest sustained rate, p99 ≤ ${settings.p99LimitMs} ms (msg/s)`, ours?.sustained?.messagesPerSec, peer?.sustained?.messagesPerSec, '≥ 2000, ≥ 0.5× peer', 0);
   row('… as deliveries to members (frames/s)', ours?.sustained?.deliveriesPerSec, peer?.sustained?.deliveriesPerSec, '', 0);
   row(`memory per idle connection at ${settings.idleConnections} (KB)`, ours?.idle?.perConnectionKB, peer?.idle?.perConnectionKB, '≤ 30', 1);
+  for (const rate of settings.rates) {
+    const a = ours?.fixed.find((r) => r.offeredRate === rate);
+    const b = peer?.fixed.find((r) => r.offeredRate === rate);
+    row(`servers' CPU per delivery at ${rate} msg/s (ms)`, a?.serverCpuMsPerDelivery, b?.serverCpuMsPerDelivery, '≤ 1.5× peer', 3);
+    row(`machine CPU at ${rate} msg/s (cores)`, a?.machineCores, b?.machineCores, '', 2);
+  }
+  const idleMax = (r: TargetResults | undefined): number | undefined => (r?.idleCpu === undefined ? undefined : Math.max(...r.idleCpu.perInstance));
+  row(`idle CPU of the busiest instance, no client (cores)`, idleMax(ours), idleMax(peer), '≤ 0.01', 3);
   if (ours?.login !== undefined) {
     rows.push(`| logins/s (bcrypt cost ${ours.login.cost}, ${ours.login.concurrency} concurrent) | ${fmt(ours.login.loginsPerSec)} | – | ${fmt(ours.login.ratio, 2)} of raw bcrypt (${fmt(ours.login.rawComparesPerSec)}/s) | ≥ 0.90 of raw |`);
   }
