@@ -25,15 +25,16 @@ export function floorTable({ latency, producer, results }: { latency: LatencyFlo
   }
   const ours = results.filter((r) => r.kafkaHops !== undefined);
   if (ours.length > 0) {
-    rows.push('', '| ours: send→deliver p50 against the floor | rate (msg/s) | p50 (ms) | hops | ÷ (hops × EndToEndLatency p50) | ÷ (hops × kafkajs hop p50 at the rate) |', '| --- | --- | --- | --- | --- | --- |');
+    rows.push('', '| ours: send→deliver p50 against the floor | phase (msg/s) | p50 (ms) | hops | ÷ (hops × EndToEndLatency p50) | ÷ (hops × kafkajs hop p50 at the rate) |', '| --- | --- | --- | --- | --- | --- |');
     for (const r of ours) {
       const hops = r.kafkaHops!;
-      for (const run of [...r.steps, ...r.fixed].sort((a, b) => a.offeredRate - b.offeredRate)) {
+      const runs = [...r.steps.map((run) => ({ run, kind: 'step' })), ...r.fixed.map((run) => ({ run, kind: 'fixed' }))].sort((a, b) => a.run.offeredRate - b.run.offeredRate);
+      for (const { run, kind } of runs) {
         const hop = latency?.kafkajsHop.find((h) => !('error' in h) && h.rate === run.offeredRate);
         const hopP50 = hop !== undefined && !('error' in hop) ? hop.latency.p50 : undefined;
         const vsE2e = e2eP50 === undefined ? '–' : fmt(ratio(run.latency.p50, hops * e2eP50), 2);
         const vsHop = hopP50 === undefined ? '–' : fmt(ratio(run.latency.p50, hops * hopP50), 2);
-        rows.push(`| ${r.target} | ${run.offeredRate} | ${fmt(run.latency.p50)} | ${hops} | ${vsE2e} | ${vsHop} |`);
+        rows.push(`| ${r.target} | ${kind} ${run.offeredRate} | ${fmt(run.latency.p50)} | ${hops} | ${vsE2e} | ${vsHop} |`);
       }
     }
   }
