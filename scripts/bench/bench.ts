@@ -11,14 +11,21 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChatTarget } from './chat-target';
-import { measureIdleMemory, type IdleMemoryResult } from './idle-memory';
+import { standardGroups } from './cpu-account';
+import { cpuAccountTable } from './cpu-account-table';
+import { floorTable } from './floor-table';
+import { measureIdleCpu } from './idle-cpu';
+import { measureIdleMemory } from './idle-memory';
+import { KAFKA_HOPS, kafkaHopsOf } from './kafka-hops';
 import { createKeyedChatTarget } from './keyed-chat-target';
 import { openLoadSession, type LoadResult, type Workload } from './load-run';
 import { measureLoginRate, type LoginRateResult } from './login-rate';
+import { measureLatencyFloor, measureProducerFloor, type LatencyFloor, type ProducerFloor } from './measure-floor';
 import { ROOT } from './node-process';
 import { createSocketIoTarget } from './socketio-target';
 import { ratio } from './stats';
 import { lineChart, type Series } from './svg-chart';
+import type { TargetResults } from './target-results';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +43,10 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench-results' },
     'cpu-prof': { type: 'boolean', default: false },
     'no-infra': { type: 'boolean', default: false },
+    hops: { type: 'string' },
+    'idle-cpu': { type: 'string' },
+    'no-floor': { type: 'boolean', default: false },
+    'floor-messages': { type: 'string' },
     'charts-from': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -57,7 +68,14 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
                       e.g. --variant batched-fetch:KAFKA_FETCH_MIN_BYTES=65536,KAFKA_FETCH_MAX_WAIT_MS=10
   --out DIR           where JSON, SVG and summary.md go (default bench-results/)
   --cpu-prof          write CPU profiles of our instances to DIR/profiles
-  --no-infra          do not run \`infra.sh up\` first
+  --no-infra          do not run \`infra.sh up\` first (INFRA_DIR in the environment: where
+                      the cluster's pid files and Kafka's jars are; default <repo>/.infra)
+  --hops N            Kafka hops per delivery of this checkout's design (default KAFKA_HOPS
+                      in scripts/bench/kafka-hops.ts; a --baseline uses its own, or 3)
+  --idle-cpu S        seconds of idle CPU per target, no client connected (default 20;
+                      quick 10; 0 skips)
+  --no-floor          skip the Kafka floor (Java tools and the bare kafkajs hop)
+  --floor-messages N  messages of Kafka's EndToEndLatency (default 2000; quick 300)
   --charts-from FILE  only draw latency.svg and throughput.svg into --out from an earlier
                       run's results.json (nothing is run)`;
 if (args.help) {
@@ -89,6 +107,11 @@ const settings = Object.freeze({
   loginUsers: 48,
   bcryptCost: 10,
   p99LimitMs: 100,
+  idleCpuS: num(args['idle-cpu'], quick ? 10 : 20, 'idle-cpu', 0),
+  floor: !args['no-floor'],
+  floorMessages: num(args['floor-messages'], quick ? 300 : 2000, 'floor-messages'),
+  floorRecordBytes: 100,
+  floorSeconds: quick ? 5 : 10,
 });
 if (args.only !== undefined && args.only !== 'keyed-chat' && args.only !== 'socket.io') throw new Error('--only must be keyed-chat or socket.io');
 
@@ -96,24 +119,18 @@ const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
 const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chat_bench';
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
 const outDir = resolve(ROOT, args.out);
+/** The cluster's infra directory (broker pid files, Kafka's jars): as infra.sh has it. */
+const INFRA_DIR = resolve(process.env['INFRA_DIR'] ?? join(ROOT, '.infra'));
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
-
-interface TargetResults {
-  readonly target: string;
-  readonly idle: IdleMemoryResult | undefined;
-  readonly fixed: LoadResult[];
-  readonly steps: LoadResult[];
-  /** The best step that kept p99 ≤ limit with nothing lost. */
-  readonly sustained: LoadResult | undefined;
-  readonly login?: LoginRateResult;
-}
 
 const sustainedOk = (r: LoadResult): boolean => r.lost === 0 && Object.keys(r.errors).length === 0 && r.latency.p99 <= settings.p99LimitMs;
 
 function describe(r: LoadResult): string {
   const errs = Object.entries(r.errors).map(([k, v]) => `${k}:${v}`).join(' ') || '-';
-  return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores (machine ${r.machineCores})  gen-lag p99 ${r.generatorLagP99Ms} ms`;
+  const acct = ['brokers', 'postgres', 'redis', 'generator'].map((g) => `${g} ${r.cpu.cores[g] ?? '–'}`).join(' ');
+  const perRecord = r.brokersCpuMsPerRecord === undefined ? '' : `  ${r.recordsPerMessage} records/msg, brokers ${r.brokersCpuMsPerRecord} ms/record`;
+  return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores (machine ${r.machineCores})  gen-lag p99 ${r.generatorLagP99Ms} ms\n           cpu: ${acct} rest ${r.cpu.other}  servers ${r.serverCpuMsPerDelivery} ms/delivery${perRecord}`;
 }
 
 async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Promise<LoginRateResult>) | undefined): Promise<TargetResults> {
@@ -121,6 +138,8 @@ async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Pr
   say(`\n== ${target.name}: starting ${settings.nodes} nodes`);
   await target.start();
   try {
+    const idleCpu = settings.idleCpuS === 0 ? undefined : await measureIdleCpu({ target, seconds: settings.idleCpuS, infraDir: INFRA_DIR });
+    if (idleCpu !== undefined) say(`${target.name}: idle, no client, ${idleCpu.seconds} s: instances ${idleCpu.perInstance.map((c) => c.toFixed(3)).join(', ')} cores; brokers ${idleCpu.cpu.cores['brokers']}, machine ${idleCpu.cpu.machine}`);
     const idle = settings.idleConnections === 0 ? undefined : await measureIdleMemory(target, { connections: settings.idleConnections, nodes: settings.nodes, tag });
     if (idle !== undefined) say(`${target.name}: ${idle.perConnectionKB} KB per idle connection at ${idle.connections} (RSS ${idle.rssBeforeMB} → ${idle.rssAfterMB} MB, ${idle.connectPerSec} connections/s)`);
     // Logins before the chat load: a backlog the load leaves behind would be measured too.
@@ -128,7 +147,7 @@ async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Pr
     if (login !== undefined) say(`${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})`);
     const workload: Workload = { clients: settings.clients, roomSize: settings.roomSize, textBytes: settings.textBytes };
     say(`== ${target.name}: ${workload.clients} clients, rooms of ${workload.roomSize}`);
-    const session = await openLoadSession(target, workload, settings.nodes, tag);
+    const session = await openLoadSession(target, workload, settings.nodes, tag, { cpuGroups: standardGroups({ servers: () => target.pids(), infraDir: INFRA_DIR }) });
     const fixed: LoadResult[] = [];
     const steps: LoadResult[] = [];
     try {
@@ -151,7 +170,16 @@ async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Pr
       session.close();
     }
     const sustained = [...steps].filter(sustainedOk).sort((a, b) => b.messagesPerSec - a.messagesPerSec)[0];
-    return { target: target.name, idle, fixed, steps, sustained, ...(login === undefined ? {} : { login }) };
+    return {
+      target: target.name,
+      idle,
+      ...(idleCpu === undefined ? {} : { idleCpu }),
+      ...(target.kafkaHops === undefined ? {} : { kafkaHops: target.kafkaHops }),
+      fixed,
+      steps,
+      sustained,
+      ...(login === undefined ? {} : { login }),
+    };
   } finally {
     await target.stop();
   }
@@ -174,7 +202,15 @@ function beforeAfterTable(before: TargetResults, after: TargetResults): string {
     row(`p99 at ${rate} msg/s (ms)`, a?.latency.p99, b?.latency.p99);
     row(`server CPU at ${rate} msg/s (cores)`, a?.serverCores, b?.serverCores, 2);
     row(`machine CPU at ${rate} msg/s (cores)`, a?.machineCores, b?.machineCores, 2);
+    row(`brokers' CPU at ${rate} msg/s (cores)`, a?.cpu.cores['brokers'], b?.cpu.cores['brokers'], 2);
+    row(`PostgreSQL CPU at ${rate} msg/s (cores)`, a?.cpu.cores['postgres'], b?.cpu.cores['postgres'], 2);
+    row(`servers' CPU per delivery at ${rate} msg/s (ms)`, a?.serverCpuMsPerDelivery, b?.serverCpuMsPerDelivery, 3);
+    row(`Kafka records per message at ${rate} msg/s`, a?.recordsPerMessage, b?.recordsPerMessage, 1);
+    row(`brokers' CPU per record at ${rate} msg/s (ms)`, a?.brokersCpuMsPerRecord, b?.brokersCpuMsPerRecord, 3);
   }
+  const idleMean = (r: TargetResults): number | undefined => (r.idleCpu === undefined ? undefined : r.idleCpu.perInstance.reduce((x, y) => x + y, 0) / r.idleCpu.perInstance.length);
+  row(`idle CPU per instance, no client (cores)`, idleMean(before), idleMean(after), 3);
+  row(`Kafka hops per delivery`, before.kafkaHops, after.kafkaHops, 0);
   row(`highest sustained rate (msg/s)`, before.sustained?.messagesPerSec, after.sustained?.messagesPerSec, 0);
   row(`memory per idle connection (KB)`, before.idle?.perConnectionKB, after.idle?.perConnectionKB);
   return rows.join('\n');
@@ -197,6 +233,14 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
   row(`highest sustained rate, p99 ≤ ${settings.p99LimitMs} ms (msg/s)`, ours?.sustained?.messagesPerSec, peer?.sustained?.messagesPerSec, '≥ 2000, ≥ 0.5× peer', 0);
   row('… as deliveries to members (frames/s)', ours?.sustained?.deliveriesPerSec, peer?.sustained?.deliveriesPerSec, '', 0);
   row(`memory per idle connection at ${settings.idleConnections} (KB)`, ours?.idle?.perConnectionKB, peer?.idle?.perConnectionKB, '≤ 30', 1);
+  for (const rate of settings.rates) {
+    const a = ours?.fixed.find((r) => r.offeredRate === rate);
+    const b = peer?.fixed.find((r) => r.offeredRate === rate);
+    row(`servers' CPU per delivery at ${rate} msg/s (ms)`, a?.serverCpuMsPerDelivery, b?.serverCpuMsPerDelivery, '≤ 1.5× peer', 3);
+    row(`machine CPU at ${rate} msg/s (cores)`, a?.machineCores, b?.machineCores, '', 2);
+  }
+  const idleMax = (r: TargetResults | undefined): number | undefined => (r?.idleCpu === undefined ? undefined : Math.max(...r.idleCpu.perInstance));
+  row(`idle CPU of the busiest instance, no client (cores)`, idleMax(ours), idleMax(peer), '≤ 0.01', 3);
   if (ours?.login !== undefined) {
     rows.push(`| logins/s (bcrypt cost ${ours.login.cost}, ${ours.login.concurrency} concurrent) | ${fmt(ours.login.loginsPerSec)} | – | ${fmt(ours.login.ratio, 2)} of raw bcrypt (${fmt(ours.login.rawComparesPerSec)}/s) | ≥ 0.90 of raw |`);
   }
@@ -242,9 +286,22 @@ async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   say(`bench: ${JSON.stringify(settings)}`);
 
+  // The Kafka floor first, while nothing of ours runs: Java EndToEndLatency and the bare
+  // kafkajs hop at each fixed load. Kafka's Java producer follows ours (it runs at the record
+  // rates ours wrote).
+  let latencyFloor: LatencyFloor | undefined;
+  if (settings.floor) {
+    say('\n== Kafka floor: Java EndToEndLatency, bare kafkajs hop');
+    latencyFloor = await measureLatencyFloor({ brokers: BROKERS, infraDir: INFRA_DIR, messages: settings.floorMessages, bytes: settings.floorRecordBytes, rates: settings.rates, seconds: settings.floorSeconds }).catch((error: unknown) => {
+      say(`Kafka floor failed (the bench goes on without it): ${String(error)}`);
+      return undefined;
+    });
+    if (latencyFloor !== undefined) say(floorTable({ latency: latencyFloor, producer: [], results: [] }));
+  }
+
   const results: TargetResults[] = [];
   if (args.baseline !== undefined && args.only !== 'socket.io') {
-    const baseline = createKeyedChatTarget({ brokers: BROKERS, databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, bcryptCost: settings.bcryptCost, root: args.baseline, name: 'keyed-chat@baseline' });
+    const baseline = createKeyedChatTarget({ brokers: BROKERS, databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, bcryptCost: settings.bcryptCost, root: args.baseline, name: 'keyed-chat@baseline', kafkaHops: await kafkaHopsOf(resolve(args.baseline)) });
     results.push(await benchTarget(baseline, undefined));
   }
   if (args.only !== 'socket.io') {
@@ -255,6 +312,7 @@ async function main(): Promise<void> {
       databaseUrl: DATABASE_URL,
       redisUrl: REDIS_URL,
       bcryptCost: settings.bcryptCost,
+      kafkaHops: num(args.hops, KAFKA_HOPS, 'hops'),
       nodeArgs: args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
     });
     results.push(
@@ -275,22 +333,35 @@ async function main(): Promise<void> {
   for (const spec of args.only === 'socket.io' ? [] : (args.variant ?? [])) {
     const [label, assignments = ''] = spec.split(':', 2);
     const extraEnv = Object.fromEntries(assignments.split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
-    results.push(await benchTarget(createKeyedChatTarget({ brokers: BROKERS, databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, bcryptCost: settings.bcryptCost, name: `keyed-chat+${label}`, extraEnv }), undefined));
+    results.push(await benchTarget(createKeyedChatTarget({ brokers: BROKERS, databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, bcryptCost: settings.bcryptCost, name: `keyed-chat+${label}`, extraEnv, kafkaHops: num(args.hops, KAFKA_HOPS, 'hops') }), undefined));
   }
   if (args.only !== 'keyed-chat') results.push(await benchTarget(createSocketIoTarget({ redisUrl: REDIS_URL }), undefined));
 
   const ours = results.find((r) => r.target === 'keyed-chat');
+  // Kafka's Java producer at the record rates ours wrote at the fixed loads: the brokers' CPU
+  // per record for Kafka's own client, beside ours in the CPU account.
+  let producerFloor: ProducerFloor[] = [];
+  const recordRates = (ours?.fixed ?? []).flatMap((r) => (r.recordsPerMessage === undefined ? [] : [Math.round(r.offeredRate * r.recordsPerMessage)]));
+  if (settings.floor && recordRates.length > 0) {
+    say('\n== Kafka floor: Java ProducerPerformance at our record rates');
+    producerFloor = await measureProducerFloor({ brokers: BROKERS, infraDir: INFRA_DIR, recordRates, seconds: settings.floorSeconds, recordBytes: settings.floorRecordBytes }).catch((error: unknown) => {
+      say(`Kafka's ProducerPerformance floor failed (the bench goes on without it): ${String(error)}`);
+      return [];
+    });
+  }
   const peer = results.find((r) => r.target === 'socket.io');
   const before = results.find((r) => r.target === 'keyed-chat@baseline');
   const comparisons = [
     ...(before !== undefined && ours !== undefined ? [beforeAfterTable(before, ours)] : []),
     ...(ours === undefined ? [] : results.filter((r) => r.target.startsWith('keyed-chat+')).map((v) => beforeAfterTable(ours, v))),
   ];
-  const table = [summaryTable(ours, peer), ...comparisons].join('\n\n');
+  const floor = settings.floor ? [`### Kafka floor\n\n${floorTable({ latency: latencyFloor, producer: producerFloor, results })}`] : [];
+  const account = `### CPU account (cores over each phase; rest of machine = busy cores no group explains)\n\n${cpuAccountTable({ results, producer: producerFloor })}`;
+  const table = [summaryTable(ours, peer), ...floor, account, ...comparisons].join('\n\n');
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const { latency, throughput } = charts(results, settings.p99LimitMs);
   const stamp = new Date().toISOString();
-  await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ stamp, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, settings, results }, null, 2)}\n`);
+  await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ stamp, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, settings, floor: { latency: latencyFloor, producer: producerFloor }, results }, null, 2)}\n`);
   await writeFile(join(outDir, 'latency.svg'), `${latency}\n`);
   await writeFile(join(outDir, 'throughput.svg'), `${throughput}\n`);
   await writeFile(join(outDir, 'summary.md'), `${table}\n`);

@@ -28,6 +28,10 @@ export interface ChatTarget {
   connect(userId: string, rooms: readonly string[], node: number, events: ConnectionEvents): Promise<BenchConnection>;
   /** The pids of the server processes (for memory and CPU). */
   pids(): number[];
+  /** Kafka hops a message crosses from sender to member (ours only): the floor ratio's multiplier. */
+  readonly kafkaHops?: number;
+  /** Records written so far to this target's Kafka topics (ours only): compare two readings. */
+  kafkaRecords?(): Promise<number>;
   stop(): Promise<void>;
 }
 

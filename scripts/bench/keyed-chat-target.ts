@@ -5,7 +5,9 @@ import { createTokenService } from '../../src/auth/token-service';
 import type { ServerFrame } from '../../src/protocol/frames';
 import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
 import { mapLimit } from './chat-target';
+import { KAFKA_HOPS } from './kafka-hops';
 import { startNode, type NodeProcess } from './node-process';
+import { recordsWritten } from './scratch-topics';
 
 export interface KeyedChatTargetOptions {
   brokers: readonly string[];
@@ -24,6 +26,8 @@ export interface KeyedChatTargetOptions {
   name?: string;
   /** Environment overrides for every instance (a configuration variant). */
   extraEnv?: Record<string, string>;
+  /** Kafka hops per delivery in this checkout's design (scripts/bench/kafka-hops.ts). */
+  kafkaHops?: number;
 }
 
 const ISSUER = 'keyed-chat-bench';
@@ -44,7 +48,7 @@ async function post<T>(url: string, body: unknown, token?: string): Promise<{ st
  * per-run topics and group, production settings except the per-user and per-IP limits
  * (every benchmark client comes from 127.0.0.1 and sends far more than a person would).
  */
-export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 3, bcryptCost = 10, partitions = 12, nodeArgs = [], root, name = 'keyed-chat', extraEnv = {} }: KeyedChatTargetOptions): ChatTarget & {
+export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 3, bcryptCost = 10, partitions = 12, nodeArgs = [], root, name = 'keyed-chat', extraEnv = {}, kafkaHops = KAFKA_HOPS }: KeyedChatTargetOptions): ChatTarget & {
   login(userId: string, password: string, node: number): Promise<number>;
   readonly password: string;
 } {
@@ -156,6 +160,8 @@ export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 
       return (await post(`${url(node)}/api/auth/login`, { userId, password: pw })).status;
     },
     pids: () => procs.map((p) => p.child.pid!),
+    kafkaHops,
+    kafkaRecords: () => recordsWritten({ brokers, prefix: run }),
     async stop() {
       await Promise.all(procs.map((p) => p.stop()));
       procs = [];

@@ -1,8 +1,8 @@
-import { cpus } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
 import { mapLimit } from './chat-target';
-import { cpuMs, machineTicks, waitMachineQuiet } from './node-process';
+import { startCpuReading, type CpuAccount, type CpuGroups } from './cpu-account';
+import { waitMachineQuiet } from './node-process';
 import { round, summarize, type LatencySummary } from './stats';
 
 export interface Workload {
@@ -40,6 +40,18 @@ export interface LoadResult {
   readonly machineCores: number;
   /** The load generator's own event-loop delay p99 (ms): high values mean it, not the server, was late. */
   readonly generatorLagP99Ms: number;
+  /** Cores per process group over the run (servers, brokers, postgres, redis, generator), the machine, the rest. */
+  readonly cpu: CpuAccount;
+  /** Every delivery of the run, warm-up and drain included (what the CPU account paid for). */
+  readonly deliveredAll: number;
+  /** The servers' CPU-milliseconds per delivery, over the whole run. */
+  readonly serverCpuMsPerDelivery: number;
+  /** Records written to the target's Kafka topics during the run (ours only). */
+  readonly kafkaRecords?: number;
+  /** kafkaRecords / messages sent. */
+  readonly recordsPerMessage?: number;
+  /** The brokers' CPU-milliseconds per record written (ours only). */
+  readonly brokersCpuMsPerRecord?: number;
 }
 
 interface InFlight {
@@ -61,7 +73,7 @@ export interface LoadSession {
  * order (clients 0..K-1 in room 0, …), and client i connects to node i mod nodes, so a
  * room's members sit on different nodes and every delivery may cross the cluster.
  */
-export async function openLoadSession(target: ChatTarget, workload: Workload, nodes: number, tag: string): Promise<LoadSession> {
+export async function openLoadSession(target: ChatTarget, workload: Workload, nodes: number, tag: string, { cpuGroups }: { cpuGroups: CpuGroups }): Promise<LoadSession> {
   const { clients, roomSize } = workload;
   const users = Array.from({ length: clients }, (_, i) => `${tag}-u${i}`);
   const roomMembers: string[][] = [];
@@ -75,6 +87,7 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
   let ackSamples: number[] = [];
   let acked = 0;
   let delivered = 0;
+  let deliveredAll = 0;
   let duplicates = 0;
   let errors: Record<string, number> = {};
   // Any frame at all, of this run or an earlier one: a run starts once the target is quiet.
@@ -96,6 +109,7 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
         return;
       }
       m.remaining--;
+      deliveredAll++;
       if (m.measured) {
         delivered++;
         samples.push(performance.now() - m.sentAt);
@@ -123,11 +137,13 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       inFlight = new Map();
       samples = [];
       ackSamples = [];
-      acked = delivered = duplicates = 0;
+      acked = delivered = deliveredAll = duplicates = 0;
       errors = {};
       const lag = monitorEventLoopDelay({ resolution: 10 });
-      const cpuBefore = await Promise.all(target.pids().map(cpuMs));
-      const machineBefore = await machineTicks();
+      // A broker that is down for a moment (other people's fault tests share the cluster)
+      // costs this run its record count, not the run.
+      const recordsBefore = await target.kafkaRecords?.().catch(() => undefined);
+      const reading = await startCpuReading(cpuGroups);
       lag.enable();
       const start = performance.now();
       let sent = 0;
@@ -158,10 +174,10 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       const drainDeadline = sendEnd + drainMs;
       while ((delivered < expected || acked < sent) && performance.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
       lag.disable();
-      const cpuAfter = await Promise.all(target.pids().map(cpuMs));
-      const machineAfter = await machineTicks();
-      const cores = cpus().length;
-      const wallMs = performance.now() - start;
+      const cpu = await reading.stop();
+      const recordsAfter = await target.kafkaRecords?.().catch(() => undefined);
+      const kafkaRecords = recordsBefore === undefined || recordsAfter === undefined ? undefined : recordsAfter - recordsBefore;
+      const cpuMsOf = (group: string): number => (cpu.cores[group] ?? 0) * cpu.wallS * 1000;
       const measuredS = (durationMs - warmupMs) / 1000;
       let complete = 0;
       for (const m of inFlight.values()) if (m.measured && m.remaining === 0) complete++;
@@ -180,9 +196,15 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
         deliveriesPerSec: round(delivered / measuredS, 0),
         latency: summarize(samples),
         ackLatency: summarize(ackSamples),
-        serverCores: round(cpuAfter.reduce((a, b, k) => a + b - cpuBefore[k]!, 0) / wallMs, 2),
-        machineCores: round(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * cores, 2),
+        serverCores: round(cpu.cores['servers'] ?? NaN, 2),
+        machineCores: cpu.machine,
         generatorLagP99Ms: round(lag.percentile(99) / 1e6, 1),
+        cpu,
+        deliveredAll,
+        serverCpuMsPerDelivery: round(cpuMsOf('servers') / Math.max(1, deliveredAll), 3),
+        ...(kafkaRecords === undefined
+          ? {}
+          : { kafkaRecords, recordsPerMessage: round(kafkaRecords / Math.max(1, sent), 2), brokersCpuMsPerRecord: round(cpuMsOf('brokers') / Math.max(1, kafkaRecords), 3) }),
       };
     },
   };

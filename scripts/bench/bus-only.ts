@@ -1,5 +1,7 @@
 /**
- * The Kafka floor: the records one chat message costs in our design, through our own Kafka
+ * Our Kafka bus without database or WebSocket (not a floor: our bus code is in it; the
+ * Kafka floor, with none of our code, is measured by `npm run bench`, measure-floor.ts).
+ * The records one chat message costs in our design, through our own Kafka
  * bus (src/adapters/kafka/kafka-bus.ts: the producer, natural batching, the owner group,
  * inboxes, validation), with nothing else — no PostgreSQL, no Redis, no WebSocket, no
  * gateway. Three instance processes as in the cluster; users user0…user(N-1), user i on instance
@@ -7,10 +9,11 @@
  * sender's owner produces the `ack` relay and a `deliver` per other member → each member's
  * owner produces a `relay` to the member's instance → its inbox takes the time.
  *
- * What it tells: the latency and CPU of the Kafka part alone on this machine, so a figure
- * of the full benchmark can be read against what Kafka itself allows here.
+ * What it tells: the latency and CPU of our Kafka path (bus code, kafkajs, brokers) alone
+ * on this machine, so a figure of the full benchmark can be split into that path and the
+ * rest (PostgreSQL, Redis, the WebSocket gateway).
  *
- *   npx tsx scripts/bench/kafka-floor.ts [--rates 50,100,200] [--duration 15] [--clients 300] [--room-size 5]
+ *   npx tsx scripts/bench/bus-only.ts [--rates 50,100,200] [--duration 15] [--clients 300] [--room-size 5]
  *                                        [--fetch-min-bytes 1] [--fetch-max-wait 250]
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -52,10 +55,10 @@ const membersOf = (user: number, { roomSize, clients }: Plan): number[] => {
 
 /** One instance: our Kafka bus with owner and inbox listeners that do only the fan-out. */
 async function child(index: number, plan: Plan): Promise<void> {
-  const instanceId = `floor-${plan.runId}-${index}`;
+  const instanceId = `busonly-${plan.runId}-${index}`;
   const logger = createLogger({ level: 'warn', instanceId });
-  const idOf = (i: number): string => `floor-${plan.runId}-${i}`;
-  const topics = { login: `floor-login-${plan.runId}`, chat: `floor-chat-${plan.runId}`, inboxPrefix: `floor-inbox-${plan.runId}`, ownerGroup: `floor-owners-${plan.runId}`, broadcast: `floor-broadcast-${plan.runId}`, partitions: 12 };
+  const idOf = (i: number): string => `busonly-${plan.runId}-${i}`;
+  const topics = { login: `busonly-login-${plan.runId}`, chat: `busonly-chat-${plan.runId}`, inboxPrefix: `busonly-inbox-${plan.runId}`, ownerGroup: `busonly-owners-${plan.runId}`, broadcast: `busonly-broadcast-${plan.runId}`, partitions: 12 };
   const deliveries: number[] = [];
   let acks = 0;
   const bus: Bus = createKafkaBus({
@@ -156,9 +159,9 @@ async function parent(): Promise<void> {
       };
       c.on('message', on);
     });
-  for (let i = 0; i < NODES; i++) children.push(fork(__filename, [], { env: { ...process.env, FLOOR_CHILD: String(i), FLOOR_PLAN: JSON.stringify(plan) }, execArgv: process.execArgv }));
+  for (let i = 0; i < NODES; i++) children.push(fork(__filename, [], { env: { ...process.env, BUS_ONLY_CHILD: String(i), BUS_ONLY_PLAN: JSON.stringify(plan) }, execArgv: process.execArgv }));
   await Promise.all(children.map((c) => waitFor(c, 'ready')));
-  process.stdout.write(`kafka floor: ${plan.clients} users, rooms of ${plan.roomSize}, ${NODES} instance processes, fetch min ${plan.fetchMinBytes} bytes / max wait ${plan.fetchMaxWaitMs} ms, run ${plan.runId}\n`);
+  process.stdout.write(`bus only: ${plan.clients} users, rooms of ${plan.roomSize}, ${NODES} instance processes, fetch min ${plan.fetchMinBytes} bytes / max wait ${plan.fetchMaxWaitMs} ms, run ${plan.runId}\n`);
   for (const rate of values.rates.split(',').map(Number)) {
     await waitMachineQuiet();
     const [cpu0, m0] = [await Promise.all(children.map((c) => cpuMs(c.pid!))), await machineTicks()];
@@ -185,29 +188,29 @@ async function parent(): Promise<void> {
     const serverCores = round(cpu1.reduce((a, c, i) => a + c - cpu0[i]!, 0) / elapsedMs, 2);
     const machineCores = round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 2, 2);
     process.stdout.write(
-      `floor offered ${String(rate).padStart(5)}/s  sent ${sent} acked ${acks}  deliveries ${deliveries.length}/${expected}  p50 ${round(lat.p50)}  p95 ${round(lat.p95)}  p99 ${round(lat.p99)} ms  instances ${serverCores} cores (machine ${machineCores})\n`,
+      `bus-only offered ${String(rate).padStart(5)}/s  sent ${sent} acked ${acks}  deliveries ${deliveries.length}/${expected}  p50 ${round(lat.p50)}  p95 ${round(lat.p95)}  p99 ${round(lat.p99)} ms  instances ${serverCores} cores (machine ${machineCores})\n`,
     );
   }
   children.forEach((c) => c.send({ kind: 'stop' } satisfies ToChild));
   await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
   // This run's topics go with it.
-  const admin = new Kafka({ clientId: 'kafka-floor-cleanup', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'bus-only-cleanup', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   const ours = (await admin.listTopics()).filter((t) => t.includes(plan.runId));
   if (ours.length > 0) await admin.deleteTopics({ topics: ours });
   await admin.disconnect();
 }
 
-if (process.env.FLOOR_CHILD !== undefined) {
-  void child(Number(process.env.FLOOR_CHILD), JSON.parse(process.env.FLOOR_PLAN ?? '{}') as Plan).catch((error: unknown) => {
-    process.stderr.write(`floor instance failed: ${String(error)}\n`);
+if (process.env.BUS_ONLY_CHILD !== undefined) {
+  void child(Number(process.env.BUS_ONLY_CHILD), JSON.parse(process.env.BUS_ONLY_PLAN ?? '{}') as Plan).catch((error: unknown) => {
+    process.stderr.write(`bus-only instance failed: ${String(error)}\n`);
     process.exit(1);
   });
 } else {
   parent().then(
     () => process.exit(0),
     (error: unknown) => {
-      process.stderr.write(`kafka floor failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(`bus-only failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exit(1);
     },
   );

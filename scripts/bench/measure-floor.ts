@@ -1,0 +1,76 @@
+/**
+ * The Kafka floor, in the benchmark's own run and on its cluster, with nothing of our code
+ * in it: Kafka's Java tools (EndToEndLatency: one acks=all hop; ProducerPerformance at the
+ * benchmark's record rates) and a minimal kafkajs hop at the benchmark's message rates.
+ * Each on fresh topics (rf 3, min.insync.replicas 2), deleted afterwards, with the CPU
+ * account of its run. A tool that fails is reported as an error, not as a failed bench.
+ */
+import { startCpuReading, standardGroups, type CpuAccount } from './cpu-account';
+import { runEndToEndLatency, runProducerPerformance, type EndToEndLatencyResult, type ProducerPerformanceResult } from './kafka-java-tools';
+import { runKafkajsHop, type KafkajsHopResult } from './kafkajs-hop';
+import { waitMachineQuiet } from './node-process';
+import { createScratchTopics } from './scratch-topics';
+import { round } from './stats';
+
+export type Measured<T> = (T & { readonly cpu: CpuAccount }) | { readonly error: string };
+
+export interface LatencyFloor {
+  readonly endToEnd: Measured<EndToEndLatencyResult>;
+  readonly kafkajsHop: Measured<KafkajsHopResult>[];
+}
+
+export type ProducerFloor = Measured<ProducerPerformanceResult & { readonly brokersCpuMsPerRecord: number }>;
+
+interface FloorContext {
+  readonly brokers: readonly string[];
+  readonly infraDir: string;
+}
+
+async function measured<T>(infraDir: string, fn: () => Promise<T>): Promise<Measured<T>> {
+  await waitMachineQuiet({ timeoutMs: 30_000 });
+  const reading = await startCpuReading(standardGroups({ servers: () => [], infraDir }));
+  try {
+    const result = await fn();
+    return { ...result, cpu: await reading.stop() };
+  } catch (error) {
+    await reading.stop();
+    return { error: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
+  }
+}
+
+/** EndToEndLatency (one message at a time) and the kafkajs hop at each of `rates` msg/s. */
+export async function measureLatencyFloor({ brokers, infraDir, messages, bytes, rates, seconds }: FloorContext & { messages: number; bytes: number; rates: readonly number[]; seconds: number }): Promise<LatencyFloor> {
+  const topics = createScratchTopics({ brokers });
+  try {
+    const e2eTopic = await topics.create('e2e', 1);
+    const endToEnd = await measured(infraDir, () => runEndToEndLatency({ infraDir, brokers, topic: e2eTopic, messages, bytes }));
+    const kafkajsHop: Measured<KafkajsHopResult>[] = [];
+    for (const rate of rates) {
+      const topic = await topics.create(`hop-${rate}`, 12);
+      kafkajsHop.push(await measured(infraDir, () => runKafkajsHop({ brokers, topic, rate, seconds, bytes })));
+    }
+    return { endToEnd, kafkajsHop };
+  } finally {
+    await topics.dispose();
+  }
+}
+
+/**
+ * Kafka's Java producer at each of `recordRates` (records/s, acks=all, idempotent, nothing
+ * reading), with the brokers' CPU per record it wrote: what the brokers charge for a
+ * record from Kafka's own client, to set beside what they charge for one of ours.
+ */
+export async function measureProducerFloor({ brokers, infraDir, recordRates, seconds, recordBytes }: FloorContext & { recordRates: readonly number[]; seconds: number; recordBytes: number }): Promise<ProducerFloor[]> {
+  const topics = createScratchTopics({ brokers });
+  try {
+    const out: ProducerFloor[] = [];
+    for (const rate of recordRates) {
+      const topic = await topics.create(`produce-${rate}`, 12);
+      const r = await measured(infraDir, async () => runProducerPerformance({ infraDir, brokers, topic, rate, seconds, recordBytes }));
+      out.push('error' in r ? r : { ...r, brokersCpuMsPerRecord: round(((r.cpu.cores['brokers'] ?? 0) * r.cpu.wallS * 1000) / Math.max(1, r.records), 3) });
+    }
+    return out;
+  } finally {
+    await topics.dispose();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Fresh topics for one floor measurement, set up as the product's are (replication factor
+ * 3, min.insync.replicas 2), and deleted afterwards: a benchmark leaves nothing behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+
+export interface ScratchTopics {
+  /** Creates a topic named `<prefix>-<label>` and waits for its leaders. */
+  create(label: string, partitions: number): Promise<string>;
+  /** Deletes every topic this made. */
+  dispose(): Promise<void>;
+}
+
+export function createScratchTopics({ brokers, prefix = `bench-floor-${randomBytes(3).toString('hex')}` }: { brokers: readonly string[]; prefix?: string }): ScratchTopics {
+  const admin = new Kafka({ clientId: 'bench-floor-admin', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  let connected: Promise<void> | undefined;
+  const made: string[] = [];
+  return {
+    async create(label, partitions) {
+      connected ??= admin.connect();
+      await connected;
+      const topic = `${prefix}-${label}`;
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: [{ topic, numPartitions: partitions, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+      });
+      made.push(topic);
+      // Every partition led and fully replicated before a measurement starts (kafkajs's own
+      // waitForLeaders can throw while the brokers still learn of the topic).
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const ready = await admin
+          .fetchTopicMetadata({ topics: [topic] })
+          .then(({ topics: [t] }) => t !== undefined && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0 && p.isr.length === 3))
+          .catch(() => false);
+        if (ready) return topic;
+        if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions not led and in sync within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    async dispose() {
+      if (connected === undefined) return;
+      try {
+        if (made.length > 0) await admin.deleteTopics({ topics: made.splice(0) });
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}
+
+/** Records written so far to the topics whose names start with `prefix` (sum of high watermarks: compare two readings). */
+export async function recordsWritten({ brokers, prefix }: { brokers: readonly string[]; prefix: string }): Promise<number> {
+  const admin = new Kafka({ clientId: 'bench-record-count', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    let total = 0;
+    for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) total += Number(p.high);
+    return total;
+  } finally {
+    await admin.disconnect();
+  }
+}
