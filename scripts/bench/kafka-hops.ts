@@ -5,12 +5,15 @@
  *
  * Set it here when the design changes (it is read from the checkout being measured, so a
  * `--baseline` checkout without this file counts as the 3-hop design it had):
- * 3 = `chat.send` → sender's owner, `deliver` → member's owner, `relay` → member's gateway.
+ * 3 = `chat.send` → sender's owner, `deliver` → member's owner, `relay` → member's gateway
+ *     (up to efc3b19);
+ * 2 = `chat.send` → sender's owner, `relay`/`relay.batch` → the member's gateway, which the
+ *     session directory names (docs/architecture.md).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const KAFKA_HOPS = 3;
+export const KAFKA_HOPS = 2;
 
 /** The hops of the checkout at `root` (this file there, or 3 for checkouts from before it). */
 export async function kafkaHopsOf(root: string): Promise<number> {
