@@ -206,6 +206,7 @@ function beforeAfterTable(before: TargetResults, after: TargetResults): string {
     row(`PostgreSQL CPU at ${rate} msg/s (cores)`, a?.cpu.cores['postgres'], b?.cpu.cores['postgres'], 2);
     row(`servers' CPU per delivery at ${rate} msg/s (ms)`, a?.serverCpuMsPerDelivery, b?.serverCpuMsPerDelivery, 3);
     row(`Kafka records per message at ${rate} msg/s`, a?.recordsPerMessage, b?.recordsPerMessage, 1);
+    row(`Kafka fetches per message at ${rate} msg/s`, a?.fetchesPerMessage, b?.fetchesPerMessage, 2);
     row(`brokers' CPU per record at ${rate} msg/s (ms)`, a?.brokersCpuMsPerRecord, b?.brokersCpuMsPerRecord, 3);
   }
   const idleMean = (r: TargetResults): number | undefined => (r.idleCpu === undefined ? undefined : r.idleCpu.perInstance.reduce((x, y) => x + y, 0) / r.idleCpu.perInstance.length);

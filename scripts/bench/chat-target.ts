@@ -32,6 +32,8 @@ export interface ChatTarget {
   readonly kafkaHops?: number;
   /** Records written so far to this target's Kafka topics (ours only): compare two readings. */
   kafkaRecords?(): Promise<number>;
+  /** Kafka fetch requests its consumers had answered so far (ours only, from /metrics): compare two readings. */
+  kafkaFetches?(): Promise<number>;
   stop(): Promise<void>;
 }
 

@@ -162,6 +162,16 @@ export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 
     pids: () => procs.map((p) => p.child.pid!),
     kafkaHops,
     kafkaRecords: () => recordsWritten({ brokers, prefix: run }),
+    // chat_kafka_fetches_total summed over the instances (a checkout without it reads 0).
+    async kafkaFetches() {
+      const counts = await Promise.all(
+        procs.map(async (p) => {
+          const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
+          return text.split('\n').filter((l) => l.startsWith('chat_kafka_fetches_total{')).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+        }),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    },
     async stop() {
       await Promise.all(procs.map((p) => p.stop()));
       procs = [];

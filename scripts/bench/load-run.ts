@@ -48,6 +48,10 @@ export interface LoadResult {
   readonly serverCpuMsPerDelivery: number;
   /** Records written to the target's Kafka topics during the run (ours only). */
   readonly kafkaRecords?: number;
+  /** Fetch requests our consumers had answered during the run (instances' chat_kafka_fetches_total). */
+  readonly kafkaFetches?: number;
+  /** kafkaFetches / messages sent. */
+  readonly fetchesPerMessage?: number;
   /** kafkaRecords / messages sent. */
   readonly recordsPerMessage?: number;
   /** The brokers' CPU-milliseconds per record written (ours only). */
@@ -143,6 +147,7 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       // A broker that is down for a moment (other people's fault tests share the cluster)
       // costs this run its record count, not the run.
       const recordsBefore = await target.kafkaRecords?.().catch(() => undefined);
+      const fetchesBefore = await target.kafkaFetches?.().catch(() => undefined);
       const reading = await startCpuReading(cpuGroups);
       lag.enable();
       const start = performance.now();
@@ -176,6 +181,8 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       lag.disable();
       const cpu = await reading.stop();
       const recordsAfter = await target.kafkaRecords?.().catch(() => undefined);
+      const fetchesAfter = await target.kafkaFetches?.().catch(() => undefined);
+      const kafkaFetches = fetchesBefore === undefined || fetchesAfter === undefined || fetchesAfter === 0 ? undefined : fetchesAfter - fetchesBefore;
       const kafkaRecords = recordsBefore === undefined || recordsAfter === undefined ? undefined : recordsAfter - recordsBefore;
       const cpuMsOf = (group: string): number => (cpu.cores[group] ?? 0) * cpu.wallS * 1000;
       const measuredS = (durationMs - warmupMs) / 1000;
@@ -202,6 +209,7 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
         cpu,
         deliveredAll,
         serverCpuMsPerDelivery: round(cpuMsOf('servers') / Math.max(1, deliveredAll), 3),
+        ...(kafkaFetches === undefined ? {} : { kafkaFetches, fetchesPerMessage: round(kafkaFetches / Math.max(1, sent), 2) }),
         ...(kafkaRecords === undefined
           ? {}
           : { kafkaRecords, recordsPerMessage: round(kafkaRecords / Math.max(1, sent), 2), brokersCpuMsPerRecord: round(cpuMsOf('brokers') / Math.max(1, kafkaRecords), 3) }),

@@ -24,6 +24,11 @@ export interface Metrics {
    * per recipient, through the recipient's owner).
    */
   readonly fanOuts: Counter<'path'>;
+  /**
+   * Fetch requests answered, per consumer (owner group, inbox): on this machine the brokers
+   * spend their CPU per fetch answer, so fetches per message is the budget to watch.
+   */
+  readonly kafkaFetches: Counter<'source'>;
   /** Frames written to this instance's sockets, by frame type. */
   readonly framesSent: Counter<'type'>;
   readonly connections: Gauge<'kind'>;
@@ -115,6 +120,7 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     sendsRefused: new Counter({ name: 'chat_sends_refused_total', help: 'Send requests refused, by error code', labelNames: ['code'], registers }),
     deliveries: new Counter({ name: 'chat_deliveries_total', help: 'Deliver records handled by the recipient owner', labelNames: ['frame', 'outcome'], registers }),
     fanOuts: new Counter({ name: 'chat_fanouts_total', help: 'Frames an owner fanned out to other users, by path (direct: to the instances holding their sockets; via-owner: through each recipient owner)', labelNames: ['path'], registers }),
+    kafkaFetches: new Counter({ name: 'chat_kafka_fetches_total', help: 'Kafka fetch requests answered, per consumer (source owner|inbox)', labelNames: ['source'], registers }),
     framesSent: new Counter({ name: 'chat_frames_sent_total', help: 'Frames written to client connections', labelNames: ['type'], registers }),
     connections: new Gauge({ name: 'chat_connections', help: 'Open client connections', labelNames: ['kind'], registers }),
     relayMisses: new Counter({ name: 'chat_relay_misses_total', help: 'Relayed frames whose connection is not on this instance', registers }),

@@ -202,6 +202,7 @@ export function createKafkaBus({
         membership.prepare(assigned, ready);
       }
     });
+    consumer.on(consumer.events.FETCH, () => metrics.kafkaFetches.inc({ source: 'owner' }));
     consumer.on(consumer.events.REBALANCING, () => {
       membership.rebalancing();
       commitNow(ownerCommits, 'rebalance');
@@ -245,6 +246,7 @@ export function createKafkaBus({
       joined();
     });
     consumer.on(consumer.events.REBALANCING, () => commitNow(inboxCommits, 'rebalance'));
+    consumer.on(consumer.events.FETCH, () => metrics.kafkaFetches.inc({ source: 'inbox' }));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       inboxState = 'crashed';
       commitNow(inboxCommits, 'crash');
