@@ -41,8 +41,22 @@ export function createScratchTopics({ brokers, prefix = `bench-floor-${randomByt
     },
     async dispose() {
       if (connected === undefined) return;
+      // Deleting right after use can meet a broker still learning of a topic; retried, and a
+      // topic that stays is reported, never a failed measurement (its numbers are taken).
+      const topics = made.splice(0);
       try {
-        if (made.length > 0) await admin.deleteTopics({ topics: made.splice(0) });
+        for (let attempt = 1; topics.length > 0; attempt++) {
+          try {
+            await admin.deleteTopics({ topics });
+            break;
+          } catch (error) {
+            if (attempt >= 10) {
+              process.stderr.write(`bench: could not delete ${topics.join(', ')}: ${error instanceof Error ? error.message : String(error)}\n`);
+              break;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
       } finally {
         await admin.disconnect();
       }

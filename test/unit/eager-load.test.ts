@@ -1,22 +1,11 @@
-import { createMemoryBus } from '../../src/adapters/memory/memory-bus';
-import { createSessionDirectory } from '../../src/owner/session-directory';
-import { createAppendBatcher } from '../../src/owner/append-batcher';
-import { createMemoryChatStore } from '../../src/adapters/memory/memory-chat-store';
 import { createMemorySessionMirror } from '../../src/adapters/memory/memory-session-mirror';
-import { createPasswordHasher } from '../../src/auth/password-hasher';
-import { createPasswordSealer } from '../../src/auth/password-sealer';
 import { UnavailableError } from '../../src/domain/errors';
-import { OwnedUsers } from '../../src/domain/owned-users';
-import { createMetrics } from '../../src/observability/metrics';
 import { eagerLoad } from '../../src/owner/eager-load';
-import type { OwnerContext } from '../../src/owner/owner-context';
 import { createOwnerService } from '../../src/owner/owner-service';
 import type { MirroredSession, SessionMirror } from '../../src/ports/session-mirror';
-import { silentLogger } from '../support/infra';
+import { ownerContextFor } from '../support/owner-context';
 
 const T0 = 1_900_000_000_000;
-const TOPICS = { login: 'login', chat: 'chat', inboxPrefix: 'inbox', ownerGroup: 'owners', broadcast: 'broadcast', partitions: 4 };
-const hasher = createPasswordHasher({ cost: 4 });
 
 /** A mirror whose loadPartition answers only when the test says so (or fails), counting calls. */
 function heldMirror(inner: SessionMirror): SessionMirror & { release(): void; fail(error: Error): void; partitionLoads: number; userLoads: number } {
@@ -49,28 +38,7 @@ function heldMirror(inner: SessionMirror): SessionMirror & { release(): void; fa
   return mirror;
 }
 
-function contextWith(mirror: SessionMirror, eagerLoadTimeoutMs: number): Omit<OwnerContext, 'publish'> {
-  const logger = silentLogger();
-  const metrics = createMetrics({ defaultMetrics: false });
-  const store = createMemoryChatStore();
-  return {
-    instanceId: 'i1',
-    bus: createMemoryBus({ instanceId: 'i1', topics: TOPICS, logger, metrics }),
-    store,
-    appends: createAppendBatcher({ store }),
-    mirror,
-    directory: createSessionDirectory({ mirror }),
-    hasher,
-    sealer: createPasswordSealer({ secret: 'x'.repeat(32) }),
-    users: new OwnedUsers(),
-    chatTopic: TOPICS.chat,
-    limits: { sendRatePerSec: 10, sendBurst: 30, sessionTtlMs: 60_000 },
-    eagerLoadTimeoutMs,
-    logger,
-    metrics,
-    now: () => T0,
-  };
-}
+const contextWith = (mirror: SessionMirror, eagerLoadTimeoutMs: number) => ownerContextFor({ mirror, now: T0, eagerLoadTimeoutMs });
 
 const s = (connectionId: string, instanceId = 'gw-1'): MirroredSession => ({ connectionId, instanceId, seenAt: T0 });
 

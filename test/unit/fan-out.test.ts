@@ -1,49 +1,19 @@
-import { createMemoryBus } from '../../src/adapters/memory/memory-bus';
-import { createMemoryChatStore } from '../../src/adapters/memory/memory-chat-store';
 import { createMemorySessionMirror } from '../../src/adapters/memory/memory-session-mirror';
-import { createPasswordHasher } from '../../src/auth/password-hasher';
-import { createPasswordSealer } from '../../src/auth/password-sealer';
 import { UnavailableError } from '../../src/domain/errors';
-import { OwnedUsers } from '../../src/domain/owned-users';
-import { createMetrics } from '../../src/observability/metrics';
-import { createAppendBatcher } from '../../src/owner/append-batcher';
 import { coalesceRelays, fanOut } from '../../src/owner/fan-out';
-import { relay, type OwnerContext } from '../../src/owner/owner-context';
+import { relay } from '../../src/owner/owner-context';
 import { createSessionDirectory } from '../../src/owner/session-directory';
 import { makeRecord } from '../../src/protocol/envelope';
 import type { ServerFrame } from '../../src/protocol/frames';
 import type { OutboundRecord } from '../../src/ports/bus';
 import type { MirroredSession, SessionMirror } from '../../src/ports/session-mirror';
-import { silentLogger } from '../support/infra';
+import { ownerContextFor } from '../support/owner-context';
 
 const T0 = 1_900_000_000_000;
 const TTL = 60_000;
-const TOPICS = { login: 'login', chat: 'chat', inboxPrefix: 'inbox', ownerGroup: 'owners', broadcast: 'broadcast', partitions: 4 };
 const typing: ServerFrame = { type: 'typing', roomId: 'r1', userId: 'alice' };
 
-function contextWith(mirror: SessionMirror, now = T0): OwnerContext {
-  const logger = silentLogger();
-  const metrics = createMetrics({ defaultMetrics: false });
-  const store = createMemoryChatStore();
-  return {
-    instanceId: 'i1',
-    bus: createMemoryBus({ instanceId: 'i1', topics: TOPICS, logger, metrics }),
-    store,
-    appends: createAppendBatcher({ store }),
-    mirror,
-    directory: createSessionDirectory({ mirror }),
-    hasher: createPasswordHasher({ cost: 4 }),
-    sealer: createPasswordSealer({ secret: 'x'.repeat(32) }),
-    users: new OwnedUsers(),
-    chatTopic: TOPICS.chat,
-    limits: { sendRatePerSec: 10, sendBurst: 30, sessionTtlMs: TTL },
-    eagerLoadTimeoutMs: 0,
-    logger,
-    metrics,
-    now: () => now,
-    publish: () => undefined,
-  };
-}
+const contextWith = (mirror: SessionMirror, now = T0) => ownerContextFor({ mirror, now });
 
 const summary = (records: readonly OutboundRecord[]) =>
   records.map((r) => {
