@@ -57,6 +57,12 @@ export interface AppOptions {
   memoryBroker?: MemoryBroker;
   /** Override the store (tests). Default: Prisma on DATABASE_URL when set, else on the embedded PGlite under DATA_DIR. */
   store?: ChatStore;
+  /**
+   * Without Redis: share one in-memory session mirror between the apps of one `memoryBroker`.
+   * It is the session directory every owner routes deliveries by (owner/fan-out.ts), so the
+   * instances of one in-memory cluster must share it, as Kafka instances share Redis.
+   */
+  sessionMirror?: SessionMirror;
 }
 
 export interface App extends Service {
@@ -79,7 +85,7 @@ export interface App extends Service {
  * Wires one instance from its configuration. Nothing here has behaviour of its own: it
  * picks adapters, hands each part what it needs, and fixes the start and stop order.
  */
-export function createApp({ config, logger: given, memoryBroker, store: givenStore }: AppOptions): App {
+export function createApp({ config, logger: given, memoryBroker, store: givenStore, sessionMirror }: AppOptions): App {
   const logger = given ?? createLogger({ level: config.logLevel, instanceId: config.instanceId });
   const metrics = createMetrics();
   const runsGateway = config.roles.includes('gateway');
@@ -101,7 +107,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     redis === undefined ? createMemoryLoginThrottle({ limits: throttleLimits }) : createRedisLoginThrottle({ redis, limits: throttleLimits });
   const mirror: SessionMirror =
     redis === undefined
-      ? createMemorySessionMirror({ ttlMs: config.chat.sessionTtlMs })
+      ? (sessionMirror ?? createMemorySessionMirror({ ttlMs: config.chat.sessionTtlMs }))
       : createRedisSessionMirror({ redis, ttlMs: config.chat.sessionTtlMs, rebuildMs: 2 * config.chat.sessionReannounceMs });
 
   const busOptions = { instanceId: config.instanceId, topics: config.topics, logger, metrics };

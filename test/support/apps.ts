@@ -3,6 +3,8 @@ import { createApp, type App } from '../../src/app';
 import { DATABASE_URL, KAFKA_BROKERS, REDIS_URL, randomName, randomTopics, silentLogger } from './infra';
 import type { MemoryBroker } from '../../src/adapters/memory/memory-broker';
 import type { ChatStore } from '../../src/ports/chat-store';
+import type { SessionMirror } from '../../src/ports/session-mirror';
+import { createMemorySessionMirror } from '../../src/adapters/memory/memory-session-mirror';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -51,6 +53,8 @@ export function memoryEnv(extra: Record<string, string> = {}): Record<string, st
   return { NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, BCRYPT_COST: '4', INSTANCE_ID: randomName('mem'), DATA_DIR: 'memory://', ...extra };
 }
 
+const mirrors = new WeakMap<MemoryBroker, SessionMirror>();
+
 /**
  * Starts an in-process app on the in-memory bus. Apps given the same `memoryBroker` behave
  * as instances of one cluster (one owner group, inboxes, broadcasts); give them the same
@@ -58,7 +62,19 @@ export function memoryEnv(extra: Record<string, string> = {}): Record<string, st
  */
 export async function startMemoryApp({ env = {}, memoryBroker, store }: { env?: Record<string, string>; memoryBroker?: MemoryBroker; store?: ChatStore } = {}): Promise<App> {
   const config = loadConfig(memoryEnv(env));
-  const app = createApp({ config, logger: silentLogger(), ...(memoryBroker === undefined ? {} : { memoryBroker }), ...(store === undefined ? {} : { store }) });
+  // One session directory per in-memory cluster, as Kafka instances share Redis.
+  let sessionMirror: SessionMirror | undefined;
+  if (memoryBroker !== undefined && config.redisUrl === undefined) {
+    sessionMirror = mirrors.get(memoryBroker) ?? createMemorySessionMirror({ ttlMs: config.chat.sessionTtlMs });
+    mirrors.set(memoryBroker, sessionMirror);
+  }
+  const app = createApp({
+    config,
+    logger: silentLogger(),
+    ...(memoryBroker === undefined ? {} : { memoryBroker }),
+    ...(store === undefined ? {} : { store }),
+    ...(sessionMirror === undefined ? {} : { sessionMirror }),
+  });
   await app.start();
   return app;
 }
