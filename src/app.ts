@@ -107,7 +107,8 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     redis === undefined ? createMemoryLoginThrottle({ limits: throttleLimits }) : createRedisLoginThrottle({ redis, limits: throttleLimits });
   const mirror: SessionMirror =
     redis === undefined
-      ? (sessionMirror ?? createMemorySessionMirror({ ttlMs: config.chat.sessionTtlMs }))
+      ? // Without Redis, a Kafka cluster has no shared directory: each instance sees only its own owners' sessions.
+        (sessionMirror ?? createMemorySessionMirror({ ttlMs: config.chat.sessionTtlMs, directory: config.kafka === undefined }))
       : createRedisSessionMirror({ redis, ttlMs: config.chat.sessionTtlMs, rebuildMs: 2 * config.chat.sessionReannounceMs });
 
   const busOptions = { instanceId: config.instanceId, topics: config.topics, logger, metrics };

@@ -182,6 +182,17 @@ describe.each(adapters)('SessionMirror contract: %s', (_name, makeHarness) => {
   });
 });
 
+describe('memory SessionMirror specifics', () => {
+  it('refuses lookups, retriably, when it is not the cluster’s directory (Kafka without Redis)', async () => {
+    const mirror = createMemorySessionMirror({ ttlMs: TTL_MS, directory: false });
+    await mirror.put('alice', session('c1'), 0);
+    const error: unknown = await mirror.lookup(['alice']).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).retriable).toBe(true);
+    expect(await mirror.load('alice')).toEqual([session('c1')]);
+  });
+});
+
 describe('Redis SessionMirror specifics', () => {
   const scope = redisScope('test-sessions');
   const { prefix } = scope;

@@ -1,3 +1,4 @@
+import { UnavailableError } from '../../domain/errors';
 import { byConnectionId, type MirroredSession, type SessionMirror } from '../../ports/session-mirror';
 
 interface UserEntry {
@@ -15,10 +16,18 @@ interface UserEntry {
  */
 export function createMemorySessionMirror({
   ttlMs,
+  directory = true,
   now = () => Date.now(),
 }: {
   /** How long a user's sessions live after their last put, and how old a seenAt may get. */
   ttlMs: number;
+  /**
+   * Whether every owner of the cluster writes here, so `lookup` is a session directory.
+   * Default true (one process, or apps sharing this mirror). False for a Kafka cluster
+   * without Redis, where each instance has its own: `lookup` then refuses (retriably), and
+   * fan-out goes through the users' owners.
+   */
+  directory?: boolean;
   /** Clock. Default Date.now. */
   now?: () => number;
 }): SessionMirror {
@@ -58,6 +67,7 @@ export function createMemorySessionMirror({
       return load(userId);
     },
     async lookup(userIds) {
+      if (!directory) throw new UnavailableError('no shared session directory: this mirror is one instance’s (a cluster without Redis)');
       const t = now();
       const out = new Map<string, MirroredSession[]>();
       for (const userId of new Set(userIds)) {
