@@ -1,5 +1,6 @@
 import type { Message } from '../../src/protocol/message';
-import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
+import { Redis } from 'ioredis';
+import { REDIS_URL, deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
 import { realEnv } from '../support/apps';
 import { getJson, logContext, metricValue, postJson, startInstance, type InstanceProcess } from '../support/processes';
 import { TestClient } from '../support/ws-client';
@@ -29,6 +30,12 @@ describe('chat across three instances', () => {
 
   beforeAll(async () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
+    // A Redis that has held the session directory for long: the directory is trusted at once
+    // (a Redis new or emptied minutes ago is not, for 2 × SESSION_REANNOUNCE_MS, and fan-out
+    // would go through the owners: the fault tests cover that path).
+    const probe = new Redis(REDIS_URL);
+    await probe.set('chat:sessions:@since', '0');
+    probe.disconnect();
     for (const n of [1, 2, 3]) instances.push(await startInstance(`chat-${n}`, env));
     await waitFor('all instances ready', async () => {
       for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
@@ -110,6 +117,10 @@ describe('chat across three instances', () => {
     }
     // Directed relays: no instance was sent a frame for a connection it does not hold.
     for (const i of instances) expect(await metricValue(i.url, 'chat_relay_misses_total')).toBe(0);
+    // Two hops: every fan-out went straight to the gateways, none through the members' owners.
+    const fanOuts = async (path: string) => (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_fanouts_total', { path })))).reduce((a, b) => a + b, 0);
+    expect(await fanOuts('direct')).toBeGreaterThan(0);
+    expect(await fanOuts('via-owner')).toBe(0);
     console.log(`chat: ${USERS} users on 3 instances, ${rooms.length} rooms, ${stored.size} messages, ${deliveries} deliveries, all acked and delivered in ${elapsed} ms`);
   }, 180_000);
 
