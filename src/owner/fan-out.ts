@@ -1,3 +1,4 @@
+import { byInstance } from '../domain/owned-users';
 import { makeRecord, type RelayPart } from '../protocol/envelope';
 import type { ServerFrame } from '../protocol/frames';
 import type { OutboundRecord } from '../ports/bus';
@@ -31,17 +32,9 @@ export async function fanOut(ctx: OwnerContext, frame: ServerFrame, recipients: 
   }
   ctx.metrics.fanOuts.inc({ path: 'direct' });
   const now = ctx.now();
-  const byInstance = new Map<string, string[]>();
-  for (const m of recipients) {
-    for (const s of found.get(m) ?? []) {
-      // The directory's own TTL check is the mirror's; this owner's clock decides too, as for its own users.
-      if (now - s.seenAt > ctx.limits.sessionTtlMs) continue;
-      const list = byInstance.get(s.instanceId);
-      if (list === undefined) byInstance.set(s.instanceId, [s.connectionId]);
-      else list.push(s.connectionId);
-    }
-  }
-  return [...byInstance].map(([instanceId, connectionIds]) => relay(ctx, causedBy, instanceId, connectionIds, frame));
+  // The directory's own TTL check is the mirror's; this owner's clock decides too, as for its own users.
+  const live = recipients.flatMap((m) => found.get(m) ?? []).filter((s) => now - s.seenAt <= ctx.limits.sessionTtlMs);
+  return [...byInstance(live)].map(([instanceId, connectionIds]) => relay(ctx, causedBy, instanceId, connectionIds, frame));
 }
 
 /** Parts one `relay.batch` record holds at most (its schema's bound). */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
 import { byConnectionId, type MirroredSession, type SessionMirror } from '../../ports/session-mirror';
 import { UnavailableError } from '../../domain/errors';
@@ -82,20 +82,22 @@ export function createRedisSessionMirror({
     return live.sort(byConnectionId);
   };
 
+  /** One round trip: `first` (if any) then HGETALL of each user; the replies in that order. */
+  const pipelined = (what: string, userIds: readonly string[], first?: (p: ChainableCommander) => ChainableCommander): Promise<unknown[]> =>
+    redisCall(what, async () => {
+      const replies = await userIds.reduce((p, userId) => p.hgetall(keyOf(userId)), first === undefined ? redis.pipeline() : first(redis.pipeline())).exec();
+      if (replies === null) throw new Error('pipeline aborted');
+      return replies.map(([error, value]) => {
+        if (error !== null) throw error;
+        return value;
+      });
+    });
+
   /** Every user's hash fields, one pipelined round trip per LOAD_CHUNK users. */
   const readHashes = async (what: string, userIds: readonly string[]): Promise<Record<string, string>[]> => {
     const out: Record<string, string>[] = [];
     for (let i = 0; i < userIds.length; i += LOAD_CHUNK) {
-      const chunk = userIds.slice(i, i + LOAD_CHUNK);
-      const results = await redisCall(what, async () => {
-        const replies = await chunk.reduce((p, userId) => p.hgetall(keyOf(userId)), redis.pipeline()).exec();
-        if (replies === null) throw new Error('pipeline aborted');
-        return replies.map(([error, fields]) => {
-          if (error !== null) throw error;
-          return HashFields.parse(fields);
-        });
-      });
-      out.push(...results);
+      out.push(...(await pipelined(what, userIds.slice(i, i + LOAD_CHUNK))).map((fields) => HashFields.parse(fields)));
     }
     return out;
   };
@@ -142,14 +144,7 @@ export function createRedisSessionMirror({
     async lookup(userIds) {
       const unique = [...new Set(userIds)];
       // The marker and every hash in one round trip (callers bound the list: session-directory).
-      const [since, ...hashes] = await redisCall('lookup', async () => {
-        const replies = await unique.reduce((p, userId) => p.hgetall(keyOf(userId)), redis.pipeline().get(sinceKey)).exec();
-        if (replies === null) throw new Error('pipeline aborted');
-        return replies.map(([error, value]) => {
-          if (error !== null) throw error;
-          return value;
-        });
-      });
+      const [since, ...hashes] = await pipelined('lookup', unique, (p) => p.get(sinceKey));
       const startedAt = typeof since === 'string' ? Number(since) : Number.NaN;
       if (!(now() - startedAt >= rebuildMs)) {
         throw new UnavailableError(`session directory incomplete: Redis lost its data and re-announcements refill it (${Number.isNaN(startedAt) ? 'no session since' : `${now() - startedAt} ms of ${rebuildMs}`})`);
