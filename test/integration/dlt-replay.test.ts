@@ -55,13 +55,19 @@ describe('dead-letter topic and the dlt command (real Kafka)', () => {
     const second = dlt('replay', '--topic', dltTopic);
     expect(second.stdout).toContain('replayed 1 record(s)');
 
-    // And the partition was never blocked: a valid record behind the poison is handled.
+    // And the partition was never blocked: the owner committed past both poison records.
+    // Commits are periodic (KAFKA_COMMIT_INTERVAL_MS), so wait for the next one, bounded.
     const kafka = new Kafka({ clientId: 't', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    const offsets = await admin.fetchOffsets({ groupId: topics.ownerGroup, topics: [topics.chat] });
-    await admin.disconnect();
-    const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-    expect(committed).toBeGreaterThanOrEqual(2);
+    try {
+      await waitFor('the owner to commit past both records', async () => {
+        const offsets = await admin.fetchOffsets({ groupId: topics.ownerGroup, topics: [topics.chat] });
+        const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+        return committed >= 2;
+      }, { timeoutMs: 15_000, intervalMs: 200 });
+    } finally {
+      await admin.disconnect();
+    }
   }, 120_000);
 });
