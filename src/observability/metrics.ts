@@ -29,6 +29,8 @@ export interface Metrics {
    * spend their CPU per fetch answer, so fetches per message is the budget to watch.
    */
   readonly kafkaFetches: Counter<'source'>;
+  /** Records this instance addressed to its own inbox and handed over in-process (no Kafka round trip). */
+  readonly inboxLocal: Counter<'type'>;
   /** Frames written to this instance's sockets, by frame type. */
   readonly framesSent: Counter<'type'>;
   readonly connections: Gauge<'kind'>;
@@ -121,6 +123,12 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     deliveries: new Counter({ name: 'chat_deliveries_total', help: 'Deliver records handled by the recipient owner', labelNames: ['frame', 'outcome'], registers }),
     fanOuts: new Counter({ name: 'chat_fanouts_total', help: 'Frames an owner fanned out to other users, by path (direct: to the instances holding their sockets; via-owner: through each recipient owner)', labelNames: ['path'], registers }),
     kafkaFetches: new Counter({ name: 'chat_kafka_fetches_total', help: 'Kafka fetch requests answered, per consumer (source owner|inbox)', labelNames: ['source'], registers }),
+    inboxLocal: new Counter({
+      name: 'chat_inbox_local_total',
+      help: 'Records addressed to this instance\'s own inbox, handed to its inbox listener in-process instead of through Kafka',
+      labelNames: ['type'],
+      registers,
+    }),
     framesSent: new Counter({ name: 'chat_frames_sent_total', help: 'Frames written to client connections', labelNames: ['type'], registers }),
     connections: new Gauge({ name: 'chat_connections', help: 'Open client connections', labelNames: ['kind'], registers }),
     relayMisses: new Counter({ name: 'chat_relay_misses_total', help: 'Relayed frames whose connection is not on this instance', registers }),

@@ -14,6 +14,7 @@ import { retryStartup, toBusError } from './kafka-errors';
 import { kafkaLogCreator } from './kafka-log-creator';
 import { applyKafkajsIdleFix, KAFKAJS_IDLE_FIX_VERSION } from './kafkajs-idle-fix';
 import { createKafkaProducer, type WireRecord } from './kafka-producer';
+import { createOwnInbox } from './own-inbox';
 import { createOffsetCommitter, type OffsetCommitter } from './offset-committer';
 import { createPartitionConsumer } from './partition-consumer';
 import { createPartitionMembership } from './partition-membership';
@@ -136,6 +137,17 @@ export function createKafkaBus({
   // A consumer that crashes (say, on metadata of a topic created a moment ago) restarts
   // itself, quickly: while it is down, replies to this instance wait.
   const consumerRetry = { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000, restartOnFailure: async () => true };
+
+  // After the inbox first joined, records to it go straight to its listener (own-inbox.ts).
+  // Not before: records produced while it joins are read once it has, and local ones
+  // handed over meanwhile would overtake them. A crashed consumer changes nothing here:
+  // the listener is in this process either way.
+  const ownInbox = createOwnInbox({
+    topic: inboxTopic(instanceId),
+    listener: () => (inboxState === 'idle' ? undefined : inboxListener),
+    metrics,
+    logger: log,
+  });
 
   const ownerCommits = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
   const inboxCommits = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
@@ -284,23 +296,28 @@ export function createKafkaBus({
 
     async publish(records: readonly OutboundRecord[]): Promise<void> {
       if (records.length === 0) return;
-      for (const r of records) {
+      const { local, remote } = ownInbox.split(records);
+      for (const r of remote) {
         if (!AnyRecordSchema.safeParse(r.record).success) {
           throw new ValidationError(`refusing to produce an invalid ${r.record.type} record`);
         }
       }
-      if (!producer.isConnected()) throw new UnavailableError('the Kafka producer is not connected');
-      const wire: WireRecord[] = records.map((r) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
-        return { topic: r.topic, key: r.key, value: JSON.stringify(r.record), headers };
-      });
-      try {
-        await producer.publish(wire);
-      } catch (error) {
-        throw toBusError(error, 'produce failed');
-      }
-      for (const r of records) metrics.recordsProduced.inc({ type: r.record.type });
+      const produce = async (): Promise<void> => {
+        if (remote.length === 0) return;
+        if (!producer.isConnected()) throw new UnavailableError('the Kafka producer is not connected');
+        const wire: WireRecord[] = remote.map((r) => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
+          return { topic: r.topic, key: r.key, value: JSON.stringify(r.record), headers };
+        });
+        try {
+          await producer.publish(wire);
+        } catch (error) {
+          throw toBusError(error, 'produce failed');
+        }
+        for (const r of remote) metrics.recordsProduced.inc({ type: r.record.type });
+      };
+      await ownInbox.deliverAfter(produce(), local);
     },
 
     openInbox(listener: InboxListener): void {
