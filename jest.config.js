@@ -1,5 +1,5 @@
 /**
- * One jest run, five tiers (test/unit, test/contract, test/integration, test/e2e, test/browser).
+ * One jest run, six tiers (test/unit, test/contract, test/integration, test/e2e, test/faults, test/browser).
  * Type checking is `npm run typecheck` (tsc), so ts-jest only transpiles here.
  * @type {import('jest').Config}
  */

@@ -11,6 +11,7 @@
  * DLT again.
  */
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { DLT_HEADER_PREFIX, Headers } from '../../src/protocol/headers';
 import { parseArgs } from 'node:util';
 
 const { positionals, values } = parseArgs({
@@ -76,14 +77,14 @@ async function main(): Promise<void> {
       if (seen >= limit) return done();
       last = Date.now();
       seen++;
-      const origin = header(message.headers, 'dlt-original-topic');
+      const origin = header(message.headers, Headers.dltOriginalTopic);
       const line = {
         partition,
         offset: message.offset,
         key: message.key?.toString() ?? null,
-        origin: `${origin}/${header(message.headers, 'dlt-original-partition')}@${header(message.headers, 'dlt-original-offset')}`,
-        error: `${header(message.headers, 'dlt-error-code')}: ${header(message.headers, 'dlt-error-message')}`,
-        attempts: header(message.headers, 'dlt-attempts'),
+        origin: `${origin}/${header(message.headers, Headers.dltOriginalPartition)}@${header(message.headers, Headers.dltOriginalOffset)}`,
+        error: `${header(message.headers, Headers.dltErrorCode)}: ${header(message.headers, Headers.dltErrorMessage)}`,
+        attempts: header(message.headers, Headers.dltAttempts),
         value: (message.value?.toString() ?? '').slice(0, 200),
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -92,9 +93,9 @@ async function main(): Promise<void> {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) {
           const s = header({ [k]: v }, k);
-          if (!k.startsWith('dlt-') && s !== undefined) headers[k] = s;
+          if (!k.startsWith(DLT_HEADER_PREFIX) && s !== undefined) headers[k] = s;
         }
-        headers['dlt-replayed-from'] = `${topic}/${partition}@${message.offset}`;
+        headers[Headers.dltReplayedFrom] = `${topic}/${partition}@${message.offset}`;
         await producer.send({ topic: origin, acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
         await consumer.commitOffsets([{ topic: topic!, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
       }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { TopicsConfig } from '../protocol/topics';
 
 /**
  * The one place that reads the environment. `loadConfig` parses and validates it once at
@@ -118,15 +119,7 @@ export interface Config {
         readonly commitIntervalMs: number;
       }
     | undefined;
-  readonly topics: {
-    readonly login: string;
-    readonly chat: string;
-    readonly inboxPrefix: string;
-    readonly ownerGroup: string;
-    /** Read by every instance: announcements and other cluster-wide frames. */
-    readonly broadcast: string;
-    readonly partitions: number;
-  };
+  readonly topics: TopicsConfig;
   readonly chat: {
     readonly adminUserIds: readonly string[];
     /** How often a gateway re-announces its live sessions to their owners. */
@@ -286,5 +279,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   return deepFreeze(config);
 }
 
-/** The documented variables, for the README table and `--help`. */
-export const configVariables = Object.keys(EnvSchema.shape);
+/** Every variable the config module reads: the README's table is checked against it (test/unit/readme-config). */
+export const configVariables: readonly string[] = Object.keys(EnvSchema.shape);
+
+/** What each variable is when unset (undefined: no default), for the same check. */
+export function configDefaults(): Readonly<Record<string, unknown>> {
+  return EnvSchema.parse({});
+}

@@ -1,5 +1,5 @@
 import type { RoomEvent, ServerFrame } from '../protocol/frames';
-import type { NewOutboxEntry } from '../ports/outbox';
+import type { NewOutboxEntry } from './outbox-entry';
 
 /** A room as the store has it after a change. */
 export interface RoomState {

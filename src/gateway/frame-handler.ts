@@ -1,6 +1,6 @@
 import { ChatError, toChatError } from '../domain/errors';
 import { assertNever } from '../domain/assert-never';
-import { ClientFrameSchema, type ClientFrame } from '../protocol/frames';
+import { CLIENT_FRAME_TYPES, ClientFrameSchema, type ClientFrame } from '../protocol/frames';
 import { makeRecord } from '../protocol/envelope';
 import type { Message } from '../protocol/message';
 import type { Bus } from '../ports/bus';
@@ -30,8 +30,7 @@ export function parseClientFrame(data: string): ClientFrame {
   const parsed = ClientFrameSchema.safeParse(json);
   if (!parsed.success) {
     const type = typeof json === 'object' && json !== null && 'type' in json ? String(json.type).slice(0, 40) : undefined;
-    const known = ['send', 'resume', 'typing', 'ping'];
-    const message = type !== undefined && !known.includes(type) ? `unknown frame type ${type}` : parsed.error.issues.map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
+    const message = type !== undefined && !CLIENT_FRAME_TYPES.includes(type) ? `unknown frame type ${type}` : parsed.error.issues.map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
     throw new ChatError('VALIDATION', message.slice(0, 500));
   }
   return parsed.data;

@@ -92,7 +92,7 @@ export interface Bus extends Service {
    * the same envelope id (at-least-once).
    */
   publish(records: readonly OutboundRecord[]): Promise<void>;
-  /** Starts reading this instance's inbox. Call at most once, before or after start(). */
+  /** Sets the listener of this instance's inbox, read from start() on. Call at most once, before start(): both buses take the listener in start(), and one set later is never called. */
   openInbox(listener: InboxListener): void;
   /** Joins the owner group over the request topics. Call at most once, before start(). */
   joinOwnerGroup(listener: OwnerGroupListener): void;

@@ -91,19 +91,8 @@ export const TokenRevokedRecord = base('token.revoked', z.object({ jti: z.string
 export const InboxRecordSchema = z.discriminatedUnion('type', [LoginReplyRecord, RelayRecord, RelayBatchRecord, BroadcastRecord, TokenRevokedRecord]);
 export type InboxRecord = z.infer<typeof InboxRecordSchema>;
 
-export const AnyRecordSchema = z.discriminatedUnion('type', [
-  LoginRequestRecord,
-  SessionOpenedRecord,
-  SessionClosedRecord,
-  ChatSendRecord,
-  ChatTypingRecord,
-  DeliverRecord,
-  LoginReplyRecord,
-  RelayRecord,
-  RelayBatchRecord,
-  BroadcastRecord,
-  TokenRevokedRecord,
-]);
+/** Every record: the request topics' and the inboxes' (derived, so neither list is repeated). */
+export const AnyRecordSchema = z.discriminatedUnion('type', [...RequestRecordSchema.options, ...InboxRecordSchema.options]);
 export type AnyRecord = z.infer<typeof AnyRecordSchema>;
 export type RecordType = AnyRecord['type'];
 export type RecordOf<T extends RecordType> = Extract<AnyRecord, { type: T }>;

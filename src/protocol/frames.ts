@@ -23,6 +23,8 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping') }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
+/** The client frame types, from the schema (for the `unknown frame type` error). */
+export const CLIENT_FRAME_TYPES: readonly string[] = ClientFrameSchema.options.map((o) => o.shape.type.value);
 
 /** What a `room` frame reports: the kinds of room change members hear about. */
 export const ROOM_EVENTS = ['created', 'member.added'] as const;

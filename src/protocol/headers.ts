@@ -12,7 +12,12 @@ export const Headers = {
   dltErrorMessage: 'dlt-error-message',
   dltAttempts: 'dlt-attempts',
   dltFailedAt: 'dlt-failed-at',
+  /** Set by `npm run dlt -- replay` on a record it puts back: where in the DLT it came from. */
+  dltReplayedFrom: 'dlt-replayed-from',
 } as const;
+
+/** Every dead-letter header starts with this; a replay strips them before adding its own. */
+export const DLT_HEADER_PREFIX = 'dlt-';
 
 export type HeaderName = (typeof Headers)[keyof typeof Headers];
 export type RecordHeaders = Readonly<Partial<Record<HeaderName, string>>>;

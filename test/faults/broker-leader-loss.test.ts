@@ -1,3 +1,4 @@
+import { inboxTopicOf } from '../../src/protocol/topics';
 import { waitFor } from '../support/infra';
 import { logContext } from '../support/processes';
 import { busiestLeader, restoreBrokers, startBrokers, stopBroker, waitLeadersMoved } from '../support/brokers';
@@ -13,7 +14,7 @@ describe('broker loss under load', () => {
 
   it('SIGKILL the busiest partition leader: every acked message reaches every member, every client ends up ready', async () => {
     const c = cluster();
-    const watched = [topics.login, topics.chat, ...c.instances.map((i) => `${topics.inboxPrefix}.${i.name}`)];
+    const watched = [topics.login, topics.chat, ...c.instances.map((i) => inboxTopicOf(topics, i.name))];
     const clients = await c.connectClients();
     const load = startLoad(c, clients, 'leader', 1_000);
     const progress = trackProgress(clients);

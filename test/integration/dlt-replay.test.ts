@@ -48,7 +48,7 @@ describe('dead-letter topic and the dlt command (real Kafka)', () => {
     expect(replayed.stdout).toContain('replayed 1 record(s)');
     // Still poison: the owner dead-letters it again, marked as a replay.
     const again = await harness.collect(dltTopic, 2);
-    expect(again[1]!.headers['dlt-replayed-from']).toBe(`${dltTopic}/${partitionForKey('mallory', 3)}@0`);
+    expect(again[1]!.headers[Headers.dltReplayedFrom]).toBe(`${dltTopic}/${partitionForKey('mallory', 3)}@0`);
     expect(again[1]!.value).toBe(first!.value);
 
     // The replayer remembers its place: the next run replays only the new record.

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import pino from 'pino';
 import type { Logger } from '../../src/observability/logger';
+import type { TopicsConfig } from '../../src/protocol/topics';
 
 /**
  * Where the real infrastructure is, for tests that claim Kafka, PostgreSQL or Redis
@@ -58,14 +59,7 @@ export function randomName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-export interface TestTopics {
-  login: string;
-  chat: string;
-  inboxPrefix: string;
-  ownerGroup: string;
-  broadcast: string;
-  partitions: number;
-}
+export type TestTopics = TopicsConfig;
 
 export function randomTopics(partitions = 12): TestTopics {
   const run = randomName('t');

@@ -19,13 +19,14 @@ import { createOffsetCommitter, type OffsetCommitter } from './offset-committer'
 import { createPartitionConsumer } from './partition-consumer';
 import { createPartitionMembership } from './partition-membership';
 import { createTopicAdmin } from './topic-admin';
+import { inboxGroupOf, inboxTopicOf, type TopicsConfig } from '../../protocol/topics';
 
 export interface KafkaBusOptions {
   instanceId: string;
   brokers: readonly string[];
   /** Default 'keyed-chat'; the instance id is appended so broker logs tell instances apart. */
   clientId?: string;
-  topics: { login: string; chat: string; inboxPrefix: string; ownerGroup: string; broadcast: string; partitions: number };
+  topics: TopicsConfig;
   /** Replication factor of topics this bus creates. Default 3; min.insync.replicas is min(2, rf). */
   replicationFactor?: number;
   /** Create missing request topics at start (with `topics.partitions`). Default true. */
@@ -119,7 +120,7 @@ export function createKafkaBus({
   // a record arrives whatever its wait, so this costs replies no latency; an idle instance
   // saves two thirds of its inbox fetches, each of which costs the brokers and us CPU.)
   const inboxFetchWaitMs = Math.max(fetchWaitMs, heartbeatIntervalMs);
-  const inboxTopic = (id: string): string => `${topics.inboxPrefix}.${id}`;
+  const inboxTopic = (id: string): string => inboxTopicOf(topics, id);
   const requestTopics = [topics.login, topics.chat];
   const admin: Admin = kafka.admin();
   const topicAdmin = createTopicAdmin({ admin, replicationFactor, requestTopics, requestPartitions: topics.partitions });
@@ -247,7 +248,7 @@ export function createKafkaBus({
     // One partition keeps cluster-wide frames (announcements) in one order everywhere.
     await retryStartup(() => topicAdmin.ensureTopic(topics.broadcast, 1));
     const consumer = kafka.consumer({
-      groupId: `${topics.inboxPrefix}-${instanceId}`,
+      groupId: inboxGroupOf(topics, instanceId),
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: heartbeatIntervalMs,
       minBytes: fetchMinBytes,

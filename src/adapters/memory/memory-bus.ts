@@ -10,12 +10,13 @@ import { ValidationError, toChatError } from '../../domain/errors';
 import type { BackoffPolicy } from '../../domain/backoff';
 import { backOffUnwritten, deadLetterHeaders, recordTypeLabel, runPipeline, type RawRecord } from '../record-pipeline';
 import { MemoryBroker, type GroupMember } from './memory-broker';
+import { inboxGroupOf, inboxTopicOf, type TopicsConfig } from '../../protocol/topics';
 
 export interface MemoryBusOptions {
   /** Shared by every simulated instance of one process. Default: a broker of its own. */
   broker?: MemoryBroker;
   instanceId: string;
-  topics: { login: string; chat: string; inboxPrefix: string; ownerGroup: string; broadcast: string; partitions: number };
+  topics: TopicsConfig;
   logger: Logger;
   metrics: Metrics;
   /** Retry policy for retriable handler failures. Default: domain/backoff defaultBackoff. */
@@ -115,7 +116,7 @@ class MemoryConsumer<R> implements GroupMember {
  * single-process default (`npm start` with no KAFKA_BROKERS).
  */
 export function createMemoryBus({ broker = new MemoryBroker(), instanceId, topics, logger, metrics, backoff }: MemoryBusOptions): Bus {
-  const inboxTopic = (id: string): string => `${topics.inboxPrefix}.${id}`;
+  const inboxTopic = (id: string): string => inboxTopicOf(topics, id);
   let owner: MemoryConsumer<z.infer<typeof RequestRecordSchema>> | undefined;
   let inbox: MemoryConsumer<z.infer<typeof InboxRecordSchema>> | undefined;
   let ownerState: OwnerGroupStatus['state'] = 'idle';
@@ -184,15 +185,15 @@ export function createMemoryBus({ broker = new MemoryBroker(), instanceId, topic
         broker.createTopic(topic, 1);
         broker.createTopic(topics.broadcast, 1);
         // Like the Kafka bus: broadcasts from now on, not the whole history.
-        broker.commit(`inbox-${instanceId}`, topics.broadcast, 0, broker.endOffset(topics.broadcast, 0));
-        inbox = new MemoryConsumer(broker, `inbox-${instanceId}`, [topic, topics.broadcast], InboxRecordSchema, inboxListener, {
+        broker.commit(inboxGroupOf(topics, instanceId), topics.broadcast, 0, broker.endOffset(topics.broadcast, 0));
+        inbox = new MemoryConsumer(broker, inboxGroupOf(topics, instanceId), [topic, topics.broadcast], InboxRecordSchema, inboxListener, {
           onOutcome: outcomeCounter('inbox'),
           onLag: lagGauge('inbox'),
           deadLetter,
           logger: log,
           backoff,
         });
-        await broker.join(`inbox-${instanceId}`, [topic, topics.broadcast], inbox);
+        await broker.join(inboxGroupOf(topics, instanceId), [topic, topics.broadcast], inbox);
       }
       if (ownerListener !== undefined) {
         const listener = ownerListener;
@@ -215,7 +216,7 @@ export function createMemoryBus({ broker = new MemoryBroker(), instanceId, topic
       if (!started) return;
       started = false;
       if (owner !== undefined) await broker.leave(topics.ownerGroup, owner.memberId);
-      if (inbox !== undefined) await broker.leave(`inbox-${instanceId}`, inbox.memberId);
+      if (inbox !== undefined) await broker.leave(inboxGroupOf(topics, instanceId), inbox.memberId);
       ownerState = 'stopped';
     },
   };
