@@ -4,7 +4,7 @@ import { createRedisClient } from '../../src/adapters/redis/redis-client';
 import { createRedisLoginThrottle } from '../../src/adapters/redis/redis-login-throttle';
 import { ChatError } from '../../src/domain/errors';
 import type { LoginSubject, LoginThrottle, LoginThrottleLimits } from '../../src/ports/login-throttle';
-import { REDIS_URL, randomName, requireRedis, silentLogger } from '../support/infra';
+import { REDIS_URL, randomName, requireRedis, silentLogger, waitFor } from '../support/infra';
 import { redisScope } from '../support/redis-scope';
 
 /**
@@ -13,7 +13,8 @@ import { redisScope } from '../support/redis-scope';
  * object on the same storage (for Redis, another connection).
  */
 interface ThrottleHarness {
-  make(limits: LoginThrottleLimits): { throttle: LoginThrottle; other: LoginThrottle };
+  /** `elapse(ms)`: the window's clock moves on by ms (memory: an injected clock; Redis: its own TTLs run out, waited for with a bound). */
+  make(limits: LoginThrottleLimits): { throttle: LoginThrottle; other: LoginThrottle; elapse(ms: number): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -22,8 +23,9 @@ const adapters: [string, () => Promise<ThrottleHarness>][] = [
     'memory',
     async () => ({
       make: (limits) => {
-        const throttle = createMemoryLoginThrottle({ limits });
-        return { throttle, other: throttle };
+        let now = Date.now();
+        const throttle = createMemoryLoginThrottle({ limits, now: () => now });
+        return { throttle, other: throttle, elapse: async (ms) => void (now += ms) };
       },
       close: async () => {},
     }),
@@ -35,8 +37,17 @@ const adapters: [string, () => Promise<ThrottleHarness>][] = [
       const a = new Redis(REDIS_URL);
       const b = new Redis(REDIS_URL);
       const prefix = `${randomName('test-login')}:`;
+      let made = 0;
       return {
-        make: (limits) => ({ throttle: createRedisLoginThrottle({ redis: a, limits, prefix }), other: createRedisLoginThrottle({ redis: b, limits, prefix }) }),
+        make: (limits) => {
+          // A prefix per throttle, so "its keys have expired" means this test's keys.
+          const own = `${prefix}${made++}:`;
+          const elapse = async (ms: number): Promise<void> => {
+            // Redis keeps the window with its own clock (PEXPIRE): wait, bounded, until it ran out.
+            await waitFor('the window to end in Redis', async () => (await a.keys(`${own}*`)).length === 0, { timeoutMs: ms + 2_000, intervalMs: 25 });
+          };
+          return { throttle: createRedisLoginThrottle({ redis: a, limits, prefix: own }), other: createRedisLoginThrottle({ redis: b, limits, prefix: own }), elapse };
+        },
         close: async () => {
           const keys = await a.keys(`${prefix}*`);
           if (keys.length > 0) await a.del(...keys);
@@ -49,7 +60,6 @@ const adapters: [string, () => Promise<ThrottleHarness>][] = [
 ];
 
 const subject = (over: Partial<LoginSubject> = {}): LoginSubject => ({ userId: randomName('u'), ip: randomName('ip'), ...over });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(adapters)('LoginThrottle contract: %s', (_name, makeHarness) => {
   let h: ThrottleHarness;
@@ -136,13 +146,13 @@ describe.each(adapters)('LoginThrottle contract: %s', (_name, makeHarness) => {
   });
 
   it('forgets the count when the window ends', async () => {
-    const { throttle } = h.make({ maxPerAccount: 1, maxPerIp: 10, windowMs: 300 });
+    const { throttle, elapse } = h.make({ maxPerAccount: 1, maxPerIp: 10, windowMs: 300 });
     const s = subject();
     expect(await throttle.acquire(s)).toEqual({ allowed: true });
     const refused = await throttle.acquire(s);
     expect(refused).toMatchObject({ allowed: false });
     if (!refused.allowed) expect(refused.retryAfterMs).toBeLessThanOrEqual(300);
-    await sleep(350);
+    await elapse(350);
     expect(await throttle.acquire(s)).toEqual({ allowed: true });
   });
 

@@ -32,6 +32,7 @@ describe('ResumeGate', () => {
   });
 
   it('fills a gap that outlasts the timeout from the archive, keeping seq order', async () => {
+    jest.useFakeTimers();
     let now = 0;
     const out: ServerFrame[] = [];
     const asked: [string, number, number][] = [];
@@ -46,13 +47,14 @@ describe('ResumeGate', () => {
     g.push({ type: 'message', message: msg(1) });
     g.push({ type: 'message', message: msg(4) });
     now = 200;
-    await new Promise((r) => setTimeout(r, 150));
+    await jest.advanceTimersByTimeAsync(150);
     const seqs = out.filter((f): f is Extract<ServerFrame, { type: 'message' }> => f.type === 'message').map((f) => f.message.seq);
     expect(asked).toEqual([['r', 2, 3]]);
     expect(seqs).toEqual([1, 2, 3, 4]);
     g.push({ type: 'message', message: msg(2) });
     expect(out).toHaveLength(4);
     g.close();
+    jest.useRealTimers();
   });
 
   it('resume: history first, then live messages held meanwhile, without duplicates', async () => {
