@@ -2,14 +2,15 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Bus } from '../ports/bus';
 import type { InstanceDirectory } from '../ports/instance-directory';
+import type { Service } from '../ports/service';
 import type { ClusterView, InstanceView, PartitionLag } from '../protocol/instance-view';
 import type { ConnectionRegistry } from './connection-registry';
 
-export interface ClusterViewService {
-  /** Starts announcing this instance's view every `intervalMs`. */
-  start(): void;
-  /** Stops announcing and withdraws the view, so the page drops this instance at once. */
-  stop(): Promise<void>;
+/**
+ * start() begins announcing this instance's view every `intervalMs`; stop() ends it and
+ * withdraws the view, so the page drops this instance at once.
+ */
+export interface ClusterViewService extends Service {
   /** This instance's view now. */
   self(): Promise<InstanceView>;
   /** This instance's view now, then every other one the directory holds. */
@@ -102,7 +103,7 @@ export function createClusterView({
   };
 
   return {
-    start() {
+    async start() {
       if (timer !== undefined) return;
       void announce();
       timer = setInterval(() => void announce(), intervalMs);

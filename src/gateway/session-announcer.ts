@@ -1,14 +1,13 @@
 import { makeRecord } from '../protocol/envelope';
 import type { Bus } from '../ports/bus';
+import type { Service } from '../ports/service';
 import type { Logger } from '../observability/logger';
 import type { ConnectionRegistry } from './connection-registry';
 
-export interface SessionAnnouncer {
+/** start() begins the periodic re-announce of live sessions; stop() ends it. */
+export interface SessionAnnouncer extends Service {
   opened(userId: string, connectionId: string): Promise<void>;
   closed(userId: string, connectionId: string): Promise<void>;
-  /** Starts the periodic re-announce of live sessions. */
-  start(): void;
-  stop(): void;
 }
 
 /**
@@ -57,12 +56,14 @@ export function createSessionAnnouncer({
     async closed(userId, connectionId) {
       await bus.publish([{ topic: chatTopic, key: userId, record: makeRecord('session.closed', userId, { instanceId, connectionId }) }]);
     },
-    start() {
+    async start() {
+      if (timer !== undefined) return;
       timer = setInterval(() => void reannounce(), intervalMs);
       timer.unref();
     },
-    stop() {
+    async stop() {
       clearInterval(timer);
+      timer = undefined;
     },
   };
 }
