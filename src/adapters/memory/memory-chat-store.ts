@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ChatError, ValidationError } from '../../domain/errors';
+import { ChatError } from '../../domain/errors';
 import { roomChangeEntries, type RoomChange } from '../../domain/room-changes';
-import type { AppendOutcome, ChatStore, MessageQuery, RoomSummary, StoredUser } from '../../ports/chat-store';
+import type { AppendOutcome, ChatStore, RoomSummary, StoredUser } from '../../ports/chat-store';
 import type { Outbox, OutboxEntry } from '../../ports/outbox';
 import type { Message } from '../../protocol/message';
-import { MessageQueryBounds } from '../../protocol/http-schemas';
+import { checkMessageQuery } from '../../ports/message-query';
 
 interface RoomRow {
   readonly roomId: string;
@@ -24,12 +24,6 @@ const summaryOf = (room: RoomRow): RoomSummary => ({
   members: sorted(room.members),
   lastSeq: room.messages.length,
 });
-
-/** Refuses a query no caller should send (the HTTP layer validates the same bounds). */
-function checkQuery(query: MessageQuery): void {
-  const parsed = MessageQueryBounds.safeParse(query);
-  if (!parsed.success) throw new ValidationError(`bad message query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-}
 
 /**
  * The outbox in memory: rows in insertion order (= created order); a claimed row is skipped
@@ -163,7 +157,7 @@ export function createMemoryChatStore({
       });
     },
     async listMessages(roomId, query) {
-      checkQuery(query);
+      checkMessageQuery(query);
       const messages = rooms.get(roomId)?.messages ?? [];
       // seq s lives at index s - 1: seq > afterSeq and seq < beforeSeq is a slice.
       const window = messages.slice(query.afterSeq ?? 0, query.beforeSeq === undefined ? undefined : Math.max(0, query.beforeSeq - 1));
