@@ -4,7 +4,8 @@ import { createRedisClient } from '../../src/adapters/redis/redis-client';
 import { createRedisLoginThrottle } from '../../src/adapters/redis/redis-login-throttle';
 import { ChatError } from '../../src/domain/errors';
 import type { LoginSubject, LoginThrottle, LoginThrottleLimits } from '../../src/ports/login-throttle';
-import { REDIS_URL, randomName, requireRedis, silentLogger, waitFor } from '../support/infra';
+import { randomName, silentLogger, waitFor } from '../support/infra';
+import { openRedisHarness } from '../support/redis-harness';
 import { redisScope } from '../support/redis-scope';
 
 /**
@@ -33,27 +34,18 @@ const adapters: [string, () => Promise<ThrottleHarness>][] = [
   [
     'redis',
     async () => {
-      await requireRedis();
-      const a = new Redis(REDIS_URL);
-      const b = new Redis(REDIS_URL);
-      const prefix = `${randomName('test-login')}:`;
-      let made = 0;
+      const redis = await openRedisHarness('test-login');
       return {
         make: (limits) => {
           // A prefix per throttle, so "its keys have expired" means this test's keys.
-          const own = `${prefix}${made++}:`;
+          const prefix = redis.prefix();
           const elapse = async (ms: number): Promise<void> => {
             // Redis keeps the window with its own clock (PEXPIRE): wait, bounded, until it ran out.
-            await waitFor('the window to end in Redis', async () => (await a.keys(`${own}*`)).length === 0, { timeoutMs: ms + 2_000, intervalMs: 25 });
+            await waitFor('the window to end in Redis', async () => (await redis.keys(prefix)).length === 0, { timeoutMs: ms + 2_000, intervalMs: 25 });
           };
-          return { throttle: createRedisLoginThrottle({ redis: a, limits, prefix: own }), other: createRedisLoginThrottle({ redis: b, limits, prefix: own }), elapse };
+          return { throttle: createRedisLoginThrottle({ redis: redis.a, limits, prefix }), other: createRedisLoginThrottle({ redis: redis.b, limits, prefix }), elapse };
         },
-        close: async () => {
-          const keys = await a.keys(`${prefix}*`);
-          if (keys.length > 0) await a.del(...keys);
-          await a.quit();
-          await b.quit();
-        },
+        close: () => redis.close(),
       };
     },
   ],

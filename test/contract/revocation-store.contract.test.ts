@@ -4,7 +4,8 @@ import { createRedisClient } from '../../src/adapters/redis/redis-client';
 import { createRedisRevocationStore } from '../../src/adapters/redis/redis-revocation-store';
 import { ChatError } from '../../src/domain/errors';
 import type { RevocationStore } from '../../src/ports/revocation-store';
-import { REDIS_URL, randomName, requireRedis, silentLogger } from '../support/infra';
+import { randomName, silentLogger } from '../support/infra';
+import { openRedisHarness } from '../support/redis-harness';
 import { redisScope } from '../support/redis-scope';
 
 /**
@@ -29,19 +30,12 @@ const adapters: [string, () => Promise<RevocationHarness>][] = [
   [
     'redis',
     async () => {
-      await requireRedis();
-      const a = new Redis(REDIS_URL);
-      const b = new Redis(REDIS_URL);
-      const prefix = `${randomName('test-revoked')}:`;
+      const redis = await openRedisHarness('test-revoked');
+      const prefix = redis.prefix();
       return {
-        store: createRedisRevocationStore({ redis: a, prefix }),
-        other: createRedisRevocationStore({ redis: b, prefix }),
-        close: async () => {
-          const keys = await a.keys(`${prefix}*`);
-          if (keys.length > 0) await a.del(...keys);
-          await a.quit();
-          await b.quit();
-        },
+        store: createRedisRevocationStore({ redis: redis.a, prefix }),
+        other: createRedisRevocationStore({ redis: redis.b, prefix }),
+        close: () => redis.close(),
       };
     },
   ],

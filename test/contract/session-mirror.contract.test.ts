@@ -4,7 +4,8 @@ import { createRedisClient } from '../../src/adapters/redis/redis-client';
 import { createRedisSessionMirror } from '../../src/adapters/redis/redis-session-mirror';
 import { UnavailableError } from '../../src/domain/errors';
 import type { SessionMirror } from '../../src/ports/session-mirror';
-import { REDIS_URL, randomName, requireRedis, silentLogger } from '../support/infra';
+import { silentLogger } from '../support/infra';
+import { openRedisHarness } from '../support/redis-harness';
 import { redisScope } from '../support/redis-scope';
 
 /**
@@ -27,22 +28,10 @@ const adapters: [string, () => Promise<MirrorHarness>][] = [
   [
     'redis',
     async () => {
-      await requireRedis();
-      const redis = new Redis(REDIS_URL);
-      const prefixes: string[] = [];
+      const redis = await openRedisHarness('test-sessions');
       return {
-        make: (now) => {
-          const prefix = `${randomName('test-sessions')}:`;
-          prefixes.push(prefix);
-          return createRedisSessionMirror({ redis, prefix, ttlMs: TTL_MS, now });
-        },
-        close: async () => {
-          for (const prefix of prefixes) {
-            const keys = await redis.keys(`${prefix}*`);
-            if (keys.length > 0) await redis.del(...keys);
-          }
-          await redis.quit();
-        },
+        make: (now) => createRedisSessionMirror({ redis: redis.a, prefix: redis.prefix(), ttlMs: TTL_MS, now }),
+        close: () => redis.close(),
       };
     },
   ],
