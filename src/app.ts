@@ -45,6 +45,7 @@ import { createConnectionLifecycle } from './gateway/connection-lifecycle';
 import { createSessionAnnouncer } from './gateway/session-announcer';
 import { createFrameHandler } from './gateway/frame-handler';
 import { createWsGateway } from './gateway/ws/ws-gateway';
+import { createClientIpResolver } from './gateway/client-ip';
 import { makeRecord, type RelayPart } from './protocol/envelope';
 import { CloseCodes } from './protocol/close-codes';
 import { assertNever } from './domain/assert-never';
@@ -236,6 +237,8 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     [config.databaseUrl === undefined ? 'store' : 'postgres']: () => store.health(),
     [redis === undefined ? 'revocations' : 'redis']: () => revocations.health(),
   };
+  // One TRUST_PROXY rule for every per-IP decision (login throttle, handshake limit, req.ip).
+  const clientIps = createClientIpResolver(config.http.trustProxy);
   const routers = [
     createHealthRoutes({
       instanceId: config.instanceId,
@@ -256,6 +259,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
             throttle: loginThrottle,
             metrics,
             loginTopic: config.topics.login,
+            clientIp: clientIps.clientIp,
             announceRevocation: async (userId, jti) => {
               await bus.publish([{ topic: config.topics.broadcast, key: userId, record: makeRecord('token.revoked', userId, { jti }) }]);
             },
@@ -268,7 +272,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
         ]
       : []),
   ];
-  const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers, corsOrigins: config.security.corsOrigins });
+  const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers, corsOrigins: config.security.corsOrigins, clientIps });
   const server = createServer(http);
   const ws = runsGateway
     ? createWsGateway({
@@ -288,6 +292,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
         allowedOrigins: config.security.wsAllowedOrigins,
         messageRate: { ratePerSec: config.security.wsMessageRatePerSec, burst: config.security.wsMessageBurst },
         handshakesPerMinute: config.security.wsHandshakesPerMinute,
+        clientIp: clientIps.clientIp,
         logger,
         metrics,
       })

@@ -15,7 +15,7 @@ import { authenticateToken, bearerToken } from '../http/authenticate';
 import type { ClientConnection } from '../client-connection';
 import type { ConnectionLifecycle } from '../connection-lifecycle';
 import { parseClientFrame, type FrameHandler } from '../frame-handler';
-import { clientIp } from '../client-ip';
+import { loopbackClientIps, type ClientIpRequest } from '../client-ip';
 import { isOriginAllowed } from './origin-policy';
 
 export interface WsGatewayOptions {
@@ -37,6 +37,8 @@ export interface WsGatewayOptions {
   messageRate?: { ratePerSec: number; burst: number };
   /** Handshakes per client IP per minute on this instance; beyond: HTTP 429. Default 30. */
   handshakesPerMinute?: number;
+  /** The client IP the handshake limit counts by (TRUST_PROXY). Default: X-Forwarded-For from loopback peers only. */
+  clientIp?: (req: ClientIpRequest) => string;
   /** Clock in ms, for the rate limits. Default Date.now. */
   now?: () => number;
   logger: Logger;
@@ -72,6 +74,7 @@ export function createWsGateway({
   allowedOrigins = [],
   messageRate = { ratePerSec: 20, burst: 40 },
   handshakesPerMinute = 30,
+  clientIp = loopbackClientIps.clientIp,
   now = Date.now,
   logger,
   metrics,
