@@ -45,6 +45,12 @@ export interface WsGatewayOptions {
   metrics: Metrics;
 }
 
+/**
+ * How often the server pings every socket (a socket that misses one pong is dropped). A
+ * proxy's idle timeout on /ws must outlast it (deploy/nginx.conf; test/unit/nginx-conf).
+ */
+export const WS_PING_INTERVAL_MS = 30_000;
+
 /** Refuses an upgrade with a plain HTTP answer: no socket is ever created. */
 function refuse(socket: Duplex, status: number, code: string, message: string, extraHeaders = ''): void {
   const body = JSON.stringify({ error: { code, message } });
@@ -69,7 +75,7 @@ export function createWsGateway({
   handleFrame,
   maxPayloadBytes,
   maxBufferedBytes = 1024 * 1024,
-  pingIntervalMs = 30_000,
+  pingIntervalMs = WS_PING_INTERVAL_MS,
   path = '/ws',
   allowedOrigins = [],
   messageRate = { ratePerSec: 20, burst: 40 },
