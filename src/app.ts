@@ -139,6 +139,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     ttlSeconds: config.auth.tokenTtlSeconds,
   });
 
+  if (runsOwner) metrics.requestPartitions.set(config.topics.partitions);
   const owner = runsOwner
     ? createOwnerService({
         instanceId: config.instanceId,
@@ -246,6 +247,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       ownerStatus: owner === undefined ? undefined : () => bus.ownerStatus(),
       timeoutMs: config.readyCheckTimeoutMs,
       registry: metrics.registry,
+      readyChecks: metrics.readyChecks,
     }),
     ...(runsGateway
       ? [
