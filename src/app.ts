@@ -65,6 +65,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
   const sealer = createPasswordSealer({ secret: config.auth.jwtSecret });
   const tokens = createTokenService({ secret: config.auth.jwtSecret, issuer: config.auth.issuer, audience: config.auth.audience, ttlSeconds: config.auth.tokenTtlSeconds });
 
+  if (config.roles.includes('owner')) metrics.requestPartitions.set(config.topics.partitions);
   const owner = config.roles.includes('owner')
     ? createOwnerService({
         instanceId: config.instanceId,

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { TopicsConfig } from '../protocol/topics';
+import { DEFAULT_TRUST_PROXY, parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 /**
  * The one place that reads the environment. `loadConfig` parses and validates it once at
@@ -14,11 +15,23 @@ const csv = z
   .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
 /** A browser origin (`https://host[:port]`), normalised the way browsers send it. */
 const httpOrigin = z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin);
+/** TRUST_PROXY (config/trust-proxy.ts): a hop count or a list of addresses and CIDR blocks. */
+const trustProxy = z
+  .string()
+  .default(DEFAULT_TRUST_PROXY)
+  .transform((text, ctx): TrustProxy => {
+    const parsed = parseTrustProxy(text);
+    if (parsed.ok) return parsed.value;
+    for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  });
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: int(3000, 0, 65535),
+  // Who may name the client in X-Forwarded-For: per-IP limits count by the result.
+  TRUST_PROXY: trustProxy,
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, . _ - only').optional(),
   ROLES: csv.pipe(z.array(z.enum(['gateway', 'owner'])).min(1)).default(['gateway', 'owner']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -90,7 +103,13 @@ export interface Config {
   readonly instanceId: string;
   readonly roles: readonly Role[];
   readonly logLevel: string;
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    /** Which peers' X-Forwarded-For names the client (per-IP limits); default: loopback only. */
+    readonly trustProxy: TrustProxy;
+  };
   /** Absent: the in-memory bus (one process, nothing to install). */
   readonly kafka:
     | {
@@ -216,7 +235,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     instanceId: e.INSTANCE_ID ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${e.PORT}`,
     roles: e.ROLES,
     logLevel: e.LOG_LEVEL,
-    http: { host: e.HOST, port: e.PORT, bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES },
+    http: { host: e.HOST, port: e.PORT, bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY },
     kafka:
       e.KAFKA_BROKERS === undefined
         ? undefined

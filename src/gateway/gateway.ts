@@ -32,6 +32,7 @@ import { createRoomRoutes } from './http/room-routes';
 import { createStreamRoutes } from './http/stream-routes';
 import { createWebRoutes } from './http/web-routes';
 import { createWsGateway } from './ws/ws-gateway';
+import { createClientIpResolver } from './client-ip';
 
 export interface GatewayOptions {
   config: Config;
@@ -102,8 +103,10 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
     logger,
   });
 
+  // One TRUST_PROXY rule for every per-IP decision (login throttle, handshake limit, req.ip).
+  const clientIps = createClientIpResolver(config.http.trustProxy);
   const routers = [
-    createHealthRoutes({ instanceId: config.instanceId, checks, ownerStatus: owner?.status, timeoutMs: config.readyCheckTimeoutMs, registry: metrics.registry }),
+    createHealthRoutes({ instanceId: config.instanceId, checks, ownerStatus: owner?.status, timeoutMs: config.readyCheckTimeoutMs, registry: metrics.registry, readyChecks: metrics.readyChecks }),
     ...(runsGateway
       ? [
           createAuthRoutes({
@@ -116,6 +119,7 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
             throttle: loginThrottle,
             metrics,
             loginTopic: config.topics.login,
+            clientIp: clientIps.clientIp,
             announceRevocation: async (userId, jti) => {
               await bus.publish([{ topic: config.topics.broadcast, key: userId, record: makeRecord('token.revoked', userId, { jti }) }]);
             },
@@ -128,7 +132,7 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
         ]
       : []),
   ];
-  const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers, corsOrigins: config.security.corsOrigins });
+  const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers, corsOrigins: config.security.corsOrigins, clientIps });
   const server = createServer(http);
   const ws = runsGateway
     ? createWsGateway({
@@ -141,6 +145,7 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
         allowedOrigins: config.security.wsAllowedOrigins,
         messageRate: { ratePerSec: config.security.wsMessageRatePerSec, burst: config.security.wsMessageBurst },
         handshakesPerMinute: config.security.wsHandshakesPerMinute,
+        clientIp: clientIps.clientIp,
         logger,
         metrics,
       })

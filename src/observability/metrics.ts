@@ -8,11 +8,24 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly recordsProduced: Counter<'type'>;
+  /**
+   * Records a publish could not write, by error code (UNAVAILABLE, TIMEOUT, INTERNAL,
+   * VALIDATION): with recordsProduced, the produce error ratio the alerts watch.
+   */
+  readonly produceFailures: Counter<'code'>;
   /** source: owner (request topics) or inbox (this instance's replies and deliveries). */
   readonly recordsConsumed: Counter<'source' | 'type' | 'outcome'>;
   readonly repliesUnmatched: Counter<'type'>;
   readonly loginsHandled: Counter<'result'>;
   readonly ownedPartitions: Gauge;
+  /**
+   * Partitions of each request topic (KAFKA_PARTITIONS), set by owners: the owner group
+   * must own all of them between its members, so fewer owned in total means a partition
+   * nobody handles (its users' logins and sends wait).
+   */
+  readonly requestPartitions: Gauge;
+  /** 1 when a /readyz check passes, 0 when it fails (by check: kafka, postgres, redis, ownerGroup, …); evaluated when scraped. */
+  readonly readyChecks: Gauge<'check'>;
   readonly requestReplyLatency: Histogram<'type' | 'outcome'>;
   readonly messagesStored: Counter<'outcome'>;
   readonly sendsRefused: Counter<'code'>;
@@ -100,6 +113,12 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       labelNames: ['type'],
       registers,
     }),
+    produceFailures: new Counter({
+      name: 'chat_produce_failures_total',
+      help: 'Records this instance failed to produce, by error code (UNAVAILABLE, TIMEOUT, INTERNAL, VALIDATION)',
+      labelNames: ['code'],
+      registers,
+    }),
     loginsHandled: new Counter({
       name: 'chat_owner_logins_total',
       help: 'Login requests this instance handled as the owner, by result',
@@ -109,6 +128,17 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     ownedPartitions: new Gauge({
       name: 'chat_owned_partitions',
       help: 'Request-topic partitions this instance owns',
+      registers,
+    }),
+    requestPartitions: new Gauge({
+      name: 'chat_request_partitions',
+      help: 'Partitions of each request topic, which the owner group must own between its members (set by owners)',
+      registers,
+    }),
+    readyChecks: new Gauge({
+      name: 'chat_ready_check',
+      help: 'Readiness checks of /readyz, 1 passing and 0 failing, evaluated at each scrape',
+      labelNames: ['check'],
       registers,
     }),
     requestReplyLatency: new Histogram({

@@ -14,10 +14,11 @@ export class TestClient {
 
   /**
    * Connects and waits for the `ready` frame (the owner registered the session). `headers`
-   * are added to the handshake (Origin, X-Forwarded-For to act as another client IP).
+   * are added to the handshake (Origin, X-Forwarded-For to act as another client IP);
+   * `localAddress` connects from that address (any of 127.0.0.0/8 is this host).
    */
-  static async connect(baseUrl: string, token: string, name = 'client', { headers = {} }: { headers?: Record<string, string> } = {}): Promise<TestClient> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+  static async connect(baseUrl: string, token: string, name = 'client', { headers = {}, localAddress }: { headers?: Record<string, string>; localAddress?: string } = {}): Promise<TestClient> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${token}`, ...headers }, ...(localAddress === undefined ? {} : { localAddress }) });
     const client = new TestClient(ws, name);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -297,15 +297,21 @@ export function createKafkaBus({
 
     async publish(records: readonly OutboundRecord[]): Promise<void> {
       if (records.length === 0) return;
+      // Counted per record meant for Kafka, like chat_records_produced_total, so the two
+      // make a ratio (records for this instance's own inbox are never produced).
+      const failed = (error: ChatError, count: number): ChatError => {
+        metrics.produceFailures.inc({ code: error.code }, count);
+        return error;
+      };
       const { local, remote } = ownInbox.split(records);
       for (const r of remote) {
         if (!AnyRecordSchema.safeParse(r.record).success) {
-          throw new ValidationError(`refusing to produce an invalid ${r.record.type} record`);
+          throw failed(new ValidationError(`refusing to produce an invalid ${r.record.type} record`), remote.length);
         }
       }
       const produce = async (): Promise<void> => {
         if (remote.length === 0) return;
-        if (!producer.isConnected()) throw new UnavailableError('the Kafka producer is not connected');
+        if (!producer.isConnected()) throw failed(new UnavailableError('the Kafka producer is not connected'), remote.length);
         const wire: WireRecord[] = remote.map((r) => {
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
@@ -314,7 +320,7 @@ export function createKafkaBus({
         try {
           await producer.publish(wire);
         } catch (error) {
-          throw toBusError(error, 'produce failed');
+          throw failed(toBusError(error, 'produce failed'), remote.length);
         }
         for (const r of remote) metrics.recordsProduced.inc({ type: r.record.type });
       };

@@ -10,7 +10,7 @@ import type { RevocationStore } from '../../ports/revocation-store';
 import type { LoginSubject, LoginThrottle } from '../../ports/login-throttle';
 import type { Metrics } from '../../observability/metrics';
 import type { RequestReply } from '../request-reply';
-import { clientIp } from '../client-ip';
+import { loopbackClientIps, type ClientIpRequest } from '../client-ip';
 import { authOf, requireAuth } from './authenticate';
 import { parseBody } from './validate';
 
@@ -27,10 +27,12 @@ export interface AuthRoutesOptions {
   loginTopic: string;
   /** Tells every instance a token was revoked, so its open connections close (4001). */
   announceRevocation: (userId: string, jti: string) => Promise<void>;
+  /** The client IP the per-IP login limit counts by (TRUST_PROXY). Default: X-Forwarded-For from loopback peers only. */
+  clientIp?: (req: ClientIpRequest) => string;
 }
 
 /** POST /api/auth/register|login|logout and GET /api/me (api.md). */
-export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, throttle, metrics, loginTopic, announceRevocation }: AuthRoutesOptions): Router {
+export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, throttle, metrics, loginTopic, announceRevocation, clientIp = loopbackClientIps.clientIp }: AuthRoutesOptions): Router {
   const router = Router();
   const auth = requireAuth(tokens, revocations);
 

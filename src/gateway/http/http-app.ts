@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { securityHeaders } from './security-headers';
 import { corsPolicy } from './cors-policy';
 import { redactUrl } from '../../observability/redact-url';
+import { loopbackClientIps, type ClientIpResolver } from '../client-ip';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -17,16 +18,18 @@ export interface HttpAppOptions {
   routers: readonly Router[];
   /** Origins CORS allows (docs/security.md). Default none: same-origin pages only. */
   corsOrigins?: readonly string[];
+  /** TRUST_PROXY's rule, so Express's `req.ip` agrees with the per-IP limits. Default: loopback. */
+  clientIps?: ClientIpResolver;
 }
 
 /**
  * The Express app: a child logger per request (with a request id, echoed as
  * X-Request-Id), a bounded JSON body parser, the routers, then 404 and the error handler.
  */
-export function createHttpApp({ logger, metrics, bodyLimitBytes, routers, corsOrigins = [] }: HttpAppOptions): Express {
+export function createHttpApp({ logger, metrics, bodyLimitBytes, routers, corsOrigins = [], clientIps = loopbackClientIps }: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', (address: string, index: number) => clientIps.trusts(address, index));
   app.use(
     pinoHttp<IncomingMessage, ServerResponse, never>({
       logger: logger.child({ component: 'http' }),

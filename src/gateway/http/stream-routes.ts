@@ -8,6 +8,9 @@ import type { ClientConnection } from '../client-connection';
 import type { ConnectionLifecycle } from '../connection-lifecycle';
 import { authenticateToken, bearerToken } from './authenticate';
 
+/** The SSE comment interval; a proxy's idle timeout on /api/stream must outlast it (deploy/nginx.conf). */
+export const SSE_KEEP_ALIVE_MS = 15_000;
+
 /**
  * GET /api/stream: the server frames of a WebSocket as Server-Sent Events, read-only, for
  * clients that cannot hold a WebSocket. The token comes as a Bearer header or `?token=`
@@ -19,7 +22,7 @@ export function createStreamRoutes({
   revocations,
   lifecycle,
   metrics,
-  keepAliveMs = 15_000,
+  keepAliveMs = SSE_KEEP_ALIVE_MS,
 }: {
   tokens: TokenService;
   revocations: RevocationStore;

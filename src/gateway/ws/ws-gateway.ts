@@ -15,7 +15,7 @@ import { authenticateToken, bearerToken } from '../http/authenticate';
 import type { ClientConnection } from '../client-connection';
 import type { ConnectionLifecycle } from '../connection-lifecycle';
 import { parseClientFrame, type FrameHandler } from '../frame-handler';
-import { clientIp } from '../client-ip';
+import { loopbackClientIps, type ClientIpRequest } from '../client-ip';
 import { isOriginAllowed } from './origin-policy';
 
 export interface WsGatewayOptions {
@@ -37,11 +37,19 @@ export interface WsGatewayOptions {
   messageRate?: { ratePerSec: number; burst: number };
   /** Handshakes per client IP per minute on this instance; beyond: HTTP 429. Default 30. */
   handshakesPerMinute?: number;
+  /** The client IP the handshake limit counts by (TRUST_PROXY). Default: X-Forwarded-For from loopback peers only. */
+  clientIp?: (req: ClientIpRequest) => string;
   /** Clock in ms, for the rate limits. Default Date.now. */
   now?: () => number;
   logger: Logger;
   metrics: Metrics;
 }
+
+/**
+ * How often the server pings every socket (a socket that misses one pong is dropped). A
+ * proxy's idle timeout on /ws must outlast it (deploy/nginx.conf; test/unit/nginx-conf).
+ */
+export const WS_PING_INTERVAL_MS = 30_000;
 
 /** Refuses an upgrade with a plain HTTP answer: no socket is ever created. */
 function refuse(socket: Duplex, status: number, code: string, message: string, extraHeaders = ''): void {
@@ -67,11 +75,12 @@ export function createWsGateway({
   handleFrame,
   maxPayloadBytes,
   maxBufferedBytes = 1024 * 1024,
-  pingIntervalMs = 30_000,
+  pingIntervalMs = WS_PING_INTERVAL_MS,
   path = '/ws',
   allowedOrigins = [],
   messageRate = { ratePerSec: 20, burst: 40 },
   handshakesPerMinute = 30,
+  clientIp = loopbackClientIps.clientIp,
   now = Date.now,
   logger,
   metrics,
