@@ -63,6 +63,14 @@ export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, r
       });
     }
     let outcome: 'succeeded' | 'failed' | 'unanswered' = 'unanswered';
+    // A failure stays counted. A success or a non-answer gives its attempt back; if that
+    // bookkeeping fails, the user keeps the answer they got and the count merely errs high.
+    const settleThrottle = async (how: typeof outcome): Promise<void> => {
+      if (how === 'failed') return;
+      await (how === 'succeeded' ? throttle.succeeded(subject) : throttle.release(subject)).catch((error: unknown) =>
+        req.log.warn({ err: error instanceof Error ? error.message : String(error), userId: body.userId }, 'login throttle bookkeeping failed'),
+      );
+    };
     try {
       const request = makeRecord('login.request', body.userId, { sealedPassword: sealer.seal(body.password) });
       const reply = await requestReply.request(loginTopic, request);
@@ -78,15 +86,12 @@ export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, r
       outcome = 'succeeded';
       const issued = tokens.issue(result.user.userId);
       req.log.info({ userId: result.user.userId, owner: result.handledBy, partition: result.partition }, 'login ok');
+      // The account's count is cleared before the answer goes out: a client that logs in
+      // again as soon as it has its 200 must find it cleared (it raced the reset before).
+      await settleThrottle(outcome);
       res.status(200).json({ token: issued.token, expiresIn: issued.expiresIn, user: result.user });
     } finally {
-      // A failure stays counted. A success or a non-answer gives its attempt back; if that
-      // bookkeeping fails, the user keeps the answer they got and the count merely errs high.
-      if (outcome !== 'failed') {
-        await (outcome === 'succeeded' ? throttle.succeeded(subject) : throttle.release(subject)).catch((error: unknown) =>
-          req.log.warn({ err: error instanceof Error ? error.message : String(error), userId: body.userId }, 'login throttle bookkeeping failed'),
-        );
-      }
+      if (outcome !== 'succeeded') await settleThrottle(outcome);
     }
   });
 
