@@ -82,7 +82,7 @@ const stop = (): void => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   }, 20_000);
   force.unref();
-  Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))).then(() => process.exit(0));
+  void Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))).then(() => process.exit(0));
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -28,7 +28,7 @@ export function createSessionDirectory({
   /** Most users one merged read asks for (a caller's own list is never split). Default 2000. */
   maxUsers?: number;
 }): SessionDirectory {
-  let queue: Waiting[] = [];
+  const queue: Waiting[] = [];
   let busy = false;
 
   const flush = async (): Promise<void> => {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { murmur2, partitionForKey } from '../../src/domain/partitioner';
 // kafkajs's own implementation is the reference: the in-memory bus must partition exactly as Kafka does.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: string) => number;
 
 describe('partitionForKey', () => {
