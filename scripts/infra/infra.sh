@@ -27,7 +27,8 @@
 #   KAFKA_HEAP ["-Xms256m -Xmx512m"]  KAFKA_JVM_OPTS [extra JVM flags for brokers]
 #   KAFKA_JVM_PERF_OPTS [GC/JIT flags, see below; replaces them when set]
 #   KAFKA_SERVER_PROPS_EXTRA [extra server.properties lines, appended: later keys win]
-#   KAFKA_PARTITIONS [12]  LOGIN_TOPIC [login-request]  CHAT_TOPIC [chat-request]
+#   KAFKA_PARTITIONS [12]  KAFKA_TOPIC_LOGIN [login-request]  KAFKA_TOPIC_CHAT [chat-request]
+#     (the app's own names; LOGIN_TOPIC / CHAT_TOPIC, the names before, still work)
 #   KAFKA_UP_TIMEOUT [90] seconds to wait for the cluster; KAFKA_STOP_TIMEOUT [30]
 #   INFRA_DIR [<repo>/.infra]  INFRA_SKIP_DB [0] (1: don't touch PostgreSQL/Redis/migrations)
 #   INFRA_SKIP_MIGRATE [0] (1: don't run `npm run db:migrate`)
@@ -59,8 +60,9 @@ KAFKA_SERVER_PROPS_EXTRA=${KAFKA_SERVER_PROPS_EXTRA:-}
 KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-12}
 KAFKA_REPLICATION_FACTOR=3
 KAFKA_MIN_ISR=2
-LOGIN_TOPIC=${LOGIN_TOPIC:-login-request}
-CHAT_TOPIC=${CHAT_TOPIC:-chat-request}
+# The app's variable names (src/config/config.ts), so one .env serves both.
+LOGIN_TOPIC=${KAFKA_TOPIC_LOGIN:-${LOGIN_TOPIC:-login-request}}
+CHAT_TOPIC=${KAFKA_TOPIC_CHAT:-${CHAT_TOPIC:-chat-request}}
 KAFKA_UP_TIMEOUT=${KAFKA_UP_TIMEOUT:-90}
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 INFRA_SKIP_DB=${INFRA_SKIP_DB:-0}
@@ -300,7 +302,7 @@ socket.connection.setup.timeout.ms=2000
 socket.connection.setup.timeout.max.ms=5000
 EOF
 
-  printf 'KAFKA_BROKERS=%s\nLOGIN_TOPIC=%s\nCHAT_TOPIC=%s\nKAFKA_PARTITIONS=%s\n' \
+  printf 'KAFKA_BROKERS=%s\nKAFKA_TOPIC_LOGIN=%s\nKAFKA_TOPIC_CHAT=%s\nKAFKA_PARTITIONS=%s\n' \
     "$(bootstrap)" "$LOGIN_TOPIC" "$CHAT_TOPIC" "$KAFKA_PARTITIONS" >"$KAFKA_DIR/env"
 }
 
@@ -564,15 +566,15 @@ ensure_topics() { # ensure_topics [nodes that are down, comma-separated]
   for t in "$LOGIN_TOPIC" "$CHAT_TOPIC"; do
     grep -qE "^Topic: ${t}[[:space:]]" <<<"$desc" || missing+=("$t")
   done
-  for t in "${missing[@]}"; do
-    log "creating topic $t (partitions $KAFKA_PARTITIONS, RF $KAFKA_REPLICATION_FACTOR, min.insync.replicas $KAFKA_MIN_ISR)"
-    run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$(bootstrap)" \
-      --command-config "$CONF/admin-client.properties" \
-      --create --if-not-exists --topic "$t" --partitions "$KAFKA_PARTITIONS" \
-      --replication-factor "$KAFKA_REPLICATION_FACTOR" \
-      --config "min.insync.replicas=$KAFKA_MIN_ISR" >/dev/null \
-      || die "could not create topic $t"
-  done
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    # The app's own provisioning code (src/adapters/kafka/topic-admin.ts), run with the
+    # app's variables: one way topics come to exist, here and at an instance's start.
+    log "creating topic(s) ${missing[*]} (partitions $KAFKA_PARTITIONS, RF $KAFKA_REPLICATION_FACTOR, min.insync.replicas $KAFKA_MIN_ISR)"
+    (cd "$ROOT" && KAFKA_BROKERS="$(bootstrap)" KAFKA_TOPIC_LOGIN="$LOGIN_TOPIC" KAFKA_TOPIC_CHAT="$CHAT_TOPIC" \
+      KAFKA_PARTITIONS="$KAFKA_PARTITIONS" KAFKA_REPLICATION_FACTOR="$KAFKA_REPLICATION_FACTOR" \
+      node --import tsx scripts/kafka/ensure-topics.ts >/dev/null) \
+      || die "could not create topics ${missing[*]} (scripts/kafka/ensure-topics.ts)"
+  fi
   # Kafka creates __consumer_offsets / __transaction_state lazily, on the first
   # FindCoordinator; then the first consumer group join or producer stalls for seconds
   # ("coordinator is loading"). Ask for a coordinator once here so tests don't pay for it.
