@@ -75,7 +75,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
         hasher,
         sealer,
         chatTopic: config.topics.chat,
-        limits: { sendRatePerSec: config.chat.sendRatePerSec, sendBurst: config.chat.sendBurst, sessionTtlMs: config.chat.sessionTtlMs },
+        limits: { sendRatePerSec: config.chat.sendRatePerSec, sendBurst: config.chat.sendBurst, sessionTtlMs: config.chat.sessionTtlMs, maxSessionsPerUser: config.security.maxConnectionsPerUser },
         eagerLoadTimeoutMs: config.chat.eagerLoadTimeoutMs,
         logger,
         metrics,

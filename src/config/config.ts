@@ -90,6 +90,9 @@ const EnvSchema = z.object({
   WS_MSG_RATE_PER_SEC: z.coerce.number().positive().default(20),
   WS_MSG_BURST: int(40, 1, 100_000),
   WS_HANDSHAKES_PER_MIN: int(30, 1, 1_000_000),
+  WS_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+  WS_MAX_CONNECTIONS_PER_IP: int(100, 1, 1_000_000),
+  WS_MAX_CONNECTIONS_PER_USER: int(20, 1, 10_000),
   CORS_ORIGINS: csv.pipe(z.array(httpOrigin)).default([]),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: int(10, 1, 1_000_000),
   LOGIN_MAX_FAILURES_PER_IP: int(100, 1, 1_000_000),
@@ -185,6 +188,11 @@ export interface Config {
     readonly wsMessageBurst: number;
     /** WebSocket handshakes per client IP per minute, counted per instance; over it: 429. */
     readonly wsHandshakesPerMinute: number;
+    /** Sockets (WebSocket and SSE) one instance holds at most, and one client IP on one instance: over them, refused before the upgrade. */
+    readonly maxConnections: number;
+    readonly maxConnectionsPerIp: number;
+    /** Sockets one user holds on all instances together, counted by the user's owner: over it, the new socket is closed with 4008. */
+    readonly maxConnectionsPerUser: number;
     /** Origins allowed by CORS on the REST API; none by default. */
     readonly corsOrigins: readonly string[];
     /** Failed logins allowed per account and per client IP in one window, shared through Redis. */
@@ -289,6 +297,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       wsMessageRatePerSec: e.WS_MSG_RATE_PER_SEC,
       wsMessageBurst: e.WS_MSG_BURST,
       wsHandshakesPerMinute: e.WS_HANDSHAKES_PER_MIN,
+      maxConnections: e.WS_MAX_CONNECTIONS,
+      maxConnectionsPerIp: e.WS_MAX_CONNECTIONS_PER_IP,
+      maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       corsOrigins: e.CORS_ORIGINS,
       loginMaxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       loginMaxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,

@@ -32,6 +32,7 @@ import { createRoomRoutes } from './http/room-routes';
 import { createStreamRoutes } from './http/stream-routes';
 import { createWebRoutes } from './http/web-routes';
 import { createWsGateway } from './ws/ws-gateway';
+import { createConnectionCaps } from './ws/connection-caps';
 import { createClientIpResolver } from './client-ip';
 
 export interface GatewayOptions {
@@ -103,6 +104,8 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
     logger,
   });
 
+  // One count of this instance's sockets, WebSocket and SSE alike.
+  const caps = createConnectionCaps({ maxPerIp: config.security.maxConnectionsPerIp, maxTotal: config.security.maxConnections });
   // One TRUST_PROXY rule for every per-IP decision (login throttle, handshake limit, req.ip).
   const clientIps = createClientIpResolver(config.http.trustProxy);
   const routers = [
@@ -125,7 +128,7 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
             },
           }),
           createRoomRoutes({ store, tokens, revocations, onOutboxWrite }),
-          createStreamRoutes({ tokens, revocations, lifecycle, metrics }),
+          createStreamRoutes({ tokens, revocations, lifecycle, metrics, caps, clientIp: clientIps.clientIp }),
           createAdminRoutes({ bus, broadcastTopic: config.topics.broadcast, adminUserIds: config.chat.adminUserIds, tokens, revocations, cluster }),
           createOpenApiRoutes(),
           createWebRoutes(),
@@ -145,6 +148,7 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
         allowedOrigins: config.security.wsAllowedOrigins,
         messageRate: { ratePerSec: config.security.wsMessageRatePerSec, burst: config.security.wsMessageBurst },
         handshakesPerMinute: config.security.wsHandshakesPerMinute,
+        caps,
         clientIp: clientIps.clientIp,
         logger,
         metrics,

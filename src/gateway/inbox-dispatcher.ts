@@ -9,7 +9,8 @@ import type { RequestReply } from './request-reply';
 /**
  * The last hop of everything addressed to this instance: login replies to the request
  * waiting for them, relayed frames to the sockets they name, broadcasts to every socket,
- * and token revocations to the sockets opened with that token. It holds no state of its
+ * token revocations to the sockets opened with that token, and an owner's refusal of a
+ * new socket (the per-user cap) to that socket. It holds no state of its
  * own; ordering is the bus's (one inbox, read in order).
  */
 export function createInboxDispatcher({ registry, requestReply, metrics }: { registry: ConnectionRegistry; requestReply: RequestReply; metrics: Metrics }): InboxListener {
@@ -32,6 +33,9 @@ export function createInboxDispatcher({ registry, requestReply, metrics }: { reg
         return;
       case 'broadcast':
         for (const c of registry.all()) registry.deliver([c.id], record.payload.frame);
+        return;
+      case 'session.refused':
+        registry.get(record.payload.connectionId)?.close(CloseCodes.POLICY, record.payload.reason);
         return;
       case 'token.revoked':
         for (const c of registry.all()) if (c.jti === record.payload.jti) c.close(CloseCodes.TOKEN_INVALID, 'token revoked');

@@ -27,7 +27,13 @@ export interface OwnerContext {
   readonly sealer: PasswordSealer;
   readonly users: OwnedUsers;
   readonly chatTopic: string;
-  readonly limits: { readonly sendRatePerSec: number; readonly sendBurst: number; readonly sessionTtlMs: number };
+  readonly limits: {
+    readonly sendRatePerSec: number;
+    readonly sendBurst: number;
+    readonly sessionTtlMs: number;
+    /** Live sockets one user may hold on all instances together (WS_MAX_CONNECTIONS_PER_USER). */
+    readonly maxSessionsPerUser: number;
+  };
   /** How long a newly assigned partition's records wait for its users to load (owner/eager-load.ts); 0: lazy only. */
   readonly eagerLoadTimeoutMs: number;
   readonly logger: Logger;

@@ -1,5 +1,5 @@
 import { liveSessions } from '../domain/owned-users';
-import type { RecordOf } from '../protocol/envelope';
+import { makeRecord, type RecordOf } from '../protocol/envelope';
 import type { OutboundRecord } from '../ports/bus';
 import { ensureUser, relay, type Inbound, type OwnerContext } from './owner-context';
 import { fanOut } from './fan-out';
@@ -20,6 +20,20 @@ export async function handleSession(
   const user = await ensureUser(ctx, request.partition, userId);
   const wasOnline = liveSessions(user, now, ctx.limits.sessionTtlMs).length > 0;
   const out: OutboundRecord[] = [];
+
+  if (record.type === 'session.opened' && record.payload.reannounce !== true && !user.sessions.has(connectionId)) {
+    // The per-user cap: only the owner sees the user's sockets on every instance. The new
+    // socket is refused (closed with 4008 by its instance) and never recorded, so the ones
+    // already open are not disturbed and presence does not flicker.
+    const live = liveSessions(user, now, ctx.limits.sessionTtlMs).length;
+    if (live >= ctx.limits.maxSessionsPerUser) {
+      ctx.metrics.securityRefusals.inc({ reason: 'connections_per_user' });
+      ctx.logger.info({ userId, live, connectionId }, 'socket refused: per-user cap');
+      const reason = `CONNECTION_LIMIT: at most ${ctx.limits.maxSessionsPerUser} connections per user`;
+      ctx.publish([{ topic: ctx.bus.inboxTopicOf(instanceId), key: userId, record: makeRecord('session.refused', userId, { connectionId, reason }) }]);
+      return;
+    }
+  }
 
   if (record.type === 'session.opened') {
     await ctx.mirror.put(userId, { instanceId, connectionId, seenAt: now }, request.partition);

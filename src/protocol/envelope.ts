@@ -88,7 +88,13 @@ export const BroadcastRecord = base('broadcast', z.object({ frame: ServerFrameSc
 /** A token was revoked (logout): every instance closes the connections opened with it (4001). */
 export const TokenRevokedRecord = base('token.revoked', z.object({ jti: z.string().min(1).max(100) }));
 
-export const InboxRecordSchema = z.discriminatedUnion('type', [LoginReplyRecord, RelayRecord, RelayBatchRecord, BroadcastRecord, TokenRevokedRecord]);
+/**
+ * The user's owner refused a new socket (a per-user cap across instances): the instance
+ * that holds it closes it with 4008 and this reason. Keyed by the user.
+ */
+export const SessionRefusedRecord = base('session.refused', z.object({ connectionId: z.string().min(1).max(100), reason: z.string().min(1).max(120) }));
+
+export const InboxRecordSchema = z.discriminatedUnion('type', [LoginReplyRecord, RelayRecord, RelayBatchRecord, BroadcastRecord, TokenRevokedRecord, SessionRefusedRecord]);
 export type InboxRecord = z.infer<typeof InboxRecordSchema>;
 
 /** Every record: the request topics' and the inboxes' (derived, so neither list is repeated). */

@@ -21,6 +21,8 @@ export const ErrorCodes = {
   USER_EXISTS: { status: 409, retriable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   RATE_LIMITED: { status: 429, retriable: true },
+  /** A socket cap: per client IP on an instance (before the upgrade), or per user on all instances (close 4008 with this code in the reason). */
+  CONNECTION_LIMIT: { status: 429, retriable: true },
   INTERNAL: { status: 500, retriable: false },
   UNAVAILABLE: { status: 503, retriable: true },
   TIMEOUT: { status: 504, retriable: true },

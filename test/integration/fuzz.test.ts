@@ -95,6 +95,7 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       WS_MSG_RATE_PER_SEC: '1000000',
       WS_MSG_BURST: '100000',
       WS_HANDSHAKES_PER_MIN: '1000000',
+      WS_MAX_CONNECTIONS_PER_IP: '1000000',
       SEND_RATE_PER_SEC: '1000000',
       SEND_BURST: '10000',
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',

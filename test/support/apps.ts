@@ -31,6 +31,7 @@ export function realEnv(topics: ReturnType<typeof randomTopics>, extra: Record<s
     // Every test client connects from 127.0.0.1: per-IP limits would couple unrelated tests
     // (and CI runs, through Redis). The limits have their own tests with their own settings.
     WS_HANDSHAKES_PER_MIN: '100000',
+    WS_MAX_CONNECTIONS_PER_IP: '100000',
     LOGIN_MAX_FAILURES_PER_IP: '100000',
     ...extra,
   };

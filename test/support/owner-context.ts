@@ -17,7 +17,7 @@ const hasher = createPasswordHasher({ cost: 4 });
  * An owner's handler context on in-memory parts (bus, store), for unit tests of owner code:
  * instance `i1`, a session TTL of 60 s, the given mirror and clock; `publish` drops output.
  */
-export function ownerContextFor({ mirror, now, eagerLoadTimeoutMs = 0 }: { mirror: SessionMirror; now: number; eagerLoadTimeoutMs?: number }): OwnerContext {
+export function ownerContextFor({ mirror, now, eagerLoadTimeoutMs = 0, maxSessionsPerUser = 20 }: { mirror: SessionMirror; now: number; eagerLoadTimeoutMs?: number; maxSessionsPerUser?: number }): OwnerContext {
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
   const store = createMemoryChatStore();
@@ -32,7 +32,7 @@ export function ownerContextFor({ mirror, now, eagerLoadTimeoutMs = 0 }: { mirro
     sealer: createPasswordSealer({ secret: 'x'.repeat(32) }),
     users: new OwnedUsers(),
     chatTopic: OWNER_TEST_TOPICS.chat,
-    limits: { sendRatePerSec: 10, sendBurst: 30, sessionTtlMs: 60_000 },
+    limits: { sendRatePerSec: 10, sendBurst: 30, sessionTtlMs: 60_000, maxSessionsPerUser },
     eagerLoadTimeoutMs,
     logger,
     metrics,

@@ -6,9 +6,13 @@ import { waitFor } from './infra';
 export class TestClient {
   readonly frames: ServerFrame[] = [];
   closeCode: number | undefined;
+  closeReason: string | undefined;
   private constructor(readonly ws: WebSocket, readonly name: string) {
     ws.on('message', (data) => this.frames.push(JSON.parse(data.toString()) as ServerFrame));
-    ws.on('close', (code) => (this.closeCode = code));
+    ws.on('close', (code, reason) => {
+      this.closeReason = reason.toString();
+      this.closeCode = code;
+    });
     ws.on('error', () => undefined);
   }
 

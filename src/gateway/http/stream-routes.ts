@@ -7,6 +7,9 @@ import type { Metrics } from '../../observability/metrics';
 import type { ClientConnection } from '../client-connection';
 import type { ConnectionLifecycle } from '../connection-lifecycle';
 import { authenticateToken, bearerToken } from './authenticate';
+import { ChatError, UnavailableError } from '../../domain/errors';
+import type { ClientIpRequest } from '../client-ip';
+import type { ConnectionCaps } from '../ws/connection-caps';
 
 /** The SSE comment interval; a proxy's idle timeout on /api/stream must outlast it (deploy/nginx.conf). */
 export const SSE_KEEP_ALIVE_MS = 15_000;
@@ -22,17 +25,29 @@ export function createStreamRoutes({
   revocations,
   lifecycle,
   metrics,
+  caps,
+  clientIp,
   keepAliveMs = SSE_KEEP_ALIVE_MS,
 }: {
   tokens: TokenService;
   revocations: RevocationStore;
   lifecycle: ConnectionLifecycle;
   metrics: Metrics;
+  /** The instance's socket caps, shared with the WebSocket gateway. */
+  caps: ConnectionCaps;
+  /** The client IP the per-IP cap counts by (TRUST_PROXY). */
+  clientIp: (req: ClientIpRequest) => string;
   /** Default 15 s. */
   keepAliveMs?: number;
 }): Router {
   const router = Router();
   router.get('/api/stream', async (req, res) => {
+    const ip = clientIp(req);
+    const slot = caps.acquire(ip);
+    if (slot === 'per-ip') throw new ChatError('CONNECTION_LIMIT', 'too many connections from this address');
+    if (slot === 'instance') throw new UnavailableError('this instance holds as many connections as it may; connect to another');
+    // Held until the response ends or its connection closes, whatever happens from here on.
+    res.once('close', () => caps.release(ip));
     const token = bearerToken(req.headers.authorization) ?? (typeof req.query['token'] === 'string' ? req.query['token'] : undefined);
     const claims = await authenticateToken(token, tokens, revocations);
     res.status(200).set({

@@ -17,6 +17,7 @@ import type { ConnectionLifecycle } from '../connection-lifecycle';
 import { parseClientFrame, type FrameHandler } from '../frame-handler';
 import { loopbackClientIps, type ClientIpRequest } from '../client-ip';
 import { isOriginAllowed } from './origin-policy';
+import { createConnectionCaps, type ConnectionCaps } from './connection-caps';
 
 export interface WsGatewayOptions {
   server: Server;
@@ -37,6 +38,12 @@ export interface WsGatewayOptions {
   messageRate?: { ratePerSec: number; burst: number };
   /** Handshakes per client IP per minute on this instance; beyond: HTTP 429. Default 30. */
   handshakesPerMinute?: number;
+  /**
+   * The socket caps of this instance (shared with SSE): beyond the per-IP one 429
+   * CONNECTION_LIMIT, beyond the instance's 503 UNAVAILABLE (try another instance).
+   * Default: 100 per IP, 10,000 in all.
+   */
+  caps?: ConnectionCaps;
   /** The client IP the handshake limit counts by (TRUST_PROXY). Default: X-Forwarded-For from loopback peers only. */
   clientIp?: (req: ClientIpRequest) => string;
   /** Clock in ms, for the rate limits. Default Date.now. */
@@ -80,6 +87,7 @@ export function createWsGateway({
   allowedOrigins = [],
   messageRate = { ratePerSec: 20, burst: 40 },
   handshakesPerMinute = 30,
+  caps = createConnectionCaps({ maxPerIp: 100, maxTotal: 10_000 }),
   clientIp = loopbackClientIps.clientIp,
   now = Date.now,
   logger,
@@ -99,7 +107,8 @@ export function createWsGateway({
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== path) return refuse(socket, 404, 'NOT_FOUND', 'no WebSocket endpoint here');
     if (!accepting) return refuse(socket, 503, 'UNAVAILABLE', 'shutting down');
-    if (!handshakes.take(clientIp(req))) {
+    const ip = clientIp(req);
+    if (!handshakes.take(ip)) {
       metrics.securityRefusals.inc({ reason: 'ws_handshake_rate' });
       const retryAfter = Math.max(1, Math.ceil(60 / handshakesPerMinute));
       return refuse(socket, 429, 'RATE_LIMITED', 'too many WebSocket handshakes; slow down', `Retry-After: ${retryAfter}\r\n`);
@@ -108,6 +117,17 @@ export function createWsGateway({
       metrics.securityRefusals.inc({ reason: 'ws_origin' });
       return refuse(socket, 403, 'FORBIDDEN', 'origin not allowed');
     }
+    // Last of the cheap checks, and a slot held from here on, until the TCP socket closes:
+    // a refused handshake, a socket that went away during the token check, or a
+    // WebSocket's end all close it, so the slot cannot leak.
+    const slot = caps.acquire(ip);
+    if (slot !== 'ok') {
+      metrics.securityRefusals.inc({ reason: slot === 'per-ip' ? 'ws_connections_per_ip' : 'ws_connections_instance' });
+      return slot === 'per-ip'
+        ? refuse(socket, 429, 'CONNECTION_LIMIT', 'too many connections from this address', 'Retry-After: 5\r\n')
+        : refuse(socket, 503, 'UNAVAILABLE', 'this instance holds as many connections as it may; connect to another', 'Retry-After: 5\r\n');
+    }
+    socket.once('close', () => caps.release(ip));
     const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
     authenticateToken(token, tokens, revocations).then(
       (claims) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, claims)),
