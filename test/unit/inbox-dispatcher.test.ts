@@ -55,4 +55,13 @@ describe('inbox dispatcher', () => {
     await dispatch(inbound(makeRecord('token.revoked', 'alice', { jti: 'j2' })));
     expect([...closed]).toEqual([['c2', CloseCodes.TOKEN_INVALID]]);
   });
+
+  it('closes a socket its owner refused (the per-user cap) with 4008 and the owner\'s reason', async () => {
+    const { dispatch, closed, connect, inbound } = setup();
+    connect('c1');
+    connect('c2');
+    await dispatch(inbound(makeRecord('session.refused', 'alice', { connectionId: 'c2', reason: 'CONNECTION_LIMIT: at most 1 connections per user' })));
+    await dispatch(inbound(makeRecord('session.refused', 'alice', { connectionId: 'gone', reason: 'CONNECTION_LIMIT: x' })));
+    expect([...closed]).toEqual([['c2', CloseCodes.POLICY]]);
+  });
 });
