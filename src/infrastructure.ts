@@ -6,6 +6,7 @@ import type { Bus } from './ports/bus';
 import type { ChatStore } from './ports/chat-store';
 import type { InstanceDirectory } from './ports/instance-directory';
 import type { LoginThrottle } from './ports/login-throttle';
+import type { RateWindow } from './ports/rate-window';
 import type { RevocationStore } from './ports/revocation-store';
 import type { HealthCheck } from './ports/service';
 import type { SessionMirror } from './ports/session-mirror';
@@ -14,6 +15,7 @@ import type { MemoryBroker } from './adapters/memory/memory-broker';
 import { createMemoryBus } from './adapters/memory/memory-bus';
 import { createLocalInstanceDirectory } from './adapters/memory/local-instance-directory';
 import { createMemoryLoginThrottle } from './adapters/memory/memory-login-throttle';
+import { createMemoryRateWindow } from './adapters/memory/memory-rate-window';
 import { createMemoryRevocationStore } from './adapters/memory/memory-revocation-store';
 import { createMemorySessionMirror } from './adapters/memory/memory-session-mirror';
 import { createPgliteChatStore } from './adapters/pglite/pglite-chat-store';
@@ -21,6 +23,7 @@ import { createPrismaChatStore } from './adapters/prisma/prisma-chat-store';
 import { createRedisClient } from './adapters/redis/redis-client';
 import { createRedisInstanceDirectory } from './adapters/redis/redis-instance-directory';
 import { createRedisLoginThrottle } from './adapters/redis/redis-login-throttle';
+import { createRedisRateWindow } from './adapters/redis/redis-rate-window';
 import { createRedisRevocationStore } from './adapters/redis/redis-revocation-store';
 import { createRedisSessionMirror } from './adapters/redis/redis-session-mirror';
 import { service, type NamedService } from './service-group';
@@ -31,6 +34,8 @@ export interface Infrastructure {
   readonly store: ChatStore;
   readonly revocations: RevocationStore;
   readonly loginThrottle: LoginThrottle;
+  /** Registrations per client IP per window. */
+  readonly registrations: RateWindow;
   /** The owners' session mirror, which is also the session directory fan-out routes by. */
   readonly mirror: SessionMirror;
   /** Where each instance announces its view for the cluster page. */
@@ -70,11 +75,13 @@ export function createInfrastructure({ config, logger, metrics, memoryBroker, st
     maxPerIp: config.security.loginMaxFailuresPerIp,
     windowMs: config.security.loginFailureWindowMs,
   };
+  const registerLimits = { max: config.security.registerMaxPerIp, windowMs: config.security.registerWindowMs };
   const shared =
     redis === undefined
       ? {
           revocations: createMemoryRevocationStore(),
           loginThrottle: createMemoryLoginThrottle({ limits }),
+          registrations: createMemoryRateWindow({ limits: registerLimits }),
           // Without Redis, a Kafka cluster has no shared directory: each instance's mirror
           // knows only its own owners' sessions, so it refuses lookups (fan-out then goes
           // through the owners). The in-memory cluster shares one mirror instead.
@@ -84,6 +91,7 @@ export function createInfrastructure({ config, logger, metrics, memoryBroker, st
       : {
           revocations: createRedisRevocationStore({ redis }),
           loginThrottle: createRedisLoginThrottle({ redis, limits }),
+          registrations: createRedisRateWindow({ redis, limits: registerLimits, prefix: 'chat:register:ip:' }),
           mirror: createRedisSessionMirror({ redis, ttlMs: config.chat.sessionTtlMs, rebuildMs: 2 * config.chat.sessionReannounceMs }),
           instanceDirectory: createRedisInstanceDirectory({ redis }),
         };

@@ -82,6 +82,7 @@ export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 
     WS_MAX_CONNECTIONS_PER_IP: '1000000',
     WS_MAX_CONNECTIONS: '1000000',
     LOGIN_MAX_FAILURES_PER_IP: '1000000',
+    REGISTER_MAX_PER_IP: '1000000',
     ...extraEnv,
   };
   let procs: NodeProcess[] = [];

@@ -97,6 +97,8 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: int(10, 1, 1_000_000),
   LOGIN_MAX_FAILURES_PER_IP: int(100, 1, 1_000_000),
   LOGIN_FAILURE_WINDOW_SECONDS: int(900, 1, 7 * 24 * 3600),
+  REGISTER_MAX_PER_IP: int(20, 1, 1_000_000),
+  REGISTER_WINDOW_SECONDS: int(3600, 1, 7 * 24 * 3600),
 });
 
 export type Role = 'gateway' | 'owner';
@@ -199,6 +201,9 @@ export interface Config {
     readonly loginMaxFailuresPerAccount: number;
     readonly loginMaxFailuresPerIp: number;
     readonly loginFailureWindowMs: number;
+    /** Registrations one client IP may make in one window, shared through Redis. */
+    readonly registerMaxPerIp: number;
+    readonly registerWindowMs: number;
   };
 }
 
@@ -304,6 +309,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       loginMaxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       loginMaxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
+      registerMaxPerIp: e.REGISTER_MAX_PER_IP,
+      registerWindowMs: e.REGISTER_WINDOW_SECONDS * 1000,
     },
   };
   return deepFreeze(config);

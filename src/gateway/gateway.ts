@@ -8,6 +8,7 @@ import type { Bus, OwnerGroupStatus } from '../ports/bus';
 import type { ChatStore } from '../ports/chat-store';
 import type { InstanceDirectory } from '../ports/instance-directory';
 import type { LoginThrottle } from '../ports/login-throttle';
+import type { RateWindow } from '../ports/rate-window';
 import type { RevocationStore } from '../ports/revocation-store';
 import type { HealthCheck } from '../ports/service';
 import type { PasswordHasher } from '../auth/password-hasher';
@@ -41,6 +42,7 @@ export interface GatewayOptions {
   store: ChatStore;
   revocations: RevocationStore;
   loginThrottle: LoginThrottle;
+  registrations: RateWindow;
   instanceDirectory: InstanceDirectory;
   checks: Readonly<Record<string, () => Promise<HealthCheck>>>;
   hasher: PasswordHasher;
@@ -70,7 +72,7 @@ export interface Gateway {
  * records end here (inbox-dispatcher.ts). Without the gateway role, only the health
  * routes and the listener are made.
  */
-export function createGateway({ config, bus, store, revocations, loginThrottle, instanceDirectory, checks, hasher, sealer, tokens, owner, onOutboxWrite, logger, metrics }: GatewayOptions): Gateway {
+export function createGateway({ config, bus, store, revocations, loginThrottle, registrations, instanceDirectory, checks, hasher, sealer, tokens, owner, onOutboxWrite, logger, metrics }: GatewayOptions): Gateway {
   const runsGateway = config.roles.includes('gateway');
   const registry = new ConnectionRegistry(metrics);
   const requestReply = createRequestReply({ bus, replyTopic: bus.inboxTopicOf(config.instanceId), timeoutMs: config.requestTimeoutMs, metrics });
@@ -120,6 +122,7 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
             revocations,
             requestReply,
             throttle: loginThrottle,
+            registrations,
             metrics,
             loginTopic: config.topics.login,
             clientIp: clientIps.clientIp,

@@ -100,6 +100,7 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       SEND_BURST: '10000',
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',
       LOGIN_MAX_FAILURES_PER_IP: '1000000',
+      REGISTER_MAX_PER_IP: '1000000',
       WS_ALLOWED_ORIGINS: 'https://chat.example.com',
     };
     apps.push(await startMemoryApp({ env, memoryBroker: broker }));

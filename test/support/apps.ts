@@ -33,6 +33,7 @@ export function realEnv(topics: ReturnType<typeof randomTopics>, extra: Record<s
     WS_HANDSHAKES_PER_MIN: '100000',
     WS_MAX_CONNECTIONS_PER_IP: '100000',
     LOGIN_MAX_FAILURES_PER_IP: '100000',
+    REGISTER_MAX_PER_IP: '100000',
     ...extra,
   };
 }
@@ -51,7 +52,8 @@ export async function startRealApp(topics: ReturnType<typeof randomTopics>, extr
  */
 export function memoryEnv(extra: Record<string, string> = {}): Record<string, string> {
   // DATA_DIR memory://: without DATABASE_URL the default store is the embedded PGlite, kept in memory here.
-  return { NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, BCRYPT_COST: '4', INSTANCE_ID: randomName('mem'), DATA_DIR: 'memory://', ...extra };
+  // Every test client registers from 127.0.0.1: the registration throttle has its own tests.
+  return { NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, BCRYPT_COST: '4', INSTANCE_ID: randomName('mem'), DATA_DIR: 'memory://', REGISTER_MAX_PER_IP: '100000', ...extra };
 }
 
 const mirrors = new WeakMap<MemoryBroker, SessionMirror>();

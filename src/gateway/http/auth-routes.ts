@@ -13,6 +13,7 @@ import type { RequestReply } from '../request-reply';
 import { loopbackClientIps, type ClientIpRequest } from '../client-ip';
 import { authOf, requireAuth } from './authenticate';
 import { parseBody } from './validate';
+import type { RateWindow } from '../../ports/rate-window';
 
 export interface AuthRoutesOptions {
   store: ChatStore;
@@ -21,6 +22,8 @@ export interface AuthRoutesOptions {
   tokens: TokenService;
   revocations: RevocationStore;
   requestReply: RequestReply;
+  /** Registrations per client IP per window (REGISTER_MAX_PER_IP, REGISTER_WINDOW_SECONDS). */
+  registrations: RateWindow;
   /** Failed logins per account and per IP (shared by every instance through Redis). */
   throttle: LoginThrottle;
   metrics: Metrics;
@@ -32,14 +35,25 @@ export interface AuthRoutesOptions {
 }
 
 /** POST /api/auth/register|login|logout and GET /api/me (api.md). */
-export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, throttle, metrics, loginTopic, announceRevocation, clientIp = loopbackClientIps.clientIp }: AuthRoutesOptions): Router {
+export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, registrations, throttle, metrics, loginTopic, announceRevocation, clientIp = loopbackClientIps.clientIp }: AuthRoutesOptions): Router {
   const router = Router();
   const auth = requireAuth(tokens, revocations);
 
   // Registration goes straight to the database (design.md): it is not about live state.
+  // Throttled per client IP first, shared through Redis: accounts cannot be made in bulk
+  // from one address, and a refused attempt costs no bcrypt hash.
   router.post('/api/auth/register', async (req, res) => {
     const body = parseBody(RegisterBody, req.body);
     assertPasswordFits(body.password);
+    const ip = clientIp(req);
+    const admission = await registrations.hit(ip);
+    if (!admission.allowed) {
+      metrics.securityRefusals.inc({ reason: 'register_throttled' });
+      req.log.warn({ ip }, 'registration throttled');
+      throw new ChatError('RATE_LIMITED', 'too many registrations from this address; try again later', {
+        details: { retryAfterSeconds: Math.ceil(admission.retryAfterMs / 1000) },
+      });
+    }
     const displayName = body.displayName ?? body.userId;
     await store.createUser({ userId: body.userId, displayName, passwordHash: await hasher.hash(body.password) });
     req.log.info({ userId: body.userId }, 'user registered');
