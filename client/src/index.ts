@@ -17,7 +17,7 @@ export {
   type StateChange,
 } from './chat-connection.js';
 export { ChatError, isServerErrorCode, type ClientErrorCode } from './chat-error.js';
-export { createRestApi, type FetchLike, type RestApi, type RestApiOptions } from './rest-api.js';
+export { createRestApi, type FetchLike, type HttpMethod, type RestApi, type RestApiOptions } from './rest-api.js';
 export { createRoomStreams, type RoomStreams } from './room-streams.js';
 export { createBackoff, type Backoff, type BackoffOptions } from './backoff.js';
 export type { TypedEvents } from './typed-events.js';

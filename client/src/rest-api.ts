@@ -27,7 +27,8 @@ export interface RestApiOptions {
   readonly fetch?: FetchLike;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+/** The HTTP methods of the API. */
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 function isErrorBody(body: unknown): body is { error: { code: string; message: string } } {
   if (typeof body !== 'object' || body === null || !('error' in body)) return false;
@@ -48,7 +49,7 @@ export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchIm
   const doFetch: FetchLike = fetchImpl ?? ((url, init) => (globalThis as unknown as { fetch: FetchLike }).fetch(url, init));
 
   /** One call: JSON in, JSON out, a ChatError for anything but 2xx. */
-  async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  async function request<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const bearer = token();
     if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;

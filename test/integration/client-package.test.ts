@@ -91,4 +91,13 @@ console.log(JSON.stringify({ seqs: acked.map((m) => m.seq), got }));
     const help = await run(path.join(useDir, 'node_modules', '.bin', 'keyed-chat'), ['--help'], { cwd: useDir, timeout: 30_000 });
     expect(help.stdout).toContain('usage: keyed-chat');
   });
+
+  it('has an API reference generated from its types (TypeDoc, warnings are errors)', async () => {
+    const out = path.join(scratch, 'api-docs');
+    await run(process.execPath, [path.resolve(__dirname, '../../node_modules/typedoc/bin/typedoc'), '--treatWarningsAsErrors', '--out', out], { cwd: CLIENT_DIR, timeout: 180_000 }).catch((error: { stdout?: string }) => {
+      throw new Error(`typedoc failed:\n${error.stdout ?? String(error)}`);
+    });
+    expect(readdirSync(out)).toContain('index.html');
+    expect(readdirSync(path.join(out, 'functions'))).toEqual(expect.arrayContaining(['createChatClient.html', 'createChatConnection.html']));
+  });
 });
