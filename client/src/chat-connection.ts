@@ -4,7 +4,7 @@ import { ChatError } from './chat-error.js';
 import { CloseCodes, MAX_TEXT_LENGTH, type ClientFrame, type Message, type ServerFrame } from './protocol.js';
 import { createRoomStreams } from './room-streams.js';
 import { createEmitter, type TypedEvents } from './typed-events.js';
-import { WS_OPEN, globalWebSocketFactory, socketUrl, type WebSocketFactory, type WebSocketLike } from './web-socket.js';
+import { WS_OPEN, defaultWebSocketFactory, socketUrl, type WebSocketFactory, type WebSocketLike } from './web-socket.js';
 
 /**
  * Where the connection stands:
@@ -74,7 +74,7 @@ export interface ChatConnectionOptions {
    * 4001. Default: assume the token is good and retry.
    */
   readonly verifyToken?: () => Promise<boolean>;
-  /** Makes sockets. Default: the global WebSocket (browsers, Node 22+); on Node 20 pass `ws`. */
+  /** Makes sockets. Default: the global WebSocket (browsers, Node 22+), else the `ws` package when installed (Node 20). */
   readonly webSocket?: WebSocketFactory;
   /** Rooms to follow from the start: roomId → the seq after which to deliver. Default none. */
   readonly rooms?: Readonly<Record<string, number>>;
@@ -491,9 +491,10 @@ export function createChatConnection({
     }
     if (stopped || current !== undefined) return;
     if (bearer === undefined) return authLost('no token');
-    const factory = webSocket ?? globalWebSocketFactory();
+    const factory = webSocket ?? (await defaultWebSocketFactory());
+    if (stopped || current !== undefined) return;
     if (factory === undefined) {
-      stop(new ChatError({ code: 'CLOSED', message: 'no WebSocket implementation: pass `webSocket` (e.g. the ws package on Node 20)' }));
+      stop(new ChatError({ code: 'CLOSED', message: 'no WebSocket implementation: use Node 22+, install the ws package, or pass `webSocket`' }));
       return;
     }
     setState('connecting', backoff.attempts() === 0 ? 'connecting' : `connecting (attempt ${backoff.attempts() + 1})`);

@@ -17,7 +17,7 @@ import { createChatClient } from './chat-client.js';
 import { ChatError } from './chat-error.js';
 import type { ChatConnection } from './chat-connection.js';
 import type { Message, RoomSummary } from './protocol.js';
-import { globalWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './web-socket.js';
+import { defaultWebSocketFactory, type WebSocketFactory } from './web-socket.js';
 
 const USAGE = `usage: keyed-chat [--url URL] --user USER [--password PW] [--register] [--room ROOM] [--listen MS]
 
@@ -31,14 +31,9 @@ const USAGE = `usage: keyed-chat [--url URL] --user USER [--password PW] [--regi
 commands: /rooms  /open ROOM  /create NAME [MEMBER...]  /add USER  /history [N]  /who  /help  /quit`;
 
 async function webSocketFactory(): Promise<WebSocketFactory> {
-  const global = globalWebSocketFactory();
-  if (global !== undefined) return global;
-  try {
-    const mod = (await import('ws')) as { default: new (url: string) => WebSocketLike };
-    return (url) => new mod.default(url);
-  } catch {
-    throw new Error('no WebSocket: use Node 22+, or install the ws package (npm install ws)');
-  }
+  const factory = await defaultWebSocketFactory();
+  if (factory === undefined) throw new Error('no WebSocket: use Node 22+, or install the ws package (npm install ws)');
+  return factory;
 }
 
 function readPassword(prompt: string): Promise<string> {

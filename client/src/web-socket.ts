@@ -24,13 +24,39 @@ interface WebSocketConstructorLike {
 }
 
 /**
- * The global WebSocket (browsers, Node 22+), or undefined. On Node 20 pass the `ws`
- * package instead: `webSocket: (url) => new WebSocket(url)` with `import WebSocket from 'ws'`.
+ * The global WebSocket (browsers, Node 22+), or undefined.
  */
 export function globalWebSocketFactory(): WebSocketFactory | undefined {
   const ctor = (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
   if (typeof ctor !== 'function') return undefined;
   return (url) => new ctor(url);
+}
+
+let nodeFactory: Promise<WebSocketFactory | undefined> | undefined;
+
+/** A dynamic import bundlers cannot follow (see defaultWebSocketFactory). */
+const importModule = (name: string): Promise<unknown> => import(/* webpackIgnore: true */ /* @vite-ignore */ name);
+
+/**
+ * The WebSocket to use when none is given: the global one (browsers, Node 22+), else the
+ * `ws` package when it is installed (Node 20; npm installs it as the package's peer).
+ * WHY the import goes through a function of the module name: bundlers then leave it alone,
+ * so a browser build never needs or pulls in `ws` (and never runs this branch: browsers
+ * have a global WebSocket).
+ */
+export function defaultWebSocketFactory(): Promise<WebSocketFactory | undefined> {
+  const global = globalWebSocketFactory();
+  if (global !== undefined) return Promise.resolve(global);
+  nodeFactory ??= (async () => {
+    try {
+      const mod = (await importModule('ws')) as { WebSocket?: WebSocketConstructorLike; default?: WebSocketConstructorLike & { WebSocket?: WebSocketConstructorLike } };
+      const ctor = mod.WebSocket ?? mod.default?.WebSocket ?? mod.default;
+      return ctor === undefined ? undefined : (url: string) => new ctor(url);
+    } catch {
+      return undefined;
+    }
+  })();
+  return nodeFactory;
 }
 
 /**
