@@ -22,10 +22,27 @@ export interface CutBurstReport {
 
 /**
  * Every user sends `perUser` messages to `roomId` at once; the network (the proxy) is cut
- * once some acks are in and again after more, and every send is awaited (bounded). Then it
+ * (or frozen) once some acks are in and again after more, and every send is awaited (bounded). Then it
  * waits (bounded) until every member has delivered `total` messages and reads the room back.
  */
-export async function runCutBurst({ users, roomId, perUser, proxy, timeoutMs = 90_000 }: { users: readonly ClientUser[]; roomId: string; perUser: number; proxy: CutProxy; /** Default 90 s. */ timeoutMs?: number }): Promise<CutBurstReport> {
+export async function runCutBurst({
+  users,
+  roomId,
+  perUser,
+  proxy,
+  how = 'cut',
+  timeoutMs = 90_000,
+}: {
+  users: readonly ClientUser[];
+  roomId: string;
+  perUser: number;
+  proxy: CutProxy;
+  /** `cut`: connections reset; `freeze`: they go silent and stay open. Default cut. */
+  how?: 'cut' | 'freeze';
+  /** Default 90 s. */
+  timeoutMs?: number;
+}): Promise<CutBurstReport> {
+  const breakNetwork = (): number => (how === 'cut' ? proxy.cut() : proxy.freeze());
   const total = users.length * perUser;
   let settled = 0;
   const failures: unknown[] = [];
@@ -47,10 +64,10 @@ export async function runCutBurst({ users, roomId, perUser, proxy, timeoutMs = 9
   await waitFor('some acks', () => settled >= Math.min(10, total / 4), { timeoutMs: 30_000, intervalMs: 5 });
   const pendingAtCut = users.reduce((n, u) => n + u.connection.pendingSends(), 0);
   const settledAtCut = settled;
-  proxy.cut();
+  breakNetwork();
   await waitFor('all reconnected', () => users.every((u) => u.connection.state() === 'open'), { timeoutMs: 30_000, intervalMs: 10 });
   await waitFor('more acks', () => settled >= Math.min(total, settledAtCut + 10), { timeoutMs: 30_000, intervalMs: 5 });
-  proxy.cut();
+  breakNetwork();
   const outcomes = await Promise.race([
     Promise.all(sends),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`sends unsettled: ${settled}/${total}`)), timeoutMs).unref()),

@@ -13,11 +13,18 @@ export interface CutProxy {
   connections(): number;
   /** Destroys every open connection; new ones are accepted as before. */
   cut(): number;
+  /**
+   * Freezes every open connection: nothing more is forwarded either way and nothing is
+   * closed, as when a network silently drops packets (no FIN, no RST ever arrives; only a
+   * client's own keep-alive notices). New connections are forwarded as before.
+   */
+  freeze(): number;
   close(): Promise<void>;
 }
 
 export async function startCutProxy({ targets }: { targets: readonly { host: string; port: number }[] }): Promise<CutProxy> {
   const pairs = new Set<[Socket, Socket]>();
+  const frozen = new Set<Socket>();
   let next = 0;
   const server = createServer((client) => {
     const target = targets[next++ % targets.length]!;
@@ -46,6 +53,19 @@ export async function startCutProxy({ targets }: { targets: readonly { host: str
     port,
     url: `http://127.0.0.1:${port}`,
     connections: () => pairs.size,
+    freeze() {
+      const n = pairs.size;
+      for (const pair of [...pairs]) {
+        const [client, upstream] = pair;
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+        pairs.delete(pair);
+        frozen.add(client).add(upstream);
+      }
+      return n;
+    },
     cut() {
       const n = pairs.size;
       for (const [client, upstream] of [...pairs]) {
@@ -60,6 +80,7 @@ export async function startCutProxy({ targets }: { targets: readonly { host: str
           client.destroy();
           upstream.destroy();
         }
+        for (const s of frozen) s.destroy();
         server.close(() => resolve());
       }),
   };
