@@ -17,7 +17,8 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
  * given it, the other finds it itself). There, a TypeScript file that
  * uses the package type-checks against the packed declarations (NodeNext resolution, ES2022
  * without DOM or Node types: the package's types stand alone), and
- * a plain ESM script chats through the embedded default server; the `bin` answers --help.
+ * a plain ESM script chats through the embedded default server; `require` works (the CJS
+ * build); the `bin` answers --help.
  */
 describe('client package from its npm pack tarball', () => {
   let app: App;
@@ -89,6 +90,10 @@ console.log(JSON.stringify({ seqs: acked.map((m) => m.seq), got }));
     );
     const { stdout } = await run(process.execPath, ['chat.mjs', app.url()], { cwd: useDir, timeout: 60_000 });
     expect(JSON.parse(stdout.trim())).toEqual({ seqs: [1, 2, 3, 4, 5], got: ['m0', 'm1', 'm2', 'm3', 'm4'] });
+
+    // CommonJS too (Node 20 cannot require ESM).
+    const cjs = await run(process.execPath, ['-e', "const c = require('@keyed-chat/client'); console.log(typeof c.createChatConnection, c.CloseCodes.TOKEN_INVALID)"], { cwd: useDir, timeout: 30_000 });
+    expect(cjs.stdout.trim()).toBe('function 4001');
 
     const help = await run(path.join(useDir, 'node_modules', '.bin', 'keyed-chat'), ['--help'], { cwd: useDir, timeout: 30_000 });
     expect(help.stdout).toContain('usage: keyed-chat');
