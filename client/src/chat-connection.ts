@@ -29,7 +29,8 @@ export interface StateChange {
 
 /**
  * Problems the application should show, each with a ChatError:
- * - `frame-too-large`: the server closed with 1009 (the send that caused it is rejected);
+ * - `frame-too-large`: the server closed with 1009 (the largest unacked send written on
+ *   that socket is rejected, and sends that large are refused locally from then on);
  * - `policy`: the server closed with 4008 (rate or abuse); the connection backs off longer;
  * - `auth-lost`: the token was refused and could not be refreshed; the connection is closed;
  * - `refused`: the server refused a frame that was not a send (error frame without a pending ref);
@@ -224,8 +225,10 @@ export function createChatConnection({
   let ready = false;
   let me: string | undefined;
   let lastFrameAt = 0;
-  /** The clientMsgId of the last frame written, when it was a send (the suspect of a 1009). */
-  let lastWrittenSend: string | undefined;
+  /** Sends written on the current socket, with their frame sizes: the suspects of a 1009. */
+  let writtenSends = new Map<string, number>();
+  /** The largest frame sent; lowered below a frame the server refused with 1009. */
+  let frameLimit = maxFrameBytes;
   /** Consecutive 4001s without a `ready` in between: a refreshed token refused again is not retried forever. */
   let authFailures = 0;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -254,8 +257,9 @@ export function createChatConnection({
   // ---- outgoing frames, paced ----------------------------------------------------------
 
   const write = (frame: ClientFrame): void => {
-    current?.send(JSON.stringify(frame));
-    lastWrittenSend = frame.type === 'send' ? frame.clientMsgId : undefined;
+    const json = JSON.stringify(frame);
+    current?.send(json);
+    if (frame.type === 'send') writtenSends.set(frame.clientMsgId, utf8Length(json));
   };
 
   const pump = (): void => {
@@ -435,6 +439,8 @@ export function createChatConnection({
     current = undefined;
     ready = false;
     outbox = [];
+    const written = writtenSends;
+    writtenSends = new Map();
     clearTimers();
     if (stopped) return;
     const detail = `connection closed (${code}${reason ? `: ${reason}` : ''})`;
@@ -448,9 +454,15 @@ export function createChatConnection({
         return;
       case CloseCodes.MESSAGE_TOO_BIG: {
         const error = new ChatError({ code: 'FRAME_TOO_LARGE', message: `the server closed the connection: a frame was too large (1009)${reason ? `: ${reason}` : ''}` });
-        // The frame written last is what the server refused; re-sending it would loop.
-        const culprit = lastWrittenSend === undefined ? undefined : settle(lastWrittenSend);
-        culprit?.reject(error);
+        // The server's limit is below ours. The largest send written on this socket and not
+        // acked is the one it refused: re-sending it would loop, so it is rejected, and the
+        // limit drops below its size (later sends that large are refused at once).
+        let culprit: [string, number] | undefined;
+        for (const [clientMsgId, size] of written) if (pending.has(clientMsgId) && (culprit === undefined || size > culprit[1])) culprit = [clientMsgId, size];
+        if (culprit !== undefined) {
+          frameLimit = Math.min(frameLimit, culprit[1] - 1);
+          settle(culprit[0])?.reject(error);
+        }
         events.emit('problem', { kind: 'frame-too-large', error });
         scheduleReconnect(detail, code);
         return;
@@ -508,6 +520,7 @@ export function createChatConnection({
     current = socket;
     ready = false;
     outbox = [];
+    writtenSends = new Map();
     let opened = false;
     lastFrameAt = Date.now();
     readyTimer = setTimeout(() => drop(socket, 'no ready from the server', opened), readyTimeoutMs);
@@ -584,7 +597,7 @@ export function createChatConnection({
         return Promise.reject(new ChatError({ code: 'VALIDATION', message: `text must be 1 to ${MAX_TEXT_LENGTH} characters` }));
       }
       const size = utf8Length(JSON.stringify({ type: 'send', roomId, clientMsgId, text }));
-      if (size > maxFrameBytes) return Promise.reject(new ChatError({ code: 'FRAME_TOO_LARGE', message: `the frame would be ${size} bytes; the limit is ${maxFrameBytes}` }));
+      if (size > frameLimit) return Promise.reject(new ChatError({ code: 'FRAME_TOO_LARGE', message: `the frame would be ${size} bytes; the limit is ${frameLimit}` }));
       if (stopped) return Promise.reject(new ChatError({ code: 'CLOSED', message: 'the connection is closed; call connect() first' }));
       const existing = pending.get(clientMsgId);
       if (existing !== undefined) {

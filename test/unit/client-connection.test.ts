@@ -297,22 +297,25 @@ describe('client connection: closes and backoff', () => {
     expect(fake.sockets).toHaveLength(2);
   });
 
-  it('on 1009 rejects the send written last (re-sending it would loop), reports it, and keeps the others', async () => {
+  it('on 1009 rejects the largest unacked send (re-sending it would loop), refuses that size from then on, and keeps the others', async () => {
     const { connection, fake, problems } = setup({ rooms: { r1: 0 } });
     connection.connect();
     await flush();
     fake.last().accept();
     const a = connection.send('r1', 'a');
-    const b = expect(connection.send('r1', 'b')).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE' });
+    const big = expect(connection.send('r1', 'b'.repeat(3_000))).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE' });
+    const c = connection.send('r1', 'c');
     await flush();
     fake.last().drop(1009);
-    await b;
+    await big;
     expect(problems.map((p) => p.kind)).toEqual(['frame-too-large']);
+    await expect(connection.send('r1', 'd'.repeat(3_000))).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE' });
     await jest.advanceTimersByTimeAsync(1_000);
     fake.last().accept();
-    expect(fake.last().sentOf('send').map((f) => f.clientMsgId)).toEqual(['cm-1']);
+    expect(fake.last().sentOf('send').map((f) => f.clientMsgId)).toEqual(['cm-1', 'cm-3']);
     fake.last().push({ type: 'ack', clientMsgId: 'cm-1', message: msg(1, { clientMsgId: 'cm-1' }) });
-    await expect(a).resolves.toMatchObject({ seq: 1 });
+    fake.last().push({ type: 'ack', clientMsgId: 'cm-3', message: msg(2, { clientMsgId: 'cm-3' }) });
+    await expect(Promise.all([a, c])).resolves.toMatchObject([{ seq: 1 }, { seq: 2 }]);
   });
 
   it('drops a socket that sends no ready, and one that goes silent (pings unanswered)', async () => {
