@@ -11,5 +11,7 @@ bash scripts/infra/infra.sh up
 DATABASE_URL="$TEST_DATABASE_URL" npm run --silent db:migrate
 npm run --silent db:generate
 npm run --silent typecheck
+# The client package (client/): its build is what the CLI and package tests run.
+npm run --silent build:client
 # A bounded run: a test that leaves a handle open fails CI in minutes, not at its 90-minute limit.
 exec timeout --kill-after=30s 40m npx jest "$@"

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import type { ServerFrame } from '../../src/protocol/frames';
 import type { Message } from '../../src/protocol/message';
+import { createRoomStreams } from '../../client/src/room-streams';
 import { waitFor } from './infra';
 
 /**
@@ -8,6 +9,11 @@ import { waitFor } from './infra';
  * saw per room; when its socket closes for any reason it reconnects to the next instance
  * in its list and resumes from there; and it re-sends every send not yet acked, with the
  * same clientMsgId, after each reconnect. Fault tests count what it acked and received.
+ *
+ * It speaks raw frames on purpose (the client package's connection would hide what these
+ * tests measure: a duplicate the server sent on one connection, a resume's re-fetches),
+ * but its resume point is the package's (client/src/room-streams.ts): the highest
+ * contiguous seq per room.
  */
 export class ResilientClient {
   readonly acked = new Map<string, Message>();
@@ -23,8 +29,8 @@ export class ResilientClient {
   readonly firstSentAt = new Map<string, number>();
   readonly firstErrorAt = new Map<string, number>();
   private readonly pending = new Map<string, { roomId: string; text: string }>();
-  /** Per room: every seq up to `floor` was received or acked; `above` holds the ones past a gap. */
-  private readonly seen = new Map<string, { floor: number; above: Set<number> }>();
+  /** Per room: the highest contiguous seq received or acked (what a resume asks after). */
+  private readonly seen = createRoomStreams();
   private ws: WebSocket | undefined;
   private ready = false;
   private stopped = false;
@@ -35,9 +41,10 @@ export class ResilientClient {
     private readonly token: string,
     private readonly urls: () => string[],
     start: number,
-    private readonly rooms: readonly string[],
+    rooms: readonly string[],
   ) {
     this.target = start;
+    for (const roomId of rooms) this.seen.track(roomId, 0);
   }
 
   async connect(): Promise<void> {
@@ -101,20 +108,20 @@ export class ResilientClient {
           case 'ready':
             clearTimeout(readyTimer);
             this.ready = true;
-            ws.send(JSON.stringify({ type: 'resume', rooms: Object.fromEntries(this.rooms.map((r) => [r, this.seen.get(r)?.floor ?? 0])) }));
+            ws.send(JSON.stringify({ type: 'resume', rooms: this.seen.resumePoints() }));
             for (const [clientMsgId, p] of this.pending) ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId, text: p.text }));
             resolve();
             break;
           case 'ack':
             this.pending.delete(frame.clientMsgId);
             this.acked.set(frame.clientMsgId, frame.message);
-            this.see(frame.message);
+            this.seen.offer(frame.message, Date.now());
             break;
           case 'message':
             if (this.connectionSeen.has(frame.message.id)) this.duplicatesOnOneConnection++;
             this.connectionSeen.add(frame.message.id);
             this.received.push(frame.message);
-            this.see(frame.message);
+            this.seen.offer(frame.message, Date.now());
             break;
           case 'error': {
             this.errors.push(frame);
@@ -143,17 +150,6 @@ export class ResilientClient {
         void this.connect();
       });
     });
-  }
-
-  /**
-   * The resume point is the highest *contiguous* seq: an ack for seq 50 can arrive while
-   * seq 49 from someone else is still in flight, and resuming after 50 would skip 49.
-   */
-  private see(message: Message): void {
-    const room = this.seen.get(message.roomId) ?? { floor: 0, above: new Set<number>() };
-    this.seen.set(message.roomId, room);
-    if (message.seq > room.floor) room.above.add(message.seq);
-    while (room.above.delete(room.floor + 1)) room.floor++;
   }
 }
 

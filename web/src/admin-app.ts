@@ -1,5 +1,5 @@
 import type { ClusterView, InstanceView } from '../../src/protocol/instance-view';
-import { ApiError, createApi } from './api';
+import { ChatError, createApi } from './api';
 import { createSessionStore, type Session } from './session';
 import { byId, clear, el } from './dom';
 
@@ -84,8 +84,8 @@ async function poll(): Promise<void> {
     render(await api.cluster());
     byId('error').textContent = '';
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return signOut('your session ended; log in again');
-    if (error instanceof ApiError && error.status === 403) {
+    if (error instanceof ChatError && error.status === 401) return signOut('your session ended; log in again');
+    if (error instanceof ChatError && error.status === 403) {
       return signOut(`${session?.user.userId ?? 'this user'} is not an admin: list it in ADMIN_USER_IDS and restart`);
     }
     byId('error').textContent = error instanceof Error ? error.message : String(error);
@@ -120,7 +120,7 @@ byId<HTMLFormElement>('auth-form').addEventListener('submit', (event) => {
   api.login(userId, password).then(
     (login) => show(sessions.save(login)),
     (error: unknown) => {
-      byId('auth-error').textContent = error instanceof ApiError ? `${error.code}: ${error.message}` : String(error);
+      byId('auth-error').textContent = error instanceof ChatError ? `${error.code}: ${error.message}` : String(error);
     },
   );
 });

@@ -1,25 +1,24 @@
-import type { ServerFrame } from '../../src/protocol/frames';
-import type { Message } from '../../src/protocol/message';
-import { ApiError, createApi, type Room } from './api';
-import { createChatSocket, type SocketState } from './chat-socket';
+import { createChatConnection, type ChatConnection, type ConnectionState, type Message } from '../../client/src/index.js';
+import { ChatError, createApi, type Room } from './api';
 import { createSessionStore, type Session } from './session';
 import { byId, clear, el, newClientMsgId, timeOf } from './dom';
 
 /**
  * The web chat client (served at `/`): register and log in over REST, rooms over REST, and
- * everything live over the WebSocket (api.md frames): messages, acks, typing, presence,
- * announcements. After every (re)connect it sends `resume` with the last seq it holds per
- * room, so nothing sent meanwhile is missed, and it resends unacknowledged messages with
- * their clientMsgId, which the server deduplicates.
+ * everything live over the client package's connection (client/): messages, typing,
+ * presence, announcements, room changes. The connection reconnects and resumes every room
+ * from its highest contiguous seq, delivers each message once in seq order, and re-sends
+ * unacknowledged messages with their clientMsgId (the server deduplicates); this page keeps
+ * only what it shows.
  */
 
 interface RoomState {
   roomId: string;
   name: string;
   members: readonly string[];
-  /** By seq: duplicates (a resume overlapping live traffic) collapse. */
+  /** By seq: live messages (once each, from the connection) and pages of older history. */
   readonly messages: Map<number, Message>;
-  /** Highest seq held: what a resume asks to continue after. */
+  /** Highest seq held. */
   maxSeq: number;
   /** Whether older history may exist below the lowest seq held. */
   olderAvailable: boolean;
@@ -54,94 +53,73 @@ let lastTypingSent = 0;
 let roomsTimer: number | undefined;
 let typingTimer: number | undefined;
 
-const socket = createChatSocket({
-  token: () => session?.token,
-  onFrame: (frame) => handleFrame(frame),
-  onState: (state, detail) => showConnection(state, detail),
-  onAuthLost: (reason) => endSession(reason),
-  checkAuth: async () => {
-    try {
-      await api.me();
-      return true;
-    } catch (error) {
-      return !(error instanceof ApiError && error.status === 401);
+/** The live connection of the session (one per login; closed at logout). */
+let connection: ChatConnection | undefined;
+
+function connect(): ChatConnection {
+  const c = createChatConnection({
+    url: location.origin,
+    token: () => session?.token,
+    // A socket refused before it opened may mean the server no longer takes the token
+    // (browsers do not show the upgrade's 401): ask over REST.
+    verifyToken: async () => {
+      try {
+        await api.me();
+        return true;
+      } catch (error) {
+        return !(error instanceof ChatError && error.status === 401);
+      }
+    },
+    // Where each room starts: what the room list said was its last seq (the page loads
+    // older history itself); rooms learned later start at 0.
+    rooms: Object.fromEntries([...rooms.values()].map((r) => [r.roomId, r.maxSeq])),
+  });
+  c.on('message', addMessage);
+  c.on('state', ({ state, detail }) => showConnection(state, detail));
+  c.on('presence', ({ userId, online: isOnline }) => {
+    online.set(userId, isOnline);
+    renderMembers();
+    renderRooms();
+  });
+  c.on('typing', ({ roomId, userId }) => {
+    const room = rooms.get(roomId);
+    if (room === undefined || userId === session?.user.userId) return;
+    room.typing.set(userId, Date.now() + TYPING_SHOW_MS);
+    online.set(userId, true);
+    renderTyping();
+  });
+  c.on('announcement', ({ text }) => showBanner(`Announcement: ${text}`));
+  c.on('room', (change) => {
+    // A room was created with us in it, or gained a member: the change is a snapshot.
+    const known = rooms.get(change.room.roomId);
+    if (known === undefined) rooms.set(change.room.roomId, newRoomState({ ...change.room, lastSeq: 0 }));
+    else {
+      known.name = change.room.name;
+      known.members = change.room.members;
     }
-  },
-});
-
-// ---- frames ---------------------------------------------------------------
-
-/**
- * Where a resume continues: the highest seq up to which nothing is missing. Not `maxSeq`:
- * our own message's ack (seq 50) can arrive while someone else's seq 49 is still on its
- * way, and resuming after 50 would skip 49.
- */
-function resumePoint(room: RoomState): number {
-  if (room.messages.size === 0) return room.maxSeq;
-  let floor = Math.min(...room.messages.keys()) - 1;
-  while (room.messages.has(floor + 1)) floor++;
-  return floor;
+    renderRooms();
+    if (current === change.room.roomId) renderHeader();
+  });
+  c.on('problem', (problem) => {
+    switch (problem.kind) {
+      case 'auth-lost':
+        endSession(problem.error.message.includes('refused') ? 'the server no longer accepts your token (was it restarted?)' : 'your session ended; log in again');
+        return;
+      case 'frame-too-large':
+      case 'policy':
+      case 'refused':
+      case 'room-refused':
+        showBanner(describe(problem.error), 5_000);
+        return;
+      default:
+        assertNever(problem);
+    }
+  });
+  return c;
 }
 
-function handleFrame(frame: ServerFrame): void {
-  switch (frame.type) {
-    case 'ready': {
-      // Continue every room after the last seq held; then resend what was never acked.
-      const resume: Record<string, number> = {};
-      for (const r of rooms.values()) resume[r.roomId] = resumePoint(r);
-      socket.send({ type: 'resume', rooms: resume });
-      for (const p of pending.values()) if (p.failed === undefined) socket.send({ type: 'send', roomId: p.roomId, clientMsgId: p.clientMsgId, text: p.text });
-      return;
-    }
-    case 'ack':
-      pending.delete(frame.clientMsgId);
-      addMessage(frame.message);
-      return;
-    case 'message':
-      addMessage(frame.message);
-      return;
-    case 'presence':
-      online.set(frame.userId, frame.online);
-      renderMembers();
-      renderRooms();
-      return;
-    case 'typing': {
-      const room = rooms.get(frame.roomId);
-      if (room === undefined || frame.userId === session?.user.userId) return;
-      room.typing.set(frame.userId, Date.now() + TYPING_SHOW_MS);
-      online.set(frame.userId, true);
-      renderTyping();
-      return;
-    }
-    case 'announcement':
-      showBanner(`Announcement: ${frame.text}`);
-      return;
-    case 'room': {
-      // A room was created with us in it, or gained a member: the frame is a snapshot.
-      const known = rooms.get(frame.room.roomId);
-      if (known === undefined) rooms.set(frame.room.roomId, newRoomState({ ...frame.room, lastSeq: 0 }));
-      else {
-        known.name = frame.room.name;
-        known.members = frame.room.members;
-      }
-      renderRooms();
-      if (current === frame.room.roomId) renderHeader();
-      return;
-    }
-    case 'error': {
-      const failed = frame.ref === undefined ? undefined : pending.get(frame.ref);
-      if (failed !== undefined && !['UNAVAILABLE', 'TIMEOUT', 'RATE_LIMITED'].includes(frame.code)) {
-        failed.failed = `${frame.code}: ${frame.message}`;
-        if (failed.roomId === current) renderMessages();
-      }
-      showBanner(`${frame.code}: ${frame.message}`, 5_000);
-      return;
-    }
-    case 'pong':
-      return;
-    default:
-      return;
-  }
+function assertNever(value: never): never {
+  throw new Error(`unexpected: ${JSON.stringify(value)}`);
 }
 
 function addMessage(message: Message): void {
@@ -153,6 +131,8 @@ function addMessage(message: Message): void {
     rooms.set(room.roomId, room);
     void refreshRooms();
   }
+  // Our own message, acked: it is no longer pending (its send promise settles just after).
+  if (message.senderId === session?.user.userId) pending.delete(message.clientMsgId);
   if (room.messages.has(message.seq)) return;
   room.messages.set(message.seq, message);
   room.maxSeq = Math.max(room.maxSeq, message.seq);
@@ -185,11 +165,11 @@ function newRoomState(r: Room): RoomState {
 
 async function refreshRooms(): Promise<void> {
   if (session === undefined) return;
-  let list: Room[];
+  let list: readonly Room[];
   try {
     list = await api.rooms();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) endSession('your session ended; log in again');
+    if (error instanceof ChatError && error.status === 401) endSession('your session ended; log in again');
     return;
   }
   for (const r of list) {
@@ -203,6 +183,9 @@ async function refreshRooms(): Promise<void> {
     // Live frames are newer than the list; never move maxSeq back.
     known.maxSeq = Math.max(known.maxSeq, known.messages.size === 0 ? r.lastSeq : known.maxSeq);
   }
+  // Rooms the connection does not follow yet (added by REST, or before it started) start
+  // where the list says they are; following never moves a room it already has.
+  for (const r of list) connection?.trackRoom(r.roomId, r.lastSeq);
   renderRooms();
   if (current === undefined && list[0] !== undefined) selectRoom(list[0].roomId);
   else renderHeader();
@@ -214,7 +197,7 @@ async function loadOlder(room: RoomState): Promise<void> {
     room.olderAvailable = false;
     return;
   }
-  const page = await api.messages(room.roomId, { beforeSeq: lowest, limit: PAGE });
+  const page = await api.history(room.roomId, { beforeSeq: lowest, limit: PAGE });
   for (const m of page) {
     room.messages.set(m.seq, m);
     room.maxSeq = Math.max(room.maxSeq, m.seq);
@@ -314,7 +297,7 @@ function renderTyping(): void {
   byId('typing').textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length === 1 ? 'is' : 'are'} typing…`;
 }
 
-function showConnection(state: SocketState, detail: string): void {
+function showConnection(state: ConnectionState, detail: string): void {
   const badge = byId('conn');
   badge.dataset['state'] = state;
   badge.textContent = state === 'open' ? 'live' : state;
@@ -331,7 +314,7 @@ function showBanner(text: string, forMs = 8_000): void {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof ApiError) return `${error.code}: ${error.message}`;
+  if (error instanceof ChatError) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -344,13 +327,20 @@ function enterChat(s: Session): void {
   byId('logout').hidden = false;
   byId('whoami').textContent = s.user.displayName === s.user.userId ? s.user.userId : `${s.user.displayName} (${s.user.userId})`;
   // Rooms first, so the first resume after `ready` knows every room's last seq.
-  void refreshRooms().then(() => socket.connect());
+  void refreshRooms().then(() => {
+    if (session !== s) return;
+    connection = connect();
+    connection.connect();
+  });
   roomsTimer = window.setInterval(() => void refreshRooms(), ROOMS_REFRESH_MS);
   typingTimer = window.setInterval(renderTyping, 1_000);
 }
 
 function endSession(reason?: string): void {
-  socket.close();
+  const c = connection;
+  connection = undefined;
+  // Unacked sends reject with CLOSED; they are the old session's and are dropped below.
+  c?.close();
   sessions.clear();
   session = undefined;
   rooms.clear();
@@ -379,7 +369,7 @@ byId<HTMLFormElement>('auth-form').addEventListener('submit', (event: SubmitEven
   error.textContent = '';
   void (async () => {
     try {
-      if (register) await api.register(userId, password, displayName || undefined);
+      if (register) await api.register({ userId, password, ...(displayName ? { displayName } : {}) });
       const login = await api.login(userId, password);
       enterChat(sessions.save(login));
     } catch (e) {
@@ -397,11 +387,12 @@ byId<HTMLFormElement>('new-room').addEventListener('submit', (event) => {
   const name = byId<HTMLInputElement>('new-room-name');
   const members = byId<HTMLInputElement>('new-room-members');
   const ids = members.value.split(/[\s,]+/).filter((x) => x.length > 0);
-  api.createRoom(name.value.trim(), ids).then(
+  api.createRoom({ name: name.value.trim(), members: ids }).then(
     (room) => {
       name.value = '';
       members.value = '';
       if (!rooms.has(room.roomId)) rooms.set(room.roomId, { ...newRoomState({ ...room, lastSeq: 0 }), historyLoaded: true });
+      connection?.trackRoom(room.roomId, 0);
       selectRoom(room.roomId);
     },
     (error: unknown) => showBanner(describe(error), 6_000),
@@ -427,10 +418,23 @@ byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
   const input = byId<HTMLInputElement>('text');
   const text = input.value.trim();
   if (current === undefined || text.length === 0) return;
+  if (connection === undefined) return;
   const p: Pending = { roomId: current, clientMsgId: newClientMsgId(), text };
   pending.set(p.clientMsgId, p);
-  // Not open: it goes out after the next `ready`, with the same clientMsgId.
-  socket.send({ type: 'send', roomId: p.roomId, clientMsgId: p.clientMsgId, text });
+  // Not open: it goes out after the next `ready`, with the same clientMsgId; retried until
+  // acked (the message itself arrives through the connection's `message` event).
+  connection.send(p.roomId, text, { clientMsgId: p.clientMsgId }).then(
+    () => {
+      pending.delete(p.clientMsgId);
+      if (p.roomId === current) renderMessages();
+    },
+    (error: unknown) => {
+      if (!pending.has(p.clientMsgId)) return;
+      p.failed = describe(error);
+      if (p.roomId === current) renderMessages();
+      showBanner(p.failed, 5_000);
+    },
+  );
   input.value = '';
   renderMessages(true);
 });
@@ -438,7 +442,7 @@ byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
 byId<HTMLInputElement>('text').addEventListener('input', () => {
   const now = Date.now();
   if (current === undefined || now - lastTypingSent < TYPING_SEND_EVERY_MS) return;
-  if (socket.send({ type: 'typing', roomId: current })) lastTypingSent = now;
+  if (connection?.typing(current) === true) lastTypingSent = now;
 });
 
 byId('older').addEventListener('click', () => {

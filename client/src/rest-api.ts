@@ -1,0 +1,103 @@
+import { ChatError } from './chat-error.js';
+import type {
+  CreateRoomBody,
+  LoginResponse,
+  Message,
+  MessagePageResponse,
+  MessagesQuery,
+  PublicUser,
+  RegisterBody,
+  RoomCreatedResponse,
+  RoomListResponse,
+  RoomSummary,
+} from './protocol.js';
+
+/** What the REST client needs of `fetch`: the subset every runtime's fetch has (Node 18+, browsers). */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<{ readonly status: number; readonly ok: boolean; json(): Promise<unknown> }>;
+
+export interface RestApiOptions {
+  /** The server, e.g. `http://127.0.0.1:3000` (a path prefix is kept). */
+  readonly baseUrl: string;
+  /** The current access token, read on every call (so a login or refresh takes effect at once). Default: none. */
+  readonly token?: () => string | undefined;
+  /** Default: the global fetch. */
+  readonly fetch?: FetchLike;
+}
+
+/** The HTTP methods of the API. */
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+function isErrorBody(body: unknown): body is { error: { code: string; message: string } } {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return false;
+  const error = (body as { error: unknown }).error;
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && typeof (error as { message?: unknown }).message === 'string';
+}
+
+/**
+ * The REST API of api.md, typed with the contract's types (protocol.ts). Every failure is
+ * a ChatError: the server's code and status, or NETWORK (status 0) when it cannot be
+ * reached. Nothing is retried here: REST calls are the application's to repeat.
+ *
+ * v1.1 endpoints (refresh, user search, DMs) are not on the server yet; `request` is the
+ * typed escape hatch they slot into as methods when they are (see the README).
+ */
+export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchImpl }: RestApiOptions) {
+  const base = baseUrl.replace(/\/+$/, '');
+  const doFetch: FetchLike = fetchImpl ?? ((url, init) => (globalThis as unknown as { fetch: FetchLike }).fetch(url, init));
+
+  /** One call: JSON in, JSON out, a ChatError for anything but 2xx. */
+  async function request<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const bearer = token();
+    if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Awaited<ReturnType<FetchLike>>;
+    try {
+      res = await doFetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (error) {
+      throw new ChatError({ code: 'NETWORK', message: `the server cannot be reached (${error instanceof Error ? error.message : String(error)})`, retriable: true });
+    }
+    if (res.status === 204) return undefined as T;
+    const parsed: unknown = await res.json().catch(() => undefined);
+    if (!res.ok) {
+      if (isErrorBody(parsed)) throw new ChatError({ code: parsed.error.code, message: parsed.error.message, status: res.status });
+      throw new ChatError({ code: 'HTTP', message: `HTTP ${res.status}`, status: res.status, retriable: res.status >= 500 });
+    }
+    return parsed as T;
+  }
+
+  const room = (roomId: string) => `/api/rooms/${encodeURIComponent(roomId)}`;
+
+  return {
+    request,
+    /** POST /api/auth/register: 201 with the new user; USER_EXISTS when taken. */
+    register: (body: RegisterBody): Promise<PublicUser> => request('POST', '/api/auth/register', body),
+    /** POST /api/auth/login: a token (INVALID_CREDENTIALS for an unknown user and a wrong password alike). */
+    login: (userId: string, password: string): Promise<LoginResponse> => request('POST', '/api/auth/login', { userId, password }),
+    /** POST /api/auth/logout: the token stops working everywhere. */
+    logout: (): Promise<void> => request('POST', '/api/auth/logout'),
+    /** GET /api/me. */
+    me: (): Promise<PublicUser> => request('GET', '/api/me'),
+    /** GET /api/rooms: the user's rooms with each one's newest seq. */
+    rooms: async (): Promise<readonly RoomSummary[]> => (await request<RoomListResponse>('GET', '/api/rooms')).rooms,
+    /** POST /api/rooms: the creator is a member; members hear of it as a `room` event. */
+    createRoom: (body: CreateRoomBody): Promise<RoomCreatedResponse> => request('POST', '/api/rooms', body),
+    /** POST /api/rooms/:roomId/members (the caller must be a member). */
+    addMember: (roomId: string, userId: string): Promise<void> => request('POST', `${room(roomId)}/members`, { userId }),
+    /** GET /api/rooms/:roomId/messages: a page in seq order (limit ≤ 200, default 50). */
+    history: async (roomId: string, query: MessagesQuery = {}): Promise<readonly Message[]> => {
+      const params = new URLSearchParams();
+      for (const key of ['afterSeq', 'beforeSeq', 'limit'] as const) {
+        const value = query[key];
+        if (value !== undefined) params.set(key, String(value));
+      }
+      const qs = params.toString();
+      return (await request<MessagePageResponse>('GET', `${room(roomId)}/messages${qs ? `?${qs}` : ''}`)).messages;
+    },
+  };
+}
+
+export type RestApi = ReturnType<typeof createRestApi>;
