@@ -53,7 +53,7 @@ describe('loadConfig', () => {
 });
 
 describe('loadConfig: security settings', () => {
-  it('defaults: no extra origins, 20 frames/s (burst 40), 30 handshakes/min, 10 and 100 failures per 15 minutes', () => {
+  it('defaults: no extra origins, 20 frames/s (burst 40), 30 handshakes/min, 10 and 100 failures per 15 minutes, socket caps 10,000 / 100 per IP / 20 per user, 20 registrations per IP per hour', () => {
     expect(loadConfig({}).security).toEqual({
       wsAllowedOrigins: [],
       wsMessageRatePerSec: 20,
@@ -63,6 +63,11 @@ describe('loadConfig: security settings', () => {
       loginMaxFailuresPerAccount: 10,
       loginMaxFailuresPerIp: 100,
       loginFailureWindowMs: 900_000,
+      maxConnections: 10_000,
+      maxConnectionsPerIp: 100,
+      maxConnectionsPerUser: 20,
+      registerMaxPerIp: 20,
+      registerWindowMs: 3_600_000,
     });
   });
 
