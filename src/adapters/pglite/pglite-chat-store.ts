@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrationsOn, type MigrationConnection } from '../../../scripts/db/migrations';
-import { MIGRATIONS_DIR } from '../../../scripts/db/env';
+import { MIGRATIONS_DIR } from '../../release/release-layout';
+import { applyMigrationsOn, type MigrationConnection } from '../postgres/migrations';
 import { UnavailableError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import type { ChatStore } from '../../ports/chat-store';
@@ -32,7 +32,7 @@ function pgliteMigrationConnection(db: PGlite): MigrationConnection {
  * It is not a store of its own: it is the Prisma store (src/adapters/prisma) on the PGlite
  * driver adapter, so the schema, the queries and the guarantees are the PostgreSQL
  * store's, and it passes the same contract suite. On start it applies prisma/migrations
- * with the bookkeeping of `npm run db:migrate` (scripts/db/migrations.ts), so the embedded
+ * with the bookkeeping of `npm run db:migrate` (src/adapters/postgres/migrations.ts), so the embedded
  * database is always at the committed schema.
  *
  * PGlite is one connection: transactions run one at a time, which is plenty for one
@@ -46,7 +46,7 @@ export function createPgliteChatStore({
 }: {
   /** A directory (created if missing), or `memory://` to keep nothing on disk. */
   dataDir: string;
-  /** Default: the repository's prisma/migrations. */
+  /** Default: prisma/migrations, or dist/migrations in a release build. */
   migrationsDir?: string;
   logger: Logger;
 }): ChatStore {
