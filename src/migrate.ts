@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadDatabaseConfig } from './config/config';
-import { createPgliteChatStore } from './adapters/pglite/pglite-chat-store';
+import { openEmbeddedDatabase } from './adapters/pglite/embedded-database';
 import { describeMigrateFailure, runMigrateCommand } from './adapters/postgres/migrate-command';
-import { createLogger } from './observability/logger';
 import { MIGRATIONS_DIR } from './release/release-layout';
 
 /**
@@ -28,17 +27,22 @@ async function main(argv: string[]): Promise<number> {
       migrationsDir: MIGRATIONS_DIR,
       usage: 'node dist/migrate.js',
       out: (line) => console.log(line),
+      err: (line) => console.error(line),
     });
   }
   if (argv.length > 0) {
     console.error(`${argv.join(' ')}: only for a PostgreSQL server (DATABASE_URL); the embedded database has none to resolve`);
     return 2;
   }
-  // Starting the embedded store is what migrates it (same migrator, same bookkeeping).
-  const logger = createLogger({ level: config.logLevel, instanceId: 'migrate' });
-  const store = createPgliteChatStore({ dataDir: config.dataDir, logger });
-  await store.start();
-  await store.stop();
+  console.log(`Applying the migrations from ${MIGRATIONS_DIR} to the embedded PostgreSQL (DATA_DIR=${config.dataDir})`);
+  const embedded = await openEmbeddedDatabase({ dataDir: config.dataDir, log: (line) => console.log(line) });
+  await embedded.close();
+  const { applied, alreadyApplied } = embedded.migrations;
+  console.log(
+    applied.length === 0
+      ? `No pending migrations: all ${alreadyApplied.length} migration(s) were already applied.`
+      : `Applied ${applied.length} migration(s); ${alreadyApplied.length} were already applied.`,
+  );
   return 0;
 }
 

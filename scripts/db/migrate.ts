@@ -19,6 +19,7 @@ runMigrateCommand({
   migrationsDir: MIGRATIONS_DIR,
   usage: 'npm run db:migrate --',
   out: (line) => console.log(line),
+  err: (line) => console.error(line),
 }).then(
   (code) => {
     process.exitCode = code;

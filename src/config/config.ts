@@ -303,7 +303,6 @@ export interface DatabaseConfig {
   /** Absent: the embedded PostgreSQL (PGlite) under dataDir, as the server would use it. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
-  readonly logLevel: Config['logLevel'];
 }
 
 /**
@@ -314,11 +313,11 @@ export interface DatabaseConfig {
  */
 export function loadDatabaseConfig(env: Readonly<Record<string, string | undefined>> = process.env): DatabaseConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = EnvSchema.pick({ DATABASE_URL: true, DATA_DIR: true, LOG_LEVEL: true }).safeParse(cleaned);
+  const parsed = EnvSchema.pick({ DATABASE_URL: true, DATA_DIR: true }).safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
-  return deepFreeze({ databaseUrl: parsed.data.DATABASE_URL, dataDir: parsed.data.DATA_DIR, logLevel: parsed.data.LOG_LEVEL });
+  return deepFreeze({ databaseUrl: parsed.data.DATABASE_URL, dataDir: parsed.data.DATA_DIR });
 }
 
 /** Every variable the config module reads: the README's table is checked against it (test/unit/readme-config). */

@@ -18,13 +18,17 @@ export async function runMigrateCommand({
   migrationsDir,
   usage,
   out,
+  err,
 }: {
   argv: readonly string[];
   databaseUrl: string;
   migrationsDir: string;
   /** How the user invokes it, for messages: `npm run db:migrate --` or `node dist/migrate.js`. */
   usage: string;
+  /** Progress (stdout). */
   out: (line: string) => void;
+  /** Usage errors (stderr). */
+  err: (line: string) => void;
 }): Promise<number> {
   const target = redactDatabaseUrl(databaseUrl);
   const rolledBack = argv.indexOf('--rolled-back');
@@ -36,7 +40,7 @@ export async function runMigrateCommand({
     return 0;
   }
   if (argv.length > 0) {
-    out(`unknown arguments: ${argv.join(' ')}`);
+    err(`unknown arguments: ${argv.join(' ')}`);
     return 2;
   }
   const total = readLocalMigrations(migrationsDir).length;
