@@ -6,8 +6,8 @@ import { WEB_DIR } from '../../release/release-layout';
 /**
  * The web pages: the chat client at `/`, the cluster view at `/admin`, their scripts and
  * stylesheet under `/assets`. They are built by `npm run build:web` (which `npm start`
- * runs first); a server started another way without a build says how to make one instead
- * of answering 404.
+ * runs first when web/ changed) into build/web, or by `npm run build` into dist/web; a
+ * server started another way without a build says how to make one instead of answering 404.
  */
 export function createWebRoutes({ dir = WEB_DIR }: { /** The built client. Default build/web, or dist/web in a release build. */ dir?: string } = {}): Router {
   const router = Router();
