@@ -15,11 +15,16 @@
  *      caller's environment, waits for /readyz, fetches the web page, registers and logs in
  *      two users, opens a WebSocket for each (the `ws` client), creates a room and sends a
  *      message from one to the other;
- *   4. stops it with SIGTERM and expects a clean exit.
+ *   4. stops it with SIGTERM and expects a clean exit;
+ *   5. with `--postgres <server URL>`, steps 2–4 again on a PostgreSQL server: a scratch
+ *      database that `node dist/migrate.js` creates and migrates (twice: the second run
+ *      must find nothing to do), dropped afterwards.
  *
  * The artifact runs on the Node that runs this script, so `PATH=<node 24>/bin:$PATH npm
  * run smoke:release` checks it on Node 24. Every wait is bounded; any failure exits 1
  * with what went wrong and the server's output. `--keep` leaves the folder for a look.
+ *
+ *   npm run smoke:release -- --postgres postgresql://postgres@127.0.0.1:5432
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,9 +32,13 @@ import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { dropDatabase } from '../../src/adapters/postgres/migrations';
+import { withDatabase } from '../../src/adapters/postgres/postgres-url';
 import { DIST_DIR, REPO_ROOT } from './build-paths';
 
 const keep = process.argv.includes('--keep');
+const postgresAt = process.argv.indexOf('--postgres');
+const postgresServer = postgresAt === -1 ? undefined : process.argv[postgresAt + 1];
 const STEP_TIMEOUT_MS = 30_000;
 
 function step(line: string): void {
@@ -80,13 +89,15 @@ function installProduction(dir: string): void {
   if (devTools.length > 0) throw new Error(`development packages in the production install: ${devTools.join(', ')}`);
 }
 
-function migrate(dir: string, env: NodeJS.ProcessEnv): void {
+function migrate(dir: string, env: NodeJS.ProcessEnv, expect: RegExp): void {
   const result = spawnSync(process.execPath, ['dist/migrate.js'], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
   if (result.status !== 0) throw new Error(`node dist/migrate.js exited with ${result.status ?? result.signal}`);
-  if (!/Applied 20\d+_init/.test(result.stdout + result.stderr)) throw new Error('node dist/migrate.js did not report applying the init migration');
+  if (!expect.test(result.stdout + result.stderr)) throw new Error(`node dist/migrate.js did not print ${expect}`);
 }
+
+const APPLIED_INIT = /Applied 20\d+_init/;
 
 interface Server {
   readonly child: ChildProcess;
@@ -180,27 +191,40 @@ async function stop(server: Server): Promise<void> {
   step('stopped cleanly on SIGTERM');
 }
 
-async function main(): Promise<void> {
-  if (!existsSync(path.join(DIST_DIR, 'main.js'))) throw new Error('dist/main.js is missing: run npm run build first');
-  const dir = mkdtempSync(path.join(tmpdir(), 'keyed-chat-release-'));
-  let server: Server | undefined;
+/** Migrates, starts, chats, stops: one database. */
+async function runOn(dir: string, env: NodeJS.ProcessEnv, what: string): Promise<void> {
+  step(`--- on ${what}`);
+  migrate(dir, env, APPLIED_INIT);
+  if (env.DATABASE_URL !== undefined) migrate(dir, env, /No pending migrations/);
+  const server = await startServer(dir, env);
   try {
-    step(`node ${process.version}`);
-    installProduction(dir);
-    const env = releaseEnv(path.join(dir, 'data'));
-    migrate(dir, env);
-    server = await startServer(dir, env);
     step(`node dist/main.js is running at ${server.url}`);
     await chat(server.url);
     await stop(server);
-    server = undefined;
-    step('the release build works');
   } catch (error) {
-    if (server !== undefined) {
-      server.child.kill('SIGKILL');
-      console.error(`--- server output ---\n${server.output()}\n---`);
-    }
+    server.child.kill('SIGKILL');
+    console.error(`--- server output ---\n${server.output()}\n---`);
     throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(path.join(DIST_DIR, 'main.js'))) throw new Error('dist/main.js is missing: run npm run build first');
+  if (postgresAt !== -1 && !postgresServer) throw new Error('usage: --postgres <postgresql://server URL>');
+  const dir = mkdtempSync(path.join(tmpdir(), 'keyed-chat-release-'));
+  try {
+    step(`node ${process.version}`);
+    installProduction(dir);
+    await runOn(dir, releaseEnv(path.join(dir, 'data')), 'the embedded database');
+    if (postgresServer !== undefined) {
+      const database = `keyed_chat_smoke_${randomBytes(4).toString('hex')}`;
+      try {
+        await runOn(dir, { ...releaseEnv(path.join(dir, 'unused')), DATABASE_URL: withDatabase(postgresServer, database) }, `PostgreSQL (${database})`);
+      } finally {
+        await dropDatabase(postgresServer, database);
+      }
+    }
+    step('the release build works');
   } finally {
     if (keep) step(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
