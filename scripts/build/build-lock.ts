@@ -23,7 +23,11 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** Runs `fn` holding the lock `file`, waiting up to `timeoutMs` for another holder. */
-export async function withBuildLock<T>(file: string, fn: () => Promise<T>, { timeoutMs = 300_000 }: { timeoutMs?: number } = {}): Promise<T> {
+export async function withBuildLock<T>(
+  file: string,
+  fn: () => Promise<T>,
+  { timeoutMs = 300_000 }: { timeoutMs?: number } = {},
+): Promise<T> {
   mkdirSync(path.dirname(file), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   let announced = false;

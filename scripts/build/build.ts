@@ -40,7 +40,11 @@ function gitCommit(): string | undefined {
 }
 
 async function build(): Promise<void> {
-  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string; engines?: unknown };
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    engines?: unknown;
+  };
   // tsc compiles the generated client with the server, so it must exist first.
   generatePrismaClientIfStale();
   const fresh = `${DIST_DIR}.tmp-${process.pid}`;

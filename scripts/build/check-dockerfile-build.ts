@@ -46,7 +46,12 @@ export function copiedPaths(dockerfile: string, stage: string): string[] {
  * scripts/build), `*` within one path segment, and a match also excludes what is under it.
  */
 function ignoreTest(pattern: string): (rel: string) => boolean {
-  const re = new RegExp(`^${pattern.replace(/^\//, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(?:/.*)?$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/^\//, '')
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')}(?:/.*)?$`,
+  );
   return (rel) => re.test(rel);
 }
 

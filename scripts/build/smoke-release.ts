@@ -55,7 +55,8 @@ async function waitFor<T>(what: string, check: () => T | undefined | Promise<T |
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (last error: ${String(last)})`}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (last error: ${String(last)})`}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -110,14 +111,21 @@ async function startServer(dir: string, env: NodeJS.ProcessEnv): Promise<Server>
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await waitFor('the server to print its URL', () => {
-    if (child.exitCode !== null) throw new Error(`node dist/main.js exited with ${child.exitCode}:\n${output}`);
-    return /keyed-chat is running at (http:\/\/\S+)/.exec(output)?.[1];
-  }, 60_000);
+  const url = await waitFor(
+    'the server to print its URL',
+    () => {
+      if (child.exitCode !== null) throw new Error(`node dist/main.js exited with ${child.exitCode}:\n${output}`);
+      return /keyed-chat is running at (http:\/\/\S+)/.exec(output)?.[1];
+    },
+    60_000,
+  );
   return { child, url, output: () => output };
 }
 
-async function json(url: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function json(
+  url: string,
+  init: { method?: string; token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, {
     method: init.method ?? 'GET',
     headers: { 'content-type': 'application/json', ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }) },
@@ -149,7 +157,8 @@ async function chat(url: string): Promise<void> {
   const ready = await json(`${url}/readyz`);
   expectStatus('/readyz', ready.status, 200, ready.body);
   const page = await fetch(`${url}/`);
-  if (page.status !== 200 || !(await page.text()).includes('<html')) throw new Error(`GET / answered ${page.status} without the web client`);
+  if (page.status !== 200 || !(await page.text()).includes('<html'))
+    throw new Error(`GET / answered ${page.status} without the web client`);
   const tokens: Record<string, string> = {};
   for (const userId of ['alice', 'bob']) {
     const reg = await json(`${url}/api/auth/register`, { method: 'POST', body: { userId, password: 'password-1' } });
@@ -182,7 +191,10 @@ async function stop(server: Server): Promise<void> {
   if (server.child.exitCode !== null) throw new Error(`the server exited early with ${server.child.exitCode}`);
   const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
   server.child.kill('SIGTERM');
-  const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STEP_TIMEOUT_MS).unref())]);
+  const code = await Promise.race([
+    exited,
+    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STEP_TIMEOUT_MS).unref()),
+  ]);
   if (code === 'timeout') {
     server.child.kill('SIGKILL');
     throw new Error('the server did not stop within 30 s of SIGTERM');
@@ -219,7 +231,11 @@ async function main(): Promise<void> {
     if (postgresServer !== undefined) {
       const database = `keyed_chat_smoke_${randomBytes(4).toString('hex')}`;
       try {
-        await runOn(dir, { ...releaseEnv(path.join(dir, 'unused')), DATABASE_URL: withDatabase(postgresServer, database) }, `PostgreSQL (${database})`);
+        await runOn(
+          dir,
+          { ...releaseEnv(path.join(dir, 'unused')), DATABASE_URL: withDatabase(postgresServer, database) },
+          `PostgreSQL (${database})`,
+        );
       } finally {
         await dropDatabase(postgresServer, database);
       }

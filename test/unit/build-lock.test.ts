@@ -41,7 +41,9 @@ describe('build lock and directory replacement', () => {
     // A pid that surely is not running: a child that has already exited.
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
     writeFileSync(lock, `${dead}\n`);
-    await expect(withBuildLock(lock, async () => Promise.reject(new Error('build broke')), { timeoutMs: 5_000 })).rejects.toThrow('build broke');
+    await expect(withBuildLock(lock, async () => Promise.reject(new Error('build broke')), { timeoutMs: 5_000 })).rejects.toThrow(
+      'build broke',
+    );
     expect(existsSync(lock)).toBe(false);
   });
 

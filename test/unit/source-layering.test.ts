@@ -24,7 +24,9 @@ describe('source layering', () => {
     expect(files.length).toBeGreaterThan(50);
     const offenders = files.flatMap((file) => {
       const text = readFileSync(file, 'utf8');
-      const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? '');
+      const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)['"]([^'"]+)['"]/gm)].map(
+        (m) => m[1] ?? '',
+      );
       return specifiers
         .filter((s) => s.startsWith('.'))
         .map((s) => path.relative(ROOT, path.resolve(path.dirname(file), s)))
