@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from './env';
 import { sqlFromEmpty, sqlFromMigrations } from './js-engine';
-import { MIGRATION_LOCK } from './migrations';
+import { MIGRATION_LOCK } from '../../src/adapters/postgres/migrations';
 
 function utcTimestamp(date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');

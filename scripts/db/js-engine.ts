@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { databaseUrlFromEnv, offlinePrismaEnv, prismaCli, quoteIdent, REPO_ROOT, withDatabase } from './env';
-import { dropDatabase, MIGRATION_LOCK, readLocalMigrations, splitSchemaParam } from './migrations';
+import { dropDatabase, MIGRATION_LOCK, readLocalMigrations, splitSchemaParam } from '../../src/adapters/postgres/migrations';
 
 const CONFIG_PATH = path.join(__dirname, 'prisma6.config.ts');
 

@@ -316,6 +316,28 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   return deepFreeze(config);
 }
 
+/** What the migration command (`node dist/migrate.js`) needs: where the database is. */
+export interface DatabaseConfig {
+  /** Absent: the embedded PostgreSQL (PGlite) under dataDir, as the server would use it. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+}
+
+/**
+ * The database settings alone, validated as loadConfig validates them. The migration
+ * command runs as a one-off job (a release step, an init container) that has the
+ * database's settings but need not have the server's secrets, so it must not fail on
+ * JWT_SECRET and the like.
+ */
+export function loadDatabaseConfig(env: Readonly<Record<string, string | undefined>> = process.env): DatabaseConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.pick({ DATABASE_URL: true, DATA_DIR: true }).safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  return deepFreeze({ databaseUrl: parsed.data.DATABASE_URL, dataDir: parsed.data.DATA_DIR });
+}
+
 /** Every variable the config module reads: the README's table is checked against it (test/unit/readme-config). */
 export const configVariables: readonly string[] = Object.keys(EnvSchema.shape);
 

@@ -14,7 +14,7 @@ import {
   MigrationError,
   readLocalMigrations,
   readMigrationHistory,
-} from '../../scripts/db/migrations';
+} from '../../src/adapters/postgres/migrations';
 
 /**
  * schema.prisma and prisma/migrations must describe the same database, and the offline

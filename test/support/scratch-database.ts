@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MIGRATIONS_DIR, withDatabase } from '../../scripts/db/env';
-import { applyMigrations, dropDatabase } from '../../scripts/db/migrations';
+import { applyMigrations, dropDatabase } from '../../src/adapters/postgres/migrations';
 import { DATABASE_URL, requirePostgres } from './infra';
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config/config';
+import { ConfigError, loadConfig, loadDatabaseConfig } from '../../src/config/config';
 
 describe('loadConfig', () => {
   it('has working defaults: in-memory everything, both roles', () => {
@@ -100,5 +100,20 @@ describe('outbox and eager-load settings', () => {
     expect(() => loadConfig({ OUTBOX_BATCH_SIZE: '0' })).toThrow(/OUTBOX_BATCH_SIZE/);
     expect(() => loadConfig({ OUTBOX_BATCH_SIZE: '1001' })).toThrow(/OUTBOX_BATCH_SIZE/);
     expect(() => loadConfig({ OUTBOX_POLL_INTERVAL_MS: '5' })).toThrow(/OUTBOX_POLL_INTERVAL_MS/);
+  });
+});
+
+describe('loadDatabaseConfig (node dist/migrate.js)', () => {
+  it('reads only the database settings: a migration job needs no JWT_SECRET even in production', () => {
+    expect(loadDatabaseConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://u@db:5432/chat' })).toEqual({
+      databaseUrl: 'postgresql://u@db:5432/chat',
+      dataDir: 'data/pglite',
+    });
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://u@db:5432/chat' })).toThrow(ConfigError);
+  });
+
+  it('validates them as the server does, and treats empty as unset', () => {
+    expect(() => loadDatabaseConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
+    expect(loadDatabaseConfig({ DATABASE_URL: '', DATA_DIR: 'memory://' })).toEqual({ databaseUrl: undefined, dataDir: 'memory://' });
   });
 });

@@ -1,29 +1,11 @@
-import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrationsOn, type MigrationConnection } from '../../../scripts/db/migrations';
-import { MIGRATIONS_DIR } from '../../../scripts/db/env';
 import { UnavailableError } from '../../domain/errors';
 import type { Logger } from '../../observability/logger';
 import type { ChatStore } from '../../ports/chat-store';
 import { createPrismaChatStore } from '../prisma/prisma-chat-store';
-import { lockDataDir, type DataDirLock } from './data-dir-lock';
+import { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
 
-/** The data directory value that keeps the embedded database in memory only (PGlite's own spelling). */
-export const IN_MEMORY_DATA_DIR = 'memory://';
-
-/** PGlite as the migrator's session: it is one session by construction. */
-function pgliteMigrationConnection(db: PGlite): MigrationConnection {
-  return {
-    async query<R>(sql: string, params?: readonly unknown[]) {
-      const result = await db.query<R>(sql, params === undefined ? undefined : [...params]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-    },
-    async exec(script: string) {
-      await db.exec(script);
-    },
-  };
-}
+export { IN_MEMORY_DATA_DIR } from './embedded-database';
 
 /**
  * The single-process default store: PostgreSQL compiled to WebAssembly (PGlite), inside
@@ -31,9 +13,8 @@ function pgliteMigrationConnection(db: PGlite): MigrationConnection {
  *
  * It is not a store of its own: it is the Prisma store (src/adapters/prisma) on the PGlite
  * driver adapter, so the schema, the queries and the guarantees are the PostgreSQL
- * store's, and it passes the same contract suite. On start it applies prisma/migrations
- * with the bookkeeping of `npm run db:migrate` (scripts/db/migrations.ts), so the embedded
- * database is always at the committed schema.
+ * store's, and it passes the same contract suite. On start it applies the migrations
+ * (./embedded-database.ts), so the embedded database is always at the committed schema.
  *
  * PGlite is one connection: transactions run one at a time, which is plenty for one
  * process and a handful of users. The Prisma store's row-lock argument for gap-free seq
@@ -41,20 +22,17 @@ function pgliteMigrationConnection(db: PGlite): MigrationConnection {
  */
 export function createPgliteChatStore({
   dataDir,
-  migrationsDir = MIGRATIONS_DIR,
+  migrationsDir,
   logger,
 }: {
   /** A directory (created if missing), or `memory://` to keep nothing on disk. */
   dataDir: string;
-  /** Default: the repository's prisma/migrations. */
+  /** Default: prisma/migrations, or dist/migrations in a release build. */
   migrationsDir?: string;
   logger: Logger;
 }): ChatStore {
   const log = logger.child({ component: 'pglite' });
-  const inMemory = dataDir === IN_MEMORY_DATA_DIR;
-  const dir = inMemory ? dataDir : path.resolve(dataDir);
-  let db: PGlite | undefined;
-  let lock: DataDirLock | undefined;
+  let embedded: EmbeddedDatabase | undefined;
   let inner: ReturnType<typeof createPrismaChatStore> | undefined;
   // The PrismaClient needs the PGlite instance, which exists only after start(): every
   // method goes through here and fails retriably until then.
@@ -62,38 +40,30 @@ export function createPgliteChatStore({
     if (inner === undefined) throw new UnavailableError('the embedded database is not started');
     return inner;
   };
+  const where = () => (embedded === undefined || embedded.inMemory ? 'in memory' : embedded.dir);
 
   return {
     async start() {
       if (inner !== undefined) return;
-      if (!inMemory) lock = lockDataDir({ dir, what: 'the embedded PostgreSQL (PGlite)' });
+      embedded = await openEmbeddedDatabase({ dataDir, ...(migrationsDir === undefined ? {} : { migrationsDir }), log: (line) => log.info(line) });
       try {
-        db = await PGlite.create(inMemory ? undefined : dir);
-        const result = await applyMigrationsOn({
-          connection: pgliteMigrationConnection(db),
-          migrationsDir,
-          target: inMemory ? 'the in-memory database' : dir,
-          log: (line) => log.info(line),
-        });
-        log.info({ event: 'pglite.ready', dataDir: dir, applied: result.applied, alreadyApplied: result.alreadyApplied.length }, `embedded PostgreSQL ready (${inMemory ? 'in memory' : dir})`);
-        inner = createPrismaChatStore({ adapter: new PrismaPGlite(db) });
+        const { migrations } = embedded;
+        log.info({ event: 'pglite.ready', dataDir: embedded.dir, applied: migrations.applied, alreadyApplied: migrations.alreadyApplied.length }, `embedded PostgreSQL ready (${where()})`);
+        inner = createPrismaChatStore({ adapter: new PrismaPGlite(embedded.db) });
         await inner.start();
       } catch (error) {
-        await db?.close().catch(() => undefined);
-        db = undefined;
-        lock?.release();
-        lock = undefined;
+        inner = undefined;
+        await embedded.close().catch(() => undefined);
+        embedded = undefined;
         throw error;
       }
     },
     async stop() {
-      const [s, d, l] = [inner, db, lock];
+      const [s, e] = [inner, embedded];
       inner = undefined;
-      db = undefined;
-      lock = undefined;
+      embedded = undefined;
       await s?.stop();
-      await d?.close();
-      l?.release();
+      await e?.close();
     },
     createUser: async (user) => store().createUser(user),
     findUser: async (userId) => store().findUser(userId),
@@ -112,7 +82,7 @@ export function createPgliteChatStore({
     async health() {
       if (inner === undefined) return { ok: false, detail: 'embedded database not started' };
       const check = await inner.health();
-      return check.ok ? { ok: true, detail: `embedded PostgreSQL (PGlite, ${inMemory ? 'in memory' : dir})` } : check;
+      return check.ok ? { ok: true, detail: `embedded PostgreSQL (PGlite, ${where()})` } : check;
     },
   };
 }

@@ -1,17 +1,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
-
-/** Where `npm run build:web` puts the web client (git-ignored). */
-export const WEB_BUILD_DIR = path.resolve(__dirname, '..', '..', '..', 'build', 'web');
+import { WEB_DIR } from '../../release/release-layout';
 
 /**
  * The web pages: the chat client at `/`, the cluster view at `/admin`, their scripts and
  * stylesheet under `/assets`. They are built by `npm run build:web` (which `npm start`
- * runs first); a server started another way without a build says how to make one instead
- * of answering 404.
+ * runs first when web/ changed) into build/web, or by `npm run build` into dist/web; a
+ * server started another way without a build says how to make one instead of answering 404.
  */
-export function createWebRoutes({ dir = WEB_BUILD_DIR }: { /** The built client. Default build/web. */ dir?: string } = {}): Router {
+export function createWebRoutes({ dir = WEB_DIR }: { /** The built client. Default build/web, or dist/web in a release build. */ dir?: string } = {}): Router {
   const router = Router();
   const page = (file: string) => (_req: express.Request, res: express.Response) => {
     const full = path.join(dir, file);

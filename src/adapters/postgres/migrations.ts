@@ -1,6 +1,10 @@
 /**
  * An offline stand-in for `prisma migrate deploy` on PostgreSQL.
  *
+ * Runtime code, not tooling: the release build's `node dist/migrate.js` and the embedded
+ * database (src/adapters/pglite) apply migrations with it, so it lives in src/ and needs
+ * only production dependencies (`pg`). scripts/db/migrate.ts is a thin CLI over it.
+ *
  * Prisma's own `migrate deploy` needs its native schema engine, which cannot be downloaded
  * on our machines. This applies the same migrations (prisma/migrations/<name>/migration.sql,
  * Prisma's own layout) and records them the way Prisma's engine does:
@@ -26,7 +30,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { databaseName, quoteIdent, redactUrl, withDatabase } from './env';
+import { databaseName, quoteIdent, redactDatabaseUrl as redactUrl, withDatabase } from './postgres-url';
 
 /** The key Prisma's schema engine locks: SELECT pg_advisory_lock(72707369). */
 export const PRISMA_ADVISORY_LOCK_KEY = 72707369;
