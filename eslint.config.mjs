@@ -11,7 +11,20 @@ const forbid = (groups, message) => ({ group: groups, message });
 const IO_LIBRARIES = ['express', 'ws', 'kafkajs', 'ioredis', 'pg', '@prisma/*', '@electric-sql/*', 'pglite-prisma-adapter'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'build/**', 'src/generated/**', 'client/**', 'coverage/**', 'bench-results/**', 'test-artifacts/**', 'data/**', '.infra/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'build/**',
+      'src/generated/**',
+      'client/**',
+      'coverage/**',
+      'bench-results/**',
+      'test-artifacts/**',
+      'data/**',
+      '.infra/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -43,7 +56,21 @@ export default tseslint.config(
         {
           patterns: [
             forbid(['**/scripts/**', '**/test/**'], 'src/ must not import scripts/ or test/'),
-            forbid(['../ports/*', '../adapters/**', '../gateway/**', '../owner/**', '../relay/**', '../auth/**', '../observability/**', '../config/**', '../app', '../main'], 'domain/ imports only domain/ and protocol/'),
+            forbid(
+              [
+                '../ports/*',
+                '../adapters/**',
+                '../gateway/**',
+                '../owner/**',
+                '../relay/**',
+                '../auth/**',
+                '../observability/**',
+                '../config/**',
+                '../app',
+                '../main',
+              ],
+              'domain/ imports only domain/ and protocol/',
+            ),
             forbid(IO_LIBRARIES, 'domain/ is pure: no I/O library'),
           ],
         },
@@ -84,7 +111,9 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,

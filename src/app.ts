@@ -59,11 +59,23 @@ export interface App extends Service {
 export function createApp({ config, logger: given, memoryBroker, store: givenStore, sessionMirror }: AppOptions): App {
   const logger = given ?? createLogger({ level: config.logLevel, instanceId: config.instanceId });
   const metrics = createMetrics();
-  const infra = createInfrastructure({ config, logger, metrics, ...(memoryBroker === undefined ? {} : { memoryBroker }), ...(givenStore === undefined ? {} : { store: givenStore }), ...(sessionMirror === undefined ? {} : { sessionMirror }) });
+  const infra = createInfrastructure({
+    config,
+    logger,
+    metrics,
+    ...(memoryBroker === undefined ? {} : { memoryBroker }),
+    ...(givenStore === undefined ? {} : { store: givenStore }),
+    ...(sessionMirror === undefined ? {} : { sessionMirror }),
+  });
   const { bus, store } = infra;
   const hasher = createPasswordHasher({ cost: config.auth.bcryptCost });
   const sealer = createPasswordSealer({ secret: config.auth.jwtSecret });
-  const tokens = createTokenService({ secret: config.auth.jwtSecret, issuer: config.auth.issuer, audience: config.auth.audience, ttlSeconds: config.auth.tokenTtlSeconds });
+  const tokens = createTokenService({
+    secret: config.auth.jwtSecret,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    ttlSeconds: config.auth.tokenTtlSeconds,
+  });
 
   if (config.roles.includes('owner')) metrics.requestPartitions.set(config.topics.partitions);
   const owner = config.roles.includes('owner')
@@ -75,7 +87,12 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
         hasher,
         sealer,
         chatTopic: config.topics.chat,
-        limits: { sendRatePerSec: config.chat.sendRatePerSec, sendBurst: config.chat.sendBurst, sessionTtlMs: config.chat.sessionTtlMs, maxSessionsPerUser: config.security.maxConnectionsPerUser },
+        limits: {
+          sendRatePerSec: config.chat.sendRatePerSec,
+          sendBurst: config.chat.sendBurst,
+          sessionTtlMs: config.chat.sessionTtlMs,
+          maxSessionsPerUser: config.security.maxConnectionsPerUser,
+        },
         eagerLoadTimeoutMs: config.chat.eagerLoadTimeoutMs,
         logger,
         metrics,
@@ -86,7 +103,15 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
 
   // Every instance relays the outbox (row locks keep the relays apart), so a change is
   // produced even when the instance that committed it died right after the commit.
-  const outboxRelay = createOutboxRelay({ outbox: store.outbox, bus, topics: config.topics, batchSize: config.outbox.batchSize, pollIntervalMs: config.outbox.pollIntervalMs, logger, metrics });
+  const outboxRelay = createOutboxRelay({
+    outbox: store.outbox,
+    bus,
+    topics: config.topics,
+    batchSize: config.outbox.batchSize,
+    pollIntervalMs: config.outbox.pollIntervalMs,
+    logger,
+    metrics,
+  });
 
   const gateway = createGateway({
     config,

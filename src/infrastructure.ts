@@ -63,7 +63,14 @@ export interface InfrastructureOptions {
  * Prisma or the embedded PGlite (DATABASE_URL), Redis or in-memory state (REDIS_URL).
  * Each choice is made here once; nothing else in the app asks which one it got.
  */
-export function createInfrastructure({ config, logger, metrics, memoryBroker, store: givenStore, sessionMirror }: InfrastructureOptions): Infrastructure {
+export function createInfrastructure({
+  config,
+  logger,
+  metrics,
+  memoryBroker,
+  store: givenStore,
+  sessionMirror,
+}: InfrastructureOptions): Infrastructure {
   const store =
     givenStore ??
     (config.databaseUrl === undefined

@@ -47,4 +47,8 @@ export function createServiceGroup(parts: readonly NamedService[], { onStopError
 }
 
 /** A part from a start and a stop function (either may be omitted). */
-export const service = (name: string, { start = async () => undefined, stop = async () => undefined }: Partial<Service>): NamedService => ({ name, start, stop });
+export const service = (name: string, { start = async () => undefined, stop = async () => undefined }: Partial<Service>): NamedService => ({
+  name,
+  start,
+  stop,
+});

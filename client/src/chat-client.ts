@@ -71,7 +71,12 @@ export function createChatClient({ baseUrl, session: initial, reauthenticate, on
     if (refreshToken !== undefined) {
       try {
         const answer = await api.request<{ token: string; refreshToken?: string }>('POST', '/api/auth/refresh', { refreshToken });
-        if (session !== undefined) setSession({ ...session, token: answer.token, ...(answer.refreshToken === undefined ? {} : { refreshToken: answer.refreshToken }) });
+        if (session !== undefined)
+          setSession({
+            ...session,
+            token: answer.token,
+            ...(answer.refreshToken === undefined ? {} : { refreshToken: answer.refreshToken }),
+          });
         return true;
       } catch (error) {
         if (!(error instanceof ChatError) || error.status === 0) return false;

@@ -402,7 +402,10 @@ export function createChatConnection({
 
   const scheduleReconnect = (detail: string, closeCode: number | undefined, minDelayMs = 0): void => {
     const delayMs = Math.max(minDelayMs, backoff.next());
-    setState('reconnecting', `${detail}; retrying in ${(delayMs / 1000).toFixed(1)} s`, { delayMs, ...(closeCode === undefined ? {} : { closeCode }) });
+    setState('reconnecting', `${detail}; retrying in ${(delayMs / 1000).toFixed(1)} s`, {
+      delayMs,
+      ...(closeCode === undefined ? {} : { closeCode }),
+    });
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
       void open();
@@ -449,16 +452,26 @@ export function createChatConnection({
         void reauthenticate(detail, code);
         return;
       case CloseCodes.POLICY:
-        events.emit('problem', { kind: 'policy', error: new ChatError({ code: 'POLICY', message: `the server closed the connection for policy (rate or abuse)${reason ? `: ${reason}` : ''}` }) });
+        events.emit('problem', {
+          kind: 'policy',
+          error: new ChatError({
+            code: 'POLICY',
+            message: `the server closed the connection for policy (rate or abuse)${reason ? `: ${reason}` : ''}`,
+          }),
+        });
         scheduleReconnect(detail, code, policyDelayMs);
         return;
       case CloseCodes.MESSAGE_TOO_BIG: {
-        const error = new ChatError({ code: 'FRAME_TOO_LARGE', message: `the server closed the connection: a frame was too large (1009)${reason ? `: ${reason}` : ''}` });
+        const error = new ChatError({
+          code: 'FRAME_TOO_LARGE',
+          message: `the server closed the connection: a frame was too large (1009)${reason ? `: ${reason}` : ''}`,
+        });
         // The server's limit is below ours. The largest send written on this socket and not
         // acked is the one it refused: re-sending it would loop, so it is rejected, and the
         // limit drops below its size (later sends that large are refused at once).
         let culprit: [string, number] | undefined;
-        for (const [clientMsgId, size] of written) if (pending.has(clientMsgId) && (culprit === undefined || size > culprit[1])) culprit = [clientMsgId, size];
+        for (const [clientMsgId, size] of written)
+          if (pending.has(clientMsgId) && (culprit === undefined || size > culprit[1])) culprit = [clientMsgId, size];
         if (culprit !== undefined) {
           frameLimit = Math.min(frameLimit, culprit[1] - 1);
           settle(culprit[0])?.reject(error);
@@ -506,7 +519,12 @@ export function createChatConnection({
     const factory = webSocket ?? (await defaultWebSocketFactory());
     if (stopped || current !== undefined) return;
     if (factory === undefined) {
-      stop(new ChatError({ code: 'CLOSED', message: 'no WebSocket implementation: use Node 22+, install the ws package, or pass `webSocket`' }));
+      stop(
+        new ChatError({
+          code: 'CLOSED',
+          message: 'no WebSocket implementation: use Node 22+, install the ws package, or pass `webSocket`',
+        }),
+      );
       return;
     }
     setState('connecting', backoff.attempts() === 0 ? 'connecting' : `connecting (attempt ${backoff.attempts() + 1})`);
@@ -551,14 +569,17 @@ export function createChatConnection({
     // An error is followed by a close in every implementation; the close decides.
     socket.addEventListener('error', () => undefined);
     if (gapTimer === undefined) {
-      gapTimer = setInterval(() => {
-        if (!ready) return;
-        const now = Date.now();
-        const overdue = streams.overdueGaps(now, gapTimeoutMs).filter((r) => now - (gapAsked.get(r) ?? 0) >= gapTimeoutMs);
-        if (overdue.length === 0) return;
-        for (const r of overdue) gapAsked.set(r, now);
-        resumeRooms(overdue);
-      }, Math.max(50, Math.floor(gapTimeoutMs / 2)));
+      gapTimer = setInterval(
+        () => {
+          if (!ready) return;
+          const now = Date.now();
+          const overdue = streams.overdueGaps(now, gapTimeoutMs).filter((r) => now - (gapAsked.get(r) ?? 0) >= gapTimeoutMs);
+          if (overdue.length === 0) return;
+          for (const r of overdue) gapAsked.set(r, now);
+          resumeRooms(overdue);
+        },
+        Math.max(50, Math.floor(gapTimeoutMs / 2)),
+      );
     }
   }
 
@@ -597,7 +618,10 @@ export function createChatConnection({
         return Promise.reject(new ChatError({ code: 'VALIDATION', message: `text must be 1 to ${MAX_TEXT_LENGTH} characters` }));
       }
       const size = utf8Length(JSON.stringify({ type: 'send', roomId, clientMsgId, text }));
-      if (size > frameLimit) return Promise.reject(new ChatError({ code: 'FRAME_TOO_LARGE', message: `the frame would be ${size} bytes; the limit is ${frameLimit}` }));
+      if (size > frameLimit)
+        return Promise.reject(
+          new ChatError({ code: 'FRAME_TOO_LARGE', message: `the frame would be ${size} bytes; the limit is ${frameLimit}` }),
+        );
       if (stopped) return Promise.reject(new ChatError({ code: 'CLOSED', message: 'the connection is closed; call connect() first' }));
       const existing = pending.get(clientMsgId);
       if (existing !== undefined) {

@@ -22,7 +22,17 @@ export class ChatError extends Error {
   readonly status: number;
   readonly retriable: boolean;
 
-  constructor({ code, message, status = 0, retriable }: { code: string; message: string; /** Default 0. */ status?: number; /** Default: the code's own (ErrorCodes), else false. */ retriable?: boolean }) {
+  constructor({
+    code,
+    message,
+    status = 0,
+    retriable,
+  }: {
+    code: string;
+    message: string;
+    /** Default 0. */ status?: number;
+    /** Default: the code's own (ErrorCodes), else false. */ retriable?: boolean;
+  }) {
     super(message);
     this.name = 'ChatError';
     this.code = code;

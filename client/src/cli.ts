@@ -131,7 +131,9 @@ async function main(): Promise<number> {
   });
   connection.on('typing', ({ roomId, userId: who }) => out(`* ${who} is typing in ${roomName(roomId)}…`));
   connection.on('room', (change) => {
-    void loadRooms().then(() => out(`* room ${change.room.name} (${change.room.roomId}): ${change.event}${change.member ? ` ${change.member}` : ''} by ${change.by}`));
+    void loadRooms().then(() =>
+      out(`* room ${change.room.name} (${change.room.roomId}): ${change.event}${change.member ? ` ${change.member}` : ''} by ${change.by}`),
+    );
   });
   connection.on('announcement', ({ text }) => out(`* announcement: ${text}`));
   connection.on('state', (s) => {
@@ -175,19 +177,19 @@ async function main(): Promise<number> {
         return true;
       case '/create': {
         const [name, ...members] = args;
-        if (name === undefined) return out('usage: /create NAME [MEMBER...]'), true;
+        if (name === undefined) return (out('usage: /create NAME [MEMBER...]'), true);
         const room = await client.api.createRoom({ name, members });
         await loadRooms();
         await open(room.roomId);
         return true;
       }
       case '/add':
-        if (openRoom === undefined || args[0] === undefined) return out('open a room, then /add USER'), true;
+        if (openRoom === undefined || args[0] === undefined) return (out('open a room, then /add USER'), true);
         await client.api.addMember(openRoom.roomId, args[0]);
         out(`* added ${args[0]}`);
         return true;
       case '/history': {
-        if (openRoom === undefined) return out('open a room first'), true;
+        if (openRoom === undefined) return (out('open a room first'), true);
         const limit = Math.min(200, Number(args[0] ?? 20) || 20);
         const last = (await loadRooms(), find(openRoom.roomId)?.lastSeq ?? 0);
         for (const m of await client.api.history(openRoom.roomId, { afterSeq: Math.max(0, last - limit), limit })) out(show(m));
@@ -257,13 +259,15 @@ async function main(): Promise<number> {
   let quit = false;
   await new Promise<void>((resolve) => {
     rl.on('line', (line) => {
-      chain = chain.then((go) => (go && !quit ? handle(line) : false)).then((go) => {
-        if (!go && !quit) {
-          quit = true;
-          rl.close();
-        }
-        return go;
-      });
+      chain = chain
+        .then((go) => (go && !quit ? handle(line) : false))
+        .then((go) => {
+          if (!go && !quit) {
+            quit = true;
+            rl.close();
+          }
+          return go;
+        });
     });
     rl.on('close', () => resolve());
   });

@@ -21,5 +21,12 @@ export { createRestApi, type FetchLike, type HttpMethod, type RestApi, type Rest
 export { createRoomStreams, type RoomStreams } from './room-streams.js';
 export { createBackoff, type Backoff, type BackoffOptions } from './backoff.js';
 export type { TypedEvents } from './typed-events.js';
-export { defaultWebSocketFactory, globalWebSocketFactory, socketUrl, WS_OPEN, type WebSocketFactory, type WebSocketLike } from './web-socket.js';
+export {
+  defaultWebSocketFactory,
+  globalWebSocketFactory,
+  socketUrl,
+  WS_OPEN,
+  type WebSocketFactory,
+  type WebSocketLike,
+} from './web-socket.js';
 export * from './protocol.js';

@@ -33,7 +33,12 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 function isErrorBody(body: unknown): body is { error: { code: string; message: string } } {
   if (typeof body !== 'object' || body === null || !('error' in body)) return false;
   const error = (body as { error: unknown }).error;
-  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && typeof (error as { message?: unknown }).message === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    typeof (error as { message?: unknown }).message === 'string'
+  );
 }
 
 /**
@@ -58,7 +63,11 @@ export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchIm
     try {
       res = await doFetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch (error) {
-      throw new ChatError({ code: 'NETWORK', message: `the server cannot be reached (${error instanceof Error ? error.message : String(error)})`, retriable: true });
+      throw new ChatError({
+        code: 'NETWORK',
+        message: `the server cannot be reached (${error instanceof Error ? error.message : String(error)})`,
+        retriable: true,
+      });
     }
     if (res.status === 204) return undefined as T;
     const parsed: unknown = await res.json().catch(() => undefined);

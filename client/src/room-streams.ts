@@ -74,7 +74,8 @@ export function createRoomStreams(): RoomStreams {
       return released;
     },
     resumePoints: () => Object.fromEntries([...rooms].map(([roomId, room]) => [roomId, room.floor])),
-    overdueGaps: (now, timeoutMs) => [...rooms].filter(([, r]) => r.waitingSince !== undefined && now - r.waitingSince >= timeoutMs).map(([roomId]) => roomId),
+    overdueGaps: (now, timeoutMs) =>
+      [...rooms].filter(([, r]) => r.waitingSince !== undefined && now - r.waitingSince >= timeoutMs).map(([roomId]) => roomId),
     waiting: () => [...rooms.values()].some((r) => r.above.size > 0),
   };
 }

@@ -14,7 +14,9 @@ export interface Emitter<M extends object> extends TypedEvents<M> {
   emit<K extends keyof M>(type: K, event: M[K]): void;
 }
 
-export function createEmitter<M extends object>({ onListenerError = (error: unknown) => console.error(error) }: { /** Default console.error. */ onListenerError?: (error: unknown) => void } = {}): Emitter<M> {
+export function createEmitter<M extends object>({
+  onListenerError = (error: unknown) => console.error(error),
+}: { /** Default console.error. */ onListenerError?: (error: unknown) => void } = {}): Emitter<M> {
   const listeners = new Map<keyof M, Set<(event: never) => void>>();
   const off = <K extends keyof M>(type: K, listener: (event: M[K]) => void): void => {
     listeners.get(type)?.delete(listener);

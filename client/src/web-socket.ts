@@ -49,7 +49,10 @@ export function defaultWebSocketFactory(): Promise<WebSocketFactory | undefined>
   if (global !== undefined) return Promise.resolve(global);
   nodeFactory ??= (async () => {
     try {
-      const mod = (await importModule('ws')) as { WebSocket?: WebSocketConstructorLike; default?: WebSocketConstructorLike & { WebSocket?: WebSocketConstructorLike } };
+      const mod = (await importModule('ws')) as {
+        WebSocket?: WebSocketConstructorLike;
+        default?: WebSocketConstructorLike & { WebSocket?: WebSocketConstructorLike };
+      };
       const ctor = mod.WebSocket ?? mod.default?.WebSocket ?? mod.default;
       return ctor === undefined ? undefined : (url: string) => new ctor(url);
     } catch {

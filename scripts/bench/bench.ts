@@ -89,7 +89,8 @@ const num = (v: string | undefined, dflt: number, name: string, min = 1): number
   if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}`);
   return n;
 };
-const list = (v: string | undefined, dflt: number[], name: string): number[] => (v === undefined ? dflt : v.split(',').map((s) => num(s, 0, name)));
+const list = (v: string | undefined, dflt: number[], name: string): number[] =>
+  v === undefined ? dflt : v.split(',').map((s) => num(s, 0, name));
 const settings = Object.freeze({
   quick,
   nodes: 3,
@@ -113,7 +114,8 @@ const settings = Object.freeze({
   floorRecordBytes: 100,
   floorSeconds: quick ? 5 : 10,
 });
-if (args.only !== undefined && args.only !== 'keyed-chat' && args.only !== 'socket.io') throw new Error('--only must be keyed-chat or socket.io');
+if (args.only !== undefined && args.only !== 'keyed-chat' && args.only !== 'socket.io')
+  throw new Error('--only must be keyed-chat or socket.io');
 
 const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
 const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chat_bench';
@@ -127,27 +129,48 @@ const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const sustainedOk = (r: LoadResult): boolean => r.lost === 0 && Object.keys(r.errors).length === 0 && r.latency.p99 <= settings.p99LimitMs;
 
 function describe(r: LoadResult): string {
-  const errs = Object.entries(r.errors).map(([k, v]) => `${k}:${v}`).join(' ') || '-';
+  const errs =
+    Object.entries(r.errors)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(' ') || '-';
   const acct = ['brokers', 'postgres', 'redis', 'generator'].map((g) => `${g} ${r.cpu.cores[g] ?? '–'}`).join(' ');
-  const perRecord = r.brokersCpuMsPerRecord === undefined ? '' : `  ${r.recordsPerMessage} records/msg, brokers ${r.brokersCpuMsPerRecord} ms/record`;
+  const perRecord =
+    r.brokersCpuMsPerRecord === undefined ? '' : `  ${r.recordsPerMessage} records/msg, brokers ${r.brokersCpuMsPerRecord} ms/record`;
   return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores (machine ${r.machineCores})  gen-lag p99 ${r.generatorLagP99Ms} ms\n           cpu: ${acct} rest ${r.cpu.other}  servers ${r.serverCpuMsPerDelivery} ms/delivery${perRecord}`;
 }
 
-async function benchTarget(target: ChatTarget, withLogin: ((t: ChatTarget) => Promise<LoginRateResult>) | undefined): Promise<TargetResults> {
+async function benchTarget(
+  target: ChatTarget,
+  withLogin: ((t: ChatTarget) => Promise<LoginRateResult>) | undefined,
+): Promise<TargetResults> {
   const tag = `${target.name.replace(/\W/g, '')}-${randomBytes(3).toString('hex')}`;
   say(`\n== ${target.name}: starting ${settings.nodes} nodes`);
   await target.start();
   try {
     const idleCpu = settings.idleCpuS === 0 ? undefined : await measureIdleCpu({ target, seconds: settings.idleCpuS, infraDir: INFRA_DIR });
-    if (idleCpu !== undefined) say(`${target.name}: idle, no client, ${idleCpu.seconds} s: instances ${idleCpu.perInstance.map((c) => c.toFixed(3)).join(', ')} cores; brokers ${idleCpu.cpu.cores['brokers']}, machine ${idleCpu.cpu.machine}`);
-    const idle = settings.idleConnections === 0 ? undefined : await measureIdleMemory(target, { connections: settings.idleConnections, nodes: settings.nodes, tag });
-    if (idle !== undefined) say(`${target.name}: ${idle.perConnectionKB} KB per idle connection at ${idle.connections} (RSS ${idle.rssBeforeMB} → ${idle.rssAfterMB} MB, ${idle.connectPerSec} connections/s)`);
+    if (idleCpu !== undefined)
+      say(
+        `${target.name}: idle, no client, ${idleCpu.seconds} s: instances ${idleCpu.perInstance.map((c) => c.toFixed(3)).join(', ')} cores; brokers ${idleCpu.cpu.cores['brokers']}, machine ${idleCpu.cpu.machine}`,
+      );
+    const idle =
+      settings.idleConnections === 0
+        ? undefined
+        : await measureIdleMemory(target, { connections: settings.idleConnections, nodes: settings.nodes, tag });
+    if (idle !== undefined)
+      say(
+        `${target.name}: ${idle.perConnectionKB} KB per idle connection at ${idle.connections} (RSS ${idle.rssBeforeMB} → ${idle.rssAfterMB} MB, ${idle.connectPerSec} connections/s)`,
+      );
     // Logins before the chat load: a backlog the load leaves behind would be measured too.
     const login = withLogin === undefined || settings.loginSeconds === 0 ? undefined : await withLogin(target);
-    if (login !== undefined) say(`${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})`);
+    if (login !== undefined)
+      say(
+        `${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})`,
+      );
     const workload: Workload = { clients: settings.clients, roomSize: settings.roomSize, textBytes: settings.textBytes };
     say(`== ${target.name}: ${workload.clients} clients, rooms of ${workload.roomSize}`);
-    const session = await openLoadSession(target, workload, settings.nodes, tag, { cpuGroups: standardGroups({ servers: () => target.pids(), infraDir: INFRA_DIR }) });
+    const session = await openLoadSession(target, workload, settings.nodes, tag, {
+      cpuGroups: standardGroups({ servers: () => target.pids(), infraDir: INFRA_DIR }),
+    });
     const fixed: LoadResult[] = [];
     const steps: LoadResult[] = [];
     try {
@@ -209,7 +232,8 @@ function beforeAfterTable(before: TargetResults, after: TargetResults): string {
     row(`Kafka fetches per message at ${rate} msg/s`, a?.fetchesPerMessage, b?.fetchesPerMessage, 2);
     row(`brokers' CPU per record at ${rate} msg/s (ms)`, a?.brokersCpuMsPerRecord, b?.brokersCpuMsPerRecord, 3);
   }
-  const idleMean = (r: TargetResults): number | undefined => (r.idleCpu === undefined ? undefined : r.idleCpu.perInstance.reduce((x, y) => x + y, 0) / r.idleCpu.perInstance.length);
+  const idleMean = (r: TargetResults): number | undefined =>
+    r.idleCpu === undefined ? undefined : r.idleCpu.perInstance.reduce((x, y) => x + y, 0) / r.idleCpu.perInstance.length;
   row(`idle CPU per instance, no client (cores)`, idleMean(before), idleMean(after), 3);
   row(`Kafka hops per delivery`, before.kafkaHops, after.kafkaHops, 0);
   row(`highest sustained rate (msg/s)`, before.sustained?.messagesPerSec, after.sustained?.messagesPerSec, 0);
@@ -219,9 +243,14 @@ function beforeAfterTable(before: TargetResults, after: TargetResults): string {
 
 /** The summary table (markdown): ours, the peer, and ours / peer. */
 function summaryTable(ours: TargetResults | undefined, peer: TargetResults | undefined): string {
-  const rows: string[] = ['| figure | keyed-chat | socket.io + redis-adapter | ratio (ours / peer) | target |', '| --- | --- | --- | --- | --- |'];
+  const rows: string[] = [
+    '| figure | keyed-chat | socket.io + redis-adapter | ratio (ours / peer) | target |',
+    '| --- | --- | --- | --- | --- |',
+  ];
   const row = (name: string, a: number | undefined, b: number | undefined, target: string, digits = 1): void => {
-    rows.push(`| ${name} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${a === undefined || b === undefined ? '–' : fmt(ratio(a, b), 2)} | ${target} |`);
+    rows.push(
+      `| ${name} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${a === undefined || b === undefined ? '–' : fmt(ratio(a, b), 2)} | ${target} |`,
+    );
   };
   for (const rate of settings.rates) {
     const a = ours?.fixed.find((r) => r.offeredRate === rate);
@@ -231,19 +260,34 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
     row(`p95 send→deliver at ${rate} msg/s (ms)`, a?.latency.p95, b?.latency.p95, t[1]!);
     row(`p99 send→deliver at ${rate} msg/s (ms)`, a?.latency.p99, b?.latency.p99, t[2]!);
   }
-  row(`highest sustained rate, p99 ≤ ${settings.p99LimitMs} ms (msg/s)`, ours?.sustained?.messagesPerSec, peer?.sustained?.messagesPerSec, '≥ 2000, ≥ 0.5× peer', 0);
+  row(
+    `highest sustained rate, p99 ≤ ${settings.p99LimitMs} ms (msg/s)`,
+    ours?.sustained?.messagesPerSec,
+    peer?.sustained?.messagesPerSec,
+    '≥ 2000, ≥ 0.5× peer',
+    0,
+  );
   row('… as deliveries to members (frames/s)', ours?.sustained?.deliveriesPerSec, peer?.sustained?.deliveriesPerSec, '', 0);
-  row(`memory per idle connection at ${settings.idleConnections} (KB)`, ours?.idle?.perConnectionKB, peer?.idle?.perConnectionKB, '≤ 30', 1);
+  row(
+    `memory per idle connection at ${settings.idleConnections} (KB)`,
+    ours?.idle?.perConnectionKB,
+    peer?.idle?.perConnectionKB,
+    '≤ 30',
+    1,
+  );
   for (const rate of settings.rates) {
     const a = ours?.fixed.find((r) => r.offeredRate === rate);
     const b = peer?.fixed.find((r) => r.offeredRate === rate);
     row(`servers' CPU per delivery at ${rate} msg/s (ms)`, a?.serverCpuMsPerDelivery, b?.serverCpuMsPerDelivery, '≤ 1.5× peer', 3);
     row(`machine CPU at ${rate} msg/s (cores)`, a?.machineCores, b?.machineCores, '', 2);
   }
-  const idleMax = (r: TargetResults | undefined): number | undefined => (r?.idleCpu === undefined ? undefined : Math.max(...r.idleCpu.perInstance));
+  const idleMax = (r: TargetResults | undefined): number | undefined =>
+    r?.idleCpu === undefined ? undefined : Math.max(...r.idleCpu.perInstance);
   row(`idle CPU of the busiest instance, no client (cores)`, idleMax(ours), idleMax(peer), '≤ 0.01', 3);
   if (ours?.login !== undefined) {
-    rows.push(`| logins/s (bcrypt cost ${ours.login.cost}, ${ours.login.concurrency} concurrent) | ${fmt(ours.login.loginsPerSec)} | – | ${fmt(ours.login.ratio, 2)} of raw bcrypt (${fmt(ours.login.rawComparesPerSec)}/s) | ≥ 0.90 of raw |`);
+    rows.push(
+      `| logins/s (bcrypt cost ${ours.login.cost}, ${ours.login.concurrency} concurrent) | ${fmt(ours.login.loginsPerSec)} | – | ${fmt(ours.login.ratio, 2)} of raw bcrypt (${fmt(ours.login.rawComparesPerSec)}/s) | ≥ 0.90 of raw |`,
+    );
   }
   return rows.join('\n');
 }
@@ -261,8 +305,21 @@ function charts(results: readonly TargetResults[], p99LimitMs: number): { latenc
     throughput.push({ name: r.target, color, points: runs.map((x) => [x.offeredRate, x.messagesPerSec]) });
   }
   return {
-    latency: lineChart({ title: 'send → deliver latency (log scales)', xLabel: 'offered load (messages/s)', yLabel: 'ms', series: latency, log: true, hLine: { y: p99LimitMs, label: `p99 limit ${p99LimitMs} ms` } }),
-    throughput: lineChart({ title: 'messages fully delivered per second (log scales)', xLabel: 'offered load (messages/s)', yLabel: 'messages/s', series: throughput, log: true }),
+    latency: lineChart({
+      title: 'send → deliver latency (log scales)',
+      xLabel: 'offered load (messages/s)',
+      yLabel: 'ms',
+      series: latency,
+      log: true,
+      hLine: { y: p99LimitMs, label: `p99 limit ${p99LimitMs} ms` },
+    }),
+    throughput: lineChart({
+      title: 'messages fully delivered per second (log scales)',
+      xLabel: 'offered load (messages/s)',
+      yLabel: 'messages/s',
+      series: throughput,
+      log: true,
+    }),
   };
 }
 
@@ -282,7 +339,11 @@ async function main(): Promise<void> {
     const up = spawnSync('bash', [join(ROOT, 'scripts/infra/infra.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (up.status !== 0) throw new Error('infra.sh up failed');
   }
-  const migrate = spawnSync('npm', ['run', '--silent', 'db:migrate'], { cwd: ROOT, env: { ...process.env, DATABASE_URL }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const migrate = spawnSync('npm', ['run', '--silent', 'db:migrate'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (migrate.status !== 0) throw new Error('migrating the benchmark database failed');
   await mkdir(outDir, { recursive: true });
   say(`bench: ${JSON.stringify(settings)}`);
@@ -293,7 +354,14 @@ async function main(): Promise<void> {
   let latencyFloor: LatencyFloor | undefined;
   if (settings.floor) {
     say('\n== Kafka floor: Java EndToEndLatency, bare kafkajs hop');
-    latencyFloor = await measureLatencyFloor({ brokers: BROKERS, infraDir: INFRA_DIR, messages: settings.floorMessages, bytes: settings.floorRecordBytes, rates: settings.rates, seconds: settings.floorSeconds }).catch((error: unknown) => {
+    latencyFloor = await measureLatencyFloor({
+      brokers: BROKERS,
+      infraDir: INFRA_DIR,
+      messages: settings.floorMessages,
+      bytes: settings.floorRecordBytes,
+      rates: settings.rates,
+      seconds: settings.floorSeconds,
+    }).catch((error: unknown) => {
       say(`Kafka floor failed (the bench goes on without it): ${String(error)}`);
       return undefined;
     });
@@ -302,7 +370,15 @@ async function main(): Promise<void> {
 
   const results: TargetResults[] = [];
   if (args.baseline !== undefined && args.only !== 'socket.io') {
-    const baseline = createKeyedChatTarget({ brokers: BROKERS, databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, bcryptCost: settings.bcryptCost, root: args.baseline, name: 'keyed-chat@baseline', kafkaHops: await kafkaHopsOf(resolve(args.baseline)) });
+    const baseline = createKeyedChatTarget({
+      brokers: BROKERS,
+      databaseUrl: DATABASE_URL,
+      redisUrl: REDIS_URL,
+      bcryptCost: settings.bcryptCost,
+      root: args.baseline,
+      name: 'keyed-chat@baseline',
+      kafkaHops: await kafkaHopsOf(resolve(args.baseline)),
+    });
     results.push(await benchTarget(baseline, undefined));
   }
   if (args.only !== 'socket.io') {
@@ -333,8 +409,26 @@ async function main(): Promise<void> {
   }
   for (const spec of args.only === 'socket.io' ? [] : (args.variant ?? [])) {
     const [label, assignments = ''] = spec.split(':', 2);
-    const extraEnv = Object.fromEntries(assignments.split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
-    results.push(await benchTarget(createKeyedChatTarget({ brokers: BROKERS, databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, bcryptCost: settings.bcryptCost, name: `keyed-chat+${label}`, extraEnv, kafkaHops: num(args.hops, KAFKA_HOPS, 'hops') }), undefined));
+    const extraEnv = Object.fromEntries(
+      assignments
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('=', 2) as [string, string]),
+    );
+    results.push(
+      await benchTarget(
+        createKeyedChatTarget({
+          brokers: BROKERS,
+          databaseUrl: DATABASE_URL,
+          redisUrl: REDIS_URL,
+          bcryptCost: settings.bcryptCost,
+          name: `keyed-chat+${label}`,
+          extraEnv,
+          kafkaHops: num(args.hops, KAFKA_HOPS, 'hops'),
+        }),
+        undefined,
+      ),
+    );
   }
   if (args.only !== 'keyed-chat') results.push(await benchTarget(createSocketIoTarget({ redisUrl: REDIS_URL }), undefined));
 
@@ -342,10 +436,18 @@ async function main(): Promise<void> {
   // Kafka's Java producer at the record rates ours wrote at the fixed loads: the brokers' CPU
   // per record for Kafka's own client, beside ours in the CPU account.
   let producerFloor: ProducerFloor[] = [];
-  const recordRates = (ours?.fixed ?? []).flatMap((r) => (r.recordsPerMessage === undefined ? [] : [Math.round(r.offeredRate * r.recordsPerMessage)]));
+  const recordRates = (ours?.fixed ?? []).flatMap((r) =>
+    r.recordsPerMessage === undefined ? [] : [Math.round(r.offeredRate * r.recordsPerMessage)],
+  );
   if (settings.floor && recordRates.length > 0) {
     say('\n== Kafka floor: Java ProducerPerformance at our record rates');
-    producerFloor = await measureProducerFloor({ brokers: BROKERS, infraDir: INFRA_DIR, recordRates, seconds: settings.floorSeconds, recordBytes: settings.floorRecordBytes }).catch((error: unknown) => {
+    producerFloor = await measureProducerFloor({
+      brokers: BROKERS,
+      infraDir: INFRA_DIR,
+      recordRates,
+      seconds: settings.floorSeconds,
+      recordBytes: settings.floorRecordBytes,
+    }).catch((error: unknown) => {
       say(`Kafka's ProducerPerformance floor failed (the bench goes on without it): ${String(error)}`);
       return [];
     });
@@ -359,10 +461,18 @@ async function main(): Promise<void> {
   const floor = settings.floor ? [`### Kafka floor\n\n${floorTable({ latency: latencyFloor, producer: producerFloor, results })}`] : [];
   const account = `### CPU account (cores over each phase; rest of machine = busy cores no group explains)\n\n${cpuAccountTable({ results, producer: producerFloor })}`;
   const table = [summaryTable(ours, peer), ...floor, account, ...comparisons].join('\n\n');
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
   const { latency, throughput } = charts(results, settings.p99LimitMs);
   const stamp = new Date().toISOString();
-  await writeFile(join(outDir, 'results.json'), `${JSON.stringify({ stamp, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, settings, floor: { latency: latencyFloor, producer: producerFloor }, results }, null, 2)}\n`);
+  await writeFile(
+    join(outDir, 'results.json'),
+    `${JSON.stringify({ stamp, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine, settings, floor: { latency: latencyFloor, producer: producerFloor }, results }, null, 2)}\n`,
+  );
   await writeFile(join(outDir, 'latency.svg'), `${latency}\n`);
   await writeFile(join(outDir, 'throughput.svg'), `${throughput}\n`);
   await writeFile(join(outDir, 'summary.md'), `${table}\n`);

@@ -58,7 +58,14 @@ async function child(index: number, plan: Plan): Promise<void> {
   const instanceId = `busonly-${plan.runId}-${index}`;
   const logger = createLogger({ level: 'warn', instanceId });
   const idOf = (i: number): string => `busonly-${plan.runId}-${i}`;
-  const topics = { login: `busonly-login-${plan.runId}`, chat: `busonly-chat-${plan.runId}`, inboxPrefix: `busonly-inbox-${plan.runId}`, ownerGroup: `busonly-owners-${plan.runId}`, broadcast: `busonly-broadcast-${plan.runId}`, partitions: 12 };
+  const topics = {
+    login: `busonly-login-${plan.runId}`,
+    chat: `busonly-chat-${plan.runId}`,
+    inboxPrefix: `busonly-inbox-${plan.runId}`,
+    ownerGroup: `busonly-owners-${plan.runId}`,
+    broadcast: `busonly-broadcast-${plan.runId}`,
+    partitions: 12,
+  };
   const deliveries: number[] = [];
   let acks = 0;
   const bus: Bus = createKafkaBus({
@@ -83,11 +90,25 @@ async function child(index: number, plan: Plan): Promise<void> {
         const sender = Number(record.userId.slice(USER.length));
         const { roomId, clientMsgId, text, instanceId: from, connectionId } = record.payload;
         const message = { id: record.id, roomId, seq: 1, senderId: record.userId, text, ts: new Date().toISOString(), clientMsgId };
-        out.push({ topic: bus.inboxTopicOf(from), key: record.userId, record: makeRecord('relay', record.userId, { connectionIds: [connectionId], frame: { type: 'ack', clientMsgId, message } }) });
-        for (const m of membersOf(sender, plan)) if (m !== sender) out.push({ topic: topics.chat, key: `${USER}${m}`, record: makeRecord('deliver', `${USER}${m}`, { frame: { type: 'message', message } }) });
+        out.push({
+          topic: bus.inboxTopicOf(from),
+          key: record.userId,
+          record: makeRecord('relay', record.userId, { connectionIds: [connectionId], frame: { type: 'ack', clientMsgId, message } }),
+        });
+        for (const m of membersOf(sender, plan))
+          if (m !== sender)
+            out.push({
+              topic: topics.chat,
+              key: `${USER}${m}`,
+              record: makeRecord('deliver', `${USER}${m}`, { frame: { type: 'message', message } }),
+            });
       } else if (record.type === 'deliver') {
         const member = Number(record.userId.slice(USER.length));
-        out.push({ topic: bus.inboxTopicOf(idOf(instanceOf(member))), key: record.userId, record: makeRecord('relay', record.userId, { connectionIds: [`c${member}`], frame: record.payload.frame }) });
+        out.push({
+          topic: bus.inboxTopicOf(idOf(instanceOf(member))),
+          key: record.userId,
+          record: makeRecord('relay', record.userId, { connectionIds: [`c${member}`], frame: record.payload.frame }),
+        });
       }
       return { published: bus.publish(out) };
     },
@@ -99,7 +120,13 @@ async function child(index: number, plan: Plan): Promise<void> {
   const send = (seq: number): void => {
     const user = mine[seq % mine.length]!;
     const userId = `${USER}${user}`;
-    const record = makeRecord('chat.send', userId, { instanceId, connectionId: `c${user}`, roomId: `room-${Math.floor(user / plan.roomSize)}`, clientMsgId: `m${seq}-${randomBytes(4).toString('hex')}`, text: String(wallNow()) });
+    const record = makeRecord('chat.send', userId, {
+      instanceId,
+      connectionId: `c${user}`,
+      roomId: `room-${Math.floor(user / plan.roomSize)}`,
+      clientMsgId: `m${seq}-${randomBytes(4).toString('hex')}`,
+      text: String(wallNow()),
+    });
     bus.publish([{ topic: topics.chat, key: userId, record }]).catch(() => undefined);
   };
   process.on('message', (msg: ToChild) => {
@@ -159,9 +186,17 @@ async function parent(): Promise<void> {
       };
       c.on('message', on);
     });
-  for (let i = 0; i < NODES; i++) children.push(fork(__filename, [], { env: { ...process.env, BUS_ONLY_CHILD: String(i), BUS_ONLY_PLAN: JSON.stringify(plan) }, execArgv: process.execArgv }));
+  for (let i = 0; i < NODES; i++)
+    children.push(
+      fork(__filename, [], {
+        env: { ...process.env, BUS_ONLY_CHILD: String(i), BUS_ONLY_PLAN: JSON.stringify(plan) },
+        execArgv: process.execArgv,
+      }),
+    );
   await Promise.all(children.map((c) => waitFor(c, 'ready')));
-  process.stdout.write(`bus only: ${plan.clients} users, rooms of ${plan.roomSize}, ${NODES} instance processes, fetch min ${plan.fetchMinBytes} bytes / max wait ${plan.fetchMaxWaitMs} ms, run ${plan.runId}\n`);
+  process.stdout.write(
+    `bus only: ${plan.clients} users, rooms of ${plan.roomSize}, ${NODES} instance processes, fetch min ${plan.fetchMinBytes} bytes / max wait ${plan.fetchMaxWaitMs} ms, run ${plan.runId}\n`,
+  );
   for (const rate of values.rates.split(',').map(Number)) {
     await waitMachineQuiet();
     const [cpu0, m0] = [await Promise.all(children.map((c) => cpuMs(c.pid!))), await machineTicks()];

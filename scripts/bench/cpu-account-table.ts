@@ -19,25 +19,34 @@ export function cpuAccountTable({ results, producer }: { results: readonly Targe
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const phase = (r: TargetResults, run: LoadResult, kind: string): void => {
-    rows.push(`| ${r.target} | ${kind} ${run.offeredRate}/s | ${coreCells(run.cpu)} | ${fmt(run.serverCpuMsPerDelivery, 3)} | ${fmt(run.recordsPerMessage, 1)} | ${fmt(run.fetchesPerMessage, 2)} | ${fmt(run.brokersCpuMsPerRecord, 3)} |`);
+    rows.push(
+      `| ${r.target} | ${kind} ${run.offeredRate}/s | ${coreCells(run.cpu)} | ${fmt(run.serverCpuMsPerDelivery, 3)} | ${fmt(run.recordsPerMessage, 1)} | ${fmt(run.fetchesPerMessage, 2)} | ${fmt(run.brokersCpuMsPerRecord, 3)} |`,
+    );
   };
   for (const r of results) {
     if (r.idleCpu !== undefined) {
       const { cpu, perInstance } = r.idleCpu;
       const servers = perInstance.reduce((x, y) => x + y, 0);
-      rows.push(`| ${r.target} | idle ${r.idleCpu.seconds} s, no client | ${coreCells({ ...cpu, cores: { ...cpu.cores, servers } })} | – | – | – | – |`);
+      rows.push(
+        `| ${r.target} | idle ${r.idleCpu.seconds} s, no client | ${coreCells({ ...cpu, cores: { ...cpu.cores, servers } })} | – | – | – | – |`,
+      );
     }
     for (const run of r.steps) phase(r, run, 'step');
     for (const run of r.fixed) phase(r, run, 'fixed');
   }
   for (const p of producer) {
     if ('error' in p) continue;
-    rows.push(`| Java ProducerPerformance | ${p.offeredRecordsPerSec} records/s | ${coreCells(p.cpu)} | – | – | – | ${fmt(p.brokersCpuMsPerRecord, 3)} |`);
+    rows.push(
+      `| Java ProducerPerformance | ${p.offeredRecordsPerSec} records/s | ${coreCells(p.cpu)} | – | – | – | ${fmt(p.brokersCpuMsPerRecord, 3)} |`,
+    );
   }
   const idle = results.filter((r) => r.idleCpu !== undefined);
   if (idle.length > 0) {
     rows.push('', '| idle instance, no client (cores; target ≤ 0.01 each) | per instance | brokers meanwhile |', '| --- | --- | --- |');
-    for (const r of idle) rows.push(`| ${r.target} (${r.idleCpu!.seconds} s) | ${r.idleCpu!.perInstance.map((c) => fmt(c, 3)).join(', ')} | ${fmt(r.idleCpu!.cpu.cores['brokers'])} |`);
+    for (const r of idle)
+      rows.push(
+        `| ${r.target} (${r.idleCpu!.seconds} s) | ${r.idleCpu!.perInstance.map((c) => fmt(c, 3)).join(', ')} | ${fmt(r.idleCpu!.cpu.cores['brokers'])} |`,
+      );
   }
   return rows.join('\n');
 }

@@ -43,7 +43,11 @@ async function procTimes(pid: number): Promise<ProcTimes | undefined> {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // After the command: state(0) … utime(11) stime(12) cutime(13) cstime(14) … starttime(19).
-    return { start: f[19]!, self: (Number(f[11]) + Number(f[12])) * CLOCK_TICK_MS, reaped: (Number(f[13]) + Number(f[14])) * CLOCK_TICK_MS };
+    return {
+      start: f[19]!,
+      self: (Number(f[11]) + Number(f[12])) * CLOCK_TICK_MS,
+      reaped: (Number(f[13]) + Number(f[14])) * CLOCK_TICK_MS,
+    };
   } catch {
     return undefined; // it exited
   }
@@ -109,7 +113,10 @@ export async function pidsWhere(test: (cmdline: string, comm: string) => boolean
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const [cmdline, comm] = await Promise.all([readFile(join('/proc', entry, 'cmdline'), 'utf8'), readFile(join('/proc', entry, 'comm'), 'utf8')]);
+      const [cmdline, comm] = await Promise.all([
+        readFile(join('/proc', entry, 'cmdline'), 'utf8'),
+        readFile(join('/proc', entry, 'comm'), 'utf8'),
+      ]);
       if (test(cmdline.replace(/\0/g, ' '), comm.trim())) out.push(Number(entry));
     } catch {
       // gone, or not ours to read
@@ -137,12 +144,21 @@ export async function brokerPids(infraDir: string): Promise<number[]> {
 }
 
 /** Every PostgreSQL process: the postmaster, its helpers and the backends. */
-export const postgresPids = (): Promise<number[]> => pidsWhere((cmd, comm) => comm === 'postgres' || /(^|\/)postgres( |$)/.test(cmd.split(' ')[0] ?? ''));
+export const postgresPids = (): Promise<number[]> =>
+  pidsWhere((cmd, comm) => comm === 'postgres' || /(^|\/)postgres( |$)/.test(cmd.split(' ')[0] ?? ''));
 
 export const redisPids = (): Promise<number[]> => pidsWhere((_cmd, comm) => comm === 'redis-server');
 
 /** The groups every phase accounts for, given the servers' pids and the generator's. */
-export function standardGroups({ servers, infraDir, generator = async () => [process.pid] }: { servers: () => number[]; infraDir: string; generator?: () => Promise<number[]> }): CpuGroups {
+export function standardGroups({
+  servers,
+  infraDir,
+  generator = async () => [process.pid],
+}: {
+  servers: () => number[];
+  infraDir: string;
+  generator?: () => Promise<number[]>;
+}): CpuGroups {
   return {
     servers: async () => servers(),
     brokers: () => brokerPids(infraDir),

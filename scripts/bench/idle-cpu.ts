@@ -13,7 +13,15 @@ export interface IdleCpuResult {
   readonly cpu: CpuAccount;
 }
 
-export async function measureIdleCpu({ target, seconds, infraDir }: { target: ChatTarget; seconds: number; infraDir: string }): Promise<IdleCpuResult> {
+export async function measureIdleCpu({
+  target,
+  seconds,
+  infraDir,
+}: {
+  target: ChatTarget;
+  seconds: number;
+  infraDir: string;
+}): Promise<IdleCpuResult> {
   // Startup work (JIT, topic creation, rebalances) settles first.
   await waitMachineQuiet({ timeoutMs: 30_000 });
   const pids = target.pids();

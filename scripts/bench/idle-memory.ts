@@ -30,13 +30,24 @@ async function sumRss(target: ChatTarget): Promise<number> {
  * sockets open (spread over the nodes) minus their memory just before, after a warm-up
  * that runs the connection path once so its code and first buffers are not counted.
  */
-export async function measureIdleMemory(target: ChatTarget, { connections, nodes, tag }: { connections: number; nodes: number; tag: string }): Promise<IdleMemoryResult> {
-  const warm = await mapLimit(Array.from({ length: 100 }, (_, i) => i), 50, (i) => target.connect(`${tag}-warm${i}`, [], i % nodes, ignoreEvents));
+export async function measureIdleMemory(
+  target: ChatTarget,
+  { connections, nodes, tag }: { connections: number; nodes: number; tag: string },
+): Promise<IdleMemoryResult> {
+  const warm = await mapLimit(
+    Array.from({ length: 100 }, (_, i) => i),
+    50,
+    (i) => target.connect(`${tag}-warm${i}`, [], i % nodes, ignoreEvents),
+  );
   warm.forEach((c) => c.close());
   await waitMachineQuiet();
   const before = await sumRss(target);
   const started = Date.now();
-  const conns: BenchConnection[] = await mapLimit(Array.from({ length: connections }, (_, i) => i), 100, (i) => target.connect(`${tag}-idle${i}`, [], i % nodes, ignoreEvents));
+  const conns: BenchConnection[] = await mapLimit(
+    Array.from({ length: connections }, (_, i) => i),
+    100,
+    (i) => target.connect(`${tag}-idle${i}`, [], i % nodes, ignoreEvents),
+  );
   const connectS = (Date.now() - started) / 1000;
   await settle(5_000);
   const after = await sumRss(target);

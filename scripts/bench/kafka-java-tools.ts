@@ -9,8 +9,20 @@ import { join } from 'node:path';
 /** Small heaps: the tools share 2 cores and the memory with everything else. */
 const JVM_OPTS = ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-Djava.awt.headless=true'];
 
-async function runJava({ infraDir, mainClass, args, timeoutMs }: { infraDir: string; mainClass: string; args: string[]; timeoutMs: number }): Promise<string> {
-  const child = spawn('java', [...JVM_OPTS, '-cp', join(infraDir, 'kafka', 'libs', '*'), mainClass, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runJava({
+  infraDir,
+  mainClass,
+  args,
+  timeoutMs,
+}: {
+  infraDir: string;
+  mainClass: string;
+  args: string[];
+  timeoutMs: number;
+}): Promise<string> {
+  const child = spawn('java', [...JVM_OPTS, '-cp', join(infraDir, 'kafka', 'libs', '*'), mainClass, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -43,8 +55,25 @@ export function parseEndToEndLatency(out: string): { avgMs: number; p50: number;
  * One acks=all hop, one message at a time: a producer sends, waits until the consumer
  * (in the same JVM) has it, then sends the next; p50/p99 of those round trips.
  */
-export async function runEndToEndLatency({ infraDir, brokers, topic, messages, bytes }: { infraDir: string; brokers: readonly string[]; topic: string; messages: number; bytes: number }): Promise<EndToEndLatencyResult> {
-  const out = await runJava({ infraDir, mainClass: 'org.apache.kafka.tools.EndToEndLatency', args: [brokers.join(','), topic, String(messages), 'all', String(bytes)], timeoutMs: 60_000 + messages * 200 });
+export async function runEndToEndLatency({
+  infraDir,
+  brokers,
+  topic,
+  messages,
+  bytes,
+}: {
+  infraDir: string;
+  brokers: readonly string[];
+  topic: string;
+  messages: number;
+  bytes: number;
+}): Promise<EndToEndLatencyResult> {
+  const out = await runJava({
+    infraDir,
+    mainClass: 'org.apache.kafka.tools.EndToEndLatency',
+    args: [brokers.join(','), topic, String(messages), 'all', String(bytes)],
+    timeoutMs: 60_000 + messages * 200,
+  });
   return { tool: 'EndToEndLatency', messages, bytes, ...parseEndToEndLatency(out) };
 }
 
@@ -62,22 +91,68 @@ export interface ProducerPerformanceResult {
 }
 
 /** The last line: `1000 records sent, 183.38 records/sec (0.02 MB/sec), 509.75 ms avg latency, 4946.00 ms max latency, 457 ms 50th, 858 ms 95th, 896 ms 99th, 4946 ms 99.9th.` */
-export function parseProducerPerformance(out: string): { records: number; recordsPerSec: number; avgMs: number; maxMs: number; p50: number; p95: number; p99: number } {
-  const m = /(\d+) records sent, ([\d.]+) records\/sec \([\d.]+ MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th/.exec(out);
+export function parseProducerPerformance(out: string): {
+  records: number;
+  recordsPerSec: number;
+  avgMs: number;
+  maxMs: number;
+  p50: number;
+  p95: number;
+  p99: number;
+} {
+  const m =
+    /(\d+) records sent, ([\d.]+) records\/sec \([\d.]+ MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th/.exec(
+      out,
+    );
   if (m === null) throw new Error(`ProducerPerformance: no summary line in its output:\n${out.slice(-800)}`);
-  return { records: Number(m[1]), recordsPerSec: Number(m[2]), avgMs: Number(m[3]), maxMs: Number(m[4]), p50: Number(m[5]), p95: Number(m[6]), p99: Number(m[7]) };
+  return {
+    records: Number(m[1]),
+    recordsPerSec: Number(m[2]),
+    avgMs: Number(m[3]),
+    maxMs: Number(m[4]),
+    p50: Number(m[5]),
+    p95: Number(m[6]),
+    p99: Number(m[7]),
+  };
 }
 
 /**
  * Kafka's Java producer at `rate` records/s (acks=all, idempotent), nothing reading:
  * send → acknowledged latency, and whether it keeps the rate.
  */
-export async function runProducerPerformance({ infraDir, brokers, topic, rate, seconds, recordBytes }: { infraDir: string; brokers: readonly string[]; topic: string; rate: number; seconds: number; recordBytes: number }): Promise<ProducerPerformanceResult> {
+export async function runProducerPerformance({
+  infraDir,
+  brokers,
+  topic,
+  rate,
+  seconds,
+  recordBytes,
+}: {
+  infraDir: string;
+  brokers: readonly string[];
+  topic: string;
+  rate: number;
+  seconds: number;
+  recordBytes: number;
+}): Promise<ProducerPerformanceResult> {
   const records = Math.max(1, Math.round(rate * seconds));
   const out = await runJava({
     infraDir,
     mainClass: 'org.apache.kafka.tools.ProducerPerformance',
-    args: ['--topic', topic, '--num-records', String(records), '--record-size', String(recordBytes), '--throughput', String(rate), '--producer-props', `bootstrap.servers=${brokers.join(',')}`, 'acks=all', 'enable.idempotence=true'],
+    args: [
+      '--topic',
+      topic,
+      '--num-records',
+      String(records),
+      '--record-size',
+      String(recordBytes),
+      '--throughput',
+      String(rate),
+      '--producer-props',
+      `bootstrap.servers=${brokers.join(',')}`,
+      'acks=all',
+      'enable.idempotence=true',
+    ],
     timeoutMs: 120_000 + seconds * 4_000,
   });
   return { tool: 'ProducerPerformance', offeredRecordsPerSec: rate, recordBytes, ...parseProducerPerformance(out) };

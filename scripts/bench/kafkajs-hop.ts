@@ -17,7 +17,23 @@ export interface KafkajsHopResult {
   readonly latency: LatencySummary;
 }
 
-export async function runKafkajsHop({ brokers, topic, rate, seconds, warmupS = 1, keys = 60, bytes = 100 }: { brokers: readonly string[]; topic: string; rate: number; seconds: number; warmupS?: number; keys?: number; bytes?: number }): Promise<KafkajsHopResult> {
+export async function runKafkajsHop({
+  brokers,
+  topic,
+  rate,
+  seconds,
+  warmupS = 1,
+  keys = 60,
+  bytes = 100,
+}: {
+  brokers: readonly string[];
+  topic: string;
+  rate: number;
+  seconds: number;
+  warmupS?: number;
+  keys?: number;
+  bytes?: number;
+}): Promise<KafkajsHopResult> {
   const kafka = new Kafka({ clientId: 'bench-kafkajs-hop', brokers: [...brokers], logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   const consumer = kafka.consumer({ groupId: `${topic}-reader`, minBytes: 1, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
@@ -96,4 +112,11 @@ export async function runKafkajsHop({ brokers, topic, rate, seconds, warmupS = 1
   return { rate, seconds, sent, received, latency: roundSummary(summarize(samples)) };
 }
 
-const roundSummary = (s: LatencySummary): LatencySummary => ({ count: s.count, p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), max: round(s.max), mean: round(s.mean) });
+const roundSummary = (s: LatencySummary): LatencySummary => ({
+  count: s.count,
+  p50: round(s.p50),
+  p95: round(s.p95),
+  p99: round(s.p99),
+  max: round(s.max),
+  mean: round(s.mean),
+});

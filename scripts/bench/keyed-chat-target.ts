@@ -48,7 +48,19 @@ async function post<T>(url: string, body: unknown, token?: string): Promise<{ st
  * per-run topics and group, production settings except the per-user and per-IP limits
  * (every benchmark client comes from 127.0.0.1 and sends far more than a person would).
  */
-export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 3, bcryptCost = 10, partitions = 12, nodeArgs = [], root, name = 'keyed-chat', extraEnv = {}, kafkaHops = KAFKA_HOPS }: KeyedChatTargetOptions): ChatTarget & {
+export function createKeyedChatTarget({
+  brokers,
+  databaseUrl,
+  redisUrl,
+  nodes = 3,
+  bcryptCost = 10,
+  partitions = 12,
+  nodeArgs = [],
+  root,
+  name = 'keyed-chat',
+  extraEnv = {},
+  kafkaHops = KAFKA_HOPS,
+}: KeyedChatTargetOptions): ChatTarget & {
   login(userId: string, password: string, node: number): Promise<number>;
   readonly password: string;
 } {
@@ -121,13 +133,20 @@ export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 
       });
       return mapLimit(rooms, 8, async (members, i) => {
         const [creator, ...rest] = members;
-        const res = await post<{ roomId: string }>(`${url(i)}/api/rooms`, { name: `bench room ${i}`, members: rest }, tokens.issue(creator!).token);
+        const res = await post<{ roomId: string }>(
+          `${url(i)}/api/rooms`,
+          { name: `bench room ${i}`, members: rest },
+          tokens.issue(creator!).token,
+        );
         if (res.status !== 201) throw new Error(`create room: ${res.status} ${JSON.stringify(res.body)}`);
         return res.body.roomId;
       });
     },
     async connect(userId, _rooms, node, events: ConnectionEvents): Promise<BenchConnection> {
-      const ws = new WebSocket(`${url(node).replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${tokens.issue(userId).token}` }, perMessageDeflate: false });
+      const ws = new WebSocket(`${url(node).replace(/^http/, 'ws')}/ws`, {
+        headers: { authorization: `Bearer ${tokens.issue(userId).token}` },
+        perMessageDeflate: false,
+      });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${userId}: no ready within 60 s`)), 60_000);
         ws.on('message', (data: Buffer) => {
@@ -171,7 +190,10 @@ export function createKeyedChatTarget({ brokers, databaseUrl, redisUrl, nodes = 
       const counts = await Promise.all(
         procs.map(async (p) => {
           const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
-          return text.split('\n').filter((l) => l.startsWith('chat_kafka_fetches_total{')).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+          return text
+            .split('\n')
+            .filter((l) => l.startsWith('chat_kafka_fetches_total{'))
+            .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
         }),
       );
       return counts.reduce((a, b) => a + b, 0);

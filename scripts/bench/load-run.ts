@@ -77,7 +77,13 @@ export interface LoadSession {
  * order (clients 0..K-1 in room 0, …), and client i connects to node i mod nodes, so a
  * room's members sit on different nodes and every delivery may cross the cluster.
  */
-export async function openLoadSession(target: ChatTarget, workload: Workload, nodes: number, tag: string, { cpuGroups }: { cpuGroups: CpuGroups }): Promise<LoadSession> {
+export async function openLoadSession(
+  target: ChatTarget,
+  workload: Workload,
+  nodes: number,
+  tag: string,
+  { cpuGroups }: { cpuGroups: CpuGroups },
+): Promise<LoadSession> {
   const { clients, roomSize } = workload;
   const users = Array.from({ length: clients }, (_, i) => `${tag}-u${i}`);
   const roomMembers: string[][] = [];
@@ -135,7 +141,8 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       // An overloaded earlier run leaves a backlog: let it drain (bounded) so it is not
       // measured as this run's latency.
       const quietDeadline = performance.now() + 90_000;
-      while (performance.now() - lastEventAt < 2_000 && performance.now() < quietDeadline) await new Promise((resolve) => setTimeout(resolve, 200));
+      while (performance.now() - lastEventAt < 2_000 && performance.now() < quietDeadline)
+        await new Promise((resolve) => setTimeout(resolve, 200));
       await waitMachineQuiet({ timeoutMs: 60_000 });
       runNo++;
       inFlight = new Map();
@@ -177,12 +184,14 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
       });
       const sendEnd = performance.now();
       const drainDeadline = sendEnd + drainMs;
-      while ((delivered < expected || acked < sent) && performance.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((delivered < expected || acked < sent) && performance.now() < drainDeadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       lag.disable();
       const cpu = await reading.stop();
       const recordsAfter = await target.kafkaRecords?.().catch(() => undefined);
       const fetchesAfter = await target.kafkaFetches?.().catch(() => undefined);
-      const kafkaFetches = fetchesBefore === undefined || fetchesAfter === undefined || fetchesAfter === 0 ? undefined : fetchesAfter - fetchesBefore;
+      const kafkaFetches =
+        fetchesBefore === undefined || fetchesAfter === undefined || fetchesAfter === 0 ? undefined : fetchesAfter - fetchesBefore;
       const kafkaRecords = recordsBefore === undefined || recordsAfter === undefined ? undefined : recordsAfter - recordsBefore;
       const cpuMsOf = (group: string): number => (cpu.cores[group] ?? 0) * cpu.wallS * 1000;
       const measuredS = (durationMs - warmupMs) / 1000;
@@ -212,7 +221,11 @@ export async function openLoadSession(target: ChatTarget, workload: Workload, no
         ...(kafkaFetches === undefined ? {} : { kafkaFetches, fetchesPerMessage: round(kafkaFetches / Math.max(1, sent), 2) }),
         ...(kafkaRecords === undefined
           ? {}
-          : { kafkaRecords, recordsPerMessage: round(kafkaRecords / Math.max(1, sent), 2), brokersCpuMsPerRecord: round(cpuMsOf('brokers') / Math.max(1, kafkaRecords), 3) }),
+          : {
+              kafkaRecords,
+              recordsPerMessage: round(kafkaRecords / Math.max(1, sent), 2),
+              brokersCpuMsPerRecord: round(cpuMsOf('brokers') / Math.max(1, kafkaRecords), 3),
+            }),
       };
     },
   };

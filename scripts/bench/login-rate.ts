@@ -13,7 +13,11 @@ export interface LoginRateResult {
 }
 
 /** Runs `op` with `concurrency` callers for `durationMs`; returns completions per second and failures. */
-async function closedLoop(concurrency: number, durationMs: number, op: (i: number) => Promise<boolean>): Promise<{ perSec: number; failures: number }> {
+async function closedLoop(
+  concurrency: number,
+  durationMs: number,
+  op: (i: number) => Promise<boolean>,
+): Promise<{ perSec: number; failures: number }> {
   const start = performance.now();
   let done = 0;
   let failures = 0;

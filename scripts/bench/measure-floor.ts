@@ -39,14 +39,27 @@ async function measured<T>(infraDir: string, fn: () => Promise<T>): Promise<Meas
 }
 
 /** EndToEndLatency (one message at a time) and the kafkajs hop at each of `rates` msg/s. */
-export async function measureLatencyFloor({ brokers, infraDir, messages, bytes, rates, seconds }: FloorContext & { messages: number; bytes: number; rates: readonly number[]; seconds: number }): Promise<LatencyFloor> {
+export async function measureLatencyFloor({
+  brokers,
+  infraDir,
+  messages,
+  bytes,
+  rates,
+  seconds,
+}: FloorContext & { messages: number; bytes: number; rates: readonly number[]; seconds: number }): Promise<LatencyFloor> {
   const topics = createScratchTopics({ brokers });
   try {
     // Topic set-up inside each measurement: one that fails costs that row only.
-    const endToEnd = await measured(infraDir, async () => runEndToEndLatency({ infraDir, brokers, topic: await topics.create('e2e', 1), messages, bytes }));
+    const endToEnd = await measured(infraDir, async () =>
+      runEndToEndLatency({ infraDir, brokers, topic: await topics.create('e2e', 1), messages, bytes }),
+    );
     const kafkajsHop: Measured<KafkajsHopResult>[] = [];
     for (const rate of rates) {
-      kafkajsHop.push(await measured(infraDir, async () => runKafkajsHop({ brokers, topic: await topics.create(`hop-${rate}`, 12), rate, seconds, bytes })));
+      kafkajsHop.push(
+        await measured(infraDir, async () =>
+          runKafkajsHop({ brokers, topic: await topics.create(`hop-${rate}`, 12), rate, seconds, bytes }),
+        ),
+      );
     }
     return { endToEnd, kafkajsHop };
   } finally {
@@ -59,14 +72,24 @@ export async function measureLatencyFloor({ brokers, infraDir, messages, bytes, 
  * reading), with the brokers' CPU per record it wrote: what the brokers charge for a
  * record from Kafka's own client, to set beside what they charge for one of ours.
  */
-export async function measureProducerFloor({ brokers, infraDir, recordRates, seconds, recordBytes }: FloorContext & { recordRates: readonly number[]; seconds: number; recordBytes: number }): Promise<ProducerFloor[]> {
+export async function measureProducerFloor({
+  brokers,
+  infraDir,
+  recordRates,
+  seconds,
+  recordBytes,
+}: FloorContext & { recordRates: readonly number[]; seconds: number; recordBytes: number }): Promise<ProducerFloor[]> {
   const topics = createScratchTopics({ brokers });
   try {
     const out: ProducerFloor[] = [];
     for (const rate of recordRates) {
       const topic = await topics.create(`produce-${rate}`, 12);
       const r = await measured(infraDir, async () => runProducerPerformance({ infraDir, brokers, topic, rate, seconds, recordBytes }));
-      out.push('error' in r ? r : { ...r, brokersCpuMsPerRecord: round(((r.cpu.cores['brokers'] ?? 0) * r.cpu.wallS * 1000) / Math.max(1, r.records), 3) });
+      out.push(
+        'error' in r
+          ? r
+          : { ...r, brokersCpuMsPerRecord: round(((r.cpu.cores['brokers'] ?? 0) * r.cpu.wallS * 1000) / Math.max(1, r.records), 3) },
+      );
     }
     return out;
   } finally {

@@ -124,7 +124,10 @@ export async function machineTicks(): Promise<{ busy: number; total: number }> {
  * sockets, an overloaded run) is then not measured as the next phase's latency.
  * Returns how long it waited.
  */
-export async function waitMachineQuiet({ maxCores = 0.5, timeoutMs = 120_000 }: { maxCores?: number; timeoutMs?: number } = {}): Promise<number> {
+export async function waitMachineQuiet({
+  maxCores = 0.5,
+  timeoutMs = 120_000,
+}: { maxCores?: number; timeoutMs?: number } = {}): Promise<number> {
   const started = Date.now();
   const cores = cpus().length;
   let quietReadings = 0;

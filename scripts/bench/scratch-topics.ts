@@ -12,7 +12,13 @@ export interface ScratchTopics {
   dispose(): Promise<void>;
 }
 
-export function createScratchTopics({ brokers, prefix = `bench-floor-${randomBytes(3).toString('hex')}` }: { brokers: readonly string[]; prefix?: string }): ScratchTopics {
+export function createScratchTopics({
+  brokers,
+  prefix = `bench-floor-${randomBytes(3).toString('hex')}`,
+}: {
+  brokers: readonly string[];
+  prefix?: string;
+}): ScratchTopics {
   const admin = new Kafka({ clientId: 'bench-floor-admin', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
   let connected: Promise<void> | undefined;
   const made: string[] = [];
@@ -32,7 +38,10 @@ export function createScratchTopics({ brokers, prefix = `bench-floor-${randomByt
       for (;;) {
         const ready = await admin
           .fetchTopicMetadata({ topics: [topic] })
-          .then(({ topics: [t] }) => t !== undefined && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0 && p.isr.length === 3))
+          .then(
+            ({ topics: [t] }) =>
+              t !== undefined && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0 && p.isr.length === 3),
+          )
           .catch(() => false);
         if (ready) return topic;
         if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions not led and in sync within 30 s`);
@@ -51,7 +60,9 @@ export function createScratchTopics({ brokers, prefix = `bench-floor-${randomByt
             break;
           } catch (error) {
             if (attempt >= 10) {
-              process.stderr.write(`bench: could not delete ${topics.join(', ')}: ${error instanceof Error ? error.message : String(error)}\n`);
+              process.stderr.write(
+                `bench: could not delete ${topics.join(', ')}: ${error instanceof Error ? error.message : String(error)}\n`,
+              );
               break;
             }
             await new Promise((resolve) => setTimeout(resolve, 500));

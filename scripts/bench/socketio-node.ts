@@ -43,7 +43,12 @@ interface SendFrame {
   text: string;
 }
 const isSend = (v: unknown): v is SendFrame =>
-  typeof v === 'object' && v !== null && typeof (v as SendFrame).roomId === 'string' && typeof (v as SendFrame).clientMsgId === 'string' && typeof (v as SendFrame).text === 'string' && (v as SendFrame).text.length <= MAX_TEXT;
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as SendFrame).roomId === 'string' &&
+  typeof (v as SendFrame).clientMsgId === 'string' &&
+  typeof (v as SendFrame).text === 'string' &&
+  (v as SendFrame).text.length <= MAX_TEXT;
 
 // Same check as ours: HS256 only, issuer and audience; the rooms a user is in come with the handshake.
 io.use((socket, next) => {
@@ -67,7 +72,14 @@ io.on('connection', (socket) => {
       ack?.({ error: 'VALIDATION' });
       return;
     }
-    const message = { id: randomUUID(), roomId: frame.roomId, senderId: userId, text: frame.text, ts: Date.now(), clientMsgId: frame.clientMsgId };
+    const message = {
+      id: randomUUID(),
+      roomId: frame.roomId,
+      senderId: userId,
+      text: frame.text,
+      ts: Date.now(),
+      clientMsgId: frame.clientMsgId,
+    };
     socket.to(`room:${frame.roomId}`).emit('message', message);
     ack?.({ message });
   });

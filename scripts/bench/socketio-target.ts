@@ -26,7 +26,14 @@ export function createSocketIoTarget({ redisUrl, nodes = 3 }: { redisUrl: string
           startNode({
             name: `socket.io-${i + 1}`,
             script: 'scripts/bench/socketio-node.ts',
-            env: { NODE_ENV: 'production', REDIS_URL: redisUrl, JWT_SECRET: secret, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, CHANNEL: channel },
+            env: {
+              NODE_ENV: 'production',
+              REDIS_URL: redisUrl,
+              JWT_SECRET: secret,
+              JWT_ISSUER: ISSUER,
+              JWT_AUDIENCE: AUDIENCE,
+              CHANNEL: channel,
+            },
             // Listening is enough: any HTTP answer (Engine.IO refuses polling here with 400) will do.
             ready: async (port) => {
               await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`);

@@ -43,7 +43,17 @@ function logAxis(minRaw: number, maxRaw: number): Axis {
   return { at: (v) => (Math.log10(Math.min(Math.max(v, 10 ** lo), 10 ** hi)) - lo) / (hi - lo), ticks };
 }
 
-export function lineChart({ title, xLabel, yLabel, series, width = 720, height = 420, yMax, hLine, log = false }: {
+export function lineChart({
+  title,
+  xLabel,
+  yLabel,
+  series,
+  width = 720,
+  height = 420,
+  yMax,
+  hLine,
+  log = false,
+}: {
   title: string;
   xLabel: string;
   yLabel: string;

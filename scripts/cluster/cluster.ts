@@ -22,7 +22,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: npm run cluster -- [--instances N] [--port P] [--no-infra]\n  the balancer listens on P, instances on P+1..P+N\n');
+  process.stdout.write(
+    'usage: npm run cluster -- [--instances N] [--port P] [--no-infra]\n  the balancer listens on P, instances on P+1..P+N\n',
+  );
   process.exit(0);
 }
 const count = Number(values.instances);
@@ -58,7 +60,8 @@ for (let i = 1; i <= count; i++) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = `\x1b[${colors[(i - 1) % colors.length]}m${name.padEnd(11)}|\x1b[0m `;
-  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix}${line}\n`));
+  for (const stream of [child.stdout!, child.stderr!])
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix}${line}\n`));
   child.on('exit', (code, signal) => {
     if (!stopping) process.stdout.write(`${prefix}exited (${signal ?? code}); the balancer routes around it\n`);
   });
@@ -68,7 +71,9 @@ for (let i = 1; i <= count; i++) {
 const backends = Array.from({ length: count }, (_, i) => ({ host: '127.0.0.1', port: port + i + 1 }));
 const balancer = createLoadBalancer({ backends, onError: (m) => process.stdout.write(`balancer   | ${m}\n`) });
 balancer.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`balancer   | http://127.0.0.1:${port} → ${backends.map((b) => b.port).join(', ')} (round robin, HTTP and WebSocket)\n`);
+  process.stdout.write(
+    `balancer   | http://127.0.0.1:${port} → ${backends.map((b) => b.port).join(', ')} (round robin, HTTP and WebSocket)\n`,
+  );
 });
 
 const stop = (): void => {
@@ -82,7 +87,9 @@ const stop = (): void => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   }, 20_000);
   force.unref();
-  void Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))).then(() => process.exit(0));
+  void Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))).then(() =>
+    process.exit(0),
+  );
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

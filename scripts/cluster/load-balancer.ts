@@ -51,10 +51,19 @@ export function createLoadBalancer({
           return;
         }
         const b = backends[i]!;
-        const upstream = request({ host: b.host, port: b.port, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' } }, (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        });
+        const upstream = request(
+          {
+            host: b.host,
+            port: b.port,
+            method: req.method,
+            path: req.url,
+            headers: { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' },
+          },
+          (up) => {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+          },
+        );
         upstream.on('error', (error: NodeJS.ErrnoException) => {
           // Only a refused connection is retried elsewhere: the request never reached the instance.
           if (error.code === 'ECONNREFUSED' && !res.headersSent) {

@@ -45,17 +45,26 @@ export async function snapshotCatalog(databaseUrl: string, schema = 'public'): P
         SELECT 'index ' || c.relname || '.' || i.relname || ' ' || pg_get_indexdef(i.oid) AS line
           FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
          WHERE x.indrelid IN (${tables})`)),
-      ...(await q(`
+      ...(await q(
+        `
         SELECT 'enum ' || t.typname || ' (' || string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumlabel) || ')' AS line
           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
          WHERE n.nspname = $1
-         GROUP BY t.typname`, [schema])),
-      ...(await q(`
+         GROUP BY t.typname`,
+        [schema],
+      )),
+      ...(await q(
+        `
         SELECT 'sequence ' || s.sequencename || ' ' || s.data_type::text || ' increment ' || s.increment_by AS line
-          FROM pg_sequences s WHERE s.schemaname = $1`, [schema])),
-      ...(await q(`
+          FROM pg_sequences s WHERE s.schemaname = $1`,
+        [schema],
+      )),
+      ...(await q(
+        `
         SELECT 'view ' || v.viewname || ' ' || v.definition AS line
-          FROM pg_views v WHERE v.schemaname = $1`, [schema])),
+          FROM pg_views v WHERE v.schemaname = $1`,
+        [schema],
+      )),
       ...(await q(`SELECT 'extension ' || extname AS line FROM pg_extension WHERE extname <> 'plpgsql'`, [])),
     ];
     return lines.sort();

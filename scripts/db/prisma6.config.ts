@@ -54,11 +54,13 @@ export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
   adapter: async () =>
-    new PrismaPg(new Pool({
-      connectionString: adapterUrl,
-      max: 2,
-      // Let the CLI exit as soon as it is done instead of waiting for idle connections to time out.
-      allowExitOnIdle: true,
-      Client: CharAsTextClient as unknown as typeof Client,
-    })),
+    new PrismaPg(
+      new Pool({
+        connectionString: adapterUrl,
+        max: 2,
+        // Let the CLI exit as soon as it is done instead of waiting for idle connections to time out.
+        allowExitOnIdle: true,
+        Client: CharAsTextClient as unknown as typeof Client,
+      }),
+    ),
 });

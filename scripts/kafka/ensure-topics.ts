@@ -20,9 +20,16 @@ async function main(): Promise<void> {
   await admin.connect();
   try {
     const requestTopics = [topics.login, topics.chat];
-    const topicAdmin = createTopicAdmin({ admin, replicationFactor: config.kafka.replicationFactor, requestTopics, requestPartitions: topics.partitions });
+    const topicAdmin = createTopicAdmin({
+      admin,
+      replicationFactor: config.kafka.replicationFactor,
+      requestTopics,
+      requestPartitions: topics.partitions,
+    });
     for (const topic of requestTopics) await topicAdmin.ensureTopic(topic, topics.partitions);
-    process.stdout.write(`topics ${requestTopics.join(', ')}: ${topics.partitions} partitions, RF ${config.kafka.replicationFactor}, min.insync.replicas ${Math.min(2, config.kafka.replicationFactor)}\n`);
+    process.stdout.write(
+      `topics ${requestTopics.join(', ')}: ${topics.partitions} partitions, RF ${config.kafka.replicationFactor}, min.insync.replicas ${Math.min(2, config.kafka.replicationFactor)}\n`,
+    );
   } finally {
     await admin.disconnect();
   }

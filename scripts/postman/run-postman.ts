@@ -51,19 +51,26 @@ function newman(args: readonly string[]): Promise<number> {
 
 async function main(extra: readonly string[]): Promise<number> {
   const given = process.env['BASE_URL'];
-  const adminUserId = given === undefined ? `admin-${randomBytes(4).toString('hex')}` : process.env['ADMIN_USER_ID'] ?? '';
+  const adminUserId = given === undefined ? `admin-${randomBytes(4).toString('hex')}` : (process.env['ADMIN_USER_ID'] ?? '');
   const app = given === undefined ? await startInstance(adminUserId) : undefined;
   const baseUrl = given ?? app?.url() ?? '';
   console.log(`newman: ${path.relative(ROOT, COLLECTION)} against ${baseUrl}${app === undefined ? '' : ' (a fresh in-memory instance)'}`);
   try {
     return await newman([
-      'run', COLLECTION,
-      '--environment', ENVIRONMENT,
-      '--env-var', `baseUrl=${baseUrl}`,
-      '--env-var', `adminUserId=${adminUserId}`,
-      '--reporters', 'cli',
-      '--color', 'off',
-      '--timeout-request', '15000',
+      'run',
+      COLLECTION,
+      '--environment',
+      ENVIRONMENT,
+      '--env-var',
+      `baseUrl=${baseUrl}`,
+      '--env-var',
+      `adminUserId=${adminUserId}`,
+      '--reporters',
+      'cli',
+      '--color',
+      'off',
+      '--timeout-request',
+      '15000',
       ...extra,
     ]);
   } finally {
@@ -76,7 +83,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(`postman run failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    console.error(`postman run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = 1;
   },
 );

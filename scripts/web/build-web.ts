@@ -17,7 +17,10 @@ import { WEB_DIR as WEB_BUILD_DIR } from '../../src/release/release-layout';
 
 const WEB_SOURCE_DIR = path.resolve(__dirname, '..', '..', 'web');
 
-export async function buildWeb({ outDir = WEB_BUILD_DIR, minify = true }: { /** Default build/web. */ outDir?: string; /** Default true. */ minify?: boolean } = {}): Promise<void> {
+export async function buildWeb({
+  outDir = WEB_BUILD_DIR,
+  minify = true,
+}: { /** Default build/web. */ outDir?: string; /** Default true. */ minify?: boolean } = {}): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(path.join(outDir, 'assets'), { recursive: true });
   await build({
@@ -67,7 +70,8 @@ export async function buildWebInto(outDir: string, { ifStale = false }: { ifStal
 if (require.main === module) {
   const started = Date.now();
   withBuildLock(BUILD_LOCK_FILE, () => buildWebInto(WEB_BUILD_DIR)).then(
-    () => console.log(`web client built into ${path.relative(process.cwd(), WEB_BUILD_DIR) || WEB_BUILD_DIR} in ${Date.now() - started} ms`),
+    () =>
+      console.log(`web client built into ${path.relative(process.cwd(), WEB_BUILD_DIR) || WEB_BUILD_DIR} in ${Date.now() - started} ms`),
     (error: unknown) => {
       console.error(`build:web failed: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;

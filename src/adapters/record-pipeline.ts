@@ -76,7 +76,13 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * A handled record's output could not be written, so its partition goes back to it: back
  * off first (`failures` in a row on this partition), and say so. Both buses do this.
  */
-export async function backOffUnwritten({ failures, error, backoff, logger, where }: {
+export async function backOffUnwritten({
+  failures,
+  error,
+  backoff,
+  logger,
+  where,
+}: {
   failures: number;
   error: ChatError;
   backoff: BackoffPolicy | undefined;
@@ -130,7 +136,12 @@ export function deadLetterHeaders(raw: RawRecord, error: ChatError, attempts: nu
 }
 
 /** Runs `work`, heartbeating on a timer meanwhile (see PipelineOptions.keepAlive). */
-async function withKeepAlive<T>(work: () => Promise<T>, heartbeat: () => Promise<void>, keepAlive: PipelineOptions<unknown>['keepAlive'], log: () => Logger): Promise<T> {
+async function withKeepAlive<T>(
+  work: () => Promise<T>,
+  heartbeat: () => Promise<void>,
+  keepAlive: PipelineOptions<unknown>['keepAlive'],
+  log: () => Logger,
+): Promise<T> {
   if (keepAlive === undefined) return work();
   const started = Date.now();
   const timer = setInterval(() => {
@@ -141,7 +152,9 @@ async function withKeepAlive<T>(work: () => Promise<T>, heartbeat: () => Promise
     }
     // A failed heartbeat (a rebalance under way) is seen again, and acted on, by the
     // consumer's own heartbeat after this record.
-    heartbeat().catch((error: unknown) => log().debug({ err: error instanceof Error ? error.message : String(error) }, 'keep-alive heartbeat failed'));
+    heartbeat().catch((error: unknown) =>
+      log().debug({ err: error instanceof Error ? error.message : String(error) }, 'keep-alive heartbeat failed'),
+    );
   }, keepAlive.intervalMs);
   try {
     return await work();

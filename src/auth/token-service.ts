@@ -61,7 +61,12 @@ export function createTokenService({
         if (error instanceof jwt.TokenExpiredError) throw new ChatError('TOKEN_EXPIRED', 'token expired');
         throw new ChatError('UNAUTHORIZED', 'invalid token');
       }
-      if (typeof payload === 'string' || typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') {
+      if (
+        typeof payload === 'string' ||
+        typeof payload.sub !== 'string' ||
+        typeof payload.jti !== 'string' ||
+        typeof payload.exp !== 'number'
+      ) {
         throw new ChatError('UNAUTHORIZED', 'invalid token');
       }
       return { userId: payload.sub, jti: payload.jti, exp: payload.exp };

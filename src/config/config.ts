@@ -10,9 +10,12 @@ import { DEFAULT_TRUST_PROXY, parseTrustProxy, type TrustProxy } from './trust-p
  * that object, so a typo in a variable fails the start, not the first request.
  */
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 /** A browser origin (`https://host[:port]`), normalised the way browsers send it. */
 const httpOrigin = z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin);
 /** TRUST_PROXY (config/trust-proxy.ts): a hop count or a list of addresses and CIDR blocks. */
@@ -32,7 +35,10 @@ const EnvSchema = z.object({
   PORT: int(3000, 0, 65535),
   // Who may name the client in X-Forwarded-For: per-IP limits count by the result.
   TRUST_PROXY: trustProxy,
-  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, . _ - only').optional(),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, . _ - only')
+    .optional(),
   ROLES: csv.pipe(z.array(z.enum(['gateway', 'owner'])).min(1)).default(['gateway', 'owner']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 

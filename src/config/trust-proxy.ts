@@ -15,9 +15,7 @@ import { isIPv4, isIPv6 } from 'node:net';
  *   the first address from the right that is not listed is the client. The default is
  *   `loopback`: a proxy on the same host (the rule before TRUST_PROXY existed).
  */
-export type TrustProxy =
-  | { readonly kind: 'hops'; readonly hops: number }
-  | { readonly kind: 'cidrs'; readonly cidrs: readonly Cidr[] };
+export type TrustProxy = { readonly kind: 'hops'; readonly hops: number } | { readonly kind: 'cidrs'; readonly cidrs: readonly Cidr[] };
 
 export interface Cidr {
   readonly family: 'ipv4' | 'ipv6';
@@ -36,7 +34,8 @@ const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
 
 const MAX_HOPS = 32;
 
-export type TrustProxyParse = { readonly ok: true; readonly value: TrustProxy } | { readonly ok: false; readonly problems: readonly string[] };
+export type TrustProxyParse =
+  { readonly ok: true; readonly value: TrustProxy } | { readonly ok: false; readonly problems: readonly string[] };
 
 /** An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a dual-stack socket reports) as plain IPv4. */
 export function normalizeAddress(address: string): string {
@@ -66,7 +65,10 @@ export function parseTrustProxy(text: string): TrustProxyParse {
     if (hops > MAX_HOPS) return { ok: false, problems: [`a hop count must be 0–${MAX_HOPS}, got ${trimmed}`] };
     return { ok: true, value: { kind: 'hops', hops } };
   }
-  const entries = trimmed.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const entries = trimmed
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (entries.length === 0) return { ok: false, problems: ['give a hop count or a list of addresses/CIDR blocks'] };
   const cidrs: Cidr[] = [];
   const problems: string[] = [];

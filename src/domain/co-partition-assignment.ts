@@ -15,10 +15,7 @@ export interface AssignmentMember {
   readonly owned: readonly number[];
 }
 
-export function assignCoPartitions(
-  members: readonly AssignmentMember[],
-  partitionCount: number,
-): Map<string, number[]> {
+export function assignCoPartitions(members: readonly AssignmentMember[], partitionCount: number): Map<string, number[]> {
   const result = new Map<string, number[]>();
   if (members.length === 0) return result;
   const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));

@@ -117,7 +117,9 @@ export function createClusterView({
     self,
     async cluster() {
       const mine = await self();
-      const others = (await directory.list()).filter((v) => v.instanceId !== instanceId).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+      const others = (await directory.list())
+        .filter((v) => v.instanceId !== instanceId)
+        .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
       return { instanceId, partitions, directory: directory.kind, instances: [mine, ...others] };
     },
   };

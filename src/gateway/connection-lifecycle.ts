@@ -49,24 +49,30 @@ export function createConnectionLifecycle({
     open(connection: ClientConnection, claims: TokenClaims): OpenedConnection {
       let markReady!: () => void;
       const ready = new Promise<void>((resolve) => (markReady = resolve));
-      const gate = new ResumeGate((frame, live) => {
-        if (frame.type === 'ready') markReady();
-        const sent = connection.send(frame);
-        // Measured here, where every transport's frames leave the gateway in order. The ts
-        // is the storing database's clock: this machine's, or NTP-close on a cluster.
-        if (sent && live && frame.type === 'message' && metrics !== undefined) {
-          const stored = Date.parse(frame.message.ts);
-          if (Number.isFinite(stored)) metrics.deliveryLatency.observe(Math.max(0, now() - stored) / 1000);
-        }
-        return sent;
-      }, { gapTimeoutMs, ...(fetchGap === undefined ? {} : { fetchGap }) });
+      const gate = new ResumeGate(
+        (frame, live) => {
+          if (frame.type === 'ready') markReady();
+          const sent = connection.send(frame);
+          // Measured here, where every transport's frames leave the gateway in order. The ts
+          // is the storing database's clock: this machine's, or NTP-close on a cluster.
+          if (sent && live && frame.type === 'message' && metrics !== undefined) {
+            const stored = Date.parse(frame.message.ts);
+            if (Number.isFinite(stored)) metrics.deliveryLatency.observe(Math.max(0, now() - stored) / 1000);
+          }
+          return sent;
+        },
+        { gapTimeoutMs, ...(fetchGap === undefined ? {} : { fetchGap }) },
+      );
       registry.add(connection, gate);
       // The token's lifetime bounds the connection's: an expired token closes it (4001).
       const ttlMs = Math.max(0, claims.exp * 1000 - Date.now());
       const expiry = setTimeout(() => connection.close(CloseCodes.TOKEN_INVALID, 'token expired'), Math.min(ttlMs, 2 ** 31 - 1));
       expiry.unref();
       announcer.opened(connection.userId, connection.id).catch((error: unknown) => {
-        log.warn({ err: error instanceof Error ? error.message : String(error), userId: connection.userId }, 'could not register the session; closing');
+        log.warn(
+          { err: error instanceof Error ? error.message : String(error), userId: connection.userId },
+          'could not register the session; closing',
+        );
         connection.close(CloseCodes.SERVER_ERROR, 'session could not be registered; reconnect');
       });
       let done = false;
@@ -81,7 +87,10 @@ export function createConnectionLifecycle({
           registry.remove(connection.id);
           announcer.closed(connection.userId, connection.id).catch((error: unknown) => {
             // The re-announce stops for it, so the owner expires it after the session TTL.
-            log.warn({ err: error instanceof Error ? error.message : String(error), userId: connection.userId }, 'could not announce a closed session');
+            log.warn(
+              { err: error instanceof Error ? error.message : String(error), userId: connection.userId },
+              'could not announce a closed session',
+            );
           });
         },
       };

@@ -30,7 +30,10 @@ export function parseClientFrame(data: string): ClientFrame {
   const parsed = ClientFrameSchema.safeParse(json);
   if (!parsed.success) {
     const type = typeof json === 'object' && json !== null && 'type' in json ? String(json.type).slice(0, 40) : undefined;
-    const message = type !== undefined && !CLIENT_FRAME_TYPES.includes(type) ? `unknown frame type ${type}` : parsed.error.issues.map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
+    const message =
+      type !== undefined && !CLIENT_FRAME_TYPES.includes(type)
+        ? `unknown frame type ${type}`
+        : parsed.error.issues.map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
     throw new ChatError('VALIDATION', message.slice(0, 500));
   }
   return parsed.data;
@@ -63,7 +66,12 @@ export function createFrameHandler({ bus, store, chatTopic, instanceId, resumeMa
     return out;
   };
 
-  return async function handleFrame(connection: ClientConnection, gate: ResumeGate, ready: Promise<void>, frame: ClientFrame): Promise<void> {
+  return async function handleFrame(
+    connection: ClientConnection,
+    gate: ResumeGate,
+    ready: Promise<void>,
+    frame: ClientFrame,
+  ): Promise<void> {
     const { userId, id: connectionId } = connection;
     switch (frame.type) {
       case 'ping':
@@ -74,12 +82,20 @@ export function createFrameHandler({ bus, store, chatTopic, instanceId, resumeMa
           {
             topic: chatTopic,
             key: userId,
-            record: makeRecord('chat.send', userId, { instanceId, connectionId, roomId: frame.roomId, clientMsgId: frame.clientMsgId, text: frame.text }),
+            record: makeRecord('chat.send', userId, {
+              instanceId,
+              connectionId,
+              roomId: frame.roomId,
+              clientMsgId: frame.clientMsgId,
+              text: frame.text,
+            }),
           },
         ]);
         return;
       case 'typing':
-        await bus.publish([{ topic: chatTopic, key: userId, record: makeRecord('chat.typing', userId, { instanceId, connectionId, roomId: frame.roomId }) }]);
+        await bus.publish([
+          { topic: chatTopic, key: userId, record: makeRecord('chat.typing', userId, { instanceId, connectionId, roomId: frame.roomId }) },
+        ]);
         return;
       case 'resume':
         // Served once the owner has registered the session: see ResumeGate for why.

@@ -72,10 +72,31 @@ export interface Gateway {
  * records end here (inbox-dispatcher.ts). Without the gateway role, only the health
  * routes and the listener are made.
  */
-export function createGateway({ config, bus, store, revocations, loginThrottle, registrations, instanceDirectory, checks, hasher, sealer, tokens, owner, onOutboxWrite, logger, metrics }: GatewayOptions): Gateway {
+export function createGateway({
+  config,
+  bus,
+  store,
+  revocations,
+  loginThrottle,
+  registrations,
+  instanceDirectory,
+  checks,
+  hasher,
+  sealer,
+  tokens,
+  owner,
+  onOutboxWrite,
+  logger,
+  metrics,
+}: GatewayOptions): Gateway {
   const runsGateway = config.roles.includes('gateway');
   const registry = new ConnectionRegistry(metrics);
-  const requestReply = createRequestReply({ bus, replyTopic: bus.inboxTopicOf(config.instanceId), timeoutMs: config.requestTimeoutMs, metrics });
+  const requestReply = createRequestReply({
+    bus,
+    replyTopic: bus.inboxTopicOf(config.instanceId),
+    timeoutMs: config.requestTimeoutMs,
+    metrics,
+  });
   bus.openInbox(createInboxDispatcher({ registry, requestReply, metrics }));
 
   const url = (): string => {
@@ -97,11 +118,19 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
     directory: instanceDirectory,
     logger,
   });
-  const announcer = createSessionAnnouncer({ bus, chatTopic: config.topics.chat, instanceId: config.instanceId, registry, intervalMs: config.chat.sessionReannounceMs, logger });
+  const announcer = createSessionAnnouncer({
+    bus,
+    chatTopic: config.topics.chat,
+    instanceId: config.instanceId,
+    registry,
+    intervalMs: config.chat.sessionReannounceMs,
+    logger,
+  });
   const lifecycle = createConnectionLifecycle({
     registry,
     announcer,
-    fetchGap: (roomId, from, to) => store.listMessages(roomId, { afterSeq: from - 1, beforeSeq: to + 1, limit: Math.min(200, to - from + 1) }),
+    fetchGap: (roomId, from, to) =>
+      store.listMessages(roomId, { afterSeq: from - 1, beforeSeq: to + 1, limit: Math.min(200, to - from + 1) }),
     metrics,
     logger,
   });
@@ -111,7 +140,14 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
   // One TRUST_PROXY rule for every per-IP decision (login throttle, handshake limit, req.ip).
   const clientIps = createClientIpResolver(config.http.trustProxy);
   const routers = [
-    createHealthRoutes({ instanceId: config.instanceId, checks, ownerStatus: owner?.status, timeoutMs: config.readyCheckTimeoutMs, registry: metrics.registry, readyChecks: metrics.readyChecks }),
+    createHealthRoutes({
+      instanceId: config.instanceId,
+      checks,
+      ownerStatus: owner?.status,
+      timeoutMs: config.readyCheckTimeoutMs,
+      registry: metrics.registry,
+      readyChecks: metrics.readyChecks,
+    }),
     ...(runsGateway
       ? [
           createAuthRoutes({
@@ -132,13 +168,27 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
           }),
           createRoomRoutes({ store, tokens, revocations, onOutboxWrite }),
           createStreamRoutes({ tokens, revocations, lifecycle, metrics, caps, clientIp: clientIps.clientIp }),
-          createAdminRoutes({ bus, broadcastTopic: config.topics.broadcast, adminUserIds: config.chat.adminUserIds, tokens, revocations, cluster }),
+          createAdminRoutes({
+            bus,
+            broadcastTopic: config.topics.broadcast,
+            adminUserIds: config.chat.adminUserIds,
+            tokens,
+            revocations,
+            cluster,
+          }),
           createOpenApiRoutes(),
           createWebRoutes(),
         ]
       : []),
   ];
-  const http = createHttpApp({ logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, routers, corsOrigins: config.security.corsOrigins, clientIps });
+  const http = createHttpApp({
+    logger,
+    metrics,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    routers,
+    corsOrigins: config.security.corsOrigins,
+    clientIps,
+  });
   const server = createServer(http);
   const ws = runsGateway
     ? createWsGateway({
@@ -146,7 +196,14 @@ export function createGateway({ config, bus, store, revocations, loginThrottle, 
         tokens,
         revocations,
         lifecycle,
-        handleFrame: createFrameHandler({ bus, store, chatTopic: config.topics.chat, instanceId: config.instanceId, resumeMaxMessages: config.chat.resumeMaxMessages, logger }),
+        handleFrame: createFrameHandler({
+          bus,
+          store,
+          chatTopic: config.topics.chat,
+          instanceId: config.instanceId,
+          resumeMaxMessages: config.chat.resumeMaxMessages,
+          logger,
+        }),
         maxPayloadBytes: config.chat.wsMaxPayloadBytes,
         allowedOrigins: config.security.wsAllowedOrigins,
         messageRate: { ratePerSec: config.security.wsMessageRatePerSec, burst: config.security.wsMessageBurst },

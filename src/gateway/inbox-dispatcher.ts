@@ -13,7 +13,15 @@ import type { RequestReply } from './request-reply';
  * new socket (the per-user cap) to that socket. It holds no state of its
  * own; ordering is the bus's (one inbox, read in order).
  */
-export function createInboxDispatcher({ registry, requestReply, metrics }: { registry: ConnectionRegistry; requestReply: RequestReply; metrics: Metrics }): InboxListener {
+export function createInboxDispatcher({
+  registry,
+  requestReply,
+  metrics,
+}: {
+  registry: ConnectionRegistry;
+  requestReply: RequestReply;
+  metrics: Metrics;
+}): InboxListener {
   const relay = ({ connectionIds, frame }: RelayPart): void => {
     // A socket that closed since its owner looked it up: counted, and its resume covers it.
     const missed = connectionIds.length - registry.deliver(connectionIds, frame);

@@ -89,9 +89,12 @@ export class ResumeGate {
   private room(roomId: string): RoomSequencer<Slot> {
     let seq = this.rooms.get(roomId);
     if (seq === undefined) {
-      seq = new RoomSequencer<Slot>((slot) => {
-        if (slot.message !== undefined) this.write({ type: 'message', message: slot.message }, slot.live === true);
-      }, { gapTimeoutMs: this.options.gapTimeoutMs });
+      seq = new RoomSequencer<Slot>(
+        (slot) => {
+          if (slot.message !== undefined) this.write({ type: 'message', message: slot.message }, slot.live === true);
+        },
+        { gapTimeoutMs: this.options.gapTimeoutMs },
+      );
       this.rooms.set(roomId, seq);
     }
     return seq;

@@ -46,7 +46,10 @@ export function createSessionAnnouncer({
     try {
       for (let i = 0; i < records.length; i += 500) await bus.publish(records.slice(i, i + 500));
     } catch (error) {
-      log.warn({ err: error instanceof Error ? error.message : String(error), sessions: live.length }, 're-announce failed; will retry next interval');
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error), sessions: live.length },
+        're-announce failed; will retry next interval',
+      );
     }
   };
   return {

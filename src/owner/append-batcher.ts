@@ -74,7 +74,8 @@ export function createAppendBatcher({
 
   return {
     append(message, lane) {
-      if (stopped.has(lane)) return Promise.reject(new UnavailableError('an earlier message write of this partition failed; it is handled again first'));
+      if (stopped.has(lane))
+        return Promise.reject(new UnavailableError('an earlier message write of this partition failed; it is handled again first'));
       return new Promise<AppendOutcome>((resolve, reject) => {
         queue.push({ message, lane, resolve, reject });
         if (busy) return;

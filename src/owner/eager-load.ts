@@ -57,7 +57,15 @@ export async function eagerLoad(ctx: Omit<OwnerContext, 'publish'>, partitions: 
   const result: EagerLoadResult = { outcome, users, ms: elapsed() };
   ctx.metrics.eagerLoadSeconds.observe({ outcome }, result.ms / 1000);
   ctx.metrics.eagerLoadUsers.inc(users);
-  const fields = { event: 'partitions.loaded', partitions, outcome, users, ms: result.ms, timeoutMs: ctx.eagerLoadTimeoutMs, ...(err === undefined ? {} : { err }) };
+  const fields = {
+    event: 'partitions.loaded',
+    partitions,
+    outcome,
+    users,
+    ms: result.ms,
+    timeoutMs: ctx.eagerLoadTimeoutMs,
+    ...(err === undefined ? {} : { err }),
+  };
   if (outcome === 'loaded') ctx.logger.info(fields, `loaded ${users} users of ${partitions.length} assigned partitions in ${result.ms} ms`);
   else ctx.logger.warn(fields, `eager load ${outcome} after ${result.ms} ms (${users} users loaded); the rest load lazily on first use`);
   return result;

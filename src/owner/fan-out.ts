@@ -20,14 +20,22 @@ import { deliver, relay, type OwnerContext } from './owner-context';
  * record per recipient through the recipient's owner, which knows its sessions from its
  * own state. Slower (one hop and one record per member more), never lost.
  */
-export async function fanOut(ctx: OwnerContext, frame: ServerFrame, recipients: readonly string[], causedBy: string): Promise<OutboundRecord[]> {
+export async function fanOut(
+  ctx: OwnerContext,
+  frame: ServerFrame,
+  recipients: readonly string[],
+  causedBy: string,
+): Promise<OutboundRecord[]> {
   if (recipients.length === 0) return [];
   let found: Awaited<ReturnType<OwnerContext['directory']['lookup']>>;
   try {
     found = await ctx.directory.lookup(recipients);
   } catch (error) {
     ctx.metrics.fanOuts.inc({ path: 'via-owner' });
-    ctx.logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'session directory unavailable: delivering through the members’ owners');
+    ctx.logger.debug(
+      { err: error instanceof Error ? error.message : String(error) },
+      'session directory unavailable: delivering through the members’ owners',
+    );
     return recipients.map((m) => deliver(ctx, m, frame));
   }
   ctx.metrics.fanOuts.inc({ path: 'direct' });

@@ -37,7 +37,12 @@ export async function handleLogin(ctx: OwnerContext, request: Inbound, record: R
   log.info({ event: 'login.handled', userId, partition: request.partition, result }, 'login');
   if (ok && user !== undefined) {
     await ensureUser(ctx, request.partition, userId);
-    answer({ ok: true, user: { userId: user.userId, displayName: user.displayName }, handledBy: ctx.instanceId, partition: request.partition });
+    answer({
+      ok: true,
+      user: { userId: user.userId, displayName: user.displayName },
+      handledBy: ctx.instanceId,
+      partition: request.partition,
+    });
   } else {
     // One answer for unknown user and wrong password: which ids exist is not revealed.
     answer({ ok: false, code: 'INVALID_CREDENTIALS', message: 'invalid user id or password', handledBy: ctx.instanceId });

@@ -31,11 +31,19 @@ class NotOwnedError extends ChatError {
  * handles their request records one at a time per partition, in order, and answers on
  * the requesting instance's inbox topic, never by broadcast.
  */
-export function createOwnerService(options: Omit<OwnerContext, 'users' | 'logger' | 'publish' | 'appends' | 'directory'> & { logger: OwnerContext['logger'] }): OwnerService {
+export function createOwnerService(
+  options: Omit<OwnerContext, 'users' | 'logger' | 'publish' | 'appends' | 'directory'> & { logger: OwnerContext['logger'] },
+): OwnerService {
   const users = new OwnedUsers(options.limits.sendBurst);
   const appends = createAppendBatcher({ store: options.store, metrics: options.metrics });
   const directory = createSessionDirectory({ mirror: options.mirror });
-  const base: Omit<OwnerContext, 'publish'> = { ...options, users, appends, directory, logger: options.logger.child({ component: 'owner' }) };
+  const base: Omit<OwnerContext, 'publish'> = {
+    ...options,
+    users,
+    appends,
+    directory,
+    logger: options.logger.child({ component: 'owner' }),
+  };
   const log = base.logger;
 
   // Per partition: the hand-over of the last record's output to the bus. Output that waits

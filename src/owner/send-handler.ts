@@ -49,7 +49,14 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
         // store (a NUL character in a record that bypassed the gateway).
         ctx.metrics.sendsRefused.inc({ code: error.code });
         // An internal failure's message names tables and codes: the client gets the code only.
-        return [toSender({ type: 'error', code: error.code, message: error.code === 'INTERNAL' ? 'internal error' : error.message, ref: clientMsgId })];
+        return [
+          toSender({
+            type: 'error',
+            code: error.code,
+            message: error.code === 'INTERNAL' ? 'internal error' : error.message,
+            ref: clientMsgId,
+          }),
+        ];
       }
       const { message, created, members } = outcome;
       const out: OutboundRecord[] = [toSender({ type: 'ack', clientMsgId, message })];
@@ -58,7 +65,14 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
         // The sender's other sockets, straight from the sender's own state: no deliver
         // record through this very partition.
         out.push(...relaysToLiveSockets(ctx, user, frame, connectionId));
-        out.push(...(await fanOut(ctx, frame, members.filter((m) => m !== userId), userId)));
+        out.push(
+          ...(await fanOut(
+            ctx,
+            frame,
+            members.filter((m) => m !== userId),
+            userId,
+          )),
+        );
       }
       // redelivered: this very record was handled before (crash or rebalance before commit);
       // client-retry: a new record for a clientMsgId already stored.
@@ -77,6 +91,11 @@ export async function handleTyping(ctx: OwnerContext, _request: Inbound, record:
     ctx.publish([relay(ctx, userId, instanceId, [connectionId], members)]);
     return;
   }
-  const out = await fanOut(ctx, { type: 'typing', roomId, userId }, members.filter((m) => m !== userId), userId);
+  const out = await fanOut(
+    ctx,
+    { type: 'typing', roomId, userId },
+    members.filter((m) => m !== userId),
+    userId,
+  );
   if (out.length > 0) ctx.publish(out);
 }

@@ -30,7 +30,9 @@ export async function handleSession(
       ctx.metrics.securityRefusals.inc({ reason: 'connections_per_user' });
       ctx.logger.info({ userId, live, connectionId }, 'socket refused: per-user cap');
       const reason = `CONNECTION_LIMIT: at most ${ctx.limits.maxSessionsPerUser} connections per user`;
-      ctx.publish([{ topic: ctx.bus.inboxTopicOf(instanceId), key: userId, record: makeRecord('session.refused', userId, { connectionId, reason }) }]);
+      ctx.publish([
+        { topic: ctx.bus.inboxTopicOf(instanceId), key: userId, record: makeRecord('session.refused', userId, { connectionId, reason }) },
+      ]);
       return;
     }
   }
@@ -40,7 +42,8 @@ export async function handleSession(
     const known = user.sessions.get(connectionId);
     if (known !== undefined) known.seenAt = now;
     else user.sessions.set(connectionId, { instanceId, connectionId, seenAt: now });
-    if (record.payload.reannounce !== true) out.push(relay(ctx, userId, instanceId, [connectionId], { type: 'ready', userId, connectionId }));
+    if (record.payload.reannounce !== true)
+      out.push(relay(ctx, userId, instanceId, [connectionId], { type: 'ready', userId, connectionId }));
   } else {
     await ctx.mirror.remove(userId, connectionId);
     user.sessions.delete(connectionId);

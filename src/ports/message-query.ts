@@ -9,5 +9,6 @@ import type { MessageQuery } from './chat-store';
  */
 export function checkMessageQuery(query: MessageQuery): void {
   const parsed = MessageQueryBounds.safeParse(query);
-  if (!parsed.success) throw new ValidationError(`bad message query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new ValidationError(`bad message query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 }

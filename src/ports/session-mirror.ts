@@ -8,7 +8,8 @@ export interface MirroredSession {
 }
 
 /** The order every mirror lists a user's sessions in. */
-export const byConnectionId = (a: MirroredSession, b: MirroredSession): number => (a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0);
+export const byConnectionId = (a: MirroredSession, b: MirroredSession): number =>
+  a.connectionId < b.connectionId ? -1 : a.connectionId > b.connectionId ? 1 : 0;
 
 /**
  * A copy of each user's live sessions outside the owner's memory (Redis in a cluster), so

@@ -49,10 +49,7 @@ export const ChatTypingRecord = base('chat.typing', z.object({ ...ConnectionRef,
  * another user's owner: a stored message, a presence change, a typing notice. The
  * recipient's owner relays it to the instances that hold the recipient's sockets.
  */
-export const DeliverRecord = base(
-  'deliver',
-  z.object({ frame: ServerFrameSchema, exceptConnectionId: z.string().optional() }),
-);
+export const DeliverRecord = base('deliver', z.object({ frame: ServerFrameSchema, exceptConnectionId: z.string().optional() }));
 
 export const RequestRecordSchema = z.discriminatedUnion('type', [
   LoginRequestRecord,
@@ -92,9 +89,19 @@ export const TokenRevokedRecord = base('token.revoked', z.object({ jti: z.string
  * The user's owner refused a new socket (a per-user cap across instances): the instance
  * that holds it closes it with 4008 and this reason. Keyed by the user.
  */
-export const SessionRefusedRecord = base('session.refused', z.object({ connectionId: z.string().min(1).max(100), reason: z.string().min(1).max(120) }));
+export const SessionRefusedRecord = base(
+  'session.refused',
+  z.object({ connectionId: z.string().min(1).max(100), reason: z.string().min(1).max(120) }),
+);
 
-export const InboxRecordSchema = z.discriminatedUnion('type', [LoginReplyRecord, RelayRecord, RelayBatchRecord, BroadcastRecord, TokenRevokedRecord, SessionRefusedRecord]);
+export const InboxRecordSchema = z.discriminatedUnion('type', [
+  LoginReplyRecord,
+  RelayRecord,
+  RelayBatchRecord,
+  BroadcastRecord,
+  TokenRevokedRecord,
+  SessionRefusedRecord,
+]);
 export type InboxRecord = z.infer<typeof InboxRecordSchema>;
 
 /** Every record: the request topics' and the inboxes' (derived, so neither list is repeated). */

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { AddMemberBody, AnnouncementBody, CreateRoomBody, DEFAULT_MESSAGE_PAGE, LoginBody, MessagesQuery, RegisterBody, RoomPathParams } from './http-schemas';
+import {
+  AddMemberBody,
+  AnnouncementBody,
+  CreateRoomBody,
+  DEFAULT_MESSAGE_PAGE,
+  LoginBody,
+  MessagesQuery,
+  RegisterBody,
+  RoomPathParams,
+} from './http-schemas';
 import {
   AcceptedResponse,
   ErrorResponse,
@@ -50,57 +59,193 @@ interface Operation {
 /** Every REST route of the server (api.md plus the extensions in docs/architecture.md). */
 export const OPERATIONS: readonly Operation[] = [
   {
-    method: 'post', path: '/api/auth/register', operationId: 'register', summary: 'Create a user', tag: 'auth', auth: 'none',
-    body: RegisterBody, success: { status: 201, description: 'created', schema: PublicUserResponse }, errors: [400, 409, 413],
+    method: 'post',
+    path: '/api/auth/register',
+    operationId: 'register',
+    summary: 'Create a user',
+    tag: 'auth',
+    auth: 'none',
+    body: RegisterBody,
+    success: { status: 201, description: 'created', schema: PublicUserResponse },
+    errors: [400, 409, 413],
   },
   {
-    method: 'post', path: '/api/auth/login', operationId: 'login', summary: 'Log in: a JWT for REST, /ws and /api/stream', tag: 'auth', auth: 'none',
-    body: LoginBody, success: { status: 200, description: 'logged in', schema: LoginResponse }, errors: [400, 401, 429, 504],
-    description: 'Answered by the owner of the user\'s partition (request-reply over Kafka). 401 INVALID_CREDENTIALS is the same for an unknown user and a wrong password.',
+    method: 'post',
+    path: '/api/auth/login',
+    operationId: 'login',
+    summary: 'Log in: a JWT for REST, /ws and /api/stream',
+    tag: 'auth',
+    auth: 'none',
+    body: LoginBody,
+    success: { status: 200, description: 'logged in', schema: LoginResponse },
+    errors: [400, 401, 429, 504],
+    description:
+      "Answered by the owner of the user's partition (request-reply over Kafka). 401 INVALID_CREDENTIALS is the same for an unknown user and a wrong password.",
   },
   {
-    method: 'post', path: '/api/auth/logout', operationId: 'logout', summary: 'Revoke the token everywhere', tag: 'auth', auth: 'bearer',
-    success: { status: 204, description: 'revoked; sockets opened with it close with 4001' }, errors: [],
-  },
-  { method: 'get', path: '/api/me', operationId: 'me', summary: 'The current user', tag: 'auth', auth: 'bearer', success: { status: 200, description: 'the user', schema: PublicUserResponse }, errors: [404] },
-  {
-    method: 'post', path: '/api/rooms', operationId: 'createRoom', summary: 'Create a room (the creator is a member)', tag: 'rooms', auth: 'bearer',
-    body: CreateRoomBody, success: { status: 201, description: 'created', schema: RoomCreatedResponse }, errors: [400, 404],
-    description: 'Every member (the creator too) then gets a `room` frame (event `created`) on each live socket: written to the outbox in the same transaction, relayed through Kafka (at least once; drop repeats by the frame `id`).',
-  },
-  { method: 'get', path: '/api/rooms', operationId: 'listRooms', summary: 'The rooms the user is a member of', tag: 'rooms', auth: 'bearer', success: { status: 200, description: 'rooms, oldest first', schema: RoomListResponse }, errors: [] },
-  {
-    method: 'post', path: '/api/rooms/:roomId/members', operationId: 'addMember', summary: 'Add a member (members only)', tag: 'rooms', auth: 'bearer',
-    body: AddMemberBody, success: { status: 204, description: 'added (adding twice is a no-op)' }, errors: [400, 403, 404],
-    description: 'A new member makes every member of the room (the new one too) get a `room` frame (event `member.added`) on each live socket, through the outbox; adding twice sends nothing.',
+    method: 'post',
+    path: '/api/auth/logout',
+    operationId: 'logout',
+    summary: 'Revoke the token everywhere',
+    tag: 'auth',
+    auth: 'bearer',
+    success: { status: 204, description: 'revoked; sockets opened with it close with 4001' },
+    errors: [],
   },
   {
-    method: 'get', path: '/api/rooms/:roomId/messages', operationId: 'listMessages', summary: 'A page of a room\'s messages, in seq order', tag: 'rooms', auth: 'bearer',
-    query: { schema: MessagesQuery, defaults: { limit: DEFAULT_MESSAGE_PAGE } }, success: { status: 200, description: 'messages', schema: MessagePageResponse }, errors: [400, 403, 404],
+    method: 'get',
+    path: '/api/me',
+    operationId: 'me',
+    summary: 'The current user',
+    tag: 'auth',
+    auth: 'bearer',
+    success: { status: 200, description: 'the user', schema: PublicUserResponse },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/api/rooms',
+    operationId: 'createRoom',
+    summary: 'Create a room (the creator is a member)',
+    tag: 'rooms',
+    auth: 'bearer',
+    body: CreateRoomBody,
+    success: { status: 201, description: 'created', schema: RoomCreatedResponse },
+    errors: [400, 404],
+    description:
+      'Every member (the creator too) then gets a `room` frame (event `created`) on each live socket: written to the outbox in the same transaction, relayed through Kafka (at least once; drop repeats by the frame `id`).',
+  },
+  {
+    method: 'get',
+    path: '/api/rooms',
+    operationId: 'listRooms',
+    summary: 'The rooms the user is a member of',
+    tag: 'rooms',
+    auth: 'bearer',
+    success: { status: 200, description: 'rooms, oldest first', schema: RoomListResponse },
+    errors: [],
+  },
+  {
+    method: 'post',
+    path: '/api/rooms/:roomId/members',
+    operationId: 'addMember',
+    summary: 'Add a member (members only)',
+    tag: 'rooms',
+    auth: 'bearer',
+    body: AddMemberBody,
+    success: { status: 204, description: 'added (adding twice is a no-op)' },
+    errors: [400, 403, 404],
+    description:
+      'A new member makes every member of the room (the new one too) get a `room` frame (event `member.added`) on each live socket, through the outbox; adding twice sends nothing.',
+  },
+  {
+    method: 'get',
+    path: '/api/rooms/:roomId/messages',
+    operationId: 'listMessages',
+    summary: "A page of a room's messages, in seq order",
+    tag: 'rooms',
+    auth: 'bearer',
+    query: { schema: MessagesQuery, defaults: { limit: DEFAULT_MESSAGE_PAGE } },
+    success: { status: 200, description: 'messages', schema: MessagePageResponse },
+    errors: [400, 403, 404],
     description: 'afterSeq: only seq > afterSeq; beforeSeq: only seq < beforeSeq (alone: the newest `limit` before it); always ascending.',
   },
   {
-    method: 'get', path: '/api/stream', operationId: 'stream', summary: 'Server frames as Server-Sent Events', tag: 'stream', auth: 'bearer',
-    success: { status: 200, description: 'an event stream; event name = frame type, data = the frame as JSON', contentType: 'text/event-stream' }, errors: [],
+    method: 'get',
+    path: '/api/stream',
+    operationId: 'stream',
+    summary: 'Server frames as Server-Sent Events',
+    tag: 'stream',
+    auth: 'bearer',
+    success: {
+      status: 200,
+      description: 'an event stream; event name = frame type, data = the frame as JSON',
+      contentType: 'text/event-stream',
+    },
+    errors: [],
     description: 'The same server frames as the WebSocket /ws (api.md), read-only. The token may also come as ?token=.',
   },
   {
-    method: 'post', path: '/api/admin/announcements', operationId: 'announce', summary: 'Announce to every connected client (admins)', tag: 'admin', auth: 'admin',
-    body: AnnouncementBody, success: { status: 202, description: 'published', schema: AcceptedResponse }, errors: [400, 403],
+    method: 'post',
+    path: '/api/admin/announcements',
+    operationId: 'announce',
+    summary: 'Announce to every connected client (admins)',
+    tag: 'admin',
+    auth: 'admin',
+    body: AnnouncementBody,
+    success: { status: 202, description: 'published', schema: AcceptedResponse },
+    errors: [400, 403],
   },
   {
-    method: 'get', path: '/api/admin/cluster', operationId: 'cluster', summary: 'The cluster view: instances, owned partitions, lag, connections (admins)', tag: 'admin', auth: 'admin',
-    success: { status: 200, description: 'this instance first, then the others as last announced', schema: ClusterViewSchema }, errors: [403],
+    method: 'get',
+    path: '/api/admin/cluster',
+    operationId: 'cluster',
+    summary: 'The cluster view: instances, owned partitions, lag, connections (admins)',
+    tag: 'admin',
+    auth: 'admin',
+    success: { status: 200, description: 'this instance first, then the others as last announced', schema: ClusterViewSchema },
+    errors: [403],
   },
-  { method: 'get', path: '/api/openapi.json', operationId: 'openapi', summary: 'This document', tag: 'operations', auth: 'none', success: { status: 200, description: 'OpenAPI 3.1' }, errors: [] },
-  { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'Liveness', tag: 'operations', auth: 'none', success: { status: 200, description: 'the process runs', schema: HealthResponse }, errors: [] },
   {
-    method: 'get', path: '/readyz', operationId: 'readyz', summary: 'Readiness: bus, database, Redis, owner group', tag: 'operations', auth: 'none',
-    success: { status: 200, description: 'ready (503 with the same body when not, saying which check failed)', schema: ReadyResponse }, errors: [503],
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    tag: 'operations',
+    auth: 'none',
+    success: { status: 200, description: 'OpenAPI 3.1' },
+    errors: [],
   },
-  { method: 'get', path: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics', tag: 'operations', auth: 'none', success: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' }, errors: [] },
-  { method: 'get', path: '/', operationId: 'webClient', summary: 'The web chat client', tag: 'web', auth: 'none', success: { status: 200, description: 'HTML page', contentType: 'text/html' }, errors: [] },
-  { method: 'get', path: '/admin', operationId: 'adminPage', summary: 'The cluster view page', tag: 'web', auth: 'none', success: { status: 200, description: 'HTML page', contentType: 'text/html' }, errors: [] },
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'healthz',
+    summary: 'Liveness',
+    tag: 'operations',
+    auth: 'none',
+    success: { status: 200, description: 'the process runs', schema: HealthResponse },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'readyz',
+    summary: 'Readiness: bus, database, Redis, owner group',
+    tag: 'operations',
+    auth: 'none',
+    success: { status: 200, description: 'ready (503 with the same body when not, saying which check failed)', schema: ReadyResponse },
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics',
+    tag: 'operations',
+    auth: 'none',
+    success: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'webClient',
+    summary: 'The web chat client',
+    tag: 'web',
+    auth: 'none',
+    success: { status: 200, description: 'HTML page', contentType: 'text/html' },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/admin',
+    operationId: 'adminPage',
+    summary: 'The cluster view page',
+    tag: 'web',
+    auth: 'none',
+    success: { status: 200, description: 'HTML page', contentType: 'text/html' },
+    errors: [],
+  },
 ];
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -148,7 +293,10 @@ function operationObject(op: Operation): JsonSchema {
   if (op.auth === 'admin') errors.add(403);
   for (const status of [...errors].sort((a, b) => a - b)) {
     if (responses[String(status)] !== undefined) continue;
-    responses[String(status)] = { description: ERROR_DESCRIPTIONS[status] ?? 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    responses[String(status)] = {
+      description: ERROR_DESCRIPTIONS[status] ?? 'error',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
   }
   const parameters = parametersOf(op);
   return {
@@ -164,7 +312,10 @@ function operationObject(op: Operation): JsonSchema {
 }
 
 /** The document. `serverUrl`: where it is served from (default: relative, the same origin). */
-export function buildOpenApiDocument({ version = '0.1.0', serverUrl = '/' }: { /** Default 0.1.0. */ version?: string; /** Default '/'. */ serverUrl?: string } = {}): JsonSchema {
+export function buildOpenApiDocument({
+  version = '0.1.0',
+  serverUrl = '/',
+}: { /** Default 0.1.0. */ version?: string; /** Default '/'. */ serverUrl?: string } = {}): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const op of OPERATIONS) {
     const path = toOpenApiPath(op.path);
@@ -184,7 +335,12 @@ export function buildOpenApiDocument({ version = '0.1.0', serverUrl = '/' }: { /
     servers: [{ url: serverUrl }],
     security: [{ bearerAuth: [] }],
     tags: [
-      { name: 'auth' }, { name: 'rooms' }, { name: 'stream' }, { name: 'admin', description: 'users listed in ADMIN_USER_IDS' }, { name: 'operations' }, { name: 'web' },
+      { name: 'auth' },
+      { name: 'rooms' },
+      { name: 'stream' },
+      { name: 'admin', description: 'users listed in ADMIN_USER_IDS' },
+      { name: 'operations' },
+      { name: 'web' },
     ],
     paths,
     components: {

@@ -19,7 +19,9 @@ export interface TopicsConfig {
 }
 
 /** The inbox topic of an instance: replies and deliveries for it go there, and only it reads them. */
-export const inboxTopicOf = (topics: Pick<TopicsConfig, 'inboxPrefix'>, instanceId: string): string => `${topics.inboxPrefix}.${instanceId}`;
+export const inboxTopicOf = (topics: Pick<TopicsConfig, 'inboxPrefix'>, instanceId: string): string =>
+  `${topics.inboxPrefix}.${instanceId}`;
 
 /** The consumer group of an instance's inbox (one member: the instance). */
-export const inboxGroupOf = (topics: Pick<TopicsConfig, 'inboxPrefix'>, instanceId: string): string => `${topics.inboxPrefix}-${instanceId}`;
+export const inboxGroupOf = (topics: Pick<TopicsConfig, 'inboxPrefix'>, instanceId: string): string =>
+  `${topics.inboxPrefix}-${instanceId}`;

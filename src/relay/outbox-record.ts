@@ -24,7 +24,14 @@ export function outboxTopic(type: OutboxRecordType, topics: { readonly chat: str
  */
 export function outboxRecord(entry: OutboxEntry, topics: { readonly chat: string }): OutboundRecord | undefined {
   if (!isOutboxRecordType(entry.recordType)) return undefined;
-  const parsed = AnyRecordSchema.safeParse({ v: ENVELOPE_VERSION, id: entry.id, type: entry.recordType, userId: entry.key, ts: entry.createdAt, payload: entry.payload });
+  const parsed = AnyRecordSchema.safeParse({
+    v: ENVELOPE_VERSION,
+    id: entry.id,
+    type: entry.recordType,
+    userId: entry.key,
+    ts: entry.createdAt,
+    payload: entry.payload,
+  });
   if (!parsed.success || parsed.data.type !== entry.recordType) return undefined;
   return { topic: outboxTopic(entry.recordType, topics), key: entry.key, record: parsed.data };
 }

@@ -82,9 +82,11 @@ export function createOutboxRelay({
     if (records.length > 0) await bus.publish(records);
     // An invalid row can never be produced: keeping it would only block the rows behind it.
     // It is logged in full for an operator and deleted with the published ones.
-    for (const entry of invalid) log.error({ event: 'outbox.invalid', entry }, 'outbox row cannot be produced (unknown type or invalid payload); dropped');
+    for (const entry of invalid)
+      log.error({ event: 'outbox.invalid', entry }, 'outbox row cannot be produced (unknown type or invalid payload); dropped');
     const ackedAt = now();
-    for (const entry of entries) if (!invalid.includes(entry)) metrics.outboxRelayLag.observe(Math.max(0, ackedAt - entry.createdAt) / 1000);
+    for (const entry of entries)
+      if (!invalid.includes(entry)) metrics.outboxRelayLag.observe(Math.max(0, ackedAt - entry.createdAt) / 1000);
     metrics.outboxRelayed.inc({ outcome: 'published' }, records.length);
     if (invalid.length > 0) metrics.outboxRelayed.inc({ outcome: 'invalid' }, invalid.length);
   };
@@ -106,7 +108,10 @@ export function createOutboxRelay({
         failures++;
         metrics.outboxRelayFailures.inc();
         const delayMs = backoffDelay(failures, backoff);
-        log.warn({ event: 'outbox.relay_failed', err: error instanceof Error ? error.message : String(error), failures, delayMs }, 'outbox relay pass failed; backing off');
+        log.warn(
+          { event: 'outbox.relay_failed', err: error instanceof Error ? error.message : String(error), failures, delayMs },
+          'outbox relay pass failed; backing off',
+        );
         await pause(delayMs, false);
         continue;
       }

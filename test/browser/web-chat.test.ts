@@ -74,7 +74,8 @@ describe('web client in Chromium: two people, two instances', () => {
     await who.page.waitForSelector('#chat:not([hidden])');
     await who.page.waitForSelector('#conn[data-state="open"]');
   };
-  const messageTexts = (page: Page) => page.$$eval('#messages li.msg:not(.pending) .text', (nodes) => nodes.map((n) => n.textContent ?? ''));
+  const messageTexts = (page: Page) =>
+    page.$$eval('#messages li.msg:not(.pending) .text', (nodes) => nodes.map((n) => n.textContent ?? ''));
   const send = async (page: Page, text: string): Promise<void> => {
     await page.fill('#text', text);
     await page.click('#send');
@@ -151,7 +152,10 @@ describe('web client in Chromium: two people, two instances', () => {
     await page.waitForSelector(`#instances tr[data-instance-id="${a.config.instanceId}"]`);
     // Without Redis an instance shows its own view: the partitions it owns and its connections.
     const owned = a.bus.ownerStatus().partitions;
-    await waitFor('the partition map', async () => (await page.$$(`#partitions .partition[data-owner="${a.config.instanceId}"]`)).length === owned.length);
+    await waitFor(
+      'the partition map',
+      async () => (await page.$$(`#partitions .partition[data-owner="${a.config.instanceId}"]`)).length === owned.length,
+    );
     expect(await page.textContent('#summary')).toContain('12 partitions');
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-cluster-view.png'), fullPage: true });
 

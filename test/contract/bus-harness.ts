@@ -30,21 +30,26 @@ export function memoryHarness(): BusHarness {
   const topics = randomTopics(4);
   return {
     topics,
-    makeBus: (instanceId) => createMemoryBus({ broker, instanceId, topics, logger: silentLogger(), metrics: createMetrics({ defaultMetrics: false }), backoff }),
+    makeBus: (instanceId) =>
+      createMemoryBus({ broker, instanceId, topics, logger: silentLogger(), metrics: createMetrics({ defaultMetrics: false }), backoff }),
     async produceRaw(topic, key, value) {
       broker.append(topic, { key, value: Buffer.from(value), headers: {} });
     },
     async collect(topic, count) {
-      return waitFor(`${count} records on ${topic}`, () => {
-        const out: SeenRecord[] = [];
-        for (let p = 0; p < broker.partitionCount(topic); p++) {
-          for (let o = 0; o < broker.endOffset(topic, p); o++) {
-            const r = broker.read(topic, p, o)!;
-            out.push({ key: r.key, value: r.value.toString(), headers: { ...r.headers } });
+      return waitFor(
+        `${count} records on ${topic}`,
+        () => {
+          const out: SeenRecord[] = [];
+          for (let p = 0; p < broker.partitionCount(topic); p++) {
+            for (let o = 0; o < broker.endOffset(topic, p); o++) {
+              const r = broker.read(topic, p, o)!;
+              out.push({ key: r.key, value: r.value.toString(), headers: { ...r.headers } });
+            }
           }
-        }
-        return out.length >= count ? out : undefined;
-      }, { timeoutMs: 10_000 });
+          return out.length >= count ? out : undefined;
+        },
+        { timeoutMs: 10_000 },
+      );
     },
     async close() {},
   };
@@ -82,9 +87,15 @@ export async function kafkaHarness(): Promise<BusHarness> {
       const consumer = kafka.consumer({ groupId: randomName('collect'), maxWaitTimeInMs: 100 });
       consumers.push(consumer);
       await consumer.connect();
-      await waitFor(`topic ${topic} to exist`, async () => (await admin.listTopics()).includes(topic), { timeoutMs: 15_000, intervalMs: 250 });
+      await waitFor(`topic ${topic} to exist`, async () => (await admin.listTopics()).includes(topic), {
+        timeoutMs: 15_000,
+        intervalMs: 250,
+      });
       // A topic created a moment ago may not be in every broker's metadata yet.
-      await waitFor(`subscription to ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => true), { timeoutMs: 15_000, intervalMs: 250 });
+      await waitFor(`subscription to ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => true), {
+        timeoutMs: 15_000,
+        intervalMs: 250,
+      });
       await consumer.run({
         eachMessage: async ({ message }) => {
           const headers: Record<string, string> = {};

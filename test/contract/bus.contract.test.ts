@@ -66,7 +66,7 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     await h.close();
   });
 
-  it('delivers records of one key in order, on the partition Kafka\'s partitioner picks', async () => {
+  it("delivers records of one key in order, on the partition Kafka's partitioner picks", async () => {
     const rec = recorder('a');
     const bus = h.makeBus('a');
     bus.joinOwnerGroup(rec.listener);
@@ -89,7 +89,7 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     expect(new Set(rec.records.map((r) => r.record.id)).size).toBe(sent.length);
   });
 
-  it('holds a newly assigned partition\'s records until an async onAssigned settles, staying in the group meanwhile', async () => {
+  it("holds a newly assigned partition's records until an async onAssigned settles, staying in the group meanwhile", async () => {
     // Longer than the Kafka harness's 6 s session timeout: without heartbeats while
     // waiting, the member would be evicted and the partitions assigned again.
     const HOLD_MS = 8_000;
@@ -135,27 +135,40 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     const busB = h.makeBus('b');
     busB.joinOwnerGroup(b.listener);
     await start(busB);
-    await waitFor('a and b split the partitions', () => a.owned().length + b.owned().length === h.topics.partitions && b.owned().length > 0, { timeoutMs: 45_000 });
+    await waitFor(
+      'a and b split the partitions',
+      () => a.owned().length + b.owned().length === h.topics.partitions && b.owned().length > 0,
+      { timeoutMs: 45_000 },
+    );
     expect([...a.owned(), ...b.owned()].sort((x, y) => x - y)).toEqual([0, 1, 2, 3]);
     expect(busA.ownerStatus().partitions).toEqual(a.owned());
 
     // Records for one user on both topics reach the same member.
     const users = Array.from({ length: 20 }, (_, i) => `user-${i}`);
-    await busA.publish(users.flatMap((u) => [
-      { topic: h.topics.login, key: u, record: session(u, 1) },
-      { topic: h.topics.chat, key: u, record: session(u, 2) },
-    ]));
+    await busA.publish(
+      users.flatMap((u) => [
+        { topic: h.topics.login, key: u, record: session(u, 1) },
+        { topic: h.topics.chat, key: u, record: session(u, 2) },
+      ]),
+    );
     await waitFor('all records', () => a.records.length + b.records.length >= users.length * 2);
     for (const u of users) {
       const handlers = [a, b].filter((r) => r.records.some((x) => x.record.userId === u));
       expect(handlers).toHaveLength(1);
-      expect(handlers[0]!.records.filter((x) => x.record.userId === u).map((x) => x.topic).sort()).toEqual([h.topics.chat, h.topics.login].sort());
+      expect(
+        handlers[0]!.records
+          .filter((x) => x.record.userId === u)
+          .map((x) => x.topic)
+          .sort(),
+      ).toEqual([h.topics.chat, h.topics.login].sort());
       expect(handlers[0]!.owned()).toContain(partitionForKey(u, h.topics.partitions));
     }
     // a owned everything first, so every partition b owns now was revoked from a on the
     // way (in one rebalance, or more when a member was slow to rejoin), and each member's
     // own bookkeeping (assigned minus revoked) matches the bus's view.
-    const revokedFromA = new Set(events.filter((e) => e.startsWith('a:revoked:')).flatMap((e) => e.slice('a:revoked:'.length).split(',').map(Number)));
+    const revokedFromA = new Set(
+      events.filter((e) => e.startsWith('a:revoked:')).flatMap((e) => e.slice('a:revoked:'.length).split(',').map(Number)),
+    );
     for (const p of b.owned()) expect(revokedFromA).toContain(p);
     expect(busB.ownerStatus().partitions).toEqual(b.owned());
   });
@@ -169,12 +182,13 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     busB.openInbox(async (r) => void gotB.push(r.headers[Headers.correlationId] ?? ''));
     await start(busA);
     await start(busB);
-    const reply = (n: number) => makeRecord('login.reply', 'alice', { ok: false, code: 'INVALID_CREDENTIALS', message: 'x', handledBy: 'o' }) && {
-      topic: busA.inboxTopicOf(n % 2 === 0 ? 'inbox-a' : 'inbox-b'),
-      key: 'alice',
-      record: makeRecord('login.reply', 'alice', { ok: false, code: 'INVALID_CREDENTIALS', message: 'x', handledBy: 'o' }),
-      headers: { [Headers.correlationId]: `r${n}` },
-    };
+    const reply = (n: number) =>
+      makeRecord('login.reply', 'alice', { ok: false, code: 'INVALID_CREDENTIALS', message: 'x', handledBy: 'o' }) && {
+        topic: busA.inboxTopicOf(n % 2 === 0 ? 'inbox-a' : 'inbox-b'),
+        key: 'alice',
+        record: makeRecord('login.reply', 'alice', { ok: false, code: 'INVALID_CREDENTIALS', message: 'x', handledBy: 'o' }),
+        headers: { [Headers.correlationId]: `r${n}` },
+      };
     await busB.publish(Array.from({ length: 10 }, (_, n) => reply(n)));
     const distinct = (got: string[]): string[] => [...new Set(got)];
     await waitFor('both inboxes', () => distinct(gotA).length >= 5 && distinct(gotB).length >= 5);
@@ -276,6 +290,11 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     const bus = h.makeBus('a');
     await start(bus);
     const bad = { ...session('alice', 1), userId: 'no spaces allowed' } as RequestRecord;
-    await expect(bus.publish([{ topic: h.topics.chat, key: 'alice', record: session('alice', 2) }, { topic: h.topics.chat, key: 'x', record: bad }])).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      bus.publish([
+        { topic: h.topics.chat, key: 'alice', record: session('alice', 2) },
+        { topic: h.topics.chat, key: 'x', record: bad },
+      ]),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 });

@@ -44,7 +44,8 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
     await store.createUser({ userId, displayName: `User ${userId}`, passwordHash: 'hash' });
     return userId;
   };
-  const newRoom = async (createdBy: string, members: string[] = [], roomId = randomName('r')) => store.createRoom({ roomId, name: `Room ${roomId}`, createdBy, members });
+  const newRoom = async (createdBy: string, members: string[] = [], roomId = randomName('r')) =>
+    store.createRoom({ roomId, name: `Room ${roomId}`, createdBy, members });
   const append = (s: ChatStore, roomId: string, senderId: string, clientMsgId: string, text = `text ${clientMsgId}`) =>
     appendOne(s, { id: randomName('m'), roomId, senderId, clientMsgId, text }).then(({ message, created }) => ({ message, created }));
 
@@ -88,7 +89,9 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
     it('never overwrites an existing room id', async () => {
       const [a, b] = [await newUser(), await newUser()];
       const room = await newRoom(a);
-      await expect(store.createRoom({ roomId: room.roomId, name: 'takeover', createdBy: b, members: [] })).rejects.toBeInstanceOf(ChatError);
+      await expect(store.createRoom({ roomId: room.roomId, name: 'takeover', createdBy: b, members: [] })).rejects.toBeInstanceOf(
+        ChatError,
+      );
       expect(await store.getRoom(room.roomId)).toEqual(room);
     });
 
@@ -132,13 +135,24 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
     it('adds one member exactly once when two instances add it at the same time', async () => {
       const [a, b] = [await newUser(), await newUser()];
       const room = await newRoom(a);
-      const results = await Promise.all([store.addMember(room.roomId, a, b), h.other.addMember(room.roomId, a, b), store.addMember(room.roomId, a, b)]);
+      const results = await Promise.all([
+        store.addMember(room.roomId, a, b),
+        h.other.addMember(room.roomId, a, b),
+        store.addMember(room.roomId, a, b),
+      ]);
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await store.roomMembers(room.roomId)).toEqual([a, b].sort());
     });
 
     it('answers coMembers: everyone sharing a room with the user, sorted, without the user', async () => {
-      const [alice, bob, carol, dave, eve, frank] = [await newUser(), await newUser(), await newUser(), await newUser(), await newUser(), await newUser()];
+      const [alice, bob, carol, dave, eve, frank] = [
+        await newUser(),
+        await newUser(),
+        await newUser(),
+        await newUser(),
+        await newUser(),
+        await newUser(),
+      ];
       await newRoom(alice, [bob, carol]);
       await newRoom(bob, [alice, dave]);
       await newRoom(eve, [frank]);
@@ -164,7 +178,15 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
         const before = Date.now();
         const { message, created } = await appendOne(store, { id, roomId: room.roomId, senderId: sender, clientMsgId, text: `hello ${i}` });
         expect(created).toBe(true);
-        expect(message).toEqual({ id, roomId: room.roomId, seq: i + 1, senderId: sender, text: `hello ${i}`, ts: expect.any(String), clientMsgId });
+        expect(message).toEqual({
+          id,
+          roomId: room.roomId,
+          seq: i + 1,
+          senderId: sender,
+          text: `hello ${i}`,
+          ts: expect.any(String),
+          clientMsgId,
+        });
         expect(MessageSchema.parse(message)).toEqual(message);
         // ISO 8601 UTC, close to now (database and test clocks are the same machine's).
         expect(message.ts).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
@@ -207,7 +229,13 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
       const one = await newRoom(a, [b]);
       const two = await newRoom(b);
       const before = await append(store, one.roomId, a, 'earlier');
-      const entry = (roomId: string, senderId: string, clientMsgId: string) => ({ id: randomName('m'), roomId, senderId, clientMsgId, text: `text ${clientMsgId}` });
+      const entry = (roomId: string, senderId: string, clientMsgId: string) => ({
+        id: randomName('m'),
+        roomId,
+        senderId,
+        clientMsgId,
+        text: `text ${clientMsgId}`,
+      });
       const list = [
         entry(one.roomId, a, 'c-1'),
         entry(two.roomId, b, 'c-1'),
@@ -219,16 +247,9 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
         entry(one.roomId, a, 'c-4'),
       ];
       const outcomes = await store.appendMessages(list);
-      expect(outcomes.map((o) => (o.ok ? `${o.message.roomId === one.roomId ? 'one' : 'two'}:${o.message.seq}:${o.created}` : o.error.code))).toEqual([
-        'one:2:true',
-        'two:1:true',
-        'NOT_A_MEMBER',
-        'one:3:true',
-        'ROOM_NOT_FOUND',
-        'one:2:false',
-        'one:1:false',
-        'one:4:true',
-      ]);
+      expect(
+        outcomes.map((o) => (o.ok ? `${o.message.roomId === one.roomId ? 'one' : 'two'}:${o.message.seq}:${o.created}` : o.error.code)),
+      ).toEqual(['one:2:true', 'two:1:true', 'NOT_A_MEMBER', 'one:3:true', 'ROOM_NOT_FOUND', 'one:2:false', 'one:1:false', 'one:4:true']);
       for (const o of outcomes) {
         if (o.ok) expect(o.members).toEqual(o.message.roomId === one.roomId ? [a, b].sort() : [b]);
         else expect(o.error.retriable).toBe(false);
@@ -236,7 +257,11 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
       const [first] = outcomes;
       expect(first?.ok && first.message).toMatchObject({ id: list[0]!.id, senderId: a, clientMsgId: 'c-1', text: 'text c-1' });
       expect(outcomes[6]?.ok && outcomes[6].message).toEqual(before.message);
-      expect(await h.other.listMessages(one.roomId, { limit: 200 })).toEqual(outcomes.filter((o) => o.ok && o.created && o.message.roomId === one.roomId).reduce<Message[]>((all, o) => (o.ok ? [...all, o.message] : all), [before.message]));
+      expect(await h.other.listMessages(one.roomId, { limit: 200 })).toEqual(
+        outcomes
+          .filter((o) => o.ok && o.created && o.message.roomId === one.roomId)
+          .reduce<Message[]>((all, o) => (o.ok ? [...all, o.message] : all), [before.message]),
+      );
       expect((await store.getRoom(one.roomId))?.lastSeq).toBe(4);
       expect((await store.getRoom(two.roomId))?.lastSeq).toBe(1);
       expect(await store.appendMessages([])).toEqual([]);
@@ -250,7 +275,13 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
       const lists = Array.from({ length: 8 }, (_, k) =>
         Array.from({ length: 9 }, (_, i) => {
           const room = rooms[(k % 2 === 0 ? i : 8 - i) % 3]!;
-          return { id: randomName('m'), roomId: room.roomId, senderId: senders[i % 3]!, clientMsgId: `l${k}-${i}`, text: `list ${k} entry ${i}` };
+          return {
+            id: randomName('m'),
+            roomId: room.roomId,
+            senderId: senders[i % 3]!,
+            clientMsgId: `l${k}-${i}`,
+            text: `list ${k} entry ${i}`,
+          };
         }),
       );
       const results = await Promise.all(lists.map((list, k) => (k % 2 === 0 ? store : h.other).appendMessages(list)));
@@ -288,7 +319,10 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
         }),
       );
       const total = senders.length * perSender;
-      const seqs = results.flat().map((m) => m.seq).sort((x, y) => x - y);
+      const seqs = results
+        .flat()
+        .map((m) => m.seq)
+        .sort((x, y) => x - y);
       expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       for (const mine of results) {
         // One sender's messages keep their order.
@@ -327,7 +361,8 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
       const a = await newUser();
       const room = await newRoom(a);
       for (let i = 0; i < 10; i++) await append(store, room.roomId, a, randomName('c'));
-      const seqs = async (query: Parameters<ChatStore['listMessages']>[1]) => (await h.other.listMessages(room.roomId, query)).map((m) => m.seq);
+      const seqs = async (query: Parameters<ChatStore['listMessages']>[1]) =>
+        (await h.other.listMessages(room.roomId, query)).map((m) => m.seq);
       expect(await seqs({ limit: 3 })).toEqual([1, 2, 3]);
       expect(await seqs({ afterSeq: 0, limit: 200 })).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(await seqs({ afterSeq: 7, limit: 50 })).toEqual([8, 9, 10]);
@@ -363,7 +398,10 @@ describe('Prisma store: an unreachable database', () => {
   it('is a retriable UnavailableError, and an unhealthy check', async () => {
     const store = createPrismaChatStore({ databaseUrl: 'postgresql://postgres@127.0.0.1:1/chat_test', transactionMaxWaitMs: 1_000 });
     try {
-      for (const op of [() => store.findUser('alice'), () => store.appendMessages([{ id: 'm', roomId: 'r', senderId: 'alice', clientMsgId: 'c', text: 't' }])]) {
+      for (const op of [
+        () => store.findUser('alice'),
+        () => store.appendMessages([{ id: 'm', roomId: 'r', senderId: 'alice', clientMsgId: 'c', text: 't' }]),
+      ]) {
         const error = await expectCode(op(), 'UNAVAILABLE');
         expect(error).toBeInstanceOf(UnavailableError);
         expect(error.retriable).toBe(true);

@@ -41,9 +41,16 @@ const adapters: [string, () => Promise<ThrottleHarness>][] = [
           const prefix = redis.prefix();
           const elapse = async (ms: number): Promise<void> => {
             // Redis keeps the window with its own clock (PEXPIRE): wait, bounded, until it ran out.
-            await waitFor('the window to end in Redis', async () => (await redis.keys(prefix)).length === 0, { timeoutMs: ms + 2_000, intervalMs: 25 });
+            await waitFor('the window to end in Redis', async () => (await redis.keys(prefix)).length === 0, {
+              timeoutMs: ms + 2_000,
+              intervalMs: 25,
+            });
           };
-          return { throttle: createRedisLoginThrottle({ redis: redis.a, limits, prefix }), other: createRedisLoginThrottle({ redis: redis.b, limits, prefix }), elapse };
+          return {
+            throttle: createRedisLoginThrottle({ redis: redis.a, limits, prefix }),
+            other: createRedisLoginThrottle({ redis: redis.b, limits, prefix }),
+            elapse,
+          };
         },
         close: () => redis.close(),
       };
@@ -174,7 +181,11 @@ describe('Redis LoginThrottle specifics', () => {
   it('repairs a count that lost its expiry, so no key lives for ever', async () => {
     const throttle = createRedisLoginThrottle({ redis, limits: { maxPerAccount: 1, maxPerIp: 5, windowMs: 60_000 }, prefix });
     await redis.set(`${prefix}acct:bob`, '7');
-    expect(await throttle.acquire({ userId: 'bob', ip: '198.51.100.8' })).toMatchObject({ allowed: false, scope: 'account', retryAfterMs: 60_000 });
+    expect(await throttle.acquire({ userId: 'bob', ip: '198.51.100.8' })).toMatchObject({
+      allowed: false,
+      scope: 'account',
+      retryAfterMs: 60_000,
+    });
     expect(await redis.pttl(`${prefix}acct:bob`)).toBeGreaterThan(0);
   });
 
@@ -183,7 +194,10 @@ describe('Redis LoginThrottle specifics', () => {
     const throttle = createRedisLoginThrottle({ redis: down, limits: { maxPerAccount: 5, maxPerIp: 5, windowMs: 60_000 } });
     try {
       for (const op of [() => throttle.acquire(subject()), () => throttle.succeeded(subject()), () => throttle.release(subject())]) {
-        const error: unknown = await op().then(() => undefined, (e: unknown) => e);
+        const error: unknown = await op().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(ChatError);
         expect((error as ChatError).code).toBe('UNAVAILABLE');
         expect((error as ChatError).retriable).toBe(true);

@@ -65,7 +65,13 @@ describe.each(adapters)('Outbox contract: %s', (_name, makeHarness) => {
     for (const row of rows) {
       expect(row).toMatchObject({ aggregateId: room.roomId, recordType: 'deliver' });
       expect(row.createdAt).toBeGreaterThanOrEqual(before - 5_000);
-      expect(roomFrameOf(row)).toEqual({ type: 'room', id: roomFrameOf(rows[0]!).id, event: 'created', room: { roomId: room.roomId, name: 'Lunch', members: room.members }, by: a });
+      expect(roomFrameOf(row)).toEqual({
+        type: 'room',
+        id: roomFrameOf(rows[0]!).id,
+        event: 'created',
+        room: { roomId: room.roomId, name: 'Lunch', members: room.members },
+        by: a,
+      });
     }
     expect(await takeAll()).toEqual([]);
   });
@@ -78,18 +84,26 @@ describe.each(adapters)('Outbox contract: %s', (_name, makeHarness) => {
     const rows = await takeAll();
     expect(rows.map((r) => r.key).sort()).toEqual([a, b, c].sort());
     for (const row of rows) {
-      expect(roomFrameOf(row)).toMatchObject({ event: 'member.added', by: a, member: c, room: { roomId: room.roomId, members: [a, b, c].sort() } });
+      expect(roomFrameOf(row)).toMatchObject({
+        event: 'member.added',
+        by: a,
+        member: c,
+        room: { roomId: room.roomId, members: [a, b, c].sort() },
+      });
     }
     expect(await store.addMember(room.roomId, a, c)).toBe(false);
     await expect(store.addMember(room.roomId, a, 'nobody-here')).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
-    await expect(store.createRoom({ roomId: randomName('r'), name: 'x', createdBy: a, members: ['nobody-here'] })).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
+    await expect(store.createRoom({ roomId: randomName('r'), name: 'x', createdBy: a, members: ['nobody-here'] })).rejects.toMatchObject({
+      code: 'USER_NOT_FOUND',
+    });
     expect(await takeAll()).toEqual([]);
   });
 
   it('claims at most limit rows in the order written, and deletes only what was published', async () => {
     const a = await newUser();
     const rooms = [];
-    for (let i = 0; i < 3; i++) rooms.push(await store.createRoom({ roomId: randomName(`r${i}`), name: `n${i}`, createdBy: a, members: [] }));
+    for (let i = 0; i < 3; i++)
+      rooms.push(await store.createRoom({ roomId: randomName(`r${i}`), name: `n${i}`, createdBy: a, members: [] }));
     const order: string[] = [];
     expect(await store.outbox.relay(2, async (entries) => void order.push(...entries.map((e) => e.aggregateId)))).toBe(2);
     expect(await store.outbox.backlog()).toMatchObject({ pending: 1 });
@@ -132,7 +146,9 @@ describe.each(adapters)('Outbox contract: %s', (_name, makeHarness) => {
     });
     await claimed;
     let secondDone = false;
-    const second = h.other.outbox.relay(100, async (entries) => void seen[1]!.push(...entries.map((e) => e.id))).finally(() => (secondDone = true));
+    const second = h.other.outbox
+      .relay(100, async (entries) => void seen[1]!.push(...entries.map((e) => e.id)))
+      .finally(() => (secondDone = true));
     // With row locks skipped, the second relay finishes while the first still holds its rows.
     if (!h.oneConnection) await second;
     expect(secondDone).toBe(!h.oneConnection);

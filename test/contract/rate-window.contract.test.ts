@@ -39,7 +39,11 @@ const adapters: [string, () => Promise<WindowHarness>][] = [
             window: createRedisRateWindow({ redis: redis.a, limits, prefix }),
             other: createRedisRateWindow({ redis: redis.b, limits, prefix }),
             // Redis keeps the window with its own clock: wait, bounded, until it ran out.
-            elapse: async (ms) => void (await waitFor('the window to end in Redis', async () => (await redis.keys(prefix)).length === 0, { timeoutMs: ms + 2_000, intervalMs: 25 })),
+            elapse: async (ms) =>
+              void (await waitFor('the window to end in Redis', async () => (await redis.keys(prefix)).length === 0, {
+                timeoutMs: ms + 2_000,
+                intervalMs: 25,
+              })),
           };
         },
         close: () => redis.close(),

@@ -114,7 +114,10 @@ describe('Redis RevocationStore specifics', () => {
     const store = createRedisRevocationStore({ redis: down });
     try {
       for (const op of [() => store.isRevoked('jti'), () => store.revoke('jti', nowSeconds() + 60)]) {
-        const error: unknown = await op().then(() => undefined, (e: unknown) => e);
+        const error: unknown = await op().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(ChatError);
         expect((error as ChatError).code).toBe('UNAVAILABLE');
         expect((error as ChatError).retriable).toBe(true);

@@ -175,7 +175,10 @@ describe('memory SessionMirror specifics', () => {
   it('refuses lookups, retriably, when it is not the cluster’s directory (Kafka without Redis)', async () => {
     const mirror = createMemorySessionMirror({ ttlMs: TTL_MS, directory: false });
     await mirror.put('alice', session('c1'), 0);
-    const error: unknown = await mirror.lookup(['alice']).then(() => undefined, (e: unknown) => e);
+    const error: unknown = await mirror.lookup(['alice']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UnavailableError);
     expect((error as UnavailableError).retriable).toBe(true);
     expect(await mirror.load('alice')).toEqual([session('c1')]);
@@ -232,7 +235,10 @@ describe('Redis SessionMirror specifics', () => {
     await expect(mirror.lookup(['alice'])).rejects.toBeInstanceOf(UnavailableError);
     await mirror.put('alice', { connectionId: 'c1', instanceId: 'gw-1', seenAt: T0 }, 0);
     clock = T0 + 4_999;
-    const early = await mirror.lookup(['alice']).then(() => undefined, (e: unknown) => e);
+    const early = await mirror.lookup(['alice']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(early).toBeInstanceOf(UnavailableError);
     expect((early as UnavailableError).retriable).toBe(true);
     clock = T0 + 5_000;
@@ -249,8 +255,17 @@ describe('Redis SessionMirror specifics', () => {
     const down = createRedisClient({ url: 'redis://127.0.0.1:1', logger: silentLogger() });
     const mirror = createRedisSessionMirror({ redis: down, ttlMs: TTL_MS });
     try {
-      for (const op of [() => mirror.put('alice', session('c1'), 0), () => mirror.load('alice'), () => mirror.remove('alice', 'c1'), () => mirror.loadPartition(0), () => mirror.lookup(['alice'])]) {
-        const error: unknown = await op().then(() => undefined, (e: unknown) => e);
+      for (const op of [
+        () => mirror.put('alice', session('c1'), 0),
+        () => mirror.load('alice'),
+        () => mirror.remove('alice', 'c1'),
+        () => mirror.loadPartition(0),
+        () => mirror.lookup(['alice']),
+      ]) {
+        const error: unknown = await op().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(UnavailableError);
         expect((error as UnavailableError).retriable).toBe(true);
       }

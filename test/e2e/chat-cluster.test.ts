@@ -37,10 +37,14 @@ describe('chat across three instances', () => {
     await probe.set('chat:sessions:@since', '0');
     probe.disconnect();
     for (const n of [1, 2, 3]) instances.push(await startInstance(`chat-${n}`, env));
-    await waitFor('all instances ready', async () => {
-      for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
-      return true;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor(
+      'all instances ready',
+      async () => {
+        for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     for (const [i, u] of users.entries()) {
       expect((await postJson(`${home(i).url}/api/auth/register`, { userId: u, password })).status).toBe(201);
       const res = await postJson<{ token: string }>(`${home(i + 1).url}/api/auth/login`, { userId: u, password });
@@ -51,7 +55,11 @@ describe('chat across three instances', () => {
     for (let k = 0; k < 10; k++) {
       const size = 3 + (k % 8);
       const members = Array.from({ length: size }, (_, j) => users[(k * 3 + j) % USERS]!);
-      const res = await postJson<{ roomId: string; members: string[] }>(`${home(k).url}/api/rooms`, { name: `room ${k}`, members: members.slice(1) }, tokens.get(members[0]!));
+      const res = await postJson<{ roomId: string; members: string[] }>(
+        `${home(k).url}/api/rooms`,
+        { name: `room ${k}`, members: members.slice(1) },
+        tokens.get(members[0]!),
+      );
       expect(res.status).toBe(201);
       rooms.push({ roomId: res.body.roomId, members: res.body.members });
     }
@@ -75,10 +83,23 @@ describe('chat across three instances', () => {
     // Everyone sends as fast as it can; the last clientMsgId of each user is sent twice.
     for (const [i, u] of users.entries()) {
       const mine = roomsOf(u);
-      for (let n = 0; n < PER_USER; n++) clients.get(u)!.send({ type: 'send', roomId: mine[(n + i) % mine.length]!.roomId, clientMsgId: `${u}-${n}`, text: `message ${n} from ${u}` });
-      clients.get(u)!.send({ type: 'send', roomId: mine[(PER_USER - 1 + i) % mine.length]!.roomId, clientMsgId: `${u}-${PER_USER - 1}`, text: `message ${PER_USER - 1} from ${u}` });
+      for (let n = 0; n < PER_USER; n++)
+        clients
+          .get(u)!
+          .send({ type: 'send', roomId: mine[(n + i) % mine.length]!.roomId, clientMsgId: `${u}-${n}`, text: `message ${n} from ${u}` });
+      clients
+        .get(u)!
+        .send({
+          type: 'send',
+          roomId: mine[(PER_USER - 1 + i) % mine.length]!.roomId,
+          clientMsgId: `${u}-${PER_USER - 1}`,
+          text: `message ${PER_USER - 1} from ${u}`,
+        });
     }
-    await waitFor('every send acked', () => users.every((u) => clients.get(u)!.of('ack').length >= PER_USER + 1), { timeoutMs: 90_000, intervalMs: 100 });
+    await waitFor('every send acked', () => users.every((u) => clients.get(u)!.of('ack').length >= PER_USER + 1), {
+      timeoutMs: 90_000,
+      intervalMs: 100,
+    });
 
     // One stored message per clientMsgId; a retried clientMsgId is acked again with the same message.
     const stored = new Map<string, Message>();
@@ -97,18 +118,42 @@ describe('chat across three instances', () => {
 
     // Each room's seq is 1..N with no gap.
     for (const r of rooms) {
-      const seqs = [...stored.values()].filter((m) => m.roomId === r.roomId).map((m) => m.seq).sort((a, b) => a - b);
+      const seqs = [...stored.values()]
+        .filter((m) => m.roomId === r.roomId)
+        .map((m) => m.seq)
+        .sort((a, b) => a - b);
       expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     }
 
     // Every member gets every message of its rooms once (its own through the ack), in seq order.
-    const expectedFor = (u: string, r: Room) => [...stored.values()].filter((m) => m.roomId === r.roomId && m.senderId !== u).map((m) => m.id).sort();
-    await waitFor('every delivery', () => users.every((u) => roomsOf(u).every((r) => clients.get(u)!.of('message').filter((f) => f.message.roomId === r.roomId).length >= expectedFor(u, r).length)), { timeoutMs: 60_000, intervalMs: 100 });
+    const expectedFor = (u: string, r: Room) =>
+      [...stored.values()]
+        .filter((m) => m.roomId === r.roomId && m.senderId !== u)
+        .map((m) => m.id)
+        .sort();
+    await waitFor(
+      'every delivery',
+      () =>
+        users.every((u) =>
+          roomsOf(u).every(
+            (r) =>
+              clients
+                .get(u)!
+                .of('message')
+                .filter((f) => f.message.roomId === r.roomId).length >= expectedFor(u, r).length,
+          ),
+        ),
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     const elapsed = Date.now() - started;
     let deliveries = 0;
     for (const u of users) {
       for (const r of roomsOf(u)) {
-        const got = clients.get(u)!.of('message').filter((f) => f.message.roomId === r.roomId).map((f) => f.message);
+        const got = clients
+          .get(u)!
+          .of('message')
+          .filter((f) => f.message.roomId === r.roomId)
+          .map((f) => f.message);
         deliveries += got.length;
         expect(got.map((m) => m.id).sort()).toEqual(expectedFor(u, r));
         const seqs = got.map((m) => m.seq);
@@ -118,10 +163,13 @@ describe('chat across three instances', () => {
     // Directed relays: no instance was sent a frame for a connection it does not hold.
     for (const i of instances) expect(await metricValue(i.url, 'chat_relay_misses_total')).toBe(0);
     // Two hops: every fan-out went straight to the gateways, none through the members' owners.
-    const fanOuts = async (path: string) => (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_fanouts_total', { path })))).reduce((a, b) => a + b, 0);
+    const fanOuts = async (path: string) =>
+      (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_fanouts_total', { path })))).reduce((a, b) => a + b, 0);
     expect(await fanOuts('direct')).toBeGreaterThan(0);
     expect(await fanOuts('via-owner')).toBe(0);
-    console.log(`chat: ${USERS} users on 3 instances, ${rooms.length} rooms, ${stored.size} messages, ${deliveries} deliveries, all acked and delivered in ${elapsed} ms`);
+    console.log(
+      `chat: ${USERS} users on 3 instances, ${rooms.length} rooms, ${stored.size} messages, ${deliveries} deliveries, all acked and delivered in ${elapsed} ms`,
+    );
   }, 180_000);
 
   it('an instance holding no socket of a user consumes no delivery for that user', async () => {
@@ -138,13 +186,26 @@ describe('chat across three instances', () => {
     const [sender, , reader] = room.members as [string, string, string];
     const readerIndex = users.indexOf(reader);
     const old = clients.get(reader)!;
-    const lastSeq = Math.max(0, ...old.of('message').filter((f) => f.message.roomId === room.roomId).map((f) => f.message.seq), ...old.of('ack').filter((f) => f.message.roomId === room.roomId).map((f) => f.message.seq));
+    const lastSeq = Math.max(
+      0,
+      ...old
+        .of('message')
+        .filter((f) => f.message.roomId === room.roomId)
+        .map((f) => f.message.seq),
+      ...old
+        .of('ack')
+        .filter((f) => f.message.roomId === room.roomId)
+        .map((f) => f.message.seq),
+    );
     await old.close();
     const s = clients.get(sender)!;
     const acksBefore = s.of('ack').length;
     for (let n = 0; n < 5; n++) s.send({ type: 'send', roomId: room.roomId, clientMsgId: `missed-${n}`, text: `missed ${n}` });
     await waitFor('missed messages acked', () => s.of('ack').length >= acksBefore + 5);
-    const missed = s.of('ack').slice(acksBefore).map((a) => a.message);
+    const missed = s
+      .of('ack')
+      .slice(acksBefore)
+      .map((a) => a.message);
 
     const other = instances[(readerIndex + 1) % 3]!;
     const fresh = await TestClient.connect(other.url, tokens.get(reader)!, `${reader}-again`);
@@ -152,9 +213,19 @@ describe('chat across three instances', () => {
     fresh.send({ type: 'resume', rooms: { [room.roomId]: lastSeq } });
     for (let n = 0; n < 3; n++) s.send({ type: 'send', roomId: room.roomId, clientMsgId: `live-${n}`, text: `live ${n}` });
     await waitFor('live acked', () => s.of('ack').length >= acksBefore + 8);
-    const all = s.of('ack').slice(acksBefore).map((a) => a.message);
-    await waitFor('resumed and live messages', () => fresh.of('message').filter((f) => f.message.roomId === room.roomId).length >= all.length, { timeoutMs: 30_000 });
-    const got = fresh.of('message').filter((f) => f.message.roomId === room.roomId).map((f) => f.message);
+    const all = s
+      .of('ack')
+      .slice(acksBefore)
+      .map((a) => a.message);
+    await waitFor(
+      'resumed and live messages',
+      () => fresh.of('message').filter((f) => f.message.roomId === room.roomId).length >= all.length,
+      { timeoutMs: 30_000 },
+    );
+    const got = fresh
+      .of('message')
+      .filter((f) => f.message.roomId === room.roomId)
+      .map((f) => f.message);
     expect(missed).toHaveLength(5);
     expect(got.map((m) => m.seq)).toEqual(Array.from({ length: got.length }, (_, i) => lastSeq + 1 + i));
     expect(got.map((m) => m.id)).toEqual(all.map((m) => m.id));
@@ -180,7 +251,11 @@ describe('chat across three instances', () => {
     expect(count()).toBe(before + 1);
     await second.close();
     await waitFor('offline once', () => count() >= before + 2);
-    const events = watch.of('presence').filter((p) => p.userId === subject).slice(before).map((p) => p.online);
+    const events = watch
+      .of('presence')
+      .filter((p) => p.userId === subject)
+      .slice(before)
+      .map((p) => p.online);
     expect(events).toEqual([true, false]);
   }, 90_000);
 });

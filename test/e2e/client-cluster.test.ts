@@ -25,10 +25,14 @@ describe('client library: network cut mid-burst (3 instances on Kafka)', () => {
     await probe.set('chat:sessions:@since', '0');
     probe.disconnect();
     for (const n of [1, 2, 3]) instances.push(await startInstance(`client-${n}`, env));
-    await waitFor('all instances ready', async () => {
-      for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
-      return true;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor(
+      'all instances ready',
+      async () => {
+        for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     proxy = await startCutProxy({ targets: instances.map((i) => hostPort(i.url)) });
   }, 180_000);
 
@@ -45,7 +49,13 @@ describe('client library: network cut mid-burst (3 instances on Kafka)', () => {
     const room = await setup[0]!.client.api.createRoom({ name: 'cut', members: names.slice(1) });
     for (const u of setup) u.connection.close();
     for (const userId of names) {
-      users.push(await connectUser({ baseUrl: proxy.url, userId, connection: { rooms: { [room.roomId]: 0 }, backoff: { minDelayMs: 100, maxDelayMs: 1_000 } } }));
+      users.push(
+        await connectUser({
+          baseUrl: proxy.url,
+          userId,
+          connection: { rooms: { [room.roomId]: 0 }, backoff: { minDelayMs: 100, maxDelayMs: 1_000 } },
+        }),
+      );
     }
     const report = await runCutBurst({ users, roomId: room.roomId, perUser: 30, proxy });
     expectNothingLostOrDoubled(report, users);

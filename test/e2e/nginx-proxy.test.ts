@@ -27,15 +27,20 @@ describe('behind nginx', () => {
   let nginx: RunningNginx | undefined;
   const password = 'correct horse battery';
   const proxy = (): RunningNginx => nginx!;
-  const context = (needles: readonly string[] = []): string => `${logContext(instances, needles)}\n--- nginx error log\n${nginx?.errorLog() ?? ''}`;
+  const context = (needles: readonly string[] = []): string =>
+    `${logContext(instances, needles)}\n--- nginx error log\n${nginx?.errorLog() ?? ''}`;
 
   beforeAll(async () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
     for (const n of [1, 2, 3]) instances.push(await startInstance(`proxied-${n}`, env));
-    await waitFor('all instances ready', async () => {
-      for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
-      return true;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor(
+      'all instances ready',
+      async () => {
+        for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     nginx = await startNginx({ upstreamPorts: instances.map((i) => i.port) });
   }, 120_000);
 
@@ -75,7 +80,11 @@ describe('behind nginx', () => {
     const bob = randomName('bob');
     const aliceToken = await account(aliceAt, alice);
     const bobToken = await account(bobAt, bob);
-    const room = await httpFrom(aliceAt, `${proxy().url}/api/rooms`, { method: 'POST', body: { name: 'through nginx', members: [bob] }, headers: { authorization: `Bearer ${aliceToken}` } });
+    const room = await httpFrom(aliceAt, `${proxy().url}/api/rooms`, {
+      method: 'POST',
+      body: { name: 'through nginx', members: [bob] },
+      headers: { authorization: `Bearer ${aliceToken}` },
+    });
     expect(room.status).toBe(201);
     const roomId = (room.body as { roomId: string }).roomId;
 
@@ -101,7 +110,11 @@ describe('behind nginx', () => {
   it('counts failed logins per client address behind nginx; an X-Forwarded-For the client wrote changes nothing', async () => {
     const [first, second] = [randomLoopbackAddress(), randomLoopbackAddress()];
     const fail = (address: string, headers: Record<string, string> = {}) =>
-      httpFrom(address, `${proxy().url}/api/auth/login`, { method: 'POST', body: { userId: randomName('nobody'), password: 'wrong password' }, headers });
+      httpFrom(address, `${proxy().url}/api/auth/login`, {
+        method: 'POST',
+        body: { userId: randomName('nobody'), password: 'wrong password' },
+        headers,
+      });
     // Each attempt claims to come from a different address: were the header believed, no
     // counter would ever fill.
     for (let n = 0; n < LOGIN_FAILURES_PER_IP; n++) {
@@ -114,7 +127,9 @@ describe('behind nginx', () => {
     expect((await fail(second)).status).toBe(401);
     // And the instance saw the client's address: not nginx's, not the one it claimed.
     const throttled = await waitFor('the throttled login logged', () =>
-      instances.flatMap((i) => i.logs).find((l) => l.msg === 'login throttled' && typeof l['ip'] === 'string' && [first, '127.0.0.1', '198.51.100.99'].includes(l['ip'])),
+      instances
+        .flatMap((i) => i.logs)
+        .find((l) => l.msg === 'login throttled' && typeof l['ip'] === 'string' && [first, '127.0.0.1', '198.51.100.99'].includes(l['ip'])),
     );
     expect(throttled['ip']).toBe(first);
   });
@@ -124,12 +139,26 @@ describe('behind nginx', () => {
     const claimed = randomLoopbackAddress();
     const instance = instances[0]!;
     const fail = (address: string, headers: Record<string, string> = {}) =>
-      httpFrom(address, `${instance.url}/api/auth/login`, { method: 'POST', body: { userId: randomName('nobody'), password: 'wrong password' }, headers });
+      httpFrom(address, `${instance.url}/api/auth/login`, {
+        method: 'POST',
+        body: { userId: randomName('nobody'), password: 'wrong password' },
+        headers,
+      });
     for (let n = 0; n < LOGIN_FAILURES_PER_IP; n++) expect((await fail(direct, { 'x-forwarded-for': claimed })).status).toBe(401);
     expect((await fail(direct, { 'x-forwarded-for': claimed })).status).toBe(429);
     // The address it named was never charged: through nginx, that client still gets in line.
-    expect((await httpFrom(claimed, `${proxy().url}/api/auth/login`, { method: 'POST', body: { userId: randomName('nobody'), password: 'wrong password' } })).status).toBe(401);
-    const ips = instances.flatMap((i) => i.logs).filter((l) => l.msg === 'login throttled').map((l) => l['ip']);
+    expect(
+      (
+        await httpFrom(claimed, `${proxy().url}/api/auth/login`, {
+          method: 'POST',
+          body: { userId: randomName('nobody'), password: 'wrong password' },
+        })
+      ).status,
+    ).toBe(401);
+    const ips = instances
+      .flatMap((i) => i.logs)
+      .filter((l) => l.msg === 'login throttled')
+      .map((l) => l['ip']);
     expect(ips).toContain(direct);
     expect(ips).not.toContain(claimed);
   });

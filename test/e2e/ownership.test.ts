@@ -35,15 +35,23 @@ describe('keyed ownership across two instance processes', () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
     instances.push(await startInstance('inst-a', env));
     instances.push(await startInstance('inst-b', env));
-    await waitFor('both instances ready', async () => {
-      for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
-      return true;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
-    await waitFor('the two instances to split all 12 partitions', async () => {
-      const a = await owners();
-      const all = [...a.values()].flat().sort((x, y) => x - y);
-      return all.length === 12 && new Set(all).size === 12 && [...a.values()].every((ps) => ps.length === 6);
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    await waitFor(
+      'both instances ready',
+      async () => {
+        for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    await waitFor(
+      'the two instances to split all 12 partitions',
+      async () => {
+        const a = await owners();
+        const all = [...a.values()].flat().sort((x, y) => x - y);
+        return all.length === 12 && new Set(all).size === 12 && [...a.values()].every((ps) => ps.length === 6);
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -51,23 +59,38 @@ describe('keyed ownership across two instance processes', () => {
     await deleteTopics(topics.login.split('.')[0]!);
   });
 
-  it('handles every login at the owner of the user\'s partition, co-partitioned, replying only to the asker', async () => {
+  it("handles every login at the owner of the user's partition, co-partitioned, replying only to the asker", async () => {
     const [a, b] = instances as [InstanceProcess, InstanceProcess];
     const assignment = await owners();
     for (const u of users) expect((await postJson(`${a.url}/api/auth/register`, { userId: u, password })).status).toBe(201);
 
-    const sentVia = new Map<string, number>([[a.name, 0], [b.name, 0]]);
-    const results = await Promise.all(users.map(async (u) => {
-      const via = Math.random() < 0.5 ? a : b;
-      sentVia.set(via.name, sentVia.get(via.name)! + 1);
-      const res = await postJson<{ token?: string }>(`${via.url}/api/auth/login`, { userId: u, password });
-      return { u, via: via.name, status: res.status };
-    }));
+    const sentVia = new Map<string, number>([
+      [a.name, 0],
+      [b.name, 0],
+    ]);
+    const results = await Promise.all(
+      users.map(async (u) => {
+        const via = Math.random() < 0.5 ? a : b;
+        sentVia.set(via.name, sentVia.get(via.name)! + 1);
+        const res = await postJson<{ token?: string }>(`${via.url}/api/auth/login`, { userId: u, password });
+        return { u, via: via.name, status: res.status };
+      }),
+    );
     const failed = results.filter((r) => r.status !== 200);
-    if (failed.length > 0) throw new Error(`logins failed: ${JSON.stringify(failed)}\n${logContext(instances, failed.map((f) => f.u))}`);
+    if (failed.length > 0)
+      throw new Error(
+        `logins failed: ${JSON.stringify(failed)}\n${logContext(
+          instances,
+          failed.map((f) => f.u),
+        )}`,
+      );
 
     // From the instances' own logs: who handled each login, on which partition.
-    const handled = instances.flatMap((i) => i.logs.filter((l) => l['event'] === 'login.handled' && users.includes(String(l['userId']))).map((l) => ({ instance: i.name, userId: String(l['userId']), partition: Number(l['partition']) })));
+    const handled = instances.flatMap((i) =>
+      i.logs
+        .filter((l) => l['event'] === 'login.handled' && users.includes(String(l['userId'])))
+        .map((l) => ({ instance: i.name, userId: String(l['userId']), partition: Number(l['partition']) })),
+    );
     expect(handled).toHaveLength(USERS);
     for (const h of handled) {
       expect(h.partition).toBe(partitionForKey(h.userId, 12));
@@ -84,25 +107,34 @@ describe('keyed ownership across two instance processes', () => {
     }
     // Each instance consumed exactly the replies to the logins it sent, and no stray one.
     for (const i of [a, b]) {
-      expect(await metricValue(i.url, 'chat_records_consumed_total', { source: 'inbox', type: 'login.reply', outcome: 'handled' })).toBe(sentVia.get(i.name));
+      expect(await metricValue(i.url, 'chat_records_consumed_total', { source: 'inbox', type: 'login.reply', outcome: 'handled' })).toBe(
+        sentVia.get(i.name),
+      );
       expect(await metricValue(i.url, 'chat_replies_unmatched_total')).toBe(0);
     }
-    console.log(`logins: ${USERS}; sent via ${a.name}=${sentVia.get(a.name)}, ${b.name}=${sentVia.get(b.name)}; handled by owner: ${instances.map((i) => `${i.name}=${handled.filter((h) => h.instance === i.name).length}`).join(', ')}`);
+    console.log(
+      `logins: ${USERS}; sent via ${a.name}=${sentVia.get(a.name)}, ${b.name}=${sentVia.get(b.name)}; handled by owner: ${instances.map((i) => `${i.name}=${handled.filter((h) => h.instance === i.name).length}`).join(', ')}`,
+    );
   });
 
-  it('after SIGKILL of one instance, the survivor owns every partition within the session timeout and serves the dead one\'s users', async () => {
+  it("after SIGKILL of one instance, the survivor owns every partition within the session timeout and serves the dead one's users", async () => {
     const [a, b] = instances as [InstanceProcess, InstanceProcess];
     const before = await owners();
     const deadUsers = users.filter((u) => ownerOf(before, partitionForKey(u, 12)) === b.name);
     expect(deadUsers.length).toBeGreaterThan(0);
     const killedAt = Date.now();
     await b.stop('SIGKILL');
-    await waitFor('the survivor to own all 12 partitions', async () => (await owners()).get(a.name)?.length === 12, { timeoutMs: 6_000 + 15_000, intervalMs: 200 });
+    await waitFor('the survivor to own all 12 partitions', async () => (await owners()).get(a.name)?.length === 12, {
+      timeoutMs: 6_000 + 15_000,
+      intervalMs: 200,
+    });
     const tookMs = Date.now() - killedAt;
     for (const u of deadUsers) {
       const res = await postJson(`${a.url}/api/auth/login`, { userId: u, password });
       expect(res.status).toBe(200);
     }
-    console.log(`SIGKILL → survivor owns all partitions after ${tookMs} ms (session timeout 6000 ms); ${deadUsers.length} moved users logged in`);
+    console.log(
+      `SIGKILL → survivor owns all partitions after ${tookMs} ms (session timeout 6000 ms); ${deadUsers.length} moved users logged in`,
+    );
   });
 });

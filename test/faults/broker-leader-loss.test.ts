@@ -39,12 +39,16 @@ describe('broker loss under load', () => {
     } finally {
       console.log(`leader: progress\n${progress.stop()}`);
     }
-    await waitFor('every client ready', () => clients.every((cl) => cl.isReady()), { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
+    await waitFor('every client ready', () => clients.every((cl) => cl.isReady()), { timeoutMs: 30_000, intervalMs: 200 }).catch(
+      () => undefined,
+    );
     const notReady = clients.filter((cl) => !cl.isReady()).map((cl) => cl.describe());
     // Before counting: countDeliveries closes the clients (1005 each).
     const closes = clients.flatMap((cl) => cl.closes).join(',') || 'none';
     const counts = await countDeliveries('leader', c, clients);
-    console.log(`leader: sent ${rounds * clients.length}, retriable errors ${clients.reduce((s, cl) => s + cl.errors.length, 0)}, socket closes during the run ${closes}`);
+    console.log(
+      `leader: sent ${rounds * clients.length}, retriable errors ${clients.reduce((s, cl) => s + cl.errors.length, 0)}, socket closes during the run ${closes}`,
+    );
     if (counts.lost > 0 || notReady.length > 0) console.log(`${notReady.join('\n')}\n${logContext(c.instances)}`);
     expect(notReady).toEqual([]);
     expect(counts.acked).toBe(rounds * clients.length);

@@ -2,7 +2,6 @@ import { waitFor } from '../support/infra';
 import { restoreBrokers, startBrokers, stopBroker } from '../support/brokers';
 import { countDeliveries, pause, startLoad, trackProgress, useFaultCluster, waitAllAcked } from '../support/fault-load';
 
-
 /**
  * Two of three brokers down (RF 3, min.insync.replicas 2, acks=all; the nodes are also the
  * KRaft controllers, so there is no quorum either): nothing can be stored durably. Sends
@@ -41,9 +40,15 @@ describe('two of three brokers down', () => {
         await pause(1_000);
       }
       // Bounded: every send made during the outage is refused, none is met with silence.
-      await waitFor('every outage send refused', () => clients.every((cl) => outageIds.get(cl)!.every((id) => cl.firstErrorAt.has(id) || cl.acked.has(id))), { timeoutMs: 90_000, intervalMs: 250 }).catch(() => undefined);
+      await waitFor(
+        'every outage send refused',
+        () => clients.every((cl) => outageIds.get(cl)!.every((id) => cl.firstErrorAt.has(id) || cl.acked.has(id))),
+        { timeoutMs: 90_000, intervalMs: 250 },
+      ).catch(() => undefined);
       ackedDuringOutage = clients.flatMap((cl) => outageIds.get(cl)!.filter((id) => cl.acked.has(id)));
-      refusalMs = clients.flatMap((cl) => outageIds.get(cl)!.flatMap((id) => (cl.firstErrorAt.has(id) ? [cl.firstErrorAt.get(id)! - cl.firstSentAt.get(id)!] : [])));
+      refusalMs = clients.flatMap((cl) =>
+        outageIds.get(cl)!.flatMap((id) => (cl.firstErrorAt.has(id) ? [cl.firstErrorAt.get(id)! - cl.firstSentAt.get(id)!] : [])),
+      );
     } finally {
       await startBrokers(...down);
     }

@@ -26,7 +26,8 @@ describe('instance loss under load', () => {
   it('SIGTERM one instance: every acked message reaches every member, no duplicates at all', async () => {
     const { instances } = cluster;
     const victim = instances[2]!;
-    const redelivered = () => Promise.all(instances.slice(0, 2).map((i) => metricValue(i.url, 'chat_messages_stored_total', { outcome: 'redelivered' })));
+    const redelivered = () =>
+      Promise.all(instances.slice(0, 2).map((i) => metricValue(i.url, 'chat_messages_stored_total', { outcome: 'redelivered' })));
     const redeliveredBefore = await redelivered();
     const counts = await runLoad(cluster, {
       label: 'sigterm',

@@ -37,8 +37,15 @@ describe('poison records on chat-request under load', () => {
     const victim = users[0]!;
     const room = rooms.find((r) => r.members.includes(victim))!;
     const partition = partitionForKey(victim, PARTITIONS);
-    const envelope = (extra: Record<string, unknown>) => JSON.stringify({ v: ENVELOPE_VERSION, id: `poison-${Math.random()}`, type: 'chat.send', userId: victim, ts: Date.now(), ...extra });
-    const send = { instanceId: instances[0]!.name, connectionId: 'poison-connection', roomId: room.roomId, clientMsgId: 'poison', text: 'poison' };
+    const envelope = (extra: Record<string, unknown>) =>
+      JSON.stringify({ v: ENVELOPE_VERSION, id: `poison-${Math.random()}`, type: 'chat.send', userId: victim, ts: Date.now(), ...extra });
+    const send = {
+      instanceId: instances[0]!.name,
+      connectionId: 'poison-connection',
+      roomId: room.roomId,
+      clientMsgId: 'poison',
+      text: 'poison',
+    };
     const poison: Record<string, string> = {
       'not JSON': '{"v":1,"type":"chat.send"',
       'payload of the wrong type': envelope({ payload: 42 }),
@@ -49,10 +56,19 @@ describe('poison records on chat-request under load', () => {
     // Valid, but PostgreSQL cannot store a NUL character: the owner refuses the send
     // (INTERNAL, to the sending connection) and moves on; it is handled, not dead-lettered.
     const unstorable = envelope({ payload: { ...send, clientMsgId: 'poison-nul', text: 'a\u0000b' } });
-    const refused = async () => (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_sends_refused_total', { code: 'INTERNAL' })))).reduce((a, b) => a + b, 0);
+    const refused = async () =>
+      (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_sends_refused_total', { code: 'INTERNAL' })))).reduce(
+        (a, b) => a + b,
+        0,
+      );
     const refusedBefore = await refused();
-    const counted = async (outcome: string) => (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_records_consumed_total', { source: 'owner', outcome })))).reduce((a, b) => a + b, 0);
-    const joins = async () => (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_owner_group_joins_total')))).reduce((a, b) => a + b, 0);
+    const counted = async (outcome: string) =>
+      (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_records_consumed_total', { source: 'owner', outcome })))).reduce(
+        (a, b) => a + b,
+        0,
+      );
+    const joins = async () =>
+      (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_owner_group_joins_total')))).reduce((a, b) => a + b, 0);
     const joinsBefore = await joins();
     const deadLetteredBefore = await counted('dead-lettered');
     let victimAckedAtPoison = 0;
@@ -72,7 +88,11 @@ describe('poison records on chat-request under load', () => {
 
     const dlt: SeenRecord[] = await kafka.collect(dltTopicOf(topics.chat), Object.keys(poison).length);
     // Handled once each: the counters (and the DLT) do not grow past the poison count.
-    await waitFor('dead-letter count settles', async () => (await counted('dead-lettered')) - deadLetteredBefore >= Object.keys(poison).length, { timeoutMs: 15_000, intervalMs: 250 });
+    await waitFor(
+      'dead-letter count settles',
+      async () => (await counted('dead-lettered')) - deadLetteredBefore >= Object.keys(poison).length,
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
     const deadLettered = (await counted('dead-lettered')) - deadLetteredBefore;
     const rejoins = (await joins()) - joinsBefore;
     const victimAckedAfter = (victimClient?.acked.size ?? 0) - victimAckedAtPoison;

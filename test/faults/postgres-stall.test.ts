@@ -29,7 +29,10 @@ describe('PostgreSQL stalled past the session timeout under load', () => {
 
   /** Records on the chat topic not yet committed by the owner group, from Kafka itself. */
   const committedLag = async (): Promise<number> => {
-    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topics.chat), admin.fetchOffsets({ groupId: topics.ownerGroup, topics: [topics.chat] })]);
+    const [ends, [committed]] = await Promise.all([
+      admin.fetchTopicOffsets(topics.chat),
+      admin.fetchOffsets({ groupId: topics.ownerGroup, topics: [topics.chat] }),
+    ]);
     return ends.reduce((sum, e) => {
       const c = committed?.partitions.find((p) => p.partition === e.partition);
       return sum + Number(e.high) - Math.max(0, Number(c?.offset ?? 0));
@@ -88,18 +91,27 @@ describe('PostgreSQL stalled past the session timeout under load', () => {
         proxy.pause();
         // Lag is read from Kafka and from the instances' metric while the stall lasts; the
         // stall's length is the fault itself, not a synchronisation.
-        await waitFor('the stall to last past the session timeout', () => Date.now() - stalledAt >= STALL_MS - 2_000, { timeoutMs: STALL_MS, intervalMs: 250 });
+        await waitFor('the stall to last past the session timeout', () => Date.now() - stalledAt >= STALL_MS - 2_000, {
+          timeoutMs: STALL_MS,
+          intervalMs: 250,
+        });
         observed.lagDuring = await committedLag();
         observed.metricLagDuring = await metricLag();
-        observed.postgresReady = (await Promise.all(instances.map((i) => getJson<Readiness>(`${i.url}/readyz`)))).map((r) => r.body.checks['postgres']?.ok === true);
+        observed.postgresReady = (await Promise.all(instances.map((i) => getJson<Readiness>(`${i.url}/readyz`)))).map(
+          (r) => r.body.checks['postgres']?.ok === true,
+        );
         await new Promise((r) => setTimeout(r, Math.max(0, stalledAt + STALL_MS - Date.now())));
         proxy.resume();
       },
     });
-    observed.lagAfter = await waitFor('lag drained', async () => {
-      const lag = await committedLag();
-      return lag <= 5 ? lag : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500 }).catch(() => -1);
+    observed.lagAfter = await waitFor(
+      'lag drained',
+      async () => {
+        const lag = await committedLag();
+        return lag <= 5 ? lag : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    ).catch(() => -1);
     const joins = (await groupJoins()) - joinsBefore;
     // How the handlers saw the stall: retriable failures (then backoff and heartbeats) or long waits (keep-alive heartbeats).
     const retried = instances.flatMap((i) => i.logs).filter((l) => l.msg === 'handler failed (retriable); backing off');

@@ -67,7 +67,9 @@ describe('Redis stopped for 10 s under load', () => {
   it('readiness names redis, logins get 503 UNAVAILABLE, nothing acked is lost, and the session mirror is rebuilt', async () => {
     const { instances, users } = cluster;
     const readiness = () => Promise.all(instances.map((i) => getJson<Readiness>(`${i.url}/readyz`)));
-    let outage: { readyz: number[]; loginStatus: number; loginCode: string | undefined; redisDetail: string | undefined; handshake: number } | undefined;
+    let outage:
+      | { readyz: number[]; loginStatus: number; loginCode: string | undefined; redisDetail: string | undefined; handshake: number }
+      | undefined;
     let mirrorKeysAfter = 0;
     const timing = { readyAfterMs: 0, mirrorAfterMs: 0 };
     let mirrorRebuilt: Promise<void> = Promise.reject(new Error('the fault step did not run'));
@@ -81,19 +83,35 @@ describe('Redis stopped for 10 s under load', () => {
       fault: async () => {
         const stoppedAt = Date.now();
         await redis.stop();
-        const during = await waitFor('every instance not ready, naming redis', async () => {
-          const all = await readiness();
-          return all.every((r) => r.status === 503 && r.body.checks['redis']?.ok === false) ? all : undefined;
-        }, { timeoutMs: OUTAGE_MS - 1_000, intervalMs: 200 });
-        const login = await postJson<{ error?: { code?: string } }>(`${instances[0]!.url}/api/auth/login`, { userId: users[0], password: LOAD_PASSWORD });
+        const during = await waitFor(
+          'every instance not ready, naming redis',
+          async () => {
+            const all = await readiness();
+            return all.every((r) => r.status === 503 && r.body.checks['redis']?.ok === false) ? all : undefined;
+          },
+          { timeoutMs: OUTAGE_MS - 1_000, intervalMs: 200 },
+        );
+        const login = await postJson<{ error?: { code?: string } }>(`${instances[0]!.url}/api/auth/login`, {
+          userId: users[0],
+          password: LOAD_PASSWORD,
+        });
         // A new socket cannot be checked against revocations: refused, not let in unchecked.
         const handshake = await handshakeStatus(instances[1]!.url, cluster.tokens.get(users[1]!)!);
-        outage = { readyz: during.map((r) => r.status), loginStatus: login.status, loginCode: login.body.error?.code, redisDetail: during[0]!.body.checks['redis']?.detail, handshake };
+        outage = {
+          readyz: during.map((r) => r.status),
+          loginStatus: login.status,
+          loginCode: login.body.error?.code,
+          redisDetail: during[0]!.body.checks['redis']?.detail,
+          handshake,
+        };
         // The outage itself lasts OUTAGE_MS; the load goes on meanwhile (not a synchronisation).
         await new Promise((r) => setTimeout(r, Math.max(0, stoppedAt + OUTAGE_MS - Date.now())));
         await redis.start();
         const restartedAt = Date.now();
-        await waitFor('every instance ready again', async () => (await readiness()).every((r) => r.status === 200), { timeoutMs: 30_000, intervalMs: 250 });
+        await waitFor('every instance ready again', async () => (await readiness()).every((r) => r.status === 200), {
+          timeoutMs: 30_000,
+          intervalMs: 250,
+        });
         timing.readyAfterMs = Date.now() - restartedAt;
         // Redis came back empty: the gateways' next re-announcements rebuild the mirror of
         // every live socket (one hash per user). Watched while the load goes on and the
@@ -101,10 +119,14 @@ describe('Redis stopped for 10 s under load', () => {
         mirrorRebuilt = (async () => {
           const probe = new Redis(redis.url);
           try {
-            mirrorKeysAfter = await waitFor('session mirror rebuilt', async () => {
-              const keys = await probe.keys('chat:sessions:*');
-              return keys.length >= users.length ? keys.length : undefined;
-            }, { timeoutMs: 90_000, intervalMs: 200 });
+            mirrorKeysAfter = await waitFor(
+              'session mirror rebuilt',
+              async () => {
+                const keys = await probe.keys('chat:sessions:*');
+                return keys.length >= users.length ? keys.length : undefined;
+              },
+              { timeoutMs: 90_000, intervalMs: 200 },
+            );
             timing.mirrorAfterMs = Date.now() - restartedAt;
           } finally {
             probe.disconnect();
@@ -114,7 +136,9 @@ describe('Redis stopped for 10 s under load', () => {
     });
 
     await mirrorRebuilt;
-    console.log(`redis-outage: during the outage /readyz ${outage?.readyz.join(',')} (redis: ${outage?.redisDetail}), login ${outage?.loginStatus} ${outage?.loginCode}, new WebSocket ${outage?.handshake}; after the restart: ready in ${timing.readyAfterMs} ms, session mirror rebuilt (${mirrorKeysAfter} users) in ${timing.mirrorAfterMs} ms`);
+    console.log(
+      `redis-outage: during the outage /readyz ${outage?.readyz.join(',')} (redis: ${outage?.redisDetail}), login ${outage?.loginStatus} ${outage?.loginCode}, new WebSocket ${outage?.handshake}; after the restart: ready in ${timing.readyAfterMs} ms, session mirror rebuilt (${mirrorKeysAfter} users) in ${timing.mirrorAfterMs} ms`,
+    );
     const exited = instances.filter((i) => i.child.exitCode !== null || i.child.signalCode !== null);
     if (exited.length > 0) console.log(logContext(instances, ['redis']));
     expect(exited.map((i) => i.name)).toEqual([]);
@@ -127,7 +151,8 @@ describe('Redis stopped for 10 s under load', () => {
     // Fan-out went through the members' owners while the session directory could not answer
     // (Redis down, then refilling). Whether the direct path also ran depends on how long the
     // load outlasts the refill window (2 × SESSION_REANNOUNCE_MS): test/e2e covers that path.
-    const fanOuts = async (path: string) => (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_fanouts_total', { path })))).reduce((a, b) => a + b, 0);
+    const fanOuts = async (path: string) =>
+      (await Promise.all(instances.map((i) => metricValue(i.url, 'chat_fanouts_total', { path })))).reduce((a, b) => a + b, 0);
     expect(await fanOuts('via-owner')).toBeGreaterThan(0);
     // Logins work again after the outage.
     const after = await postJson(`${instances[1]!.url}/api/auth/login`, { userId: users[1], password: LOAD_PASSWORD });

@@ -30,9 +30,15 @@ function runCli(args: string[], env: Record<string, string> = {}): Cli {
     stderr: () => err,
     write: (line) => void child.stdin.write(`${line}\n`),
     sees: async (text, timeoutMs = 20_000) => {
-      await waitFor(`cli stdout to show ${JSON.stringify(text)}; stdout: ${out}; stderr: ${err}`, () => out.includes(text), { timeoutMs, intervalMs: 20 });
+      await waitFor(`cli stdout to show ${JSON.stringify(text)}; stdout: ${out}; stderr: ${err}`, () => out.includes(text), {
+        timeoutMs,
+        intervalMs: 20,
+      });
     },
-    exited: (timeoutMs = 20_000) => waitFor(`cli exit; stderr: ${err}`, () => (code === undefined ? undefined : { code }), { timeoutMs, intervalMs: 20 }).then((r) => r.code),
+    exited: (timeoutMs = 20_000) =>
+      waitFor(`cli exit; stderr: ${err}`, () => (code === undefined ? undefined : { code }), { timeoutMs, intervalMs: 20 }).then(
+        (r) => r.code,
+      ),
   };
 }
 

@@ -34,7 +34,13 @@ describe('client library: network cut mid-burst (embedded default)', () => {
     for (const u of setup) u.connection.close();
     const members: ClientUser[] = [];
     for (const userId of names) {
-      members.push(await connectUser({ baseUrl: proxy.url, userId, connection: { rooms: { [room.roomId]: 0 }, backoff: { minDelayMs: 100, maxDelayMs: 1_000 }, ...connection } }));
+      members.push(
+        await connectUser({
+          baseUrl: proxy.url,
+          userId,
+          connection: { rooms: { [room.roomId]: 0 }, backoff: { minDelayMs: 100, maxDelayMs: 1_000 }, ...connection },
+        }),
+      );
     }
     users.push(...members);
     return { roomId: room.roomId, members };

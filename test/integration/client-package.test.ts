@@ -41,7 +41,10 @@ describe('client package from its npm pack tarball', () => {
     const useDir = path.join(scratch, 'use');
     mkdirSync(useDir);
     writeFileSync(path.join(useDir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
-    await run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(scratch, tarball), 'ws@8'], { cwd: useDir, timeout: 180_000 });
+    await run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(scratch, tarball), 'ws@8'], {
+      cwd: useDir,
+      timeout: 180_000,
+    });
 
     // Types: a consumer compiles against the tarball's declarations.
     writeFileSync(
@@ -49,15 +52,34 @@ describe('client package from its npm pack tarball', () => {
       [
         "import { createChatClient, ChatError, type Message, type ConnectionState } from '@keyed-chat/client';",
         "const client = createChatClient({ baseUrl: 'http://127.0.0.1:1' });",
-        "const c = client.connect({ rooms: { r: 0 } });",
+        'const c = client.connect({ rooms: { r: 0 } });',
         "c.on('message', (m: Message) => m.seq.toFixed());",
-        "const s: ConnectionState = c.state();",
+        'const s: ConnectionState = c.state();',
         "const e = new ChatError({ code: 'X', message: 'y' });",
         'export { s, e };',
       ].join('\n'),
     );
     const tsc = require.resolve('typescript/bin/tsc');
-    await run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--lib', 'ES2022', '--skipLibCheck', 'false', 'typed.ts'], { cwd: useDir, timeout: 120_000 }).catch((error: { stdout?: string }) => {
+    await run(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'NodeNext',
+        '--moduleResolution',
+        'NodeNext',
+        '--target',
+        'ES2022',
+        '--lib',
+        'ES2022',
+        '--skipLibCheck',
+        'false',
+        'typed.ts',
+      ],
+      { cwd: useDir, timeout: 120_000 },
+    ).catch((error: { stdout?: string }) => {
       throw new Error(`the packed types do not compile:\n${error.stdout ?? String(error)}`);
     });
 
@@ -92,7 +114,11 @@ console.log(JSON.stringify({ seqs: acked.map((m) => m.seq), got }));
     expect(JSON.parse(stdout.trim())).toEqual({ seqs: [1, 2, 3, 4, 5], got: ['m0', 'm1', 'm2', 'm3', 'm4'] });
 
     // CommonJS too (Node 20 cannot require ESM).
-    const cjs = await run(process.execPath, ['-e', "const c = require('@keyed-chat/client'); console.log(typeof c.createChatConnection, c.CloseCodes.TOKEN_INVALID)"], { cwd: useDir, timeout: 30_000 });
+    const cjs = await run(
+      process.execPath,
+      ['-e', "const c = require('@keyed-chat/client'); console.log(typeof c.createChatConnection, c.CloseCodes.TOKEN_INVALID)"],
+      { cwd: useDir, timeout: 30_000 },
+    );
     expect(cjs.stdout.trim()).toBe('function 4001');
 
     const help = await run(path.join(useDir, 'node_modules', '.bin', 'keyed-chat'), ['--help'], { cwd: useDir, timeout: 30_000 });
@@ -101,10 +127,16 @@ console.log(JSON.stringify({ seqs: acked.map((m) => m.seq), got }));
 
   it('has an API reference generated from its types (TypeDoc, warnings are errors)', async () => {
     const out = path.join(scratch, 'api-docs');
-    await run(process.execPath, [path.resolve(__dirname, '../../node_modules/typedoc/bin/typedoc'), '--treatWarningsAsErrors', '--out', out], { cwd: CLIENT_DIR, timeout: 180_000 }).catch((error: { stdout?: string }) => {
+    await run(
+      process.execPath,
+      [path.resolve(__dirname, '../../node_modules/typedoc/bin/typedoc'), '--treatWarningsAsErrors', '--out', out],
+      { cwd: CLIENT_DIR, timeout: 180_000 },
+    ).catch((error: { stdout?: string }) => {
       throw new Error(`typedoc failed:\n${error.stdout ?? String(error)}`);
     });
     expect(readdirSync(out)).toContain('index.html');
-    expect(readdirSync(path.join(out, 'functions'))).toEqual(expect.arrayContaining(['createChatClient.html', 'createChatConnection.html']));
+    expect(readdirSync(path.join(out, 'functions'))).toEqual(
+      expect.arrayContaining(['createChatClient.html', 'createChatConnection.html']),
+    );
   });
 });

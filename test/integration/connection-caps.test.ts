@@ -21,7 +21,11 @@ const PER_USER = 2;
 describe('connection caps (real Kafka, PostgreSQL, Redis)', () => {
   const topics = randomTopics(3);
   const tokens = createTokenService({ secret: TEST_JWT_SECRET, issuer: 'keyed-chat', audience: 'keyed-chat-clients', ttlSeconds: 600 });
-  const env = { WS_MAX_CONNECTIONS_PER_IP: String(PER_IP), WS_MAX_CONNECTIONS: String(PER_INSTANCE), WS_MAX_CONNECTIONS_PER_USER: String(PER_USER) };
+  const env = {
+    WS_MAX_CONNECTIONS_PER_IP: String(PER_IP),
+    WS_MAX_CONNECTIONS: String(PER_INSTANCE),
+    WS_MAX_CONNECTIONS_PER_USER: String(PER_USER),
+  };
   let a: App;
   let b: App;
   const open: TestClient[] = [];
@@ -30,7 +34,12 @@ describe('connection caps (real Kafka, PostgreSQL, Redis)', () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
     a = await startRealApp(topics, env);
     b = await startRealApp(topics, env);
-    await waitFor('both instances own partitions', () => a.bus.ownerStatus().partitions.length + b.bus.ownerStatus().partitions.length === 3 && a.bus.ownerStatus().partitions.length > 0, { timeoutMs: 60_000 });
+    await waitFor(
+      'both instances own partitions',
+      () =>
+        a.bus.ownerStatus().partitions.length + b.bus.ownerStatus().partitions.length === 3 && a.bus.ownerStatus().partitions.length > 0,
+      { timeoutMs: 60_000 },
+    );
   }, 120_000);
   afterAll(async () => {
     for (const c of open) await c.close().catch(() => undefined);
@@ -52,9 +61,15 @@ describe('connection caps (real Kafka, PostgreSQL, Redis)', () => {
     return client;
   };
   /** One handshake: opened, or the HTTP answer it got instead. */
-  const handshake = (app: App, userId: string, ip: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; ws?: WebSocket }> =>
+  const handshake = (
+    app: App,
+    userId: string,
+    ip: string,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; ws?: WebSocket }> =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${app.url().replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${tokens.issue(userId).token}`, 'x-forwarded-for': ip } });
+      const ws = new WebSocket(`${app.url().replace(/^http/, 'ws')}/ws`, {
+        headers: { authorization: `Bearer ${tokens.issue(userId).token}`, 'x-forwarded-for': ip },
+      });
       ws.on('open', () => resolve({ status: 101, headers: {}, body: '', ws }));
       ws.on('unexpected-response', (_req, res) => {
         let body = '';
@@ -82,11 +97,15 @@ describe('connection caps (real Kafka, PostgreSQL, Redis)', () => {
     expect((await handshake(b, await newUser(), ip)).ws?.close()).toBeUndefined();
     for (const c of held) await stillServed(c);
     await held[0]!.close();
-    await waitFor('the freed slot to be taken', async () => {
-      const again = await handshake(a, await newUser(), ip);
-      again.ws?.close();
-      return again.status === 101;
-    }, { timeoutMs: 10_000, intervalMs: 100 });
+    await waitFor(
+      'the freed slot to be taken',
+      async () => {
+        const again = await handshake(a, await newUser(), ip);
+        again.ws?.close();
+        return again.status === 101;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
     for (const c of held.slice(1)) await c.close();
   });
 
@@ -108,11 +127,13 @@ describe('connection caps (real Kafka, PostgreSQL, Redis)', () => {
     for (const ws of held) ws.close();
   });
 
-  it('closes a user\'s socket past the per-user cap, counted over both instances, with 4008 and the reason; the others stay', async () => {
+  it("closes a user's socket past the per-user cap, counted over both instances, with 4008 and the reason; the others stay", async () => {
     const user = await newUser();
     const first = await connect(a, user, newIp());
     const second = await connect(b, user, newIp());
-    const over = new WebSocket(`${a.url().replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${tokens.issue(user).token}`, 'x-forwarded-for': newIp() } });
+    const over = new WebSocket(`${a.url().replace(/^http/, 'ws')}/ws`, {
+      headers: { authorization: `Bearer ${tokens.issue(user).token}`, 'x-forwarded-for': newIp() },
+    });
     const frames: string[] = [];
     over.on('message', (data) => frames.push(data.toString()));
     const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
@@ -126,13 +147,17 @@ describe('connection caps (real Kafka, PostgreSQL, Redis)', () => {
     await stillServed(second);
     // Once one closes, the user may open another.
     await second.close();
-    await waitFor('a socket in the freed place', async () => {
-      try {
-        const next = await connect(b, user, newIp());
-        return next.closeCode === undefined;
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 20_000, intervalMs: 200 });
+    await waitFor(
+      'a socket in the freed place',
+      async () => {
+        try {
+          const next = await connect(b, user, newIp());
+          return next.closeCode === undefined;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
   }, 60_000);
 });

@@ -10,7 +10,11 @@ import { kafkaHarness, type BusHarness } from '../contract/bus-harness';
 
 const ROOT = join(__dirname, '..', '..');
 const dlt = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/dlt/dlt.ts'), ...args, '--brokers', KAFKA_BROKERS.join(','), '--idle-ms', '1500'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts/dlt/dlt.ts'), ...args, '--brokers', KAFKA_BROKERS.join(','), '--idle-ms', '1500'],
+    { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
 
 /** A poison record on chat-request lands in the DLT; the dlt command lists and replays it. */
 describe('dead-letter topic and the dlt command (real Kafka)', () => {
@@ -61,11 +65,15 @@ describe('dead-letter topic and the dlt command (real Kafka)', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await waitFor('the owner to commit past both records', async () => {
-        const offsets = await admin.fetchOffsets({ groupId: topics.ownerGroup, topics: [topics.chat] });
-        const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-        return committed >= 2;
-      }, { timeoutMs: 15_000, intervalMs: 200 });
+      await waitFor(
+        'the owner to commit past both records',
+        async () => {
+          const offsets = await admin.fetchOffsets({ groupId: topics.ownerGroup, topics: [topics.chat] });
+          const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+          return committed >= 2;
+        },
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
     } finally {
       await admin.disconnect();
     }

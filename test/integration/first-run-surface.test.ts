@@ -27,7 +27,8 @@ function servedRoutes(http: Express): { method: string; path: string }[] {
   const walk = (stack: readonly Layer[]): void => {
     for (const layer of stack) {
       if (layer.route !== undefined && typeof layer.route.path === 'string') {
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') routes.push({ method, path: layer.route.path });
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== '_all') routes.push({ method, path: layer.route.path });
       } else if (layer.handle?.stack !== undefined) {
         walk(layer.handle.stack);
       }
@@ -56,11 +57,22 @@ describe('single process: OpenAPI, cluster view, metrics', () => {
 
   it('serves an OpenAPI 3.1 document that lists every route the app serves, with the validated request schemas', async () => {
     const res = await request(app.http).get('/api/openapi.json').expect(200);
-    const doc = res.body as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }> } }>> };
+    const doc = res.body as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }> } }
+        >
+      >;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const served = servedRoutes(app.http);
     expect(served.length).toBeGreaterThanOrEqual(OPERATIONS.length);
-    const missing = served.filter((r) => doc.paths[toOpenApiPath(r.path)]?.[r.method] === undefined).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    const missing = served
+      .filter((r) => doc.paths[toOpenApiPath(r.path)]?.[r.method] === undefined)
+      .map((r) => `${r.method.toUpperCase()} ${r.path}`);
     expect(missing).toEqual([]);
     // And nothing documented that is not served.
     const servedKeys = new Set(served.map((r) => `${r.method} ${toOpenApiPath(r.path)}`));
@@ -104,14 +116,20 @@ describe('single process: OpenAPI, cluster view, metrics', () => {
   it('measures send→deliver latency when a message frame goes out, and consumer lag', async () => {
     const [u1, u2] = [randomName('s').slice(0, 40), randomName('r').slice(0, 40)];
     const [t1, t2] = [await registerAndLogin(app, u1), await registerAndLogin(app, u2)];
-    const room = await request(app.http).post('/api/rooms').set('authorization', `Bearer ${t1}`).send({ name: 'latency', members: [u2] }).expect(201);
+    const room = await request(app.http)
+      .post('/api/rooms')
+      .set('authorization', `Bearer ${t1}`)
+      .send({ name: 'latency', members: [u2] })
+      .expect(201);
     const roomId = (room.body as { roomId: string }).roomId;
     const [c1, c2] = [await TestClient.connect(app.url(), t1, 'sender'), await TestClient.connect(app.url(), t2, 'receiver')];
     try {
-      const before = (await app.metrics.deliveryLatency.get()).values.find((v) => v.metricName === 'chat_send_deliver_seconds_count')?.value ?? 0;
+      const before =
+        (await app.metrics.deliveryLatency.get()).values.find((v) => v.metricName === 'chat_send_deliver_seconds_count')?.value ?? 0;
       c1.ws.send(JSON.stringify({ type: 'send', roomId, clientMsgId: 'm-1', text: 'hello' }));
       await c2.waitFor('the message', (f) => f.type === 'message');
-      const after = (await app.metrics.deliveryLatency.get()).values.find((v) => v.metricName === 'chat_send_deliver_seconds_count')?.value ?? 0;
+      const after =
+        (await app.metrics.deliveryLatency.get()).values.find((v) => v.metricName === 'chat_send_deliver_seconds_count')?.value ?? 0;
       expect(after - before).toBe(1);
       const text = (await request(app.http).get('/metrics').expect(200)).text;
       expect(text).toMatch(/^chat_send_deliver_seconds_bucket\{le="0\.1"\} \d+/m);
@@ -146,7 +164,8 @@ describe('cluster view on Redis: every instance sees the others', () => {
 
   it('lists both instances with the partitions each owns, and drops one that stops', async () => {
     const token = await registerAndLogin(a, admin);
-    const cluster = async () => ClusterViewSchema.parse((await request(b.http).get('/api/admin/cluster').set('authorization', `Bearer ${token}`).expect(200)).body);
+    const cluster = async () =>
+      ClusterViewSchema.parse((await request(b.http).get('/api/admin/cluster').set('authorization', `Bearer ${token}`).expect(200)).body);
     const ownedBy = (v: Awaited<ReturnType<typeof cluster>>) =>
       v.instances
         .filter((i) => [a.config.instanceId, b.config.instanceId].includes(i.instanceId))

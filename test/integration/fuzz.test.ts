@@ -121,8 +121,13 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
     const roomIds = `SELECT id FROM rooms WHERE created_by = ANY($1) OR id IN (SELECT room_id FROM memberships WHERE user_id = ANY($1))`;
     const u = await db.query<UserRow>('SELECT id, display_name, password_hash FROM users WHERE id = ANY($1)', [ids]);
     const ro = await db.query<RoomRow>(`SELECT id, name, created_by, last_seq FROM rooms WHERE id IN (${roomIds})`, [ids]);
-    const m = await db.query<MembershipRow>(`SELECT room_id, user_id FROM memberships WHERE room_id IN (${roomIds}) OR user_id = ANY($1)`, [ids]);
-    const msg = await db.query<MessageRow>(`SELECT id, room_id, seq, sender_id, client_msg_id, text FROM messages WHERE room_id IN (${roomIds}) OR sender_id = ANY($1)`, [ids]);
+    const m = await db.query<MembershipRow>(`SELECT room_id, user_id FROM memberships WHERE room_id IN (${roomIds}) OR user_id = ANY($1)`, [
+      ids,
+    ]);
+    const msg = await db.query<MessageRow>(
+      `SELECT id, room_id, seq, sender_id, client_msg_id, text FROM messages WHERE room_id IN (${roomIds}) OR sender_id = ANY($1)`,
+      [ids],
+    );
     return {
       users: new Map(u.rows.map((row) => [row.id, row])),
       rooms: new Map(ro.rows.map((row) => [row.id, row])),
@@ -132,7 +137,12 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
   };
 
   const ip = (): string => `2001:db8:${randomBytes(2).toString('hex')}:${r.int(65536).toString(16)}::1`;
-  const call = async (app: App, method: string, path: string, { body, contentType = 'application/json', token }: { body?: string; contentType?: string; token?: string } = {}) => {
+  const call = async (
+    app: App,
+    method: string,
+    path: string,
+    { body, contentType = 'application/json', token }: { body?: string; contentType?: string; token?: string } = {},
+  ) => {
     const headers: Record<string, string> = { 'x-forwarded-for': ip() };
     if (body !== undefined && contentType !== '') headers['content-type'] = contentType;
     if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
@@ -152,7 +162,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       if (status >= 400) {
         try {
           const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-          if (typeof body.error?.code !== 'string' || typeof body.error.message !== 'string') problems.push(`${what} -> ${status} without the error shape: ${text.slice(0, 200)}`);
+          if (typeof body.error?.code !== 'string' || typeof body.error.message !== 'string')
+            problems.push(`${what} -> ${status} without the error shape: ${text.slice(0, 200)}`);
         } catch {
           problems.push(`${what} -> ${status} not JSON: ${text.slice(0, 200)}`);
         }
@@ -172,7 +183,10 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       tokenOf.set(u, (JSON.parse(login.text) as { token: string }).token);
     }
     const makeRoom = async (creator: string, members: string[]): Promise<string> => {
-      const res = await call(a, 'POST', '/api/rooms', { token: tokenOf.get(creator)!, body: JSON.stringify({ name: `fuzz ${creator}`, members }) });
+      const res = await call(a, 'POST', '/api/rooms', {
+        token: tokenOf.get(creator)!,
+        body: JSON.stringify({ name: `fuzz ${creator}`, members }),
+      });
       expect(res.status).toBe(201);
       validWrites++;
       const roomId = (JSON.parse(res.text) as { roomId: string }).roomId;
@@ -207,16 +221,43 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         'not.a.jwt',
         '',
         'a'.repeat(5_000),
-        jwt.sign({ jti: 'x' }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: users[0]!, issuer: 'keyed-chat', audience: 'keyed-chat-clients', expiresIn: -10 }),
-        jwt.sign({ jti: 'x' }, null, { algorithm: 'none', subject: users[0]!, issuer: 'keyed-chat', audience: 'keyed-chat-clients', expiresIn: 60 }),
-        jwt.sign({ jti: 'x' }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: users[0]!, issuer: 'keyed-chat', audience: 'someone-else', expiresIn: 60 }),
+        jwt.sign({ jti: 'x' }, TEST_JWT_SECRET, {
+          algorithm: 'HS256',
+          subject: users[0]!,
+          issuer: 'keyed-chat',
+          audience: 'keyed-chat-clients',
+          expiresIn: -10,
+        }),
+        jwt.sign({ jti: 'x' }, null, {
+          algorithm: 'none',
+          subject: users[0]!,
+          issuer: 'keyed-chat',
+          audience: 'keyed-chat-clients',
+          expiresIn: 60,
+        }),
+        jwt.sign({ jti: 'x' }, TEST_JWT_SECRET, {
+          algorithm: 'HS256',
+          subject: users[0]!,
+          issuer: 'keyed-chat',
+          audience: 'someone-else',
+          expiresIn: 60,
+        }),
       ]);
     const bodyFor = (base: JsonObject): { body: string; mutations: readonly string[] } => {
       if (r.chance(0.15)) return { body: JSON.stringify(base), mutations: ['none'] };
       const m = mutateJson(r, base, { maxLongString: r.chance(0.1) ? 20_000 : 5_000 });
       return { body: m.text, mutations: m.mutations };
     };
-    const contentType = (): string => (r.chance(0.92) ? 'application/json' : r.pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', '']));
+    const contentType = (): string =>
+      r.chance(0.92)
+        ? 'application/json'
+        : r.pick([
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'application/json; charset=utf-16',
+            'multipart/form-data; boundary=x',
+            '',
+          ]);
     const inputs: RestInput[] = [];
     for (let i = 0; i < REST_INPUTS; i++) {
       const app = r.pick(apps);
@@ -226,39 +267,108 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         const { body } = bodyFor({ userId: `${prefix}-r${i}`, password: `password-${i}`, displayName: `Fuzz ${i}` });
         inputs.push({ what: 'register', method: 'POST', path: '/api/auth/register', body, contentType: ct, app });
       } else if (roll < 0.45) {
-        const { body } = bodyFor({ userId: r.pick([...users, ghost]), password: r.pick([PASSWORD, 'wrong password', r.pick(NASTY_STRINGS)]) });
+        const { body } = bodyFor({
+          userId: r.pick([...users, ghost]),
+          password: r.pick([PASSWORD, 'wrong password', r.pick(NASTY_STRINGS)]),
+        });
         inputs.push({ what: 'login', method: 'POST', path: '/api/auth/login', body, contentType: ct, app });
       } else if (roll < 0.6) {
         const members = users.filter(() => r.chance(0.3));
         if (r.chance(0.2)) members.push(ghost);
         const { body } = bodyFor({ name: `room ${i} ${r.pick(NASTY_STRINGS)}`, members });
-        inputs.push({ what: 'create room', method: 'POST', path: '/api/rooms', body, contentType: ct, token: r.chance(0.85) ? validToken() : badToken(), app });
+        inputs.push({
+          what: 'create room',
+          method: 'POST',
+          path: '/api/rooms',
+          body,
+          contentType: ct,
+          token: r.chance(0.85) ? validToken() : badToken(),
+          app,
+        });
       } else if (roll < 0.75) {
         const roomId = r.pick([r0, r2, junkRoom, r.pick(NASTY_STRINGS.filter((s) => !/[\uD800-\uDFFF]/.test(s))), 'r'.repeat(101)]);
         const { body } = bodyFor({ userId: r.pick([...users, ghost]) });
-        inputs.push({ what: 'add member', method: 'POST', path: `/api/rooms/${encodeURIComponent(roomId)}/members`, body, contentType: ct, token: r.chance(0.85) ? validToken() : badToken(), app });
+        inputs.push({
+          what: 'add member',
+          method: 'POST',
+          path: `/api/rooms/${encodeURIComponent(roomId)}/members`,
+          body,
+          contentType: ct,
+          token: r.chance(0.85) ? validToken() : badToken(),
+          app,
+        });
       } else if (roll < 0.85) {
         const roomId = r.pick([r0, r2, junkRoom, '%2e%2e', '..']);
-        const query = r.pick(['', '?limit=5', '?afterSeq=-1', '?limit=99999999999', '?limit=1&limit=2', '?beforeSeq=0', '?__proto__[polluted]=1', '?constructor[prototype][polluted]=1', `?afterSeq=${r.pick(NASTY_STRINGS.filter((s) => !/[\uD800-\uDFFF]/.test(s))).replace(/[#&]/g, '')}`]);
-        inputs.push({ what: 'messages', method: 'GET', path: `/api/rooms/${encodeURIComponent(roomId)}/messages${query.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c))}`, contentType: ct, token: r.chance(0.8) ? validToken() : badToken(), app });
+        const query = r.pick([
+          '',
+          '?limit=5',
+          '?afterSeq=-1',
+          '?limit=99999999999',
+          '?limit=1&limit=2',
+          '?beforeSeq=0',
+          '?__proto__[polluted]=1',
+          '?constructor[prototype][polluted]=1',
+          `?afterSeq=${r.pick(NASTY_STRINGS.filter((s) => !/[\uD800-\uDFFF]/.test(s))).replace(/[#&]/g, '')}`,
+        ]);
+        inputs.push({
+          what: 'messages',
+          method: 'GET',
+          path: `/api/rooms/${encodeURIComponent(roomId)}/messages${query.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c))}`,
+          contentType: ct,
+          token: r.chance(0.8) ? validToken() : badToken(),
+          app,
+        });
       } else if (roll < 0.9) {
-        inputs.push({ what: 'read', method: 'GET', path: r.pick(['/api/rooms', '/api/me']), contentType: ct, token: r.chance(0.7) ? validToken() : badToken(), app });
+        inputs.push({
+          what: 'read',
+          method: 'GET',
+          path: r.pick(['/api/rooms', '/api/me']),
+          contentType: ct,
+          token: r.chance(0.7) ? validToken() : badToken(),
+          app,
+        });
       } else if (roll < 0.93) {
         inputs.push({ what: 'logout (bad token)', method: 'POST', path: '/api/auth/logout', contentType: ct, token: badToken(), app });
       } else if (roll < 0.96) {
         const { body } = bodyFor({ text: `announcement ${i}` });
-        inputs.push({ what: 'announce (not admin)', method: 'POST', path: '/api/admin/announcements', body, contentType: ct, token: validToken(), app });
+        inputs.push({
+          what: 'announce (not admin)',
+          method: 'POST',
+          path: '/api/admin/announcements',
+          body,
+          contentType: ct,
+          token: validToken(),
+          app,
+        });
       } else {
         const method = r.pick(['PUT', 'DELETE', 'PATCH', 'POST', 'GET']);
-        const path = r.pick(['/api/rooms/x/members/y', '/api/../../etc/passwd', '/api/rooms/%00', '/api/%ZZ', '/api/auth/register/', '/API/ROOMS', '/api/rooms?__proto__[x]=1', `/${r.string(20)}`]);
+        const path = r.pick([
+          '/api/rooms/x/members/y',
+          '/api/../../etc/passwd',
+          '/api/rooms/%00',
+          '/api/%ZZ',
+          '/api/auth/register/',
+          '/API/ROOMS',
+          '/api/rooms?__proto__[x]=1',
+          `/${r.string(20)}`,
+        ]);
         // fetch sends no body with GET.
         const body = method !== 'GET' && r.chance(0.5) ? r.string(r.int(BODY_LIMIT * 2), '{}[]":,abc\u00ff') : undefined;
-        inputs.push({ what: `${method} ${path}`, method, path, ...(body === undefined ? {} : { body }), contentType: ct, token: r.chance(0.5) ? validToken() : badToken(), app });
+        inputs.push({
+          what: `${method} ${path}`,
+          method,
+          path,
+          ...(body === undefined ? {} : { body }),
+          contentType: ct,
+          token: r.chance(0.5) ? validToken() : badToken(),
+          app,
+        });
       }
     }
     /** What express.json would hand a route, or undefined when the route gets no usable body. */
     const parsedBody = (input: RestInput): unknown => {
-      if (input.body === undefined || input.contentType !== 'application/json' || Buffer.byteLength(input.body) > BODY_LIMIT) return undefined;
+      if (input.body === undefined || input.contentType !== 'application/json' || Buffer.byteLength(input.body) > BODY_LIMIT)
+        return undefined;
       try {
         return JSON.parse(input.body) as unknown;
       } catch {
@@ -268,7 +378,14 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
     for (const input of inputs) {
       const body = parsedBody(input);
       // A NUL cannot be in a PostgreSQL text value at all, so no row can have such an id.
-      if (typeof body === 'object' && body !== null && 'userId' in body && typeof body.userId === 'string' && !body.userId.includes('\u0000')) candidateIds.add(body.userId);
+      if (
+        typeof body === 'object' &&
+        body !== null &&
+        'userId' in body &&
+        typeof body.userId === 'string' &&
+        !body.userId.includes('\u0000')
+      )
+        candidateIds.add(body.userId);
     }
 
     // --- WebSocket frames, generated up front too. --------------------------------------
@@ -317,7 +434,11 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
 
     // --- REST phase. ----------------------------------------------------------------------
     for (const [i, input] of inputs.entries()) {
-      const res = await call(input.app, input.method, input.path, { ...(input.body === undefined ? {} : { body: input.body }), contentType: input.contentType, ...(input.token === undefined ? {} : { token: input.token }) });
+      const res = await call(input.app, input.method, input.path, {
+        ...(input.body === undefined ? {} : { body: input.body }),
+        contentType: input.contentType,
+        ...(input.token === undefined ? {} : { token: input.token }),
+      });
       note(`rest#${i} ${input.what}`, res.status, res.text);
       // The oracle: would this request write, and what?
       const body = parsedBody(input);
@@ -349,7 +470,9 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         validWrites++;
         if (res.status >= 300) problems.push(`rest#${i} ${input.what} is valid but got ${res.status} ${res.text.slice(0, 200)}`);
       } else if ((input.what === 'register' || input.what === 'create room' || input.what === 'add member') && res.status < 300) {
-        problems.push(`rest#${i} ${input.what} is invalid but got ${res.status} ${res.text.slice(0, 200)} for ${String(input.body).slice(0, 200)}`);
+        problems.push(
+          `rest#${i} ${input.what} is invalid but got ${res.status} ${res.text.slice(0, 200)} for ${String(input.body).slice(0, 200)}`,
+        );
       }
     }
     createdUserIds = [...expectedUsers.keys()];
@@ -378,7 +501,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
 
     // --- WebSocket phase. -----------------------------------------------------------------
     const sockets = new Map<string, TestClient>();
-    for (const [i, u] of users.entries()) sockets.set(u, await TestClient.connect(apps[i % 2]!.url(), tokenOf.get(u)!, u, { headers: { 'x-forwarded-for': ip() } }));
+    for (const [i, u] of users.entries())
+      sockets.set(u, await TestClient.connect(apps[i % 2]!.url(), tokenOf.get(u)!, u, { headers: { 'x-forwarded-for': ip() } }));
     /** (sender, clientMsgId) -> the first valid send: what must be stored. */
     const expectedMessages = new Map<string, { roomId: string; text: string }>();
     const expectedAcks = new Map<string, Set<string>>(users.map((u) => [u, new Set<string>()]));
@@ -389,7 +513,9 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       if (bytes > WS_LIMIT) {
         // A socket of its own, which must be closed with 1009.
         oversize++;
-        const victim = await TestClient.connect(apps[i % 2]!.url(), tokenOf.get(f.user)!, `oversize-${i}`, { headers: { 'x-forwarded-for': ip() } });
+        const victim = await TestClient.connect(apps[i % 2]!.url(), tokenOf.get(f.user)!, `oversize-${i}`, {
+          headers: { 'x-forwarded-for': ip() },
+        });
         victim.ws.send(f.data);
         const code = await victim.closed();
         if (code !== 1009) problems.push(`frame#${i} of ${bytes} bytes closed with ${code}, not 1009`);
@@ -429,7 +555,9 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       const acked = (): Set<string> => new Set(socket.of('ack').map((f: Extract<ServerFrame, { type: 'ack' }>) => f.clientMsgId));
       await waitFor(`acks of ${u}`, () => [...expectedAcks.get(u)!].every((id) => acked().has(id)), { timeoutMs: 30_000 }).catch(() => {
         const missing = [...expectedAcks.get(u)!].filter((id) => !acked().has(id));
-        problems.push(`${u}: ${missing.length} valid sends never acked, e.g. ${missing.slice(0, 3).join(', ')}; errors: ${JSON.stringify(socket.of('error').slice(-3))}`);
+        problems.push(
+          `${u}: ${missing.length} valid sends never acked, e.g. ${missing.slice(0, 3).join(', ')}; errors: ${JSON.stringify(socket.of('error').slice(-3))}`,
+        );
       });
       if (socket.closeCode !== undefined) problems.push(`${u}'s socket was closed with ${socket.closeCode}`);
     }
@@ -442,56 +570,79 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         if (res.status !== 200) problems.push(`${app.config.instanceId} ${path} -> ${res.status} ${await res.text()}`);
       }
     }
-    if (JSON.stringify(Object.getOwnPropertyNames(Object.prototype).sort()) !== JSON.stringify(protoBefore)) problems.push('Object.prototype changed');
+    if (JSON.stringify(Object.getOwnPropertyNames(Object.prototype).sort()) !== JSON.stringify(protoBefore))
+      problems.push('Object.prototype changed');
     if (({} as Record<string, unknown>)['polluted'] !== undefined) problems.push('Object.prototype was polluted');
     for (const s of sockets.values()) await s.close();
 
     const after = await snapshot();
     // Users: the ones before, unchanged, plus exactly the valid registrations.
-    for (const [id, row] of before.users) if (JSON.stringify(after.users.get(id)) !== JSON.stringify(row)) problems.push(`user ${id} changed`);
+    for (const [id, row] of before.users)
+      if (JSON.stringify(after.users.get(id)) !== JSON.stringify(row)) problems.push(`user ${id} changed`);
     const newUsers = [...after.users.keys()].filter((id) => !before.users.has(id)).sort();
-    if (JSON.stringify(newUsers) !== JSON.stringify([...expectedUsers.keys()].sort())) problems.push(`new users ${newUsers.length} != expected ${expectedUsers.size}`);
+    if (JSON.stringify(newUsers) !== JSON.stringify([...expectedUsers.keys()].sort()))
+      problems.push(`new users ${newUsers.length} != expected ${expectedUsers.size}`);
     for (const id of newUsers) {
       const row = after.users.get(id)!;
-      if (row.display_name !== asStored(expectedUsers.get(id) ?? '')) problems.push(`user ${id} has display name ${JSON.stringify(row.display_name)}`);
+      if (row.display_name !== asStored(expectedUsers.get(id) ?? ''))
+        problems.push(`user ${id} has display name ${JSON.stringify(row.display_name)}`);
       if (!row.password_hash.startsWith('$2b$04$')) problems.push(`user ${id} has no bcrypt hash`);
     }
     // Rooms: the two of the setup (their last_seq moved by their messages) plus the valid creations.
     const newRooms = [...after.rooms.values()].filter((room) => !before.rooms.has(room.id));
     const describeRoom = (room: RoomRow): string =>
-      `${room.created_by}|${room.name}|${[...after.memberships].filter((k) => k.startsWith(`${room.id}\u0001`)).map((k) => k.split('\u0001')[1]).sort().join(',')}`;
+      `${room.created_by}|${room.name}|${[...after.memberships]
+        .filter((k) => k.startsWith(`${room.id}\u0001`))
+        .map((k) => k.split('\u0001')[1])
+        .sort()
+        .join(',')}`;
     const gotRooms = newRooms.map(describeRoom).sort();
     const wantRooms = expectedNewRooms.map((d) => asStored(d)).sort();
-    if (JSON.stringify(gotRooms) !== JSON.stringify(wantRooms)) problems.push(`new rooms differ: got ${gotRooms.length}, expected ${wantRooms.length}`);
+    if (JSON.stringify(gotRooms) !== JSON.stringify(wantRooms))
+      problems.push(`new rooms differ: got ${gotRooms.length}, expected ${wantRooms.length}`);
     for (const [id, row] of before.rooms) {
       const now = after.rooms.get(id);
       if (now === undefined || now.name !== row.name || now.created_by !== row.created_by) problems.push(`room ${id} changed`);
     }
     // Memberships of the setup rooms: exactly the model's.
     for (const [roomId, members] of rooms) {
-      const got = [...after.memberships].filter((k) => k.startsWith(`${roomId}\u0001`)).map((k) => k.split('\u0001')[1]).sort();
-      if (JSON.stringify(got) !== JSON.stringify([...members].sort())) problems.push(`members of ${roomId}: ${got.join(',')} != ${[...members].sort().join(',')}`);
+      const got = [...after.memberships]
+        .filter((k) => k.startsWith(`${roomId}\u0001`))
+        .map((k) => k.split('\u0001')[1])
+        .sort();
+      if (JSON.stringify(got) !== JSON.stringify([...members].sort()))
+        problems.push(`members of ${roomId}: ${got.join(',')} != ${[...members].sort().join(',')}`);
     }
     // Messages: none changed, and the new ones are exactly the valid sends, numbered 1..n per room.
-    for (const [id, row] of before.messages) if (JSON.stringify(after.messages.get(id)) !== JSON.stringify(row)) problems.push(`message ${id} changed`);
+    for (const [id, row] of before.messages)
+      if (JSON.stringify(after.messages.get(id)) !== JSON.stringify(row)) problems.push(`message ${id} changed`);
     const newMessages = [...after.messages.values()].filter((m) => !before.messages.has(m.id));
     const gotKeys = new Set(newMessages.map((m) => `${m.sender_id}\u0001${m.client_msg_id}`));
     for (const [key, want] of expectedMessages) {
       const m = newMessages.find((x) => `${x.sender_id}\u0001${x.client_msg_id}` === key);
       if (m === undefined) problems.push(`valid send ${key.replace('\u0001', '/')} was not stored`);
-      else if (m.room_id !== want.roomId || m.text !== asStored(want.text)) problems.push(`send ${key.replace('\u0001', '/')} stored as ${m.room_id}/${JSON.stringify(m.text.slice(0, 50))}`);
+      else if (m.room_id !== want.roomId || m.text !== asStored(want.text))
+        problems.push(`send ${key.replace('\u0001', '/')} stored as ${m.room_id}/${JSON.stringify(m.text.slice(0, 50))}`);
     }
-    for (const key of gotKeys) if (!expectedMessages.has(key)) problems.push(`stored a message no valid send asked for: ${key.replace('\u0001', '/')}`);
+    for (const key of gotKeys)
+      if (!expectedMessages.has(key)) problems.push(`stored a message no valid send asked for: ${key.replace('\u0001', '/')}`);
     for (const [roomId] of rooms) {
-      const seqs = [...after.messages.values()].filter((m) => m.room_id === roomId).map((m) => m.seq).sort((x, y) => x - y);
+      const seqs = [...after.messages.values()]
+        .filter((m) => m.room_id === roomId)
+        .map((m) => m.seq)
+        .sort((x, y) => x - y);
       if (seqs.some((s, i) => s !== i + 1)) problems.push(`room ${roomId} seqs are not 1..${seqs.length}`);
-      if (after.rooms.get(roomId)?.last_seq !== seqs.length) problems.push(`room ${roomId} last_seq ${String(after.rooms.get(roomId)?.last_seq)} != ${seqs.length} messages`);
+      if (after.rooms.get(roomId)?.last_seq !== seqs.length)
+        problems.push(`room ${roomId} last_seq ${String(after.rooms.get(roomId)?.last_seq)} != ${seqs.length} messages`);
     }
 
     const tried = REST_INPUTS + WS_FRAMES + HANDSHAKES;
     const summary = [
       `fuzz seed ${SEED}: ${tried} inputs tried — ${REST_INPUTS} REST requests, ${WS_FRAMES} WebSocket frames (${oversize} over 64 KiB), ${HANDSHAKES} handshakes`,
-      `answers by status: ${[...statuses.entries()].sort(([x], [y]) => x - y).map(([s, n]) => `${s}×${n}`).join(' ')}`,
+      `answers by status: ${[...statuses.entries()]
+        .sort(([x], [y]) => x - y)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`,
       `valid: ${validWrites - setupWrites} writes (${expectedUsers.size} users, ${expectedNewRooms.length} rooms, ${expectedMessages.size} messages incl. ${users.length} barriers, plus member adds), ${validFrames} schema-valid frames`,
       problems.length === 0
         ? `result: no crash, no 5xx, ${apps.length} instances healthy (/healthz, /readyz 200), stored rows changed only by the valid requests`

@@ -44,7 +44,12 @@ describe('local load balancer', () => {
   it('routes around a backend that refuses connections, and answers 502 when none is left', async () => {
     const live = await backend('live');
     const dead = await freePort();
-    const lb = createLoadBalancer({ backends: [{ host: '127.0.0.1', port: dead }, { host: '127.0.0.1', port: live }] });
+    const lb = createLoadBalancer({
+      backends: [
+        { host: '127.0.0.1', port: dead },
+        { host: '127.0.0.1', port: live },
+      ],
+    });
     servers.push(lb);
     const url = `http://127.0.0.1:${await listen(lb)}`;
     for (let i = 0; i < 4; i++) expect(((await (await fetch(url)).json()) as { name: string }).name).toBe('live');

@@ -20,7 +20,12 @@ describe('login over Kafka request-reply (real infrastructure)', () => {
     apps.push(a);
     b = await startRealApp(topics);
     apps.push(b);
-    await waitFor('both instances own partitions', () => a.bus.ownerStatus().partitions.length + b.bus.ownerStatus().partitions.length === 12 && b.bus.ownerStatus().partitions.length > 0, { timeoutMs: 45_000 });
+    await waitFor(
+      'both instances own partitions',
+      () =>
+        a.bus.ownerStatus().partitions.length + b.bus.ownerStatus().partitions.length === 12 && b.bus.ownerStatus().partitions.length > 0,
+      { timeoutMs: 45_000 },
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -28,17 +33,25 @@ describe('login over Kafka request-reply (real infrastructure)', () => {
     await deleteTopics(topics.login.split('.')[0]!);
   });
 
-  const register = (app: App, userId: string, pw = password) => request(app.http).post('/api/auth/register').send({ userId, password: pw, displayName: `User ${userId}` });
+  const register = (app: App, userId: string, pw = password) =>
+    request(app.http)
+      .post('/api/auth/register')
+      .send({ userId, password: pw, displayName: `User ${userId}` });
   const login = (app: App, userId: string, pw = password) => request(app.http).post('/api/auth/login').send({ userId, password: pw });
 
   it('registers, logs in through either instance, and the token works on both', async () => {
     const userId = randomName('u');
     await register(a, userId).expect(201, { userId, displayName: `User ${userId}` });
-    await register(b, userId).expect(409).expect((res) => expect(res.body.error.code).toBe('USER_EXISTS'));
+    await register(b, userId)
+      .expect(409)
+      .expect((res) => expect(res.body.error.code).toBe('USER_EXISTS'));
     const res = await login(b, userId).expect(200);
     expect(res.body).toMatchObject({ expiresIn: expect.any(Number), user: { userId, displayName: `User ${userId}` } });
     for (const app of [a, b]) {
-      await request(app.http).get('/api/me').set('Authorization', `Bearer ${res.body.token}`).expect(200, { userId, displayName: `User ${userId}` });
+      await request(app.http)
+        .get('/api/me')
+        .set('Authorization', `Bearer ${res.body.token}`)
+        .expect(200, { userId, displayName: `User ${userId}` });
     }
   });
 
@@ -66,7 +79,9 @@ describe('login over Kafka request-reply (real infrastructure)', () => {
       wrongMs.push(await time(known));
       unknownMs.push(await time(randomName('nobody')));
     }
-    console.log(`login rejection, median of 10: wrong password ${median(wrongMs).toFixed(1)} ms, unknown user ${median(unknownMs).toFixed(1)} ms (ratio ${(median(unknownMs) / median(wrongMs)).toFixed(2)})`);
+    console.log(
+      `login rejection, median of 10: wrong password ${median(wrongMs).toFixed(1)} ms, unknown user ${median(unknownMs).toFixed(1)} ms (ratio ${(median(unknownMs) / median(wrongMs)).toFixed(2)})`,
+    );
   });
 
   it('logout revokes the token on every instance (Redis)', async () => {
@@ -82,10 +97,14 @@ describe('login over Kafka request-reply (real infrastructure)', () => {
 
   it('refuses bad input with stable codes', async () => {
     expect((await request(a.http).post('/api/auth/register').send({ userId: 'x' }).expect(400)).body.error.code).toBe('VALIDATION');
-    expect((await request(a.http).post('/api/auth/login').set('Content-Type', 'application/json').send('{nope').expect(400)).body.error.code).toBe('INVALID_JSON');
+    expect(
+      (await request(a.http).post('/api/auth/login').set('Content-Type', 'application/json').send('{nope').expect(400)).body.error.code,
+    ).toBe('INVALID_JSON');
     expect((await login(a, 'someone', 'p'.repeat(73)).expect(400)).body.error.code).toBe('PASSWORD_TOO_LONG');
     expect((await request(a.http).get('/api/me').expect(401)).body.error.code).toBe('UNAUTHORIZED');
-    expect((await request(a.http).get('/api/me').set('Authorization', 'Bearer not.a.jwt').expect(401)).body.error.code).toBe('UNAUTHORIZED');
+    expect((await request(a.http).get('/api/me').set('Authorization', 'Bearer not.a.jwt').expect(401)).body.error.code).toBe(
+      'UNAUTHORIZED',
+    );
   });
 
   it('reports readiness of Kafka, PostgreSQL, Redis and the owner group', async () => {

@@ -37,7 +37,8 @@ describe('login throttling (two instances, real Redis)', () => {
     await request(a.http).post('/api/auth/register').send({ userId, password }).expect(201);
     return userId;
   };
-  const login = (app: App, userId: string, pw: string, ip: string) => request(app.http).post('/api/auth/login').set('X-Forwarded-For', ip).send({ userId, password: pw });
+  const login = (app: App, userId: string, pw: string, ip: string) =>
+    request(app.http).post('/api/auth/login').set('X-Forwarded-For', ip).send({ userId, password: pw });
   /** Records ever produced to the login topic: a throttled attempt must add none. */
   const loginRecords = (): number => {
     const topic = a.config.topics.login;
@@ -49,7 +50,8 @@ describe('login throttling (two instances, real Redis)', () => {
   it('refuses an account with 429 RATE_LIMITED and Retry-After after its failures, on every instance, before anything reaches the bus', async () => {
     const userId = await register();
     const ip = newIp();
-    for (const app of [a, b, a]) expect((await login(app, userId, 'wrong password', ip).expect(401)).body.error.code).toBe('INVALID_CREDENTIALS');
+    for (const app of [a, b, a])
+      expect((await login(app, userId, 'wrong password', ip).expect(401)).body.error.code).toBe('INVALID_CREDENTIALS');
     const produced = loginRecords();
     for (const app of [b, a]) {
       const res = await login(app, userId, password, newIp()).expect(429);
@@ -92,7 +94,8 @@ describe('login throttling (two instances, real Redis)', () => {
     const userId = await register();
     const ip = newIp();
     for (let i = 0; i < 10; i++) await login(a, userId, 'p'.repeat(73), ip).expect(400);
-    for (let i = 0; i < 10; i++) await request(a.http).post('/api/auth/login').set('X-Forwarded-For', ip).send({ userId, password: 'wrong', extra: 1 }).expect(400);
+    for (let i = 0; i < 10; i++)
+      await request(a.http).post('/api/auth/login').set('X-Forwarded-For', ip).send({ userId, password: 'wrong', extra: 1 }).expect(400);
     await login(b, userId, password, ip).expect(200);
   });
 });

@@ -67,19 +67,40 @@ describe('outbox: REST room changes reach members through Kafka (real infrastruc
   it('delivers a room change to every connected member once, and leaves nothing pending', async () => {
     const [alice, bob, carol] = [await register(a, 'alice'), await register(a, 'bob'), await register(a, 'carol')];
     const [wsAlice, wsBob] = [await connect(a, alice), await connect(a, bob)];
-    const { body: room } = await request(a.http).post('/api/rooms').set('Authorization', `Bearer ${alice.token}`).send({ name: 'lunch', members: [bob.userId] }).expect(201);
-    const created = (await wsBob.waitFor('bob hears of the room', (f) => f.type === 'room' && f.room.roomId === room.roomId, 30_000)) as RoomFrame;
-    expect(created).toMatchObject({ event: 'created', by: alice.userId, room: { roomId: room.roomId, name: 'lunch', members: [alice.userId, bob.userId].sort() } });
+    const { body: room } = await request(a.http)
+      .post('/api/rooms')
+      .set('Authorization', `Bearer ${alice.token}`)
+      .send({ name: 'lunch', members: [bob.userId] })
+      .expect(201);
+    const created = (await wsBob.waitFor(
+      'bob hears of the room',
+      (f) => f.type === 'room' && f.room.roomId === room.roomId,
+      30_000,
+    )) as RoomFrame;
+    expect(created).toMatchObject({
+      event: 'created',
+      by: alice.userId,
+      room: { roomId: room.roomId, name: 'lunch', members: [alice.userId, bob.userId].sort() },
+    });
     await wsAlice.waitFor('alice (the creator) hears of it too', (f) => f.type === 'room' && f.id === created.id);
 
     // A second change is the marker: once it arrived, a duplicate of the first would have too.
-    await request(a.http).post(`/api/rooms/${room.roomId}/members`).set('Authorization', `Bearer ${alice.token}`).send({ userId: carol.userId }).expect(204);
+    await request(a.http)
+      .post(`/api/rooms/${room.roomId}/members`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .send({ userId: carol.userId })
+      .expect(204);
     await wsBob.waitFor('bob hears carol was added', (f) => f.type === 'room' && f.event === 'member.added' && f.member === carol.userId);
-    await wsAlice.waitFor('alice hears carol was added', (f) => f.type === 'room' && f.event === 'member.added' && f.member === carol.userId);
+    await wsAlice.waitFor(
+      'alice hears carol was added',
+      (f) => f.type === 'room' && f.event === 'member.added' && f.member === carol.userId,
+    );
     const bobFrames = roomFrames(wsBob, room.roomId);
     const published = await metricValue(a.url(), 'chat_outbox_relayed_total', { outcome: 'published' });
     const pending = (await a.store.outbox.backlog()).pending;
-    console.log(`outbox, normal run: rows written 5 (2 created + 3 member.added), published ${published}, pending ${pending}, bob's room frames ${bobFrames.length} (distinct ${new Set(bobFrames.map((f) => f.id)).size})`);
+    console.log(
+      `outbox, normal run: rows written 5 (2 created + 3 member.added), published ${published}, pending ${pending}, bob's room frames ${bobFrames.length} (distinct ${new Set(bobFrames.map((f) => f.id)).size})`,
+    );
     expect(bobFrames.map((f) => f.event)).toEqual(['created', 'member.added']);
     expect(bobFrames.filter((f) => f.id === created.id)).toHaveLength(1);
     expect(published).toBe(5);
@@ -105,7 +126,11 @@ describe('outbox: REST room changes reach members through Kafka (real infrastruc
 
     // The crash: the relay is gone (as if the instance died right after the commit).
     await a.outboxRelay.stop();
-    const { body: room } = await request(a.http).post('/api/rooms').set('Authorization', `Bearer ${alice.token}`).send({ name: 'after the crash', members: [bob.userId] }).expect(201);
+    const { body: room } = await request(a.http)
+      .post('/api/rooms')
+      .set('Authorization', `Bearer ${alice.token}`)
+      .send({ name: 'after the crash', members: [bob.userId] })
+      .expect(201);
     expect((await a.store.outbox.backlog()).pending).toBe(2);
 
     // A relay whose producer fails: it must keep the rows.
@@ -122,7 +147,8 @@ describe('outbox: REST room changes reach members through Kafka (real infrastruc
       metrics: failingMetrics,
     });
     await failing.start();
-    const failedPasses = async (): Promise<number> => (await failingMetrics.registry.getSingleMetric('chat_outbox_relay_failures_total')?.get())?.values[0]?.value ?? 0;
+    const failedPasses = async (): Promise<number> =>
+      (await failingMetrics.registry.getSingleMetric('chat_outbox_relay_failures_total')?.get())?.values[0]?.value ?? 0;
     await waitFor('three failed relay passes', async () => (await failedPasses()) >= 3, { timeoutMs: 30_000 });
     await failing.stop();
     const failures = await failedPasses();
@@ -132,14 +158,30 @@ describe('outbox: REST room changes reach members through Kafka (real infrastruc
     // Later, a new instance starts; its relay produces the rows, the owners relay them.
     const b = await startRealApp(topics, env);
     apps.push(b);
-    await waitFor('the partitions split between a and b', () => a.bus.ownerStatus().partitions.length === PARTITIONS / 2 && b.bus.ownerStatus().partitions.length === PARTITIONS / 2, { timeoutMs: 60_000 });
-    const frame = (await wsBob.waitFor('bob hears of the room', (f) => f.type === 'room' && f.room.roomId === room.roomId, 60_000)) as RoomFrame;
+    await waitFor(
+      'the partitions split between a and b',
+      () => a.bus.ownerStatus().partitions.length === PARTITIONS / 2 && b.bus.ownerStatus().partitions.length === PARTITIONS / 2,
+      { timeoutMs: 60_000 },
+    );
+    const frame = (await wsBob.waitFor(
+      'bob hears of the room',
+      (f) => f.type === 'room' && f.room.roomId === room.roomId,
+      60_000,
+    )) as RoomFrame;
     expect(frame).toMatchObject({ event: 'created', by: alice.userId, room: { members: [alice.userId, bob.userId].sort() } });
     await waitFor('nothing pending', async () => (await b.store.outbox.backlog()).pending === 0, { timeoutMs: 30_000 });
 
     // Marker change through b: after it arrived, a duplicate of the first would have too.
-    await request(b.http).post(`/api/rooms/${room.roomId}/members`).set('Authorization', `Bearer ${alice.token}`).send({ userId: dave.userId }).expect(204);
-    await wsBob.waitFor('bob hears dave was added', (f) => f.type === 'room' && f.event === 'member.added' && f.member === dave.userId, 60_000);
+    await request(b.http)
+      .post(`/api/rooms/${room.roomId}/members`)
+      .set('Authorization', `Bearer ${alice.token}`)
+      .send({ userId: dave.userId })
+      .expect(204);
+    await wsBob.waitFor(
+      'bob hears dave was added',
+      (f) => f.type === 'room' && f.event === 'member.added' && f.member === dave.userId,
+      60_000,
+    );
     const bobFrames = roomFrames(wsBob, room.roomId);
     const publishedByB = await metricValue(b.url(), 'chat_outbox_relayed_total', { outcome: 'published' });
 

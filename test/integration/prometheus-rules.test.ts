@@ -14,7 +14,9 @@ function promtool(...args: string[]): string {
 
 function promtoolIn(cwd: string, ...args: string[]): string {
   if (!existsSync(PROMTOOL)) {
-    throw new Error(`promtool is required to check the alert rules and ${PROMTOOL} does not exist: install it with \`sudo apt-get install -y prometheus\` (or set PROMTOOL_PATH)`);
+    throw new Error(
+      `promtool is required to check the alert rules and ${PROMTOOL} does not exist: install it with \`sudo apt-get install -y prometheus\` (or set PROMTOOL_PATH)`,
+    );
   }
   const run = spawnSync(PROMTOOL, args, { cwd, encoding: 'utf8', timeout: 60_000 });
   const output = `${run.stdout}${run.stderr}`;
@@ -42,7 +44,9 @@ describe('Prometheus alert rules', () => {
 
   it("the Grafana dashboard's queries are valid PromQL (checked as recording rules, Grafana's variables filled in)", () => {
     const exprs = dashboardExprs(JSON.parse(readFileSync(path.join(DIR, '..', 'grafana', 'keyed-chat.json'), 'utf8')));
-    const rules = exprs.map((e, i) => `      - record: keyed_chat_dashboard_query_${i}\n        expr: ${JSON.stringify(substituteGrafanaVariables(e))}\n`).join('');
+    const rules = exprs
+      .map((e, i) => `      - record: keyed_chat_dashboard_query_${i}\n        expr: ${JSON.stringify(substituteGrafanaVariables(e))}\n`)
+      .join('');
     const dir = mkdtempSync(path.join(tmpdir(), 'keyed-chat-dashboard-'));
     try {
       writeFileSync(path.join(dir, 'dashboard.rules.yml'), `groups:\n  - name: dashboard\n    rules:\n${rules}`);

@@ -18,7 +18,11 @@ import { appendOne } from '../support/append-one';
  */
 describe('rooms REST API (PostgreSQL)', () => {
   const store = createPrismaChatStore({ databaseUrl: DATABASE_URL });
-  const tokens = createTokenService({ secret: 'room-routes-test-secret-long-enough-for-hs256-0123456789', issuer: 'keyed-chat', audience: 'keyed-chat' });
+  const tokens = createTokenService({
+    secret: 'room-routes-test-secret-long-enough-for-hs256-0123456789',
+    issuer: 'keyed-chat',
+    audience: 'keyed-chat',
+  });
   const revocations: RevocationStore = createMemoryRevocationStore();
   let http: Express;
 
@@ -45,14 +49,25 @@ describe('rooms REST API (PostgreSQL)', () => {
     await store.createUser({ userId, displayName: userId, passwordHash: 'unused' });
     return { userId, auth: `Bearer ${tokens.issue(userId).token}` };
   };
-  const createRoom = (user: TestUser, body: unknown) => request(http).post('/api/rooms').set('Authorization', user.auth).send(body as object);
+  const createRoom = (user: TestUser, body: unknown) =>
+    request(http)
+      .post('/api/rooms')
+      .set('Authorization', user.auth)
+      .send(body as object);
   const listRooms = (user: TestUser) => request(http).get('/api/rooms').set('Authorization', user.auth);
   const addMember = (user: TestUser, roomId: string, body: unknown) =>
-    request(http).post(`/api/rooms/${encodeURIComponent(roomId)}/members`).set('Authorization', user.auth).send(body as object);
-  const messages = (user: TestUser, roomId: string, query = '') => request(http).get(`/api/rooms/${encodeURIComponent(roomId)}/messages${query}`).set('Authorization', user.auth);
+    request(http)
+      .post(`/api/rooms/${encodeURIComponent(roomId)}/members`)
+      .set('Authorization', user.auth)
+      .send(body as object);
+  const messages = (user: TestUser, roomId: string, query = '') =>
+    request(http)
+      .get(`/api/rooms/${encodeURIComponent(roomId)}/messages${query}`)
+      .set('Authorization', user.auth);
   const codeOf = (res: request.Response): unknown => res.body.error?.code;
   const appendN = async (s: ChatStore, roomId: string, senderId: string, n: number) => {
-    for (let i = 0; i < n; i++) await appendOne(s, { id: randomName('m'), roomId, senderId, clientMsgId: randomName('c'), text: `message ${i}` });
+    for (let i = 0; i < n; i++)
+      await appendOne(s, { id: randomName('m'), roomId, senderId, clientMsgId: randomName('c'), text: `message ${i}` });
   };
 
   describe('authentication', () => {
@@ -70,7 +85,9 @@ describe('rooms REST API (PostgreSQL)', () => {
       const user = await newUser();
       const issued = tokens.issue(user.userId);
       await revocations.revoke(issued.claims.jti, issued.claims.exp);
-      expect(codeOf(await request(http).get('/api/rooms').set('Authorization', `Bearer ${issued.token}`).expect(401))).toBe('TOKEN_REVOKED');
+      expect(codeOf(await request(http).get('/api/rooms').set('Authorization', `Bearer ${issued.token}`).expect(401))).toBe(
+        'TOKEN_REVOKED',
+      );
     });
   });
 
@@ -114,7 +131,12 @@ describe('rooms REST API (PostgreSQL)', () => {
         expect([res.status, codeOf(res), body]).toEqual([400, 'VALIDATION', body]);
       }
       expect(codeOf(await createRoom(alice, { name: 'x'.repeat(100) }).expect(201))).toBeUndefined();
-      const invalidJson = await request(http).post('/api/rooms').set('Authorization', alice.auth).set('Content-Type', 'application/json').send('{nope').expect(400);
+      const invalidJson = await request(http)
+        .post('/api/rooms')
+        .set('Authorization', alice.auth)
+        .set('Content-Type', 'application/json')
+        .send('{nope')
+        .expect(400);
       expect(codeOf(invalidJson)).toBe('INVALID_JSON');
     });
   });
@@ -143,7 +165,9 @@ describe('rooms REST API (PostgreSQL)', () => {
       await appendN(store, room.roomId, alice.userId, 2);
       await addMember(alice, room.roomId, { userId: bob.userId }).expect(204);
       await addMember(alice, room.roomId, { userId: bob.userId }).expect(204);
-      expect((await listRooms(bob).expect(200)).body.rooms).toEqual([{ roomId: room.roomId, name: 'Team', members: [alice.userId, bob.userId].sort(), lastSeq: 2 }]);
+      expect((await listRooms(bob).expect(200)).body.rooms).toEqual([
+        { roomId: room.roomId, name: 'Team', members: [alice.userId, bob.userId].sort(), lastSeq: 2 },
+      ]);
       expect((await messages(bob, room.roomId).expect(200)).body.messages.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
     });
 
@@ -167,7 +191,8 @@ describe('rooms REST API (PostgreSQL)', () => {
       const [alice, bob] = [await newUser(), await newUser()];
       const room = (await createRoom(alice, { name: 'Busy', members: [bob.userId] }).expect(201)).body;
       await appendN(store, room.roomId, alice.userId, 55);
-      const seqs = async (query: string) => (await messages(bob, room.roomId, query).expect(200)).body.messages.map((m: { seq: number }) => m.seq);
+      const seqs = async (query: string) =>
+        (await messages(bob, room.roomId, query).expect(200)).body.messages.map((m: { seq: number }) => m.seq);
       const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
       const all = await messages(bob, room.roomId).expect(200);
@@ -186,7 +211,18 @@ describe('rooms REST API (PostgreSQL)', () => {
     it('answers 400 VALIDATION for bad paging parameters', async () => {
       const alice = await newUser();
       const room = (await createRoom(alice, { name: 'Q' }).expect(201)).body;
-      for (const query of ['?limit=201', '?limit=0', '?limit=-1', '?limit=abc', '?limit=1.5', '?afterSeq=-1', '?afterSeq=x', '?beforeSeq=0', '?limit=1&limit=2', '?limit=']) {
+      for (const query of [
+        '?limit=201',
+        '?limit=0',
+        '?limit=-1',
+        '?limit=abc',
+        '?limit=1.5',
+        '?afterSeq=-1',
+        '?afterSeq=x',
+        '?beforeSeq=0',
+        '?limit=1&limit=2',
+        '?limit=',
+      ]) {
         const res = await messages(alice, room.roomId, query);
         expect([query, res.status, codeOf(res)]).toEqual([query, 400, 'VALIDATION']);
       }

@@ -122,7 +122,7 @@ describe('prisma/migrations vs schema.prisma', () => {
 });
 
 describe('offline migrator (npm run db:migrate)', () => {
-  it("records migrations like Prisma and applies nothing the second time", async () => {
+  it('records migrations like Prisma and applies nothing the second time', async () => {
     const db = scratchDatabase('twice');
     const local = readLocalMigrations(MIGRATIONS_DIR);
 

@@ -45,7 +45,9 @@ describe('SSE, announcements and owner hand-over (real infrastructure)', () => {
     apps.push(a);
     b = await startRealApp(topics, { ADMIN_USER_IDS: admin });
     apps.push(b);
-    await waitFor('both own partitions', () => a.bus.ownerStatus().partitions.length === 6 && b.bus.ownerStatus().partitions.length === 6, { timeoutMs: 45_000 });
+    await waitFor('both own partitions', () => a.bus.ownerStatus().partitions.length === 6 && b.bus.ownerStatus().partitions.length === 6, {
+      timeoutMs: 45_000,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -62,7 +64,11 @@ describe('SSE, announcements and owner hand-over (real infrastructure)', () => {
     const alice = randomName('alice');
     const bob = randomName('bob');
     const [ta, tb, tadmin] = [await user(a, alice), await user(b, bob), await user(a, admin)];
-    const { body: room } = await request(a.http).post('/api/rooms').set('Authorization', `Bearer ${ta}`).send({ name: 'sse', members: [bob] }).expect(201);
+    const { body: room } = await request(a.http)
+      .post('/api/rooms')
+      .set('Authorization', `Bearer ${ta}`)
+      .send({ name: 'sse', members: [bob] })
+      .expect(201);
     const stream = openStream(b.url(), tb);
     await waitFor('sse ready', () => stream.frames.find((f) => f.type === 'ready'));
     const ws = await TestClient.connect(a.url(), ta, 'alice');
@@ -70,14 +76,22 @@ describe('SSE, announcements and owner hand-over (real infrastructure)', () => {
     await waitFor('message on the stream', () => stream.frames.find((f) => f.type === 'message' && f.message.text === 'over sse'));
 
     await request(a.http).post('/api/admin/announcements').set('Authorization', `Bearer ${ta}`).send({ text: 'nope' }).expect(403);
-    await request(b.http).post('/api/admin/announcements').set('Authorization', `Bearer ${tadmin}`).send({ text: 'maintenance at noon' }).expect(202);
-    await waitFor('announcement on ws (instance a)', () => ws.frames.find((f) => f.type === 'announcement' && f.text === 'maintenance at noon'));
-    await waitFor('announcement on sse (instance b)', () => stream.frames.find((f) => f.type === 'announcement' && f.text === 'maintenance at noon'));
+    await request(b.http)
+      .post('/api/admin/announcements')
+      .set('Authorization', `Bearer ${tadmin}`)
+      .send({ text: 'maintenance at noon' })
+      .expect(202);
+    await waitFor('announcement on ws (instance a)', () =>
+      ws.frames.find((f) => f.type === 'announcement' && f.text === 'maintenance at noon'),
+    );
+    await waitFor('announcement on sse (instance b)', () =>
+      stream.frames.find((f) => f.type === 'announcement' && f.text === 'maintenance at noon'),
+    );
     stream.close();
     await ws.close();
   });
 
-  it('a new owner loads the user\'s sessions from the Redis mirror after a rebalance', async () => {
+  it("a new owner loads the user's sessions from the Redis mirror after a rebalance", async () => {
     const sender = randomName('sender');
     // A receiver owned by instance b, with its socket on instance a.
     let receiver = '';
@@ -86,7 +100,11 @@ describe('SSE, announcements and owner hand-over (real infrastructure)', () => {
       if (b.bus.ownerStatus().partitions.includes(partitionForKey(candidate, 12))) receiver = candidate;
     }
     const [ts, tr] = [await user(a, sender), await user(a, receiver)];
-    const { body: room } = await request(a.http).post('/api/rooms').set('Authorization', `Bearer ${ts}`).send({ name: 'handover', members: [receiver] }).expect(201);
+    const { body: room } = await request(a.http)
+      .post('/api/rooms')
+      .set('Authorization', `Bearer ${ts}`)
+      .send({ name: 'handover', members: [receiver] })
+      .expect(201);
     const recv = await TestClient.connect(a.url(), tr, 'receiver');
     const send = await TestClient.connect(a.url(), ts, 'sender');
     send.send({ type: 'send', roomId: room.roomId, clientMsgId: 'before', text: 'before' });

@@ -84,7 +84,11 @@ describe('WebSocket security (in-memory bus)', () => {
       const token = tokens.issue(await newUser()).token;
       const host = new URL(a.url()).host;
       for (const origin of [undefined, `http://${host}`, ALLOWED_ORIGIN]) {
-        const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'x-forwarded-for': newIp(), ...(origin === undefined ? {} : { origin }) };
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${token}`,
+          'x-forwarded-for': newIp(),
+          ...(origin === undefined ? {} : { origin }),
+        };
         expect([origin, statusOf(await handshake(wsUrl(a), headers))]).toEqual([origin, 101]);
       }
     });
@@ -92,7 +96,15 @@ describe('WebSocket security (in-memory bus)', () => {
     it('refuses any other origin with 403 before the upgrade, even with a valid token', async () => {
       const token = tokens.issue(await newUser()).token;
       const port = new URL(a.url()).port;
-      for (const origin of ['https://evil.example', 'null', `http://127.0.0.1:${Number(port) + 1}`, `http://localhost:${port}`, 'http://chat.example.com', 'ws://chat.example.com', 'not a url']) {
+      for (const origin of [
+        'https://evil.example',
+        'null',
+        `http://127.0.0.1:${Number(port) + 1}`,
+        `http://localhost:${port}`,
+        'http://chat.example.com',
+        'ws://chat.example.com',
+        'not a url',
+      ]) {
         const res = await handshake(wsUrl(a), { authorization: `Bearer ${token}`, 'x-forwarded-for': newIp(), origin });
         expect([origin, res.opened]).toEqual([origin, false]);
         if (res.opened) continue;
@@ -153,7 +165,10 @@ describe('WebSocket security (in-memory bus)', () => {
         client.ws.send(data);
         await waitFor(`error frame ${i}`, () => client.of('error').length === i + 1, { timeoutMs: 5_000 });
         const error = client.of('error')[i];
-        expect([data.toString(), error]).toEqual([data.toString(), expect.objectContaining({ type: 'error', code, message: expect.stringMatching(message) })]);
+        expect([data.toString(), error]).toEqual([
+          data.toString(),
+          expect.objectContaining({ type: 'error', code, message: expect.stringMatching(message) }),
+        ]);
       }
       client.send({ type: 'ping' });
       await client.waitFor('pong after the bad frames', (f) => f.type === 'pong', 5_000);
@@ -211,7 +226,12 @@ describe('WebSocket security (in-memory bus)', () => {
 
   describe('token lifetime', () => {
     it('closes the socket with 4001 when its token expires', async () => {
-      const shortLived = createTokenService({ secret: TEST_JWT_SECRET, issuer: 'keyed-chat', audience: 'keyed-chat-clients', ttlSeconds: 2 });
+      const shortLived = createTokenService({
+        secret: TEST_JWT_SECRET,
+        issuer: 'keyed-chat',
+        audience: 'keyed-chat-clients',
+        ttlSeconds: 2,
+      });
       const client = await connect(a, shortLived.issue(await newUser()).token);
       const started = Date.now();
       expect(await client.closed(6_000)).toBe(CloseCodes.TOKEN_INVALID);

@@ -53,7 +53,17 @@ export async function startRealApp(topics: ReturnType<typeof randomTopics>, extr
 export function memoryEnv(extra: Record<string, string> = {}): Record<string, string> {
   // DATA_DIR memory://: without DATABASE_URL the default store is the embedded PGlite, kept in memory here.
   // Every test client registers from 127.0.0.1: the registration throttle has its own tests.
-  return { NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET, BCRYPT_COST: '4', INSTANCE_ID: randomName('mem'), DATA_DIR: 'memory://', REGISTER_MAX_PER_IP: '100000', ...extra };
+  return {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: TEST_JWT_SECRET,
+    BCRYPT_COST: '4',
+    INSTANCE_ID: randomName('mem'),
+    DATA_DIR: 'memory://',
+    REGISTER_MAX_PER_IP: '100000',
+    ...extra,
+  };
 }
 
 const mirrors = new WeakMap<MemoryBroker, SessionMirror>();
@@ -63,7 +73,11 @@ const mirrors = new WeakMap<MemoryBroker, SessionMirror>();
  * as instances of one cluster (one owner group, inboxes, broadcasts); give them the same
  * `store` too, or real PostgreSQL through DATABASE_URL, so they see the same data.
  */
-export async function startMemoryApp({ env = {}, memoryBroker, store }: { env?: Record<string, string>; memoryBroker?: MemoryBroker; store?: ChatStore } = {}): Promise<App> {
+export async function startMemoryApp({
+  env = {},
+  memoryBroker,
+  store,
+}: { env?: Record<string, string>; memoryBroker?: MemoryBroker; store?: ChatStore } = {}): Promise<App> {
   const config = loadConfig(memoryEnv(env));
   // One session directory per in-memory cluster, as Kafka instances share Redis.
   let sessionMirror: SessionMirror | undefined;

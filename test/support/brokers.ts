@@ -22,14 +22,20 @@ const infraEnv = (): Record<string, string> => ({
 /** Runs `infra.sh <args>`; rejects with its output when it fails or outlives `timeoutMs`. */
 export function infra(args: readonly string[], timeoutMs = 150_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('bash', [join(ROOT, 'scripts', 'infra', 'infra.sh'), ...args], { cwd: ROOT, env: { ...process.env, ...infraEnv() }, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`infra.sh ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr.slice(-4000)}`));
-      else resolve(`${stdout}${stderr}`);
-    });
+    execFile(
+      'bash',
+      [join(ROOT, 'scripts', 'infra', 'infra.sh'), ...args],
+      { cwd: ROOT, env: { ...process.env, ...infraEnv() }, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`infra.sh ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr.slice(-4000)}`));
+        else resolve(`${stdout}${stderr}`);
+      },
+    );
   });
 }
 
-export const stopBroker = (node: number, how: 'kill' | 'term' = 'kill'): Promise<string> => infra(['stop-broker', String(node), ...(how === 'kill' ? ['--kill'] : [])]);
+export const stopBroker = (node: number, how: 'kill' | 'term' = 'kill'): Promise<string> =>
+  infra(['stop-broker', String(node), ...(how === 'kill' ? ['--kill'] : [])]);
 /** Starts the given brokers together (two brokers down means no KRaft quorum: one alone cannot rejoin) and waits until they are back in the ISRs. */
 export const startBrokers = (...nodes: number[]): Promise<string> => infra(['start-broker', ...nodes.map(String)]);
 
@@ -61,5 +67,9 @@ export async function busiestLeader(topics: readonly string[]): Promise<{ node: 
 
 /** Waits (bounded) until no partition of `topics` is led by `node` and every one has a leader. */
 export function waitLeadersMoved(topics: readonly string[], node: number, timeoutMs = 30_000): Promise<boolean> {
-  return waitFor(`leaders to move off broker ${node}`, async () => [...(await partitionLeaders(topics)).values()].flat().every((l) => l >= 0 && l !== node), { timeoutMs, intervalMs: 500 });
+  return waitFor(
+    `leaders to move off broker ${node}`,
+    async () => [...(await partitionLeaders(topics)).values()].flat().every((l) => l >= 0 && l !== node),
+    { timeoutMs, intervalMs: 500 },
+  );
 }

@@ -84,7 +84,11 @@ export class ResilientClient {
   async stop(): Promise<void> {
     this.stopped = true;
     const ws = this.ws;
-    if (ws !== undefined && ws.readyState === WebSocket.OPEN) await new Promise<void>((r) => { ws.once('close', () => r()); ws.close(); });
+    if (ws !== undefined && ws.readyState === WebSocket.OPEN)
+      await new Promise<void>((r) => {
+        ws.once('close', () => r());
+        ws.close();
+      });
   }
 
   private open(url: string): Promise<void> {
@@ -109,7 +113,8 @@ export class ResilientClient {
             clearTimeout(readyTimer);
             this.ready = true;
             ws.send(JSON.stringify({ type: 'resume', rooms: this.seen.resumePoints() }));
-            for (const [clientMsgId, p] of this.pending) ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId, text: p.text }));
+            for (const [clientMsgId, p] of this.pending)
+              ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId, text: p.text }));
             resolve();
             break;
           case 'ack':
@@ -131,7 +136,8 @@ export class ResilientClient {
             if (ref !== undefined && (frame.code === 'UNAVAILABLE' || frame.code === 'TIMEOUT') && this.pending.has(ref)) {
               setTimeout(() => {
                 const p = this.pending.get(ref);
-                if (p !== undefined && this.ready && this.ws === ws) ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId: ref, text: p.text }));
+                if (p !== undefined && this.ready && this.ws === ws)
+                  ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId: ref, text: p.text }));
               }, 500);
             }
             break;
@@ -178,14 +184,24 @@ export function deliveryCounts({ acked, ...rest }: DeliveryTally): DeliveryCount
  * Waits (bounded, 30 s) until every member of each acked message's room, the sender aside,
  * has received it, then counts. Shared by the fault-test harnesses.
  */
-export async function tallyDeliveries(label: string, rooms: readonly { roomId: string; members: readonly string[] }[], clients: readonly ResilientClient[]): Promise<DeliveryTally> {
+export async function tallyDeliveries(
+  label: string,
+  rooms: readonly { roomId: string; members: readonly string[] }[],
+  clients: readonly ResilientClient[],
+): Promise<DeliveryTally> {
   const acked = new Map<string, Message>();
   for (const c of clients) for (const m of c.acked.values()) acked.set(m.id, m);
-  const expectedFor = (c: ResilientClient): Message[] => [...acked.values()].filter((m) => rooms.some((r) => r.roomId === m.roomId && r.members.includes(c.userId)) && m.senderId !== c.userId);
-  await waitFor(`${label}: deliveries`, () => clients.every((c) => {
-    const got = new Set(c.received.map((m) => m.id));
-    return expectedFor(c).every((m) => got.has(m.id));
-  }), { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
+  const expectedFor = (c: ResilientClient): Message[] =>
+    [...acked.values()].filter((m) => rooms.some((r) => r.roomId === m.roomId && r.members.includes(c.userId)) && m.senderId !== c.userId);
+  await waitFor(
+    `${label}: deliveries`,
+    () =>
+      clients.every((c) => {
+        const got = new Set(c.received.map((m) => m.id));
+        return expectedFor(c).every((m) => got.has(m.id));
+      }),
+    { timeoutMs: 30_000, intervalMs: 200 },
+  ).catch(() => undefined);
   let expectedDeliveries = 0;
   let delivered = 0;
   let duplicates = 0;

@@ -32,16 +32,22 @@ export interface LaunchedChromium {
  */
 export async function launchChromium({ timeoutMs = 30_000 }: { /** Default 30 s. */ timeoutMs?: number } = {}): Promise<LaunchedChromium> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is required for the browser tests and ${CHROMIUM_PATH} does not exist: install it with \`sudo apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
+    throw new Error(
+      `Chromium is required for the browser tests and ${CHROMIUM_PATH} does not exist: install it with \`sudo apt-get install -y chromium\` (or set CHROMIUM_PATH)`,
+    );
   }
   const profile = mkdtempSync(path.join(tmpdir(), 'keyed-chat-chromium-'));
   // Its own process group: Chromium's helper processes (renderers, utilities) outlive the
   // main one unless the whole group is signalled, and would keep writing the profile and
   // holding our stderr pipe, so jest could not exit.
-  const child: ChildProcess = spawn(CHROMIUM_PATH, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
+  const child: ChildProcess = spawn(
+    CHROMIUM_PATH,
+    [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    },
+  );
   const signalGroup = (signal: NodeJS.Signals): void => {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, signal);
@@ -76,7 +82,10 @@ export async function launchChromium({ timeoutMs = 30_000 }: { /** Default 30 s.
   try {
     const endpoint = await new Promise<string>((resolve, reject) => {
       let stderr = '';
-      const timer = setTimeout(() => reject(new Error(`Chromium did not open its DevTools port within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`Chromium did not open its DevTools port within ${timeoutMs} ms:\n${stderr}`)),
+        timeoutMs,
+      );
       child.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk.toString('utf8');
         const match = /DevTools listening on (ws:\/\/\S+)/.exec(stderr);

@@ -72,9 +72,12 @@ export async function runCutBurst({
     Promise.all(sends),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`sends unsettled: ${settled}/${total}`)), timeoutMs).unref()),
   ]);
-  await waitFor('every member has every message', () => users.every((u) => u.delivered.length >= total), { timeoutMs: 30_000, intervalMs: 20 }).catch(() => undefined);
+  await waitFor('every member has every message', () => users.every((u) => u.delivered.length >= total), {
+    timeoutMs: 30_000,
+    intervalMs: 20,
+  }).catch(() => undefined);
   const history: Message[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await users[0]!.client.api.history(roomId, { afterSeq: after, limit: 200 });
     if (page.length === 0) break;
     history.push(...page);

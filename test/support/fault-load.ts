@@ -32,13 +32,17 @@ export interface FaultCluster {
 const password = 'correct horse battery';
 
 /** Starts `instanceCount` instances, registers and logs in `userCount` users, and puts them in rooms of four. */
-export async function startFaultCluster(env: Record<string, string>, { instanceCount = 3, userCount = 12, prefix = 'fault' } = {}): Promise<FaultCluster> {
+export async function startFaultCluster(
+  env: Record<string, string>,
+  { instanceCount = 3, userCount = 12, prefix = 'fault' } = {},
+): Promise<FaultCluster> {
   const instances: InstanceProcess[] = [];
   const users = Array.from({ length: userCount }, (_, i) => `${randomName(prefix)}-${i}`);
   const rooms: { roomId: string; members: string[] }[] = [];
   const tokens = new Map<string, string>();
   const live = (): string[] => instances.filter((i) => i.child.exitCode === null && i.child.signalCode === null).map((i) => i.url);
-  const ready = (i: InstanceProcess) => waitFor(`${i.name} ready`, async () => (await getJson(`${i.url}/readyz`)).status === 200, { timeoutMs: 60_000, intervalMs: 250 });
+  const ready = (i: InstanceProcess) =>
+    waitFor(`${i.name} ready`, async () => (await getJson(`${i.url}/readyz`)).status === 200, { timeoutMs: 60_000, intervalMs: 250 });
   const addInstance = async (name: string): Promise<InstanceProcess> => {
     const instance = await startInstance(name, env);
     instances.push(instance);
@@ -53,7 +57,16 @@ export async function startFaultCluster(env: Record<string, string>, { instanceC
     live,
     addInstance,
     async connectClients() {
-      const clients = users.map((u, i) => new ResilientClient(u, tokens.get(u)!, live, i, rooms.filter((r) => r.members.includes(u)).map((r) => r.roomId)));
+      const clients = users.map(
+        (u, i) =>
+          new ResilientClient(
+            u,
+            tokens.get(u)!,
+            live,
+            i,
+            rooms.filter((r) => r.members.includes(u)).map((r) => r.roomId),
+          ),
+      );
       await Promise.all(clients.map((c) => c.connect()));
       return clients;
     },
@@ -80,7 +93,11 @@ export async function startFaultCluster(env: Record<string, string>, { instanceC
     }
     for (let k = 0; k * 4 < users.length; k++) {
       const members = users.slice(k * 4, k * 4 + 4);
-      const res = await postJson<{ roomId: string; members: string[] }>(`${at(k)}/api/rooms`, { name: `${prefix} room ${k}`, members: members.slice(1) }, tokens.get(members[0]!));
+      const res = await postJson<{ roomId: string; members: string[] }>(
+        `${at(k)}/api/rooms`,
+        { name: `${prefix} room ${k}`, members: members.slice(1) },
+        tokens.get(members[0]!),
+      );
       if (res.status !== 201) throw new Error(`create room: ${res.status} ${JSON.stringify(res.body)}`);
       rooms.push(res.body);
     }
@@ -98,7 +115,12 @@ export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * Every client sends one message to its first room every `intervalMs` (clientMsgId
  * `<label>-<user>-<n>`) until `stop()`, which resolves with the number of rounds.
  */
-export function startLoad(cluster: FaultCluster, clients: readonly ResilientClient[], label: string, intervalMs = 100): { stop(): Promise<number> } {
+export function startLoad(
+  cluster: FaultCluster,
+  clients: readonly ResilientClient[],
+  label: string,
+  intervalMs = 100,
+): { stop(): Promise<number> } {
   let n = 0;
   let sending = true;
   const loop = (async () => {
@@ -127,7 +149,9 @@ export function trackProgress(clients: readonly ResilientClient[], everyMs = 2_0
   const timer = setInterval(() => {
     const acked = clients.reduce((s, c) => s + c.acked.size, 0);
     const pending = clients.reduce((s, c) => s + c.pendingCount(), 0);
-    lines.push(`${((Date.now() - started) / 1000).toFixed(0)}s acked ${acked} pending ${pending} ready ${clients.filter((c) => c.isReady()).length}/${clients.length}`);
+    lines.push(
+      `${((Date.now() - started) / 1000).toFixed(0)}s acked ${acked} pending ${pending} ready ${clients.filter((c) => c.isReady()).length}/${clients.length}`,
+    );
   }, everyMs);
   return {
     stop() {
@@ -138,7 +162,12 @@ export function trackProgress(clients: readonly ResilientClient[], everyMs = 2_0
 }
 
 /** Waits (bounded) until no client has an unacked send; on failure, says who is stuck and why. */
-export async function waitAllAcked(label: string, cluster: FaultCluster, clients: readonly ResilientClient[], timeoutMs = 60_000): Promise<void> {
+export async function waitAllAcked(
+  label: string,
+  cluster: FaultCluster,
+  clients: readonly ResilientClient[],
+  timeoutMs = 60_000,
+): Promise<void> {
   try {
     await waitFor(`${label}: every send acked`, () => clients.every((c) => c.pendingCount() === 0), { timeoutMs, intervalMs: 200 });
   } catch (error) {
@@ -151,16 +180,20 @@ export async function waitAllAcked(label: string, cluster: FaultCluster, clients
 
 /** Each live instance's /readyz answer and owner-side lag, for a failure message. */
 export async function instanceState(cluster: FaultCluster): Promise<string> {
-  const lines = await Promise.all(cluster.instances.filter((i) => cluster.live().includes(i.url)).map(async (i) => {
-    try {
-      const ready = await getJson(`${i.url}/readyz`);
-      const metrics = await (await fetch(`${i.url}/metrics`)).text();
-      const lagging = metrics.split('\n').filter((l) => l.startsWith('chat_consumer_lag{') && !l.endsWith(' 0'));
-      return `${i.name}: readyz ${ready.status} ${JSON.stringify(ready.body)}; lag ${lagging.join(' ') || 'none'}`;
-    } catch (error) {
-      return `${i.name}: ${String(error)}`;
-    }
-  }));
+  const lines = await Promise.all(
+    cluster.instances
+      .filter((i) => cluster.live().includes(i.url))
+      .map(async (i) => {
+        try {
+          const ready = await getJson(`${i.url}/readyz`);
+          const metrics = await (await fetch(`${i.url}/metrics`)).text();
+          const lagging = metrics.split('\n').filter((l) => l.startsWith('chat_consumer_lag{') && !l.endsWith(' 0'));
+          return `${i.name}: readyz ${ready.status} ${JSON.stringify(ready.body)}; lag ${lagging.join(' ') || 'none'}`;
+        } catch (error) {
+          return `${i.name}: ${String(error)}`;
+        }
+      }),
+  );
   return lines.join('\n');
 }
 
@@ -179,7 +212,9 @@ export async function countDeliveries(label: string, cluster: FaultCluster, clie
   }
   counts.restored = [...idsOf.values()].filter((ids) => ids.size > 1).length;
   await Promise.all(clients.map((c) => c.stop()));
-  console.log(`${label}: acked ${counts.acked}, delivered ${counts.delivered}/${counts.expectedDeliveries}, lost ${counts.lost}, duplicates ${counts.duplicates}, stored twice ${counts.restored} (re-fetched by resume and dropped by id: ${counts.refetched}), reconnects ${clients.reduce((s, c) => s + c.reconnects, 0)}`);
+  console.log(
+    `${label}: acked ${counts.acked}, delivered ${counts.delivered}/${counts.expectedDeliveries}, lost ${counts.lost}, duplicates ${counts.duplicates}, stored twice ${counts.restored} (re-fetched by resume and dropped by id: ${counts.refetched}), reconnects ${clients.reduce((s, c) => s + c.reconnects, 0)}`,
+  );
   return counts;
 }
 
@@ -189,10 +224,19 @@ export async function countDeliveries(label: string, cluster: FaultCluster, clie
  * stopped, `restore` run (e.g. brokers started again, whatever the test did) and the
  * topics deleted. `cluster()` is for the tests.
  */
-export function useFaultCluster(prefix: string, { restore }: { restore?: () => Promise<void> } = {}): { topics: TestTopics; env: Record<string, string>; cluster: () => FaultCluster } {
+export function useFaultCluster(
+  prefix: string,
+  { restore }: { restore?: () => Promise<void> } = {},
+): { topics: TestTopics; env: Record<string, string>; cluster: () => FaultCluster } {
   const topics = randomTopics(12);
   // A reconnecting client re-sends everything unacked at once: the limits leave room for it.
-  const env = realEnv(topics, { LOG_LEVEL: process.env['TEST_INSTANCE_LOG_LEVEL'] ?? 'info', SEND_BURST: '200', SEND_RATE_PER_SEC: '100', WS_MSG_BURST: '1000', WS_MSG_RATE_PER_SEC: '200' });
+  const env = realEnv(topics, {
+    LOG_LEVEL: process.env['TEST_INSTANCE_LOG_LEVEL'] ?? 'info',
+    SEND_BURST: '200',
+    SEND_RATE_PER_SEC: '100',
+    WS_MSG_BURST: '1000',
+    WS_MSG_RATE_PER_SEC: '200',
+  });
   let cluster: FaultCluster | undefined;
   beforeAll(async () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
@@ -214,7 +258,12 @@ export function useFaultCluster(prefix: string, { restore }: { restore?: () => P
 }
 
 /** Runs a load with `fault` in the middle (2 s in, then 4 s more), waits for every ack, and counts. */
-export async function underLoad(label: string, cluster: FaultCluster, fault: () => Promise<void>, { beforeMs = 2_000, afterMs = 4_000 } = {}): Promise<Counts> {
+export async function underLoad(
+  label: string,
+  cluster: FaultCluster,
+  fault: () => Promise<void>,
+  { beforeMs = 2_000, afterMs = 4_000 } = {},
+): Promise<Counts> {
   const clients = await cluster.connectClients();
   const load = startLoad(cluster, clients, label);
   await pause(beforeMs);

@@ -18,7 +18,13 @@ export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:637
 const hint = 'start it with `npm run infra:up` (npm test does this itself)';
 
 export async function requireKafka(): Promise<void> {
-  const admin = new Kafka({ clientId: 'test-probe', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 2 }, connectionTimeout: 2_000 }).admin();
+  const admin = new Kafka({
+    clientId: 'test-probe',
+    brokers: KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+    connectionTimeout: 2_000,
+  }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -63,7 +69,14 @@ export type TestTopics = TopicsConfig;
 
 export function randomTopics(partitions = 12): TestTopics {
   const run = randomName('t');
-  return { login: `${run}.login-request`, chat: `${run}.chat-request`, inboxPrefix: `${run}.inbox`, ownerGroup: `${run}.owners`, broadcast: `${run}.broadcast`, partitions };
+  return {
+    login: `${run}.login-request`,
+    chat: `${run}.chat-request`,
+    inboxPrefix: `${run}.inbox`,
+    ownerGroup: `${run}.owners`,
+    broadcast: `${run}.broadcast`,
+    partitions,
+  };
 }
 
 /** Deletes every topic whose name starts with `prefix` (test clean-up). */
@@ -81,7 +94,11 @@ export async function deleteTopics(prefix: string): Promise<void> {
 export const silentLogger = (): Logger => pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, { timeoutMs = 30_000, intervalMs = 50 } = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 30_000, intervalMs = 50 } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -91,7 +108,8 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (last error: ${String(last)})`}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (last error: ${String(last)})`}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -43,7 +43,19 @@ const EXTRA_FIELDS: readonly [string, Json][] = [
   ['instanceId', 'other-instance'],
   ['connectionId', 'someone-elses'],
 ];
-const TYPE_CONFUSION: readonly string[] = ['SEND', 'send ', ' send', 'Send', 'sendx', '', 'toString', '__proto__', 'constructor', 'hasOwnProperty', 'ping\u0000'];
+const TYPE_CONFUSION: readonly string[] = [
+  'SEND',
+  'send ',
+  ' send',
+  'Send',
+  'sendx',
+  '',
+  'toString',
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'ping\u0000',
+];
 const PROTO_SNIPPETS: readonly string[] = [
   '"__proto__":{"userId":"mallory","polluted":true,"type":"send"}',
   '"constructor":{"prototype":{"polluted":true}}',
@@ -84,7 +96,22 @@ export function mutateJson(r: SeededRandom, base: JsonObject, { maxLongString = 
   const keys = (): string[] => Object.keys(value);
   const rounds = 1 + r.int(3);
   for (let i = 0; i < rounds; i++) {
-    const kind = r.pick(['wrong-type', 'huge-number', 'nasty-string', 'long-string', 'nested', 'proto', 'extra-field', 'drop-field', 'type-confusion', 'duplicate-key', 'truncate', 'garbage', 'other-root', 'append-nasty'] as const);
+    const kind = r.pick([
+      'wrong-type',
+      'huge-number',
+      'nasty-string',
+      'long-string',
+      'nested',
+      'proto',
+      'extra-field',
+      'drop-field',
+      'type-confusion',
+      'duplicate-key',
+      'truncate',
+      'garbage',
+      'other-root',
+      'append-nasty',
+    ] as const);
     mutations.push(kind);
     const ks = keys();
     const key = ks.length > 0 ? r.pick(ks) : 'type';

@@ -49,11 +49,20 @@ export interface LoadClusterOptions {
 export const LOAD_PASSWORD = 'correct horse battery';
 
 export async function waitReady(instance: InstanceProcess, timeoutMs = 60_000): Promise<void> {
-  await waitFor(`${instance.name} ready`, async () => (await getJson(`${instance.url}/readyz`)).status === 200, { timeoutMs, intervalMs: 250 });
+  await waitFor(`${instance.name} ready`, async () => (await getJson(`${instance.url}/readyz`)).status === 200, {
+    timeoutMs,
+    intervalMs: 250,
+  });
 }
 
 /** Starts the instances, registers and logs in the users, and makes the rooms (through different instances). */
-export async function startLoadCluster({ name, instances: count, users: userCount, topics, env }: LoadClusterOptions): Promise<LoadCluster> {
+export async function startLoadCluster({
+  name,
+  instances: count,
+  users: userCount,
+  topics,
+  env,
+}: LoadClusterOptions): Promise<LoadCluster> {
   const instances: InstanceProcess[] = [];
   const users = Array.from({ length: userCount }, (_, i) => `${randomName(name)}-${i}`);
   const tokens = new Map<string, string>();
@@ -88,7 +97,11 @@ export async function startLoadCluster({ name, instances: count, users: userCoun
     }
     for (let k = 0; k * 4 < users.length; k++) {
       const members = users.slice(k * 4, k * 4 + 4);
-      const res = await postJson<LoadRoom>(`${at(k)}/api/rooms`, { name: `${name} room ${k}`, members: members.slice(1) }, tokens.get(members[0]!));
+      const res = await postJson<LoadRoom>(
+        `${at(k)}/api/rooms`,
+        { name: `${name} room ${k}`, members: members.slice(1) },
+        tokens.get(members[0]!),
+      );
       expect(res.status).toBe(201);
       rooms.push(res.body);
     }
@@ -130,7 +143,9 @@ export async function dumpForFailure(label: string, instances: readonly Instance
   const lines: string[] = [];
   for (const i of instances) {
     writeFileSync(join(dir, `${label}-${i.name}.log`), i.logs.map((l) => JSON.stringify(l)).join('\n'));
-    const metrics = await fetch(`${i.url}/metrics`).then((r) => r.text()).catch(() => '');
+    const metrics = await fetch(`${i.url}/metrics`)
+      .then((r) => r.text())
+      .catch(() => '');
     const stuck = metrics.split('\n').filter((l) => /^chat_consumer_lag\{/.test(l) && !/ 0$/.test(l));
     lines.push(`${i.name}: ${stuck.length === 0 ? 'no lag' : stuck.join('; ')}`);
   }
@@ -143,7 +158,10 @@ async function countNotStored(acked: readonly Message[]): Promise<number> {
   const db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
   try {
-    const rows = await db.query<{ id: string; room_id: string; seq: number }>('SELECT id, room_id, seq FROM messages WHERE id = ANY($1::text[])', [acked.map((m) => m.id)]);
+    const rows = await db.query<{ id: string; room_id: string; seq: number }>(
+      'SELECT id, room_id, seq FROM messages WHERE id = ANY($1::text[])',
+      [acked.map((m) => m.id)],
+    );
     const stored = new Map(rows.rows.map((r) => [r.id, r]));
     return acked.filter((m) => {
       const row = stored.get(m.id);
@@ -161,10 +179,28 @@ async function countNotStored(acked: readonly Message[]): Promise<number> {
  */
 export async function runLoad(
   cluster: LoadCluster,
-  { label, fault, warmupMs = 2_000, afterFaultMs = 4_000, ackTimeoutMs = 60_000, checkStored = false, onConnected, sendIntervalMs = 100 }: LoadOptions,
+  {
+    label,
+    fault,
+    warmupMs = 2_000,
+    afterFaultMs = 4_000,
+    ackTimeoutMs = 60_000,
+    checkStored = false,
+    onConnected,
+    sendIntervalMs = 100,
+  }: LoadOptions,
 ): Promise<LoadCounts> {
   const { users, rooms, tokens, instances } = cluster;
-  const clients = users.map((u, i) => new ResilientClient(u, tokens.get(u)!, () => cluster.live(), i, rooms.filter((r) => r.members.includes(u)).map((r) => r.roomId)));
+  const clients = users.map(
+    (u, i) =>
+      new ResilientClient(
+        u,
+        tokens.get(u)!,
+        () => cluster.live(),
+        i,
+        rooms.filter((r) => r.members.includes(u)).map((r) => r.roomId),
+      ),
+  );
   await Promise.all(clients.map((c) => c.connect()));
   onConnected?.(clients);
   let n = 0;
@@ -193,9 +229,15 @@ export async function runLoad(
     await loop;
   }
   try {
-    await waitFor(`${label}: every send acked`, () => clients.every((c) => c.pendingCount() === 0), { timeoutMs: ackTimeoutMs, intervalMs: 200 });
+    await waitFor(`${label}: every send acked`, () => clients.every((c) => c.pendingCount() === 0), {
+      timeoutMs: ackTimeoutMs,
+      intervalMs: 200,
+    });
   } catch (error) {
-    const stuck = clients.filter((c) => c.pendingCount() > 0).map((c) => c.describe()).join('\n');
+    const stuck = clients
+      .filter((c) => c.pendingCount() > 0)
+      .map((c) => c.describe())
+      .join('\n');
     await Promise.all(clients.map((c) => c.stop()));
     throw new Error(`${String(error)}\n${stuck}\n${await dumpForFailure(label, instances)}\n${logContext(instances, [])}`);
   }

@@ -29,7 +29,10 @@ export async function httpFrom(
     const req = request(url, {
       method,
       localAddress,
-      headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }), ...headers },
+      headers: {
+        ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
+        ...headers,
+      },
       timeout: 30_000,
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within 30 s`)));

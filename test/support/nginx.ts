@@ -28,7 +28,10 @@ export interface RunningNginx {
  * `upstream keyed_chat` and the `listen` line are replaced, and nothing else. Fails when
  * the file no longer has that shape, so the test never runs a configuration it did not mean.
  */
-export function renderNginxConf(source: string, { listenPort, upstreamPorts }: { listenPort: number; upstreamPorts: readonly number[] }): string {
+export function renderNginxConf(
+  source: string,
+  { listenPort, upstreamPorts }: { listenPort: number; upstreamPorts: readonly number[] },
+): string {
   const upstream = /(upstream keyed_chat \{\n)((?:[ \t]*(?:#.*)?\n)*)((?:[ \t]*server [^\n]+;\n)+)/;
   const match = upstream.exec(source);
   if (match === null) throw new Error(`${NGINX_CONF}: no "upstream keyed_chat" block with server lines to replace`);
@@ -48,9 +51,17 @@ export function renderNginxConf(source: string, { listenPort, upstreamPorts }: {
  * foreground (`daemon off`), as `nobody` when the test runs as root. Fails loudly, with
  * the install command, when nginx is missing.
  */
-export async function startNginx({ upstreamPorts, timeoutMs = 15_000 }: { upstreamPorts: readonly number[]; timeoutMs?: number }): Promise<RunningNginx> {
+export async function startNginx({
+  upstreamPorts,
+  timeoutMs = 15_000,
+}: {
+  upstreamPorts: readonly number[];
+  timeoutMs?: number;
+}): Promise<RunningNginx> {
   if (!existsSync(NGINX_PATH)) {
-    throw new Error(`nginx is required for the proxy tests and ${NGINX_PATH} does not exist: install it with \`sudo apt-get install -y nginx\` (or set NGINX_PATH)`);
+    throw new Error(
+      `nginx is required for the proxy tests and ${NGINX_PATH} does not exist: install it with \`sudo apt-get install -y nginx\` (or set NGINX_PATH)`,
+    );
   }
   const port = await freePort();
   const prefix = mkdtempSync(path.join(tmpdir(), 'keyed-chat-nginx-'));
@@ -62,12 +73,16 @@ export async function startNginx({ upstreamPorts, timeoutMs = 15_000 }: { upstre
   if (asRoot) {
     for (const p of [prefix, path.join(prefix, 'logs'), conf]) chownSync(p, NOBODY.uid, NOBODY.gid);
   }
-  const child: ChildProcess = spawn(NGINX_PATH, ['-p', prefix, '-c', conf, '-e', errorLogPath, '-g', `daemon off; pid ${path.join(prefix, 'nginx.pid')};`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // Its own process group: the workers go with the master if it has to be killed.
-    detached: true,
-    ...(asRoot ? NOBODY : {}),
-  });
+  const child: ChildProcess = spawn(
+    NGINX_PATH,
+    ['-p', prefix, '-c', conf, '-e', errorLogPath, '-g', `daemon off; pid ${path.join(prefix, 'nginx.pid')};`],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // Its own process group: the workers go with the master if it has to be killed.
+      detached: true,
+      ...(asRoot ? NOBODY : {}),
+    },
+  );
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => {
@@ -105,11 +120,15 @@ export async function startNginx({ upstreamPorts, timeoutMs = 15_000 }: { upstre
     },
   };
   try {
-    await waitFor('nginx to listen', async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
-      const res = await fetch(`${running.url}/healthz`).catch(() => undefined);
-      return res?.ok === true;
-    }, { timeoutMs, intervalMs: 100 });
+    await waitFor(
+      'nginx to listen',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
+        const res = await fetch(`${running.url}/healthz`).catch(() => undefined);
+        return res?.ok === true;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
   } catch (error) {
     const log = running.errorLog();
     await running.stop();

@@ -10,14 +10,31 @@ import { createSessionDirectory } from '../../src/owner/session-directory';
 import type { SessionMirror } from '../../src/ports/session-mirror';
 import { silentLogger } from './infra';
 
-export const OWNER_TEST_TOPICS = { login: 'login', chat: 'chat', inboxPrefix: 'inbox', ownerGroup: 'owners', broadcast: 'broadcast', partitions: 4 };
+export const OWNER_TEST_TOPICS = {
+  login: 'login',
+  chat: 'chat',
+  inboxPrefix: 'inbox',
+  ownerGroup: 'owners',
+  broadcast: 'broadcast',
+  partitions: 4,
+};
 const hasher = createPasswordHasher({ cost: 4 });
 
 /**
  * An owner's handler context on in-memory parts (bus, store), for unit tests of owner code:
  * instance `i1`, a session TTL of 60 s, the given mirror and clock; `publish` drops output.
  */
-export function ownerContextFor({ mirror, now, eagerLoadTimeoutMs = 0, maxSessionsPerUser = 20 }: { mirror: SessionMirror; now: number; eagerLoadTimeoutMs?: number; maxSessionsPerUser?: number }): OwnerContext {
+export function ownerContextFor({
+  mirror,
+  now,
+  eagerLoadTimeoutMs = 0,
+  maxSessionsPerUser = 20,
+}: {
+  mirror: SessionMirror;
+  now: number;
+  eagerLoadTimeoutMs?: number;
+  maxSessionsPerUser?: number;
+}): OwnerContext {
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
   const store = createMemoryChatStore();

@@ -39,7 +39,14 @@ export async function startInstance(name: string, env: Record<string, string>): 
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env, PORT: String(port), INSTANCE_ID: name, LOG_LEVEL: env['LOG_LEVEL'] ?? 'info' },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      ...env,
+      PORT: String(port),
+      INSTANCE_ID: name,
+      LOG_LEVEL: env['LOG_LEVEL'] ?? 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];
@@ -74,15 +81,22 @@ export async function startInstance(name: string, env: Record<string, string>): 
     },
   };
   try {
-    await waitFor(`${name} to listen`, async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr.join('').slice(-2000)}`);
-      const res = await fetch(`${url}/healthz`).catch(() => undefined);
-      return res?.ok === true;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor(
+      `${name} to listen`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr.join('').slice(-2000)}`);
+        const res = await fetch(`${url}/healthz`).catch(() => undefined);
+        return res?.ok === true;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
   } catch (error) {
     // Never leave a half-started process behind: it would keep jest (and CI) from exiting.
     await instance.stop('SIGKILL');
-    const tail = logs.slice(-15).map((l) => JSON.stringify(l).slice(0, 400)).join('\n');
+    const tail = logs
+      .slice(-15)
+      .map((l) => JSON.stringify(l).slice(0, 400))
+      .join('\n');
     throw new Error(`${String(error)}\nlast log lines of ${name}:\n${tail}`);
   }
   return instance;
@@ -94,7 +108,11 @@ export async function getJson<T = Record<string, unknown>>(url: string): Promise
   return { status: res.status, body: (await res.json()) as T };
 }
 
-export async function postJson<T = Record<string, unknown>>(url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
+export async function postJson<T = Record<string, unknown>>(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
@@ -112,10 +130,15 @@ export async function metricValue(baseUrl: string, name: string, labels: Record<
     if (!line.startsWith(name)) continue;
     const m = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)$/.exec(line);
     if (m === null || m[1] !== name) continue;
-    const have = Object.fromEntries((m[3] ?? '').split(',').filter(Boolean).map((kv) => {
-      const [k, v] = kv.split('=');
-      return [k!, v!.replace(/^"|"$/g, '')];
-    }));
+    const have = Object.fromEntries(
+      (m[3] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => {
+          const [k, v] = kv.split('=');
+          return [k!, v!.replace(/^"|"$/g, '')];
+        }),
+    );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[4]);
   }
   return total;
@@ -126,7 +149,10 @@ export function logContext(instances: readonly InstanceProcess[], needles: reado
   return instances
     .map((i) => {
       const lines = i.logs.filter((l) => Number(l['level']) >= 40 || needles.some((n) => JSON.stringify(l).includes(n)));
-      return `--- ${i.name} (${lines.length} lines)\n${lines.slice(-max).map((l) => JSON.stringify(l).slice(0, 600)).join('\n')}`;
+      return `--- ${i.name} (${lines.length} lines)\n${lines
+        .slice(-max)
+        .map((l) => JSON.stringify(l).slice(0, 600))
+        .join('\n')}`;
     })
     .join('\n');
 }

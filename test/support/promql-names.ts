@@ -2,14 +2,38 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** What Grafana substitutes before a query reaches Prometheus, with values that parse. */
-const GRAFANA_VARIABLES: Readonly<Record<string, string>> = { __rate_interval: '5m', __interval: '1m', __range: '1h', job: 'keyed-chat', instance: '.*' };
+const GRAFANA_VARIABLES: Readonly<Record<string, string>> = {
+  __rate_interval: '5m',
+  __interval: '1m',
+  __range: '1h',
+  job: 'keyed-chat',
+  instance: '.*',
+};
 
 /** A dashboard or rule expression with Grafana's variables ($job, ${job}, [$__rate_interval]) replaced. */
 export function substituteGrafanaVariables(expr: string): string {
-  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => GRAFANA_VARIABLES[braced ?? bare ?? ''] ?? whole);
+  return expr.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (whole, braced: string | undefined, bare: string | undefined) => GRAFANA_VARIABLES[braced ?? bare ?? ''] ?? whole,
+  );
 }
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan', 'atan2']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+  'atan2',
+]);
 
 /**
  * The metric names a PromQL expression reads. Strings, label matchers, ranges, grouping
@@ -47,7 +71,8 @@ export function yamlExprs(text: string): string[] {
     const value = m[2]!.trim();
     if (/^[|>][+-]?$/.test(value)) {
       const block: string[] = [];
-      while (i + 1 < lines.length && (lines[i + 1]!.trim() === '' || /^\s*/.exec(lines[i + 1]!)![0].length > indent)) block.push(lines[++i]!.trim());
+      while (i + 1 < lines.length && (lines[i + 1]!.trim() === '' || /^\s*/.exec(lines[i + 1]!)![0].length > indent))
+        block.push(lines[++i]!.trim());
       exprs.push(block.join(' ').trim());
     } else {
       exprs.push(value.replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1'));

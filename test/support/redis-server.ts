@@ -23,7 +23,9 @@ export async function startRedisServer(): Promise<RedisServer> {
   let child: ChildProcess | undefined;
   const output: string[] = [];
   const start = async (): Promise<void> => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     let spawnError: Error | undefined;
     proc.on('error', (error) => (spawnError = error));
@@ -31,12 +33,17 @@ export async function startRedisServer(): Promise<RedisServer> {
     proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
     try {
-      await waitFor(`redis-server on ${port}`, async () => {
-        if (spawnError !== undefined) throw new Error(`redis-server is required on PATH for this test (Debian: apt-get install redis-server): ${spawnError.message}`);
-        if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}: ${output.join('').slice(-1000)}`);
-        if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
-        return (await probe.ping()) === 'PONG';
-      }, { timeoutMs: 15_000, intervalMs: 100 });
+      await waitFor(
+        `redis-server on ${port}`,
+        async () => {
+          if (spawnError !== undefined)
+            throw new Error(`redis-server is required on PATH for this test (Debian: apt-get install redis-server): ${spawnError.message}`);
+          if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}: ${output.join('').slice(-1000)}`);
+          if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
+          return (await probe.ping()) === 'PONG';
+        },
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
     } finally {
       probe.disconnect();
     }

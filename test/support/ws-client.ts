@@ -7,7 +7,10 @@ export class TestClient {
   readonly frames: ServerFrame[] = [];
   closeCode: number | undefined;
   closeReason: string | undefined;
-  private constructor(readonly ws: WebSocket, readonly name: string) {
+  private constructor(
+    readonly ws: WebSocket,
+    readonly name: string,
+  ) {
     ws.on('message', (data) => this.frames.push(JSON.parse(data.toString()) as ServerFrame));
     ws.on('close', (code, reason) => {
       this.closeReason = reason.toString();
@@ -21,8 +24,16 @@ export class TestClient {
    * are added to the handshake (Origin, X-Forwarded-For to act as another client IP);
    * `localAddress` connects from that address (any of 127.0.0.0/8 is this host).
    */
-  static async connect(baseUrl: string, token: string, name = 'client', { headers = {}, localAddress }: { headers?: Record<string, string>; localAddress?: string } = {}): Promise<TestClient> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, { headers: { authorization: `Bearer ${token}`, ...headers }, ...(localAddress === undefined ? {} : { localAddress }) });
+  static async connect(
+    baseUrl: string,
+    token: string,
+    name = 'client',
+    { headers = {}, localAddress }: { headers?: Record<string, string>; localAddress?: string } = {},
+  ): Promise<TestClient> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`, {
+      headers: { authorization: `Bearer ${token}`, ...headers },
+      ...(localAddress === undefined ? {} : { localAddress }),
+    });
     const client = new TestClient(ws, name);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

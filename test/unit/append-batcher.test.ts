@@ -7,7 +7,15 @@ const stored = (m: NewMessage, seq: number): AppendOutcome => ({
   ok: true,
   created: true,
   members: ['u'],
-  message: { id: m.id, roomId: m.roomId, seq, senderId: m.senderId, clientMsgId: m.clientMsgId, text: m.text, ts: new Date(0).toISOString() },
+  message: {
+    id: m.id,
+    roomId: m.roomId,
+    seq,
+    senderId: m.senderId,
+    clientMsgId: m.clientMsgId,
+    text: m.text,
+    ts: new Date(0).toISOString(),
+  },
 });
 
 /** A store whose statements wait until released, recording the lists it was given. */

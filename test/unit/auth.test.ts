@@ -49,7 +49,13 @@ describe('token service', () => {
     const claims = () => ({ sub: 'alice', jti: 'j', iss: 'iss', aud: 'aud', exp: Math.floor(Date.now() / 1000) + 60 });
 
     it('refuses an RS256 token (signed with a private key an attacker owns)', () => {
-      const token = jwt.sign({ jti: 'j' }, privateKey, { algorithm: 'RS256', subject: 'alice', issuer: 'iss', audience: 'aud', expiresIn: 60 });
+      const token = jwt.sign({ jti: 'j' }, privateKey, {
+        algorithm: 'RS256',
+        subject: 'alice',
+        issuer: 'iss',
+        audience: 'aud',
+        expiresIn: 60,
+      });
       expect(jwt.verify(token, publicKey, { algorithms: ['RS256'] })).toMatchObject({ sub: 'alice' });
       expect(codeOf(() => tokens.verify(token))).toBe('UNAUTHORIZED');
     });
@@ -92,11 +98,17 @@ describe('token service', () => {
   });
 
   it('refuses an expired token with TOKEN_EXPIRED', () => {
-    const token = jwt.sign({ jti: 'j', exp: Math.floor(Date.now() / 1000) - 10 }, secret, { algorithm: 'HS256', subject: 'alice', issuer: 'iss', audience: 'aud' });
+    const token = jwt.sign({ jti: 'j', exp: Math.floor(Date.now() / 1000) - 10 }, secret, {
+      algorithm: 'HS256',
+      subject: 'alice',
+      issuer: 'iss',
+      audience: 'aud',
+    });
     expect(codeOf(() => tokens.verify(token))).toBe('TOKEN_EXPIRED');
   });
 
-  const signWith = (iss: string, aud: string) => jwt.sign({ jti: 'j' }, secret, { algorithm: 'HS256', subject: 'alice', issuer: iss, audience: aud, expiresIn: 60 });
+  const signWith = (iss: string, aud: string) =>
+    jwt.sign({ jti: 'j' }, secret, { algorithm: 'HS256', subject: 'alice', issuer: iss, audience: aud, expiresIn: 60 });
 
   it('refuses a wrong audience', () => {
     expect(codeOf(() => tokens.verify(signWith('iss', 'other')))).toBe('UNAUTHORIZED');

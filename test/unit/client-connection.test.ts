@@ -1,4 +1,9 @@
-import { createChatConnection, type ChatConnectionOptions, type ConnectionProblem, type StateChange } from '../../client/src/chat-connection';
+import {
+  createChatConnection,
+  type ChatConnectionOptions,
+  type ConnectionProblem,
+  type StateChange,
+} from '../../client/src/chat-connection';
 import { ChatError } from '../../client/src/chat-error';
 import type { Message } from '../../client/src/protocol';
 import { fakeSockets } from '../support/fake-web-socket';
@@ -7,7 +12,14 @@ import { fakeSockets } from '../support/fake-web-socket';
  * The connection's reconnect, resume, dedupe and retry logic against a fake socket, under
  * jest's fake timers (Date included), so every delay is exact and no test sleeps.
  */
-const msg = (seq: number, { roomId = 'r1', senderId = 'bob', clientMsgId = `c-${roomId}-${seq}` }: { roomId?: string; senderId?: string; clientMsgId?: string } = {}): Message => ({
+const msg = (
+  seq: number,
+  {
+    roomId = 'r1',
+    senderId = 'bob',
+    clientMsgId = `c-${roomId}-${seq}`,
+  }: { roomId?: string; senderId?: string; clientMsgId?: string } = {},
+): Message => ({
   id: `${roomId}-${seq}`,
   roomId,
   seq,
@@ -110,7 +122,14 @@ describe('client connection: resume', () => {
     connection.connect();
     await flush();
     fake.last().accept('alice');
-    const change = { type: 'room', id: 'ch-1', event: 'member.added', room: { roomId: 'r9', name: 'nine', members: ['bob', 'alice'] }, by: 'bob', member: 'alice' } as const;
+    const change = {
+      type: 'room',
+      id: 'ch-1',
+      event: 'member.added',
+      room: { roomId: 'r9', name: 'nine', members: ['bob', 'alice'] },
+      by: 'bob',
+      member: 'alice',
+    } as const;
     fake.last().push(change);
     fake.last().push(change);
     expect(changes).toEqual(['ch-1']);
@@ -128,7 +147,12 @@ describe('client connection: sends', () => {
     const a = connection.send('r1', 'a');
     const b = connection.send('r1', 'b');
     fake.last().accept();
-    expect(fake.last().sentOf('send').map((f) => f.clientMsgId)).toEqual(['cm-1', 'cm-2']);
+    expect(
+      fake
+        .last()
+        .sentOf('send')
+        .map((f) => f.clientMsgId),
+    ).toEqual(['cm-1', 'cm-2']);
     fake.last().push({ type: 'ack', clientMsgId: 'cm-1', message: msg(1, { senderId: 'alice', clientMsgId: 'cm-1' }) });
     const c = connection.send('r1', 'c');
     await flush();
@@ -162,7 +186,12 @@ describe('client connection: sends', () => {
     await bad;
     expect(fake.last().sentOf('send')).toHaveLength(2);
     await jest.advanceTimersByTimeAsync(500);
-    expect(fake.last().sentOf('send').map((f) => f.clientMsgId)).toEqual(['cm-1', 'cm-2', 'cm-1']);
+    expect(
+      fake
+        .last()
+        .sentOf('send')
+        .map((f) => f.clientMsgId),
+    ).toEqual(['cm-1', 'cm-2', 'cm-1']);
     fake.last().push({ type: 'ack', clientMsgId: 'cm-1', message: msg(1, { clientMsgId: 'cm-1' }) });
     await expect(ok).resolves.toMatchObject({ seq: 1 });
   });
@@ -249,7 +278,12 @@ describe('client connection: closes and backoff', () => {
     expect(s.fake.sockets).toHaveLength(2);
     expect(s.fake.last().token()).toBe('tok-2');
     s.fake.last().accept();
-    expect(s.fake.last().sentOf('send').map((f) => f.clientMsgId)).toEqual(['cm-1']);
+    expect(
+      s.fake
+        .last()
+        .sentOf('send')
+        .map((f) => f.clientMsgId),
+    ).toEqual(['cm-1']);
     s.fake.last().push({ type: 'ack', clientMsgId: 'cm-1', message: msg(1, { clientMsgId: 'cm-1' }) });
     await expect(p).resolves.toMatchObject({ seq: 1 });
   });
@@ -312,7 +346,12 @@ describe('client connection: closes and backoff', () => {
     await expect(connection.send('r1', 'd'.repeat(3_000))).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE' });
     await jest.advanceTimersByTimeAsync(1_000);
     fake.last().accept();
-    expect(fake.last().sentOf('send').map((f) => f.clientMsgId)).toEqual(['cm-1', 'cm-3']);
+    expect(
+      fake
+        .last()
+        .sentOf('send')
+        .map((f) => f.clientMsgId),
+    ).toEqual(['cm-1', 'cm-3']);
     fake.last().push({ type: 'ack', clientMsgId: 'cm-1', message: msg(1, { clientMsgId: 'cm-1' }) });
     fake.last().push({ type: 'ack', clientMsgId: 'cm-3', message: msg(2, { clientMsgId: 'cm-3' }) });
     await expect(Promise.all([a, c])).resolves.toMatchObject([{ seq: 1 }, { seq: 2 }]);

@@ -8,7 +8,14 @@ import type { ClientFrame, ServerFrame } from '../../src/protocol/frames';
 import { ROOM_EVENTS } from '../../src/protocol/frames';
 import type { AddMemberBody, CreateRoomBody, LoginBody, RegisterBody } from '../../src/protocol/http-schemas';
 import { MAX_MESSAGE_PAGE } from '../../src/protocol/http-schemas';
-import type { ErrorResponse, LoginResponse, MessagePageResponse, PublicUserResponse, RoomCreatedResponse, RoomListResponse } from '../../src/protocol/http-responses';
+import type {
+  ErrorResponse,
+  LoginResponse,
+  MessagePageResponse,
+  PublicUserResponse,
+  RoomCreatedResponse,
+  RoomListResponse,
+} from '../../src/protocol/http-responses';
 import { MAX_TEXT_LENGTH, type Message } from '../../src/protocol/message';
 
 /**
@@ -20,7 +27,11 @@ import { MAX_TEXT_LENGTH, type Message } from '../../src/protocol/message';
  */
 
 /** Readonly removed all the way down: the client's types are readonly, the server's are not. */
-type Mutable<T> = T extends (infer U)[] | readonly (infer U)[] ? Mutable<U>[] : T extends object ? { -readonly [K in keyof T]: Mutable<T[K]> } : T;
+type Mutable<T> = T extends (infer U)[] | readonly (infer U)[]
+  ? Mutable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Mutable<T[K]> }
+    : T;
 /** Compiles only when A and B are assignable both ways. */
 type Same<A, B> = [Mutable<A>] extends [Mutable<B>] ? ([Mutable<B>] extends [Mutable<A>] ? true : false) : false;
 const same = <T extends true>(): T | undefined => undefined;
@@ -46,12 +57,21 @@ export const checks = [
 describe('client protocol types match the server schemas', () => {
   it('type-checks: every client type is mutually assignable with the server type', () => {
     const file = __filename;
-    const config = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '../../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+    const config = ts.getParsedCommandLineOfConfigFile(
+      path.resolve(__dirname, '../../tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+    );
     if (config === undefined) throw new Error('cannot read tsconfig.json');
     const program = ts.createProgram([file], { ...config.options, noEmit: true });
-    const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file === undefined || d.file.fileName === file.replace(/\\/g, '/'));
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file === undefined || d.file.fileName === file.replace(/\\/g, '/'));
     const text = diagnostics
-      .map((d) => `${d.file === undefined || d.start === undefined ? '' : `line ${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: `}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`)
+      .map(
+        (d) =>
+          `${d.file === undefined || d.start === undefined ? '' : `line ${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: `}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
+      )
       .join('\n');
     expect(text).toBe('');
   });

@@ -1,7 +1,15 @@
 import { createRoomStreams } from '../../client/src/room-streams';
 import type { Message } from '../../client/src/protocol';
 
-const msg = (seq: number, roomId = 'r1'): Message => ({ id: `${roomId}-${seq}`, roomId, seq, senderId: 'bob', text: `m${seq}`, ts: '2026-01-01T00:00:00.000Z', clientMsgId: `c${seq}` });
+const msg = (seq: number, roomId = 'r1'): Message => ({
+  id: `${roomId}-${seq}`,
+  roomId,
+  seq,
+  senderId: 'bob',
+  text: `m${seq}`,
+  ts: '2026-01-01T00:00:00.000Z',
+  clientMsgId: `c${seq}`,
+});
 const seqs = (ms: Message[]) => ms.map((m) => m.seq);
 
 describe('client room streams: once, in order, no gap', () => {

@@ -28,8 +28,16 @@ describe('client REST API', () => {
     });
     const api = createRestApi({ baseUrl: 'http://chat.test/', token: () => 'tok', fetch });
     await api.history('r 1', { afterSeq: 3, limit: 10 });
-    expect(calls[0]).toMatchObject({ method: 'GET', path: '/api/rooms/r%201/messages?afterSeq=3&limit=10', headers: { authorization: 'Bearer tok' } });
-    await expect(api.createRoom({ name: 'x', members: ['bob'] })).rejects.toMatchObject({ code: 'USER_NOT_FOUND', status: 404, retriable: false });
+    expect(calls[0]).toMatchObject({
+      method: 'GET',
+      path: '/api/rooms/r%201/messages?afterSeq=3&limit=10',
+      headers: { authorization: 'Bearer tok' },
+    });
+    await expect(api.createRoom({ name: 'x', members: ['bob'] })).rejects.toMatchObject({
+      code: 'USER_NOT_FOUND',
+      status: 404,
+      retriable: false,
+    });
     await expect(api.me()).rejects.toMatchObject({ code: 'HTTP', status: 502, retriable: true });
   });
 
@@ -45,7 +53,10 @@ describe('client session refresh', () => {
   it('uses the refresh token when the login gave one (v1.1), rotating it', async () => {
     const { fetch, calls } = fakeFetch({
       'POST /api/auth/login': () => [200, { token: 't1', expiresIn: 60, user, refreshToken: 'r1', refreshExpiresIn: 600 }],
-      'POST /api/auth/refresh': (body) => [200, { token: 't2', expiresIn: 60, refreshToken: `${(body as { refreshToken: string }).refreshToken}-next`, refreshExpiresIn: 600 }],
+      'POST /api/auth/refresh': (body) => [
+        200,
+        { token: 't2', expiresIn: 60, refreshToken: `${(body as { refreshToken: string }).refreshToken}-next`, refreshExpiresIn: 600 },
+      ],
     });
     const sessions: unknown[] = [];
     const client = createChatClient({ baseUrl: 'http://chat.test', fetch, onSession: (s) => sessions.push(s) });

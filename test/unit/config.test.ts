@@ -72,7 +72,10 @@ describe('loadConfig: security settings', () => {
   });
 
   it('normalises origins the way browsers send them', () => {
-    const c = loadConfig({ WS_ALLOWED_ORIGINS: 'https://Chat.Example.com/, http://localhost:5173, null', CORS_ORIGINS: 'https://a.example:443/path' });
+    const c = loadConfig({
+      WS_ALLOWED_ORIGINS: 'https://Chat.Example.com/, http://localhost:5173, null',
+      CORS_ORIGINS: 'https://a.example:443/path',
+    });
     expect(c.security.wsAllowedOrigins).toEqual(['https://chat.example.com', 'http://localhost:5173', 'null']);
     expect(c.security.corsOrigins).toEqual(['https://a.example']);
     expect(Object.isFrozen(c.security.corsOrigins)).toBe(true);

@@ -25,10 +25,28 @@ describe('send→deliver latency', () => {
 
   const setUp = () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const announcer: SessionAnnouncer = { opened: async () => undefined, closed: async () => undefined, start: async () => undefined, stop: async () => undefined };
-    const lifecycle = createConnectionLifecycle({ registry: new ConnectionRegistry(metrics), announcer, metrics, now: () => NOW, logger: silentLogger() });
+    const announcer: SessionAnnouncer = {
+      opened: async () => undefined,
+      closed: async () => undefined,
+      start: async () => undefined,
+      stop: async () => undefined,
+    };
+    const lifecycle = createConnectionLifecycle({
+      registry: new ConnectionRegistry(metrics),
+      announcer,
+      metrics,
+      now: () => NOW,
+      logger: silentLogger(),
+    });
     const sent: ServerFrame[] = [];
-    const connection: ClientConnection = { id: 'c1', userId: 'bob', kind: 'ws', jti: 'j', send: (f) => sent.push(f) > 0, close: () => undefined };
+    const connection: ClientConnection = {
+      id: 'c1',
+      userId: 'bob',
+      kind: 'ws',
+      jti: 'j',
+      send: (f) => sent.push(f) > 0,
+      close: () => undefined,
+    };
     const opened = lifecycle.open(connection, { userId: 'bob', jti: 'j', exp: NOW / 1000 + 3600 });
     const observed = async () => {
       const values = (await metrics.deliveryLatency.get()).values;

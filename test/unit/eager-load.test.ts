@@ -8,7 +8,9 @@ import { ownerContextFor } from '../support/owner-context';
 const T0 = 1_900_000_000_000;
 
 /** A mirror whose loadPartition answers only when the test says so (or fails), counting calls. */
-function heldMirror(inner: SessionMirror): SessionMirror & { release(): void; fail(error: Error): void; partitionLoads: number; userLoads: number } {
+function heldMirror(
+  inner: SessionMirror,
+): SessionMirror & { release(): void; fail(error: Error): void; partitionLoads: number; userLoads: number } {
   let release!: () => void;
   let fail!: (error: Error) => void;
   const gate = new Promise<void>((resolve, reject) => {

@@ -111,7 +111,10 @@ describe('session directory: concurrent lookups share one read', () => {
 
   it('splits merged reads at maxUsers, never a caller’s own list', async () => {
     const calls: number[] = [];
-    const directory = createSessionDirectory({ maxUsers: 3, mirror: { lookup: async (userIds) => (calls.push(userIds.length), new Map()) } });
+    const directory = createSessionDirectory({
+      maxUsers: 3,
+      mirror: { lookup: async (userIds) => (calls.push(userIds.length), new Map()) },
+    });
     await Promise.all([directory.lookup(['a', 'b']), directory.lookup(['c', 'd']), directory.lookup(['e', 'f', 'g', 'h'])]);
     expect(calls).toEqual([2, 2, 4]);
   });
@@ -129,7 +132,14 @@ describe('coalesceRelays: one record per instance', () => {
       relay(ctx, 'alice', 'gw-1', ['c1', 'c2'], typing),
     ]);
     expect(summary(out)).toEqual([
-      ['inbox.gw-1', 'relay.batch', [['pong', ['a1']], ['typing', ['c1', 'c2']]]],
+      [
+        'inbox.gw-1',
+        'relay.batch',
+        [
+          ['pong', ['a1']],
+          ['typing', ['c1', 'c2']],
+        ],
+      ],
       ['inbox.gw-2', 'relay', ['b1']],
       ['chat', 'zed', 'deliver'],
     ]);

@@ -79,7 +79,10 @@ describe('CORS', () => {
   it('allows no cross-origin reads by default', async () => {
     const res = await request(appWith()).get('/api/ok').set('Origin', 'https://evil.example').expect(200);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    const preflight = await request(appWith()).options('/api/echo').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
+    const preflight = await request(appWith())
+      .options('/api/echo')
+      .set('Origin', 'https://evil.example')
+      .set('Access-Control-Request-Method', 'POST');
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -108,15 +111,28 @@ describe('request bodies', () => {
   const http = appWith();
 
   it('answers 413 PAYLOAD_TOO_LARGE over the body limit, without reading it into a route', async () => {
-    const res = await request(http).post('/api/echo').set('Content-Type', 'application/json').send(JSON.stringify({ x: 'y'.repeat(2_000) })).expect(413);
+    const res = await request(http)
+      .post('/api/echo')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ x: 'y'.repeat(2_000) }))
+      .expect(413);
     expect(res.body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is too large' } });
-    await request(http).post('/api/echo').send({ x: 'y'.repeat(500) }).expect(200);
+    await request(http)
+      .post('/api/echo')
+      .send({ x: 'y'.repeat(500) })
+      .expect(200);
   });
 
   it('answers 400 INVALID_JSON without echoing the input, and refuses non-object JSON roots', async () => {
-    const res = await request(http).post('/api/echo').set('Content-Type', 'application/json').send('{"x": <script>alert(1)</script>').expect(400);
+    const res = await request(http)
+      .post('/api/echo')
+      .set('Content-Type', 'application/json')
+      .send('{"x": <script>alert(1)</script>')
+      .expect(400);
     expect(res.body).toEqual({ error: { code: 'INVALID_JSON', message: 'request body is not valid JSON' } });
-    expect((await request(http).post('/api/echo').set('Content-Type', 'application/json').send('"just a string"').expect(400)).body.error.code).toBe('INVALID_JSON');
+    expect(
+      (await request(http).post('/api/echo').set('Content-Type', 'application/json').send('"just a string"').expect(400)).body.error.code,
+    ).toBe('INVALID_JSON');
   });
 
   it('answers an unsupported charset with 400, not 500', async () => {
@@ -134,7 +150,10 @@ describe('request logs', () => {
       bodyLimitBytes: 1024,
       routers: [testRouter()],
     });
-    await request(http).get('/api/ok?x=1&token=eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig&TOKEN=second').set('Authorization', 'Bearer eyJheader.c2VjcmV0.sig').expect(200);
+    await request(http)
+      .get('/api/ok?x=1&token=eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig&TOKEN=second')
+      .set('Authorization', 'Bearer eyJheader.c2VjcmV0.sig')
+      .expect(200);
     await request(http).get('/nowhere?token=eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig').expect(404);
     const log = lines.join('');
     expect(log).toContain('token=[redacted]');
@@ -147,11 +166,14 @@ describe('request logs', () => {
 describe('error handler', () => {
   const http = appWith();
 
-  it.each(['/api/throws', '/api/throws-async', '/api/throws-string'])('answers %s with a bare 500 INTERNAL: no stack, no message, no path', async (path) => {
-    const res = await request(http).get(path).expect(500);
-    expect(res.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
-    expect(res.text).not.toMatch(/hunter2|ECONNREFUSED|\bat \S+|\.ts\b|node_modules|Error:/);
-  });
+  it.each(['/api/throws', '/api/throws-async', '/api/throws-string'])(
+    'answers %s with a bare 500 INTERNAL: no stack, no message, no path',
+    async (path) => {
+      const res = await request(http).get(path).expect(500);
+      expect(res.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+      expect(res.text).not.toMatch(/hunter2|ECONNREFUSED|\bat \S+|\.ts\b|node_modules|Error:/);
+    },
+  );
 
   it('does not pass an internal message through even when the error asks to be exposed', async () => {
     const res = await request(http).get('/api/throws-http-error');

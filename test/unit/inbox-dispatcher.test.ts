@@ -14,16 +14,35 @@ function setup() {
   const metrics = createMetrics({ defaultMetrics: false });
   const registry = new ConnectionRegistry(metrics);
   const settled: InboundRecord<InboxRecord>[] = [];
-  const requestReply: RequestReply = { settle: (r) => settled.push(r) > 0, close: () => undefined, pendingCount: () => 0, request: async () => Promise.reject(new Error('unused')) };
+  const requestReply: RequestReply = {
+    settle: (r) => settled.push(r) > 0,
+    close: () => undefined,
+    pendingCount: () => 0,
+    request: async () => Promise.reject(new Error('unused')),
+  };
   const dispatch = createInboxDispatcher({ registry, requestReply, metrics });
   const frames = new Map<string, ServerFrame[]>();
   const closed = new Map<string, number>();
   const connect = (id: string, jti = 'j1'): void => {
     frames.set(id, []);
-    const c: ClientConnection = { id, userId: 'alice', jti, kind: 'ws', send: (f) => frames.get(id)!.push(f) > 0, close: (code) => void closed.set(id, code) };
+    const c: ClientConnection = {
+      id,
+      userId: 'alice',
+      jti,
+      kind: 'ws',
+      send: (f) => frames.get(id)!.push(f) > 0,
+      close: (code) => void closed.set(id, code),
+    };
     registry.add(c, new ResumeGate((f) => c.send(f), { gapTimeoutMs: 1_000 }));
   };
-  const inbound = (record: InboxRecord): InboundRecord<InboxRecord> => ({ topic: 'inbox.me', partition: 0, offset: '0', key: 'alice', record, headers: {} });
+  const inbound = (record: InboxRecord): InboundRecord<InboxRecord> => ({
+    topic: 'inbox.me',
+    partition: 0,
+    offset: '0',
+    key: 'alice',
+    record,
+    headers: {},
+  });
   return { dispatch, frames, closed, connect, settled, inbound, metrics };
 }
 
@@ -33,7 +52,16 @@ describe('inbox dispatcher', () => {
     connect('c1');
     connect('c2');
     await dispatch(inbound(makeRecord('relay', 'alice', { connectionIds: ['c1', 'gone'], frame: { type: 'pong' } })));
-    await dispatch(inbound(makeRecord('relay.batch', 'alice', { parts: [{ connectionIds: ['c2'], frame: { type: 'pong' } }, { connectionIds: ['c1', 'c2'], frame: { type: 'pong' } }] })));
+    await dispatch(
+      inbound(
+        makeRecord('relay.batch', 'alice', {
+          parts: [
+            { connectionIds: ['c2'], frame: { type: 'pong' } },
+            { connectionIds: ['c1', 'c2'], frame: { type: 'pong' } },
+          ],
+        }),
+      ),
+    );
     expect(frames.get('c1')).toHaveLength(2);
     expect(frames.get('c2')).toHaveLength(2);
     expect((await metrics.relayMisses.get()).values[0]?.value).toBe(1);
@@ -56,11 +84,13 @@ describe('inbox dispatcher', () => {
     expect([...closed]).toEqual([['c2', CloseCodes.TOKEN_INVALID]]);
   });
 
-  it('closes a socket its owner refused (the per-user cap) with 4008 and the owner\'s reason', async () => {
+  it("closes a socket its owner refused (the per-user cap) with 4008 and the owner's reason", async () => {
     const { dispatch, closed, connect, inbound } = setup();
     connect('c1');
     connect('c2');
-    await dispatch(inbound(makeRecord('session.refused', 'alice', { connectionId: 'c2', reason: 'CONNECTION_LIMIT: at most 1 connections per user' })));
+    await dispatch(
+      inbound(makeRecord('session.refused', 'alice', { connectionId: 'c2', reason: 'CONNECTION_LIMIT: at most 1 connections per user' })),
+    );
     await dispatch(inbound(makeRecord('session.refused', 'alice', { connectionId: 'gone', reason: 'CONNECTION_LIMIT: x' })));
     expect([...closed]).toEqual([['c2', CloseCodes.POLICY]]);
   });

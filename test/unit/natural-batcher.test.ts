@@ -101,7 +101,12 @@ describe('natural batcher', () => {
     });
 
     it('answers a call within its deadline with the batch outcome', async () => {
-      const b = createNaturalBatcher<number>({ deadline, send: async () => { throw new Error('broker down'); } });
+      const b = createNaturalBatcher<number>({
+        deadline,
+        send: async () => {
+          throw new Error('broker down');
+        },
+      });
       await expect(b.submit([1])).rejects.toThrow('broker down');
     });
   });

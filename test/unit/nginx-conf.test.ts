@@ -43,7 +43,12 @@ describe('deploy/nginx.conf timeouts', () => {
   });
 
   it('passes the upgrade and the forwarded headers for every location (set once, at server level)', () => {
-    for (const header of ['Host $http_host', 'X-Forwarded-For $proxy_add_x_forwarded_for', 'Upgrade $http_upgrade', 'Connection $connection_upgrade']) {
+    for (const header of [
+      'Host $http_host',
+      'X-Forwarded-For $proxy_add_x_forwarded_for',
+      'Upgrade $http_upgrade',
+      'Connection $connection_upgrade',
+    ]) {
       expect(conf).toContain(`proxy_set_header ${header};`);
     }
     // A location with its own proxy_set_header would silently drop all of the above.

@@ -20,8 +20,14 @@ describe('metric names in alerts and dashboard', () => {
   const unknown = (names: readonly string[]) => names.filter((n) => !exported.has(n));
 
   it('reads names the way PromQL does', () => {
-    expect(promqlMetricNames('sum by (job, le) (rate(chat_send_deliver_seconds_bucket{job="$job", x=~"a|b"}[$__rate_interval])) > 2')).toEqual(['chat_send_deliver_seconds_bucket']);
-    expect(promqlMetricNames('max by (job) (a_x) > sum without (instance) (b_y offset 5m) / 1e3 and on (job) up == bool 0')).toEqual(['a_x', 'b_y', 'up']);
+    expect(
+      promqlMetricNames('sum by (job, le) (rate(chat_send_deliver_seconds_bucket{job="$job", x=~"a|b"}[$__rate_interval])) > 2'),
+    ).toEqual(['chat_send_deliver_seconds_bucket']);
+    expect(promqlMetricNames('max by (job) (a_x) > sum without (instance) (b_y offset 5m) / 1e3 and on (job) up == bool 0')).toEqual([
+      'a_x',
+      'b_y',
+      'up',
+    ]);
     expect(promqlMetricNames('histogram_quantile(0.99, sum by (le) (rate(h_bucket[5m])))')).toEqual(['h_bucket']);
   });
 
@@ -33,7 +39,14 @@ describe('metric names in alerts and dashboard', () => {
     expect(names.length).toBeGreaterThanOrEqual(exprs.length);
     expect(unknown(names)).toEqual([]);
     // The alerts the operators' issue asked for are there.
-    for (const needed of ['chat_consumer_lag', 'chat_owned_partitions', 'chat_request_partitions', 'chat_outbox_oldest_pending_seconds', 'chat_ready_check', 'chat_produce_failures_total']) {
+    for (const needed of [
+      'chat_consumer_lag',
+      'chat_owned_partitions',
+      'chat_request_partitions',
+      'chat_outbox_oldest_pending_seconds',
+      'chat_ready_check',
+      'chat_produce_failures_total',
+    ]) {
       expect(names).toContain(needed);
     }
   });
@@ -52,7 +65,10 @@ describe('metric names in alerts and dashboard', () => {
     expect(unknown(names)).toEqual([]);
     // Every chat_ metric the server exports has a panel.
     const shown = new Set(names.map((n) => n.replace(/_(bucket|sum|count)$/, '')));
-    const notShown = metrics.registry.getMetricsAsArray().map((m) => m.name).filter((n) => n.startsWith('chat_') && !shown.has(n));
+    const notShown = metrics.registry
+      .getMetricsAsArray()
+      .map((m) => m.name)
+      .filter((n) => n.startsWith('chat_') && !shown.has(n));
     expect(notShown).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@ import pino from 'pino';
 import { createOffsetCommitter, type CommitOffsets } from '../../src/adapters/kafka/offset-committer';
 
 const logger = pino({ level: 'silent' });
-const flat = (o: CommitOffsets): string[] => o.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}[${p.partition}]@${p.offset}`)).sort();
+const flat = (o: CommitOffsets): string[] =>
+  o.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}[${p.partition}]@${p.offset}`)).sort();
 
 describe('offset committer', () => {
   it('commits nothing until something is handled', async () => {

@@ -40,13 +40,20 @@ function recordingBus(): { bus: Bus; published: OutboundRecord[]; failNext(n: nu
 
 describe('outboxRecord', () => {
   const entry = (over: Partial<OutboxEntry> = {}): OutboxEntry => {
-    const [row] = roomChangeEntries({ event: 'created', room: { roomId: 'r1', name: 'Lunch', members: ['alice'] }, by: 'alice' }, () => 'id-1');
+    const [row] = roomChangeEntries(
+      { event: 'created', room: { roomId: 'r1', name: 'Lunch', members: ['alice'] }, by: 'alice' },
+      () => 'id-1',
+    );
     return { ...row!, createdAt: 1_700_000_000_000, ...over };
   };
 
   it('is the deliver record on the chat topic, keyed by the member, with the row id and commit time', () => {
     const out = outboxRecord(entry(), TOPICS);
-    expect(out).toMatchObject({ topic: 'chat-request', key: 'alice', record: { v: 1, id: 'id-1', type: 'deliver', userId: 'alice', ts: 1_700_000_000_000 } });
+    expect(out).toMatchObject({
+      topic: 'chat-request',
+      key: 'alice',
+      record: { v: 1, id: 'id-1', type: 'deliver', userId: 'alice', ts: 1_700_000_000_000 },
+    });
     expect(out?.record.type === 'deliver' && out.record.payload.frame.type).toBe('room');
   });
 
@@ -62,13 +69,24 @@ describe('outboxRecord', () => {
 describe('roomChangeEntries', () => {
   it('gives every member one row keyed by them, all carrying one change id and the snapshot', () => {
     let n = 0;
-    const rows = roomChangeEntries({ event: 'member.added', room: { roomId: 'r1', name: 'n', members: ['a', 'b', 'c'] }, by: 'a', member: 'c' }, () => `id-${++n}`);
+    const rows = roomChangeEntries(
+      { event: 'member.added', room: { roomId: 'r1', name: 'n', members: ['a', 'b', 'c'] }, by: 'a', member: 'c' },
+      () => `id-${++n}`,
+    );
     expect(rows.map((r) => [r.id, r.key, r.aggregateId, r.recordType])).toEqual([
       ['id-2', 'a', 'r1', 'deliver'],
       ['id-3', 'b', 'r1', 'deliver'],
       ['id-4', 'c', 'r1', 'deliver'],
     ]);
-    for (const r of rows) expect(r.payload.frame).toEqual({ type: 'room', id: 'id-1', event: 'member.added', room: { roomId: 'r1', name: 'n', members: ['a', 'b', 'c'] }, by: 'a', member: 'c' });
+    for (const r of rows)
+      expect(r.payload.frame).toEqual({
+        type: 'room',
+        id: 'id-1',
+        event: 'member.added',
+        room: { roomId: 'r1', name: 'n', members: ['a', 'b', 'c'] },
+        by: 'a',
+        member: 'c',
+      });
   });
 });
 
@@ -156,13 +174,27 @@ describe('outbox relay', () => {
     await start(bus, { batchSize: 2, pollIntervalMs: 60_000 });
     await waitFor('all 5 published', () => published.length === 5, { timeoutMs: 5_000 });
     expect(attempts()).toBe(3);
-    expect(published.map((p) => (p.record.type === 'deliver' && p.record.payload.frame.type === 'room' ? p.record.payload.frame.room.roomId : ''))).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+    expect(
+      published.map((p) =>
+        p.record.type === 'deliver' && p.record.payload.frame.type === 'room' ? p.record.payload.frame.room.roomId : '',
+      ),
+    ).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
   });
 
   it('drops a row that can never be produced, counting and logging it, without holding up the rest', async () => {
-    const good = roomChangeEntries({ event: 'created', room: { roomId: 'r1', name: 'n', members: ['alice'] }, by: 'alice' }, () => 'good-1')[0]!;
+    const good = roomChangeEntries(
+      { event: 'created', room: { roomId: 'r1', name: 'n', members: ['alice'] }, by: 'alice' },
+      () => 'good-1',
+    )[0]!;
     const rows: OutboxEntry[] = [
-      { id: 'bad-1', aggregateId: 'r0', recordType: 'deliver', key: 'alice', payload: { frame: { type: 'nonsense' } }, createdAt: Date.now() },
+      {
+        id: 'bad-1',
+        aggregateId: 'r0',
+        recordType: 'deliver',
+        key: 'alice',
+        payload: { frame: { type: 'nonsense' } },
+        createdAt: Date.now(),
+      },
       { ...good, createdAt: Date.now() },
     ];
     const outbox: Outbox = {

@@ -60,7 +60,7 @@ describe('own inbox', () => {
     expect(inbox.split([a])).toEqual({ local: [], remote: [a] });
   });
 
-  it('delivers a publish\'s own records only after the rest of it is produced', async () => {
+  it("delivers a publish's own records only after the rest of it is produced", async () => {
     const { inbox, seen } = setup();
     const produced = deferred();
     const a = relay(1);

@@ -26,14 +26,24 @@ describe('OwnedUsers', () => {
   it('filters sessions not seen within the ttl and groups the rest by instance', () => {
     const users = new OwnedUsers();
     users.own([0]);
-    const u = users.load(0, 'a', [
-      { instanceId: 'i', connectionId: 'c1', seenAt: 100 },
-      { instanceId: 'i', connectionId: 'c2', seenAt: 900 },
-      { instanceId: 'j', connectionId: 'c3', seenAt: 950 },
-    ], 0);
+    const u = users.load(
+      0,
+      'a',
+      [
+        { instanceId: 'i', connectionId: 'c1', seenAt: 100 },
+        { instanceId: 'i', connectionId: 'c2', seenAt: 900 },
+        { instanceId: 'j', connectionId: 'c3', seenAt: 950 },
+      ],
+      0,
+    );
     const live = liveSessions(u, 1000, 500);
     expect(live.map((s) => s.connectionId)).toEqual(['c2', 'c3']);
-    expect(byInstance(live)).toEqual(new Map([['i', ['c2']], ['j', ['c3']]]));
+    expect(byInstance(live)).toEqual(
+      new Map([
+        ['i', ['c2']],
+        ['j', ['c3']],
+      ]),
+    );
   });
 });
 

@@ -29,7 +29,10 @@ function deferred(): Deferred {
 }
 
 /** A fake kafkajs batch of `offsets` on t[3] whose values are {"n": offset} (or `values[offset]`). */
-function fakeBatch(offsets: readonly number[], { values = {}, heartbeat }: { values?: Record<number, string>; heartbeat?: (call: number) => void } = {}) {
+function fakeBatch(
+  offsets: readonly number[],
+  { values = {}, heartbeat }: { values?: Record<number, string>; heartbeat?: (call: number) => void } = {},
+) {
   const resolved: string[] = [];
   const commits: string[] = [];
   let running = true;
@@ -39,7 +42,12 @@ function fakeBatch(offsets: readonly number[], { values = {}, heartbeat }: { val
       topic: 't',
       partition: 3,
       highWatermark: String(Math.max(...offsets) + 1),
-      messages: offsets.map((o) => ({ offset: String(o), key: Buffer.from('k'), value: Buffer.from(values[o] ?? JSON.stringify({ n: o })), headers: {} })),
+      messages: offsets.map((o) => ({
+        offset: String(o),
+        key: Buffer.from('k'),
+        value: Buffer.from(values[o] ?? JSON.stringify({ n: o })),
+        headers: {},
+      })),
     },
     heartbeat: async () => {
       heartbeats++;
@@ -54,7 +62,16 @@ function fakeBatch(offsets: readonly number[], { values = {}, heartbeat }: { val
   return { payload, resolved, commits, stop: () => void (running = false), heartbeats: () => heartbeats };
 }
 
-function consumer(listener: (r: InboundRecord<Rec>) => Promise<Handled | void>, options: { owns?: (p: number) => boolean; preparation?: (p: number) => Promise<void> | undefined; maxPending?: number; deadLetter?: jest.Mock; committer?: OffsetCommitter } = {}) {
+function consumer(
+  listener: (r: InboundRecord<Rec>) => Promise<Handled | void>,
+  options: {
+    owns?: (p: number) => boolean;
+    preparation?: (p: number) => Promise<void> | undefined;
+    maxPending?: number;
+    deadLetter?: jest.Mock;
+    committer?: OffsetCommitter;
+  } = {},
+) {
   return createPartitionConsumer({
     source: 'owner',
     schema,
@@ -119,7 +136,11 @@ describe('partition consumer', () => {
 
   it('commits what was written when a heartbeat throws (a rebalance began)', async () => {
     const rebalance = new Error('The group is rebalancing');
-    const f = fakeBatch([0, 1, 2], { heartbeat: (call) => { if (call === 2) throw rebalance; } });
+    const f = fakeBatch([0, 1, 2], {
+      heartbeat: (call) => {
+        if (call === 2) throw rebalance;
+      },
+    });
     const seen: number[] = [];
     await expect(consumer(async (r) => void seen.push(r.record.n))(f.payload)).rejects.toBe(rebalance);
     expect(seen).toEqual([0, 1]);
@@ -207,7 +228,11 @@ describe('partition consumer', () => {
     it('a batch whose heartbeat throws (rebalance) commits before it rethrows, interval or not', async () => {
       const committer = createOffsetCommitter({ intervalMs: 60_000, logger });
       const rebalance = new Error('The group is rebalancing');
-      const f = fakeBatch([0, 1, 2], { heartbeat: (call) => { if (call === 2) throw rebalance; } });
+      const f = fakeBatch([0, 1, 2], {
+        heartbeat: (call) => {
+          if (call === 2) throw rebalance;
+        },
+      });
       await expect(consumer(async () => undefined, { committer })(f.payload)).rejects.toBe(rebalance);
       expect(f.commits).toEqual(['t[3]@2']);
     });
@@ -217,10 +242,13 @@ describe('partition consumer', () => {
       const output = deferred();
       const f = fakeBatch([0, 1]);
       const seen: number[] = [];
-      const done = consumer(async (r) => {
-        seen.push(r.record.n);
-        return { published: output.promise };
-      }, { committer })(f.payload);
+      const done = consumer(
+        async (r) => {
+          seen.push(r.record.n);
+          return { published: output.promise };
+        },
+        { committer },
+      )(f.payload);
       await until('record 0 handled', () => seen.length === 1);
       f.stop();
       output.resolve();

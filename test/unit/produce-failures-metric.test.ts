@@ -19,10 +19,16 @@ describe('produce failures as a metric', () => {
       logger: silentLogger(),
       metrics,
     });
-    const records = ['user-1', 'user-2', 'user-3'].map((u) => ({ topic: 'b', key: u, record: makeRecord('token.revoked', u, { jti: `jti-${u}` }) }));
+    const records = ['user-1', 'user-2', 'user-3'].map((u) => ({
+      topic: 'b',
+      key: u,
+      record: makeRecord('token.revoked', u, { jti: `jti-${u}` }),
+    }));
     await expect(bus.publish(records)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     // A record that fails its schema is refused before Kafka, and counted as such.
-    await expect(bus.publish([{ topic: 'b', key: 'user-4', record: makeRecord('token.revoked', 'user-4', { jti: '' }) }])).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(
+      bus.publish([{ topic: 'b', key: 'user-4', record: makeRecord('token.revoked', 'user-4', { jti: '' }) }]),
+    ).rejects.toMatchObject({ code: 'VALIDATION' });
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/^chat_produce_failures_total\{code="UNAVAILABLE"\} 3$/m);
     expect(text).toMatch(/^chat_produce_failures_total\{code="VALIDATION"\} 1$/m);

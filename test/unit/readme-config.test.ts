@@ -14,18 +14,23 @@ const table = (): { names: string[]; defaults: string[] }[] => {
   const rows = readme.slice(start).split('\n').slice(2);
   const end = rows.findIndex((line) => !line.startsWith('|'));
   return rows.slice(0, end).map((line) => {
-    const [names = '', defaults = ''] = line.split('|').slice(1).map((c) => c.trim());
+    const [names = '', defaults = ''] = line
+      .split('|')
+      .slice(1)
+      .map((c) => c.trim());
     return { names: [...names.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!), defaults: defaults.split(',').map((d) => d.trim()) };
   });
 };
 
 describe('README configuration table', () => {
   it('lists exactly the variables the config module reads', () => {
-    const documented = table().flatMap((r) => r.names).sort();
+    const documented = table()
+      .flatMap((r) => r.names)
+      .sort();
     expect(documented).toEqual([...configVariables].sort());
   });
 
-  it('gives the schema\'s defaults where it states a plain value', () => {
+  it("gives the schema's defaults where it states a plain value", () => {
     const defaults = configDefaults();
     const checked: string[] = [];
     for (const row of table()) {

@@ -5,21 +5,50 @@ import { runPipeline, type RawRecord } from '../../src/adapters/record-pipeline'
 
 const logger = pino({ level: 'silent' });
 const schema = z.object({ n: z.number() });
-const raw = (value: string | null): RawRecord => ({ topic: 't', partition: 0, offset: '7', key: 'k', value: value === null ? null : Buffer.from(value), headers: {} });
+const raw = (value: string | null): RawRecord => ({
+  topic: 't',
+  partition: 0,
+  offset: '7',
+  key: 'k',
+  value: value === null ? null : Buffer.from(value),
+  headers: {},
+});
 const noSleep = async () => undefined;
 
 describe('runPipeline', () => {
   it('hands a valid record to the listener', async () => {
     const seen: number[] = [];
-    const { outcome } = await runPipeline({ raw: raw('{"n":1}'), schema, listener: async (r) => void seen.push(r.record.n), deadLetter: jest.fn(), heartbeat: noSleep, isActive: () => true, logger, sleep: noSleep });
+    const { outcome } = await runPipeline({
+      raw: raw('{"n":1}'),
+      schema,
+      listener: async (r) => void seen.push(r.record.n),
+      deadLetter: jest.fn(),
+      heartbeat: noSleep,
+      isActive: () => true,
+      logger,
+      sleep: noSleep,
+    });
     expect(outcome).toBe('handled');
     expect(seen).toEqual([1]);
   });
 
-  it.each([['not json', 'not json'], ['wrong shape', '{"n":"x"}'], ['null value', null]])('dead-letters %s without calling the listener', async (_name, value) => {
+  it.each([
+    ['not json', 'not json'],
+    ['wrong shape', '{"n":"x"}'],
+    ['null value', null],
+  ])('dead-letters %s without calling the listener', async (_name, value) => {
     const listener = jest.fn();
     const deadLetter = jest.fn(async () => undefined);
-    const { outcome } = await runPipeline({ raw: raw(value), schema, listener, deadLetter, heartbeat: noSleep, isActive: () => true, logger, sleep: noSleep });
+    const { outcome } = await runPipeline({
+      raw: raw(value),
+      schema,
+      listener,
+      deadLetter,
+      heartbeat: noSleep,
+      isActive: () => true,
+      logger,
+      sleep: noSleep,
+    });
     expect(outcome).toBe('dead-lettered');
     expect(listener).not.toHaveBeenCalled();
     expect(deadLetter).toHaveBeenCalledWith(expect.objectContaining({ offset: '7' }), expect.any(ValidationError), 1);

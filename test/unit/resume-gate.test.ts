@@ -2,7 +2,15 @@ import { ResumeGate } from '../../src/gateway/resume-gate';
 import type { ServerFrame } from '../../src/protocol/frames';
 import type { Message } from '../../src/protocol/message';
 
-const msg = (seq: number, roomId = 'r'): Message => ({ id: `m${seq}`, roomId, seq, senderId: 'someone', text: 't', ts: new Date(0).toISOString(), clientMsgId: `c${seq}` });
+const msg = (seq: number, roomId = 'r'): Message => ({
+  id: `m${seq}`,
+  roomId,
+  seq,
+  senderId: 'someone',
+  text: 't',
+  ts: new Date(0).toISOString(),
+  clientMsgId: `c${seq}`,
+});
 
 function gate(now = () => 0) {
   const out: ServerFrame[] = [];

@@ -38,7 +38,9 @@ describe('service group', () => {
   it('a stop that fails is reported and the others still stop', async () => {
     const { events, part } = recorder();
     const failed: string[] = [];
-    const group = createServiceGroup([part('store'), part('bus', { failStop: true }), part('http')], { onStopError: (name) => failed.push(name) });
+    const group = createServiceGroup([part('store'), part('bus', { failStop: true }), part('http')], {
+      onStopError: (name) => failed.push(name),
+    });
     await group.start();
     await group.stop();
     expect(events.slice(3)).toEqual(['stop http', 'stop bus', 'stop store']);

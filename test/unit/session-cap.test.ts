@@ -10,10 +10,18 @@ const T0 = 1_900_000_000_000;
 function setup(cap: number) {
   const published: OutboundRecord[] = [];
   const mirror = createMemorySessionMirror({ ttlMs: 60_000, now: () => T0 });
-  const ctx = { ...ownerContextFor({ mirror, now: T0, maxSessionsPerUser: cap }), publish: (out: readonly OutboundRecord[] | Promise<readonly OutboundRecord[]>) => void Promise.resolve(out).then((o) => published.push(...o)) };
+  const ctx = {
+    ...ownerContextFor({ mirror, now: T0, maxSessionsPerUser: cap }),
+    publish: (out: readonly OutboundRecord[] | Promise<readonly OutboundRecord[]>) =>
+      void Promise.resolve(out).then((o) => published.push(...o)),
+  };
   ctx.users.own([0]);
   const open = async (connectionId: string, instanceId: string, reannounce = false): Promise<void> => {
-    const record: RecordOf<'session.opened'> = makeRecord('session.opened', 'alice', { instanceId, connectionId, ...(reannounce ? { reannounce } : {}) });
+    const record: RecordOf<'session.opened'> = makeRecord('session.opened', 'alice', {
+      instanceId,
+      connectionId,
+      ...(reannounce ? { reannounce } : {}),
+    });
     await handleSession(ctx, { topic: 'chat', partition: 0, offset: '0', key: 'alice', record, headers: {} }, record);
     await new Promise((resolve) => setImmediate(resolve));
   };
@@ -30,7 +38,9 @@ describe('per-user socket cap at the owner', () => {
     expect(types.filter(([, t]) => t === 'relay')).toHaveLength(2);
     const refused = published.filter((r) => r.record.type === 'session.refused');
     expect(refused.map((r) => r.topic)).toEqual(['inbox.gw-3']);
-    expect(refused[0]!.record).toMatchObject({ payload: { connectionId: 'c3', reason: expect.stringMatching(/^CONNECTION_LIMIT: at most 2 /) } });
+    expect(refused[0]!.record).toMatchObject({
+      payload: { connectionId: 'c3', reason: expect.stringMatching(/^CONNECTION_LIMIT: at most 2 /) },
+    });
   });
 
   it('never records a refused socket, so the ones open stay as they were', async () => {

@@ -11,7 +11,8 @@ const trust = (text: string): TrustProxy => {
 };
 const req = (remoteAddress: string | undefined, xff?: string | string[]): ClientIpRequest =>
   ({ socket: { remoteAddress }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as ClientIpRequest;
-const ipBy = (rule: string, remoteAddress: string | undefined, xff?: string | string[]): string => createClientIpResolver(trust(rule)).clientIp(req(remoteAddress, xff));
+const ipBy = (rule: string, remoteAddress: string | undefined, xff?: string | string[]): string =>
+  createClientIpResolver(trust(rule)).clientIp(req(remoteAddress, xff));
 
 describe('TRUST_PROXY parsing', () => {
   it('defaults to loopback: a proxy on the same host, as before the setting existed', () => {
@@ -41,7 +42,10 @@ describe('TRUST_PROXY parsing', () => {
         { family: 'ipv6', address: 'fe80::', prefix: 10 },
       ],
     });
-    expect(trust('uniquelocal')).toMatchObject({ kind: 'cidrs', cidrs: expect.arrayContaining([{ family: 'ipv4', address: '172.16.0.0', prefix: 12 }]) });
+    expect(trust('uniquelocal')).toMatchObject({
+      kind: 'cidrs',
+      cidrs: expect.arrayContaining([{ family: 'ipv4', address: '172.16.0.0', prefix: 12 }]),
+    });
   });
 
   it('refuses what it cannot read, naming every bad entry, and stops the start', () => {
@@ -100,7 +104,11 @@ describe('client IP by TRUST_PROXY', () => {
   });
 
   it("gives Express's req.ip the same answer", async () => {
-    for (const [rule, xff] of [['10.0.0.0/8, loopback', '6.6.6.6, 203.0.113.50'], ['1', '6.6.6.6, 203.0.113.50'], ['0', '203.0.113.50']] as const) {
+    for (const [rule, xff] of [
+      ['10.0.0.0/8, loopback', '6.6.6.6, 203.0.113.50'],
+      ['1', '6.6.6.6, 203.0.113.50'],
+      ['0', '203.0.113.50'],
+    ] as const) {
       const resolver = createClientIpResolver(trust(rule));
       const app = express();
       app.set('trust proxy', (address: string, index: number) => resolver.trusts(address, index));

@@ -48,7 +48,12 @@ function render(view: ClusterView): void {
       className: owner === undefined ? 'partition unowned' : 'partition',
       text: String(p),
       // Without Redis the other instances' views are not here: unknown, not unowned.
-      title: owner !== undefined ? `partition ${p}: ${owner.instanceId}, lag ${lag}` : view.directory === 'local' ? `partition ${p}: owned by no instance visible here` : `partition ${p}: no owner`,
+      title:
+        owner !== undefined
+          ? `partition ${p}: ${owner.instanceId}, lag ${lag}`
+          : view.directory === 'local'
+            ? `partition ${p}: owned by no instance visible here`
+            : `partition ${p}: no owner`,
       dataset: { partition: String(p), owner: owner?.instanceId ?? '' },
     });
     if (owner !== undefined) cell.style.background = colour.get(owner.instanceId) ?? '#444';
@@ -126,7 +131,10 @@ byId<HTMLFormElement>('auth-form').addEventListener('submit', (event) => {
 });
 
 byId('logout').addEventListener('click', () => {
-  void api.logout().catch(() => undefined).finally(() => signOut());
+  void api
+    .logout()
+    .catch(() => undefined)
+    .finally(() => signOut());
 });
 
 if (session !== undefined) show(session);

@@ -103,7 +103,11 @@ function connect(): ChatConnection {
   c.on('problem', (problem) => {
     switch (problem.kind) {
       case 'auth-lost':
-        endSession(problem.error.message.includes('refused') ? 'the server no longer accepts your token (was it restarted?)' : 'your session ended; log in again');
+        endSession(
+          problem.error.message.includes('refused')
+            ? 'the server no longer accepts your token (was it restarted?)'
+            : 'your session ended; log in again',
+        );
         return;
       case 'frame-too-large':
       case 'policy':
@@ -277,13 +281,22 @@ function renderMessages(scrollToEnd = false): void {
   const me = session?.user.userId;
   for (const m of [...room.messages.values()].sort((a, b) => a.seq - b.seq)) {
     const item = el('li', { className: m.senderId === me ? 'msg mine' : 'msg', dataset: { seq: String(m.seq), sender: m.senderId } });
-    item.append(el('span', { className: 'meta', text: `${m.senderId} · ${timeOf(m.ts)} · #${m.seq}` }), el('span', { className: 'text', text: m.text }));
+    item.append(
+      el('span', { className: 'meta', text: `${m.senderId} · ${timeOf(m.ts)} · #${m.seq}` }),
+      el('span', { className: 'text', text: m.text }),
+    );
     list.append(item);
   }
   for (const p of pending.values()) {
     if (p.roomId !== room.roomId) continue;
-    const item = el('li', { className: p.failed === undefined ? 'msg mine pending' : 'msg mine failed', dataset: { clientMsgId: p.clientMsgId } });
-    item.append(el('span', { className: 'meta', text: p.failed ?? `${me ?? ''} · sending…` }), el('span', { className: 'text', text: p.text }));
+    const item = el('li', {
+      className: p.failed === undefined ? 'msg mine pending' : 'msg mine failed',
+      dataset: { clientMsgId: p.clientMsgId },
+    });
+    item.append(
+      el('span', { className: 'meta', text: p.failed ?? `${me ?? ''} · sending…` }),
+      el('span', { className: 'text', text: p.text }),
+    );
     list.append(item);
   }
   if (room.messages.size === 0 && pending.size === 0) list.append(el('li', { className: 'empty', text: 'No messages yet. Say hello!' }));
@@ -379,7 +392,10 @@ byId<HTMLFormElement>('auth-form').addEventListener('submit', (event: SubmitEven
 });
 
 byId('logout').addEventListener('click', () => {
-  void api.logout().catch(() => undefined).finally(() => endSession());
+  void api
+    .logout()
+    .catch(() => undefined)
+    .finally(() => endSession());
 });
 
 byId<HTMLFormElement>('new-room').addEventListener('submit', (event) => {

@@ -12,7 +12,13 @@ export function clear(node: HTMLElement): void {
 
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
-  { className, text, title, type, dataset }: { className?: string; text?: string; title?: string; type?: string; dataset?: Record<string, string> } = {},
+  {
+    className,
+    text,
+    title,
+    type,
+    dataset,
+  }: { className?: string; text?: string; title?: string; type?: string; dataset?: Record<string, string> } = {},
 ): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className !== undefined) node.className = className;

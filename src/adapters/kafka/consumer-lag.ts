@@ -35,7 +35,10 @@ export function createOwnerLag({ admin, groupId, topics, owned, intervalMs = 5_0
   const refresh = async (): Promise<void> => {
     const mine = new Set(owned());
     if (mine.size === 0) return;
-    const [committed, ...ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [...topics] }), ...topics.map((t) => admin.fetchTopicOffsets(t))]);
+    const [committed, ...ends] = await Promise.all([
+      admin.fetchOffsets({ groupId, topics: [...topics] }),
+      ...topics.map((t) => admin.fetchTopicOffsets(t)),
+    ]);
     topics.forEach((topic, k) => {
       const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
       for (const end of ends[k] ?? []) {
@@ -51,7 +54,13 @@ export function createOwnerLag({ admin, groupId, topics, owned, intervalMs = 5_0
     refresh,
     start() {
       if (timer !== undefined) return;
-      timer = setInterval(() => void refresh().catch((error: unknown) => logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'lag refresh failed')), intervalMs);
+      timer = setInterval(
+        () =>
+          void refresh().catch((error: unknown) =>
+            logger.debug({ err: error instanceof Error ? error.message : String(error) }, 'lag refresh failed'),
+          ),
+        intervalMs,
+      );
       timer.unref();
     },
     stop() {

@@ -101,7 +101,11 @@ export function createKafkaBus({
 }: KafkaBusOptions): Bus {
   const log = logger.child({ component: 'kafka-bus' });
   // Without it an idle instance spins kafkajs's request queues every millisecond (see there).
-  if (!applyKafkajsIdleFix()) log.warn({ expected: KAFKAJS_IDLE_FIX_VERSION }, 'kafkajs is not the version its idle fix was written for; fix not applied (idle CPU will be higher)');
+  if (!applyKafkajsIdleFix())
+    log.warn(
+      { expected: KAFKAJS_IDLE_FIX_VERSION },
+      'kafkajs is not the version its idle fix was written for; fix not applied (idle CPU will be higher)',
+    );
   const kafka = new Kafka({
     clientId: `${clientId}-${instanceId}`,
     brokers: [...brokers],
@@ -126,7 +130,15 @@ export function createKafkaBus({
   const topicAdmin = createTopicAdmin({ admin, replicationFactor, requestTopics, requestPartitions: topics.partitions });
   const producer = createKafkaProducer({ kafka, produceTimeoutMs, logger: log });
   const membership = createPartitionMembership();
-  const lag = createOwnerLag({ admin, groupId: topics.ownerGroup, topics: requestTopics, owned: () => membership.partitions(), intervalMs: lagRefreshMs, metrics, logger: log });
+  const lag = createOwnerLag({
+    admin,
+    groupId: topics.ownerGroup,
+    topics: requestTopics,
+    owned: () => membership.partitions(),
+    intervalMs: lagRefreshMs,
+    metrics,
+    logger: log,
+  });
 
   let ownerListener: OwnerGroupListener | undefined;
   let inboxListener: InboxListener | undefined;
@@ -161,13 +173,20 @@ export function createKafkaBus({
   // (PreparingRebalance). Should it lose that race, the records are handled again, with
   // the same ids (at-least-once).
   const commitNow = (committer: OffsetCommitter, why: string): void =>
-    void committer.flush().catch((err: unknown) => log.warn({ why, err: err instanceof Error ? err.message : String(err) }, 'offset commit failed'));
+    void committer
+      .flush()
+      .catch((err: unknown) => log.warn({ why, err: err instanceof Error ? err.message : String(err) }, 'offset commit failed'));
 
   const deadLetter = async (raw: RawRecord, error: ChatError, attempts: number): Promise<void> => {
     const dlt = await topicAdmin.ensureDeadLetterTopic(raw.topic);
     await producer.sendOne({ topic: dlt, key: raw.key, value: raw.value, headers: deadLetterHeaders(raw, error, attempts) });
   };
-  const partitionConsumer = <R>(source: 'owner' | 'inbox', committer: OffsetCommitter, schema: z.ZodType<R>, listener: (record: InboundRecord<R>) => Promise<Handled | void>) =>
+  const partitionConsumer = <R>(
+    source: 'owner' | 'inbox',
+    committer: OffsetCommitter,
+    schema: z.ZodType<R>,
+    listener: (record: InboundRecord<R>) => Promise<Handled | void>,
+  ) =>
     createPartitionConsumer({
       source,
       schema,
@@ -213,7 +232,8 @@ export function createKafkaBus({
       );
       // Records of revoked partitions stopped being handled when this member rejoined
       // (onJoin), so dropping their users' state now races with nothing.
-      for (const p of revoked) for (const t of requestTopics) metrics.consumerLag.remove({ source: 'owner', topic: t, partition: String(p) });
+      for (const p of revoked)
+        for (const t of requestTopics) metrics.consumerLag.remove({ source: 'owner', topic: t, partition: String(p) });
       if (revoked.length > 0) void Promise.resolve(listener.onRevoked(revoked)).catch((err) => log.error({ err }, 'onRevoked failed'));
       if (assigned.length > 0) {
         const ready = Promise.resolve(listener.onAssigned(assigned)).catch((err: unknown) => log.error({ err }, 'onAssigned failed'));
@@ -286,7 +306,10 @@ export function createKafkaBus({
     await Promise.race([
       joinedPromise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new UnavailableError(`inbox consumer did not join within ${rebalanceTimeoutMs + 30_000} ms`)), rebalanceTimeoutMs + 30_000);
+        timer = setTimeout(
+          () => reject(new UnavailableError(`inbox consumer did not join within ${rebalanceTimeoutMs + 30_000} ms`)),
+          rebalanceTimeoutMs + 30_000,
+        );
       }),
     ]).finally(() => clearTimeout(timer));
   };
@@ -380,7 +403,9 @@ export function createKafkaBus({
       // drops it silently once the consumer is stopping.)
       const commitBeforeLeaving = async (committer: OffsetCommitter): Promise<void> => {
         committer.close();
-        await committer.flush().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'offset commit at stop failed'));
+        await committer
+          .flush()
+          .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'offset commit at stop failed'));
       };
       // Owner first: finish and commit in-flight records, leave the group so the
       // partitions move now rather than after a session timeout.
@@ -391,7 +416,8 @@ export function createKafkaBus({
         if (revoked.length > 0 && ownerListener !== undefined) await ownerListener.onRevoked(revoked);
       }
       if (inboxConsumer !== undefined) await commitBeforeLeaving(inboxCommits);
-      if (inboxConsumer !== undefined) await inboxConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'inbox consumer disconnect failed'));
+      if (inboxConsumer !== undefined)
+        await inboxConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'inbox consumer disconnect failed'));
       await producer.stop();
       await admin.disconnect().catch(() => undefined);
     },

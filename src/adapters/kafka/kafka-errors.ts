@@ -8,10 +8,13 @@ import { ChatError, UnavailableError } from '../../domain/errors';
 export function toBusError(error: unknown, what: string): ChatError {
   if (error instanceof ChatError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const field = (e: unknown, key: 'retriable' | 'name' | 'cause'): unknown => (typeof e === 'object' && e !== null && key in e ? (e as Record<string, unknown>)[key] : undefined);
+  const field = (e: unknown, key: 'retriable' | 'name' | 'cause'): unknown =>
+    typeof e === 'object' && e !== null && key in e ? (e as Record<string, unknown>)[key] : undefined;
   const exhausted = field(error, 'name') === 'KafkaJSNumberOfRetriesExceeded' || field(error, 'name') === 'KafkaJSConnectionError';
   const retriable = exhausted || field(error, 'retriable') !== false || field(field(error, 'cause'), 'retriable') === true;
-  return retriable ? new UnavailableError(`${what}: ${message}`, error) : new ChatError('INTERNAL', `${what}: ${message}`, { cause: error });
+  return retriable
+    ? new UnavailableError(`${what}: ${message}`, error)
+    : new ChatError('INTERNAL', `${what}: ${message}`, { cause: error });
 }
 
 /** True for a kafkajs error that says so itself (not the wider reading of toBusError). */

@@ -81,7 +81,9 @@ export function createKafkaProducer({ kafka, produceTimeoutMs, logger }: KafkaPr
    * batch goes again. Records already written are then written twice, with the same ids
    * (at-least-once, which every consumer here handles).
    */
-  const sendWhole = async (topicMessages: { topic: string; messages: { key: string | null; value: string | Buffer | null; headers: Record<string, string> }[] }[]): Promise<void> => {
+  const sendWhole = async (
+    topicMessages: { topic: string; messages: { key: string | null; value: string | Buffer | null; headers: Record<string, string> }[] }[],
+  ): Promise<void> => {
     const deadline = Date.now() + produceTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -89,7 +91,9 @@ export function createKafkaProducer({ kafka, produceTimeoutMs, logger }: KafkaPr
         // (dead-letter writes use the producer too, but never these topics).
         placing = new Map(topicMessages.map(({ topic }) => [topic, new Set<number>()]));
         const written = await producer.sendBatch({ acks: -1, timeout: produceTimeoutMs, topicMessages });
-        const missing = [...placing].flatMap(([topic, partitions]) => [...partitions].filter((p) => !written.some((w) => w.topicName === topic && w.partition === p)).map((p) => `${topic}[${p}]`));
+        const missing = [...placing].flatMap(([topic, partitions]) =>
+          [...partitions].filter((p) => !written.some((w) => w.topicName === topic && w.partition === p)).map((p) => `${topic}[${p}]`),
+        );
         if (missing.length > 0) {
           log.warn({ missing, attempt }, 'kafkajs reported a batch written but never sent to some partitions; sending it again');
           throw new UnavailableError(`produce answered without ${missing.join(', ')}`);
@@ -131,7 +135,12 @@ export function createKafkaProducer({ kafka, produceTimeoutMs, logger }: KafkaPr
         if (list === undefined) byTopic.set(w.topic, [w]);
         else list.push(w);
       }
-      await sendWhole([...byTopic].map(([topic, messages]) => ({ topic, messages: messages.map(({ key, value, headers }) => ({ key, value, headers })) })));
+      await sendWhole(
+        [...byTopic].map(([topic, messages]) => ({
+          topic,
+          messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
+        })),
+      );
     },
   });
 

@@ -70,7 +70,10 @@ export function applyKafkajsIdleFix(): boolean {
   if (version !== KAFKAJS_IDLE_FIX_VERSION) return false;
   const RequestQueue: unknown = require('kafkajs/src/network/requestQueue');
   const SocketRequest: unknown = require('kafkajs/src/network/requestQueue/socketRequest');
-  if (!hasMethods<QueueMethods>(RequestQueue, ['scheduleCheckPendingRequests', 'scheduleRequestTimeoutCheck', 'destroy', 'sendSocketRequest'])) return false;
+  if (
+    !hasMethods<QueueMethods>(RequestQueue, ['scheduleCheckPendingRequests', 'scheduleRequestTimeoutCheck', 'destroy', 'sendSocketRequest'])
+  )
+    return false;
   if (!hasMethods<RequestMethods>(SocketRequest, ['completed', 'rejected'])) return false;
   const proto = RequestQueue.prototype;
   if (proto.idleFixApplied === true) return true;

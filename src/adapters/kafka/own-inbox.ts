@@ -61,7 +61,10 @@ export function createOwnInbox({
         metrics.inboxLocal.inc({ type: r.record.type });
       } catch (error) {
         metrics.recordsConsumed.inc({ source: 'inbox', type: r.record.type, outcome: 'failed' });
-        logger.error({ type: r.record.type, key: r.key, err: error instanceof Error ? error.message : String(error) }, 'own-inbox record failed in its listener');
+        logger.error(
+          { type: r.record.type, key: r.key, err: error instanceof Error ? error.message : String(error) },
+          'own-inbox record failed in its listener',
+        );
       }
     }
   };

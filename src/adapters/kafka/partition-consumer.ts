@@ -19,7 +19,12 @@ export interface PartitionBatch {
     readonly topic: string;
     readonly partition: number;
     readonly highWatermark: string;
-    readonly messages: readonly { readonly offset: string; readonly key: Buffer | null; readonly value: Buffer | null; readonly headers?: IHeaders }[];
+    readonly messages: readonly {
+      readonly offset: string;
+      readonly key: Buffer | null;
+      readonly value: Buffer | null;
+      readonly headers?: IHeaders;
+    }[];
   };
   /** Throws once the group is rebalancing (kafkajs: REBALANCE_IN_PROGRESS and friends). */
   heartbeat(): Promise<void>;
@@ -117,7 +122,9 @@ export function createPartitionConsumer<R>({
     );
     while (!settled) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([over, new Promise<void>((resolve) => (timer = setTimeout(resolve, heartbeatIntervalMs)))]).finally(() => clearTimeout(timer));
+      await Promise.race([over, new Promise<void>((resolve) => (timer = setTimeout(resolve, heartbeatIntervalMs)))]).finally(() =>
+        clearTimeout(timer),
+      );
       if (settled) break;
       if (!active()) {
         if (stopWhenInactive) return false;
@@ -193,7 +200,10 @@ export function createPartitionConsumer<R>({
         pending.push({ offset: message.offset, published });
         if (pending.length > maxPending) await settle(maxPending / 2);
         // Cheap: the fetch response carries the high watermark, no admin round trip.
-        metrics.consumerLag.set({ source, topic, partition: String(partition) }, Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n));
+        metrics.consumerLag.set(
+          { source, topic, partition: String(partition) },
+          Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n),
+        );
         await heartbeat();
       }
       await settle(0);
@@ -205,7 +215,13 @@ export function createPartitionConsumer<R>({
         // their output may then appear twice, with the same ids).
         const failures = (produceFailures.get(tp) ?? 0) + 1;
         produceFailures.set(tp, failures);
-        await backOffUnwritten({ failures, error: produceFailure, backoff, logger: log, where: { topic, partition, offset: pending[0]?.offset } });
+        await backOffUnwritten({
+          failures,
+          error: produceFailure,
+          backoff,
+          logger: log,
+          where: { topic, partition, offset: pending[0]?.offset },
+        });
         await heartbeat();
       }
     } catch (error) {

@@ -8,7 +8,11 @@ function headerValue(value: IHeaders[string]): string | undefined {
 }
 
 /** A fetched kafkajs message as the record pipeline reads it: UTF-8 key and headers (the first value of a repeated header). */
-export function toRaw(topic: string, partition: number, m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders }): RawRecord {
+export function toRaw(
+  topic: string,
+  partition: number,
+  m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders },
+): RawRecord {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     const s = headerValue(v);

@@ -30,7 +30,13 @@ export interface TopicAdmin {
 }
 
 /** Topic creation, for the request topics, the inbox and broadcast topics, and dead letters. */
-export function createTopicAdmin({ admin, replicationFactor = 3, leaderWaitMs = 30_000, requestTopics, requestPartitions }: TopicAdminOptions): TopicAdmin {
+export function createTopicAdmin({
+  admin,
+  replicationFactor = 3,
+  leaderWaitMs = 30_000,
+  requestTopics,
+  requestPartitions,
+}: TopicAdminOptions): TopicAdmin {
   // Topics known to exist with leaders: a dead-letter write does not ask the cluster again.
   const ensured = new Set<string>();
   const ensureTopic = async (topic: string, numPartitions: number): Promise<void> => {
@@ -53,7 +59,9 @@ export function createTopicAdmin({ admin, replicationFactor = 3, leaderWaitMs = 
     const deadline = Date.now() + leaderWaitMs;
     for (;;) {
       try {
-        const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const {
+          topics: [meta],
+        } = await admin.fetchTopicMetadata({ topics: [topic] });
         if (meta !== undefined && meta.partitions.length > 0 && meta.partitions.every((p) => p.leader >= 0)) {
           ensured.add(topic);
           return;
@@ -61,7 +69,8 @@ export function createTopicAdmin({ admin, replicationFactor = 3, leaderWaitMs = 
       } catch (error) {
         if (Date.now() > deadline) throw error;
       }
-      if (Date.now() > deadline) throw new UnavailableError(`topic ${topic} has no leader for every partition after ${Math.round(leaderWaitMs / 1000)} s`);
+      if (Date.now() > deadline)
+        throw new UnavailableError(`topic ${topic} has no leader for every partition after ${Math.round(leaderWaitMs / 1000)} s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };

@@ -5,7 +5,9 @@ import type { InstanceDirectory } from '../../ports/instance-directory';
  * The directory without Redis: it knows what this process announced, so the cluster view
  * of a single-process instance shows that instance. Views expire as in Redis.
  */
-export function createLocalInstanceDirectory({ now = Date.now }: { /** Clock in ms. Default Date.now. */ now?: () => number } = {}): InstanceDirectory {
+export function createLocalInstanceDirectory({
+  now = Date.now,
+}: { /** Clock in ms. Default Date.now. */ now?: () => number } = {}): InstanceDirectory {
   const views = new Map<string, { view: InstanceView; expiresAt: number }>();
   return {
     kind: 'local',

@@ -39,7 +39,11 @@ export class MemoryBroker {
   }
 
   createTopic(topic: string, partitions = this.defaultPartitions): void {
-    if (!this.logs.has(topic)) this.logs.set(topic, Array.from({ length: partitions }, () => []));
+    if (!this.logs.has(topic))
+      this.logs.set(
+        topic,
+        Array.from({ length: partitions }, () => []),
+      );
   }
 
   partitionCount(topic: string): number {

@@ -101,7 +101,13 @@ class MemoryConsumer<R> implements GroupMember {
         produceFailures = 0;
       } catch (error) {
         produceFailures++;
-        await backOffUnwritten({ failures: produceFailures, error: toChatError(error), backoff: this.hooks.backoff, logger: this.hooks.logger, where: { topic, partition, offset: position } });
+        await backOffUnwritten({
+          failures: produceFailures,
+          error: toChatError(error),
+          backoff: this.hooks.backoff,
+          logger: this.hooks.logger,
+          where: { topic, partition, offset: position },
+        });
         continue;
       }
       position++;
@@ -134,8 +140,7 @@ export function createMemoryBus({ broker = new MemoryBroker(), instanceId, topic
       headers: deadLetterHeaders(raw, error, attempts),
     });
   };
-  const outcomeCounter = (source: string) => (type: string, outcome: string) =>
-    metrics.recordsConsumed.inc({ source, type, outcome });
+  const outcomeCounter = (source: string) => (type: string, outcome: string) => metrics.recordsConsumed.inc({ source, type, outcome });
   const lagGauge = (source: string) => (topic: string, partition: number, lag: number | undefined) => {
     const labels = { source, topic, partition: String(partition) };
     if (lag === undefined) metrics.consumerLag.remove(labels);

@@ -145,11 +145,22 @@ export function createMemoryChatStore({
         const key = pairKey(senderId, clientMsgId);
         const stored = bySenderMsg.get(key);
         const room = rooms.get(stored?.roomId ?? roomId);
-        if (stored !== undefined) return { ok: true, message: { ...stored }, created: false, members: room === undefined ? [] : sorted(room.members) };
+        if (stored !== undefined)
+          return { ok: true, message: { ...stored }, created: false, members: room === undefined ? [] : sorted(room.members) };
         if (room === undefined) return { ok: false, error: new ChatError('ROOM_NOT_FOUND', `room ${roomId} does not exist`) };
-        if (!room.members.has(senderId)) return { ok: false, error: new ChatError('NOT_A_MEMBER', `${senderId} is not a member of room ${roomId}`) };
-        if (messageIds.has(id)) return { ok: false, error: new ChatError('INTERNAL', `message id ${id} is already used by another (senderId, clientMsgId)`) };
-        const message: Message = { id, roomId, seq: room.messages.length + 1, senderId, text, ts: new Date(now()).toISOString(), clientMsgId };
+        if (!room.members.has(senderId))
+          return { ok: false, error: new ChatError('NOT_A_MEMBER', `${senderId} is not a member of room ${roomId}`) };
+        if (messageIds.has(id))
+          return { ok: false, error: new ChatError('INTERNAL', `message id ${id} is already used by another (senderId, clientMsgId)`) };
+        const message: Message = {
+          id,
+          roomId,
+          seq: room.messages.length + 1,
+          senderId,
+          text,
+          ts: new Date(now()).toISOString(),
+          clientMsgId,
+        };
         room.messages.push(message);
         bySenderMsg.set(key, message);
         messageIds.add(id);

@@ -57,7 +57,10 @@ export function createMemoryLoginThrottle({
         const longest = full.reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
         return { allowed: false, ...longest };
       }
-      for (const [key, w] of [[k.account, account], [k.ip, ip]] as const) {
+      for (const [key, w] of [
+        [k.account, account],
+        [k.ip, ip],
+      ] as const) {
         if (w !== undefined) w.count += 1;
         else {
           makeRoom(t);

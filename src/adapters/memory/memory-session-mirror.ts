@@ -53,7 +53,11 @@ export function createMemorySessionMirror({
     async put(userId, session, partition) {
       const entry = entryOf(userId) ?? { expiresAt: 0, partition, sessions: new Map<string, MirroredSession>() };
       entry.partition = partition;
-      entry.sessions.set(session.connectionId, { connectionId: session.connectionId, instanceId: session.instanceId, seenAt: session.seenAt });
+      entry.sessions.set(session.connectionId, {
+        connectionId: session.connectionId,
+        instanceId: session.instanceId,
+        seenAt: session.seenAt,
+      });
       entry.expiresAt = now() + ttlMs;
       users.set(userId, entry);
     },

@@ -28,7 +28,13 @@ function isAlive(pid: number): boolean {
  * just that. So the second one is refused with a message saying what to do instead. A lock
  * left by a process that died is taken over.
  */
-export function lockDataDir({ dir, what = 'the embedded database' }: { dir: string; /** Names the user of the directory in the error. Default "the embedded database". */ what?: string }): DataDirLock {
+export function lockDataDir({
+  dir,
+  what = 'the embedded database',
+}: {
+  dir: string;
+  /** Names the user of the directory in the error. Default "the embedded database". */ what?: string;
+}): DataDirLock {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, LOCK_FILE);
   if (heldHere.has(file)) throw new Error(`${dir} is already open in this process: ${what} can be opened once; share the store instead`);

@@ -45,10 +45,17 @@ export function createPgliteChatStore({
   return {
     async start() {
       if (inner !== undefined) return;
-      embedded = await openEmbeddedDatabase({ dataDir, ...(migrationsDir === undefined ? {} : { migrationsDir }), log: (line) => log.info(line) });
+      embedded = await openEmbeddedDatabase({
+        dataDir,
+        ...(migrationsDir === undefined ? {} : { migrationsDir }),
+        log: (line) => log.info(line),
+      });
       try {
         const { migrations } = embedded;
-        log.info({ event: 'pglite.ready', dataDir: embedded.dir, applied: migrations.applied, alreadyApplied: migrations.alreadyApplied.length }, `embedded PostgreSQL ready (${where()})`);
+        log.info(
+          { event: 'pglite.ready', dataDir: embedded.dir, applied: migrations.applied, alreadyApplied: migrations.alreadyApplied.length },
+          `embedded PostgreSQL ready (${where()})`,
+        );
         inner = createPrismaChatStore({ adapter: new PrismaPGlite(embedded.db) });
         await inner.start();
       } catch (error) {

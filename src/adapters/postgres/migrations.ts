@@ -200,9 +200,7 @@ const DUPLICATE_DATABASE = '42P04';
 const UNIQUE_VIOLATION = '23505';
 
 function pgCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
 async function connect(url: string): Promise<Client> {
@@ -254,9 +252,7 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
 }
 
 async function historyTableExists(client: MigrationConnection): Promise<boolean> {
-  const { rows } = await client.query<{ exists: boolean }>(
-    `SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`,
-  );
+  const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists`);
   return rows[0]?.exists === true;
 }
 
@@ -389,10 +385,9 @@ async function applyLocked(
     try {
       await client.query('BEGIN');
       await client.exec(migration.script);
-      await client.query(
-        'UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = now() WHERE id = $1',
-        [id],
-      );
+      await client.query('UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = now() WHERE id = $1', [
+        id,
+      ]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -78,19 +78,37 @@ export function createPrismaAppendMessages({ prisma }: { prisma: PrismaClient })
         ORDER BY i.ord`;
     } catch (error) {
       // A raw query reports constraint violations as P2010, not P2002: name the one that matters.
-      if (constraintOf(error) === 'messages_sender_id_client_msg_id_key') throw new UnavailableError('append messages: a concurrent append of the same clientMsgId won; retry', error);
+      if (constraintOf(error) === 'messages_sender_id_client_msg_id_key')
+        throw new UnavailableError('append messages: a concurrent append of the same clientMsgId won; retry', error);
       throw toStoreError(error, 'append messages');
     }
     return list.map((m, i): AppendOutcome => {
       const row = rows[i];
       if (row === undefined) throw new ChatError('INTERNAL', `append messages: no row for entry ${i}`);
       const members = row.members ?? [];
-      if (row.id !== null && row.room_id !== null && row.seq !== null && row.sender_id !== null && row.client_msg_id !== null && row.text !== null && row.created_at !== null) {
-        const message: Message = { id: row.id, roomId: row.room_id, seq: row.seq, senderId: row.sender_id, text: row.text, ts: new Date(row.created_at).toISOString(), clientMsgId: row.client_msg_id };
+      if (
+        row.id !== null &&
+        row.room_id !== null &&
+        row.seq !== null &&
+        row.sender_id !== null &&
+        row.client_msg_id !== null &&
+        row.text !== null &&
+        row.created_at !== null
+      ) {
+        const message: Message = {
+          id: row.id,
+          roomId: row.room_id,
+          seq: row.seq,
+          senderId: row.sender_id,
+          text: row.text,
+          ts: new Date(row.created_at).toISOString(),
+          clientMsgId: row.client_msg_id,
+        };
         return { ok: true, message, created: row.created === true, members };
       }
       if (!row.room_exists) return { ok: false, error: new ChatError('ROOM_NOT_FOUND', `room ${m.roomId} does not exist`) };
-      if (!members.includes(m.senderId)) return { ok: false, error: new ChatError('NOT_A_MEMBER', `${m.senderId} is not a member of room ${m.roomId}`) };
+      if (!members.includes(m.senderId))
+        return { ok: false, error: new ChatError('NOT_A_MEMBER', `${m.senderId} is not a member of room ${m.roomId}`) };
       // A member in the snapshot, yet nothing written: the room changed under the statement.
       return { ok: false, error: new UnavailableError('append messages: the room changed during the append; retry') };
     });
@@ -121,26 +139,26 @@ export function createPrismaAppendMessages({ prisma }: { prisma: PrismaClient })
     return outcomes;
   };
 
-    return async (list) => {
-      // A pair twice in one list: the first occurrence is written, the others report it.
-      const firstOf = new Map<string, number>();
-      const unique: NewMessage[] = [];
-      const slot = list.map((m) => {
-        const key = `${m.senderId}\u0000${m.clientMsgId}`;
-        let k = firstOf.get(key);
-        if (k === undefined) {
-          k = unique.push(m) - 1;
-          firstOf.set(key, k);
-        }
-        return k;
-      });
-      const outcomes = await appendUnique(unique);
-      const reported = new Set<number>();
-      return slot.map((k): AppendOutcome => {
-        const outcome = outcomes[k]!;
-        const first = !reported.has(k);
-        reported.add(k);
-        return outcome.ok && !first ? { ...outcome, created: false } : outcome;
-      });
-    };
+  return async (list) => {
+    // A pair twice in one list: the first occurrence is written, the others report it.
+    const firstOf = new Map<string, number>();
+    const unique: NewMessage[] = [];
+    const slot = list.map((m) => {
+      const key = `${m.senderId}\u0000${m.clientMsgId}`;
+      let k = firstOf.get(key);
+      if (k === undefined) {
+        k = unique.push(m) - 1;
+        firstOf.set(key, k);
+      }
+      return k;
+    });
+    const outcomes = await appendUnique(unique);
+    const reported = new Set<number>();
+    return slot.map((k): AppendOutcome => {
+      const outcome = outcomes[k]!;
+      const first = !reported.has(k);
+      reported.add(k);
+      return outcome.ok && !first ? { ...outcome, created: false } : outcome;
+    });
+  };
 }

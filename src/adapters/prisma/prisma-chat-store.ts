@@ -47,7 +47,8 @@ export function createPrismaChatStore({
    */
   relayTimeoutMs?: number;
 }): ChatStore & { readonly prisma: PrismaClient } {
-  if ((databaseUrl === undefined) === (adapter === undefined)) throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
+  if ((databaseUrl === undefined) === (adapter === undefined))
+    throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
   const prisma = new PrismaClient({ adapter: adapter ?? new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
   const run = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
     try {
@@ -111,7 +112,11 @@ export function createPrismaChatStore({
     },
     async listRooms(userId) {
       const rows = await run('list rooms', () =>
-        prisma.room.findMany({ where: { memberships: { some: { userId } } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: roomSummarySelect }),
+        prisma.room.findMany({
+          where: { memberships: { some: { userId } } },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          select: roomSummarySelect,
+        }),
       );
       return rows.map(toSummary);
     },
@@ -134,7 +139,9 @@ export function createPrismaChatStore({
       });
     },
     async roomMembers(roomId) {
-      const row = await run('room members', () => prisma.room.findUnique({ where: { id: roomId }, select: { memberships: { select: { userId: true } } } }));
+      const row = await run('room members', () =>
+        prisma.room.findUnique({ where: { id: roomId }, select: { memberships: { select: { userId: true } } } }),
+      );
       return row === null ? undefined : sorted(row.memberships.map((m) => m.userId));
     },
     async coMembers(userId) {

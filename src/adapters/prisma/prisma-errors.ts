@@ -11,7 +11,14 @@ const RETRIABLE_QUERY_ERRORS = new Set(['P2028', 'P2034']);
  * Driver adapter failures that say "the database could not answer now", for errors that
  * carry no P1xxx code (a raw query reports every failure as P2010, the cause inside).
  */
-const RETRIABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionWriteConflict', 'TlsConnectionError']);
+const RETRIABLE_ADAPTER_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'TransactionWriteConflict',
+  'TlsConnectionError',
+]);
 /** PostgreSQL SQLSTATE classes worth a retry: connection (08), rollback (40), resources (53), operator intervention (57). */
 const RETRIABLE_SQLSTATE_CLASSES = new Set(['08', '40', '53', '57']);
 
@@ -28,7 +35,8 @@ const CONSTRAINT_ERRORS: Record<string, (what: string, cause: unknown) => ChatEr
   users_pkey: () => new ChatError('USER_EXISTS', 'user already exists'),
   rooms_pkey: () => new ChatError('INTERNAL', 'room id already exists'),
   // Two appends of one (senderId, clientMsgId) raced and the other one won: a retry finds it.
-  messages_sender_id_client_msg_id_key: (what, cause) => new UnavailableError(`${what}: a concurrent append of the same clientMsgId won; retry`, cause),
+  messages_sender_id_client_msg_id_key: (what, cause) =>
+    new UnavailableError(`${what}: a concurrent append of the same clientMsgId won; retry`, cause),
   memberships_user_id_fkey: () => new ChatError('USER_NOT_FOUND', 'user does not exist'),
   messages_sender_id_fkey: () => new ChatError('USER_NOT_FOUND', 'sender does not exist'),
   memberships_room_id_fkey: () => new ChatError('ROOM_NOT_FOUND', 'room does not exist'),
@@ -59,10 +67,16 @@ export function toStoreError(error: unknown, what: string): ChatError {
     const known = CONSTRAINT_ERRORS[constraint];
     if (known !== undefined) return known(what, error);
   }
-  if (code === RECORD_NOT_FOUND && prop(prop(error, 'meta'), 'modelName') === 'Room') return new ChatError('ROOM_NOT_FOUND', 'room does not exist');
-  if ((code !== undefined && RETRIABLE_QUERY_ERRORS.has(code)) || retriableAdapterError(error)) return new UnavailableError(`${what}: ${code}, retry`, error);
-  if (code !== undefined && code.startsWith('P2')) return new ChatError('INTERNAL', `${what}: ${code}${constraint === undefined ? '' : ` (${constraint})`}`, { cause: error });
-  return new UnavailableError(`${what}: database unavailable (${message.split('\n').find((l) => l.trim() !== '') ?? code ?? 'unknown'})`, error);
+  if (code === RECORD_NOT_FOUND && prop(prop(error, 'meta'), 'modelName') === 'Room')
+    return new ChatError('ROOM_NOT_FOUND', 'room does not exist');
+  if ((code !== undefined && RETRIABLE_QUERY_ERRORS.has(code)) || retriableAdapterError(error))
+    return new UnavailableError(`${what}: ${code}, retry`, error);
+  if (code !== undefined && code.startsWith('P2'))
+    return new ChatError('INTERNAL', `${what}: ${code}${constraint === undefined ? '' : ` (${constraint})`}`, { cause: error });
+  return new UnavailableError(
+    `${what}: database unavailable (${message.split('\n').find((l) => l.trim() !== '') ?? code ?? 'unknown'})`,
+    error,
+  );
 }
 
 /**

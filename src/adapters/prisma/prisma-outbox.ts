@@ -18,7 +18,14 @@ function toOutboxEntry(row: OutboxRow): OutboxEntry {
   // Drivers differ in what a raw query gives for jsonb and timestamptz: pg parses them,
   // other adapters may hand over text.
   const payload: unknown = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
-  return { id: row.id, aggregateId: row.aggregate_id, recordType: row.record_type, key: row.key, payload, createdAt: new Date(row.created_at).getTime() };
+  return {
+    id: row.id,
+    aggregateId: row.aggregate_id,
+    recordType: row.record_type,
+    key: row.key,
+    payload,
+    createdAt: new Date(row.created_at).getTime(),
+  };
 }
 
 /** Writes a room change's outbox rows inside the transaction that makes the change. */
@@ -48,30 +55,32 @@ export function createPrismaOutbox({
   /** How long a relay pass may hold its claimed rows (it must outlast the bus's own retries). */
   relayTimeoutMs: number;
 }): Outbox {
-return {
-  async relay(limit, publish) {
-    if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`outbox relay limit must be a positive integer, got ${limit}`);
-    return transaction(
-      'relay outbox',
-      async (tx) => {
-        // The row locks are held until the transaction ends, i.e. across the produce: a
-        // second relay skips these rows instead of producing them again, and if this
-        // process dies the locks go with its connection and the rows are offered again.
-        const rows = await tx.$queryRaw<OutboxRow[]>`
+  return {
+    async relay(limit, publish) {
+      if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`outbox relay limit must be a positive integer, got ${limit}`);
+      return transaction(
+        'relay outbox',
+        async (tx) => {
+          // The row locks are held until the transaction ends, i.e. across the produce: a
+          // second relay skips these rows instead of producing them again, and if this
+          // process dies the locks go with its connection and the rows are offered again.
+          const rows = await tx.$queryRaw<OutboxRow[]>`
           SELECT id, aggregate_id, record_type, key, payload, created_at FROM outbox
           ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-        if (rows.length === 0) return 0;
-        const entries = rows.map(toOutboxEntry);
-        await publish(entries);
-        await tx.outboxRecord.deleteMany({ where: { id: { in: entries.map((e) => e.id) } } });
-        return entries.length;
-      },
-      relayTimeoutMs,
-    );
-  },
-  async backlog() {
-    const { _count, _min } = await run('outbox backlog', () => prisma.outboxRecord.aggregate({ _count: { _all: true }, _min: { createdAt: true } }));
-    return { pending: _count._all, oldestCreatedAt: _min.createdAt?.getTime() };
-  },
-};
+          if (rows.length === 0) return 0;
+          const entries = rows.map(toOutboxEntry);
+          await publish(entries);
+          await tx.outboxRecord.deleteMany({ where: { id: { in: entries.map((e) => e.id) } } });
+          return entries.length;
+        },
+        relayTimeoutMs,
+      );
+    },
+    async backlog() {
+      const { _count, _min } = await run('outbox backlog', () =>
+        prisma.outboxRecord.aggregate({ _count: { _all: true }, _min: { createdAt: true } }),
+      );
+      return { pending: _count._all, oldestCreatedAt: _min.createdAt?.getTime() };
+    },
+  };
 }

@@ -6,12 +6,25 @@ import type { Message } from '../../protocol/message';
 export const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
 
 /** Selects what a RoomSummary needs. */
-export const roomSummarySelect = { id: true, name: true, lastSeq: true, memberships: { select: { userId: true } } } as const satisfies Prisma.RoomSelect;
+export const roomSummarySelect = {
+  id: true,
+  name: true,
+  lastSeq: true,
+  memberships: { select: { userId: true } },
+} as const satisfies Prisma.RoomSelect;
 
 export function toSummary(row: Prisma.RoomGetPayload<{ select: typeof roomSummarySelect }>): RoomSummary {
   return { roomId: row.id, name: row.name, members: sorted(row.memberships.map((m) => m.userId)), lastSeq: row.lastSeq };
 }
 
 export function toMessage(row: MessageRow): Message {
-  return { id: row.id, roomId: row.roomId, seq: row.seq, senderId: row.senderId, text: row.text, ts: row.createdAt.toISOString(), clientMsgId: row.clientMsgId };
+  return {
+    id: row.id,
+    roomId: row.roomId,
+    seq: row.seq,
+    senderId: row.senderId,
+    text: row.text,
+    ts: row.createdAt.toISOString(),
+    clientMsgId: row.clientMsgId,
+  };
 }

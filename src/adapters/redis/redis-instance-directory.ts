@@ -19,7 +19,9 @@ export function createRedisInstanceDirectory({
   return {
     kind: 'redis',
     async announce(view, ttlMs) {
-      await redisCall('instance announce', () => redis.set(`${prefix}${view.instanceId}`, JSON.stringify(view), 'PX', Math.max(1, Math.round(ttlMs))));
+      await redisCall('instance announce', () =>
+        redis.set(`${prefix}${view.instanceId}`, JSON.stringify(view), 'PX', Math.max(1, Math.round(ttlMs))),
+      );
     },
     async withdraw(instanceId) {
       await redisCall('instance withdraw', () => redis.del(`${prefix}${instanceId}`));

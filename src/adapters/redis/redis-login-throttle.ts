@@ -59,7 +59,9 @@ export function createRedisLoginThrottle({
   const keys = (s: LoginSubject): [string, string] => [`${prefix}acct:${s.userId}`, `${prefix}ip:${s.ip}`];
   return {
     async acquire(subject) {
-      const reply = await redisCall('login throttle', () => redis.eval(ACQUIRE, 2, ...keys(subject), limits.maxPerAccount, limits.maxPerIp, limits.windowMs));
+      const reply = await redisCall('login throttle', () =>
+        redis.eval(ACQUIRE, 2, ...keys(subject), limits.maxPerAccount, limits.maxPerIp, limits.windowMs),
+      );
       if (!Array.isArray(reply) || typeof reply[0] !== 'number') throw new UnavailableError('redis login throttle: unexpected reply');
       if (reply[0] === 1) return { allowed: true };
       return { allowed: false, scope: reply[1] === 1 ? 'account' : 'ip', retryAfterMs: Math.max(1, Number(reply[2])) };

@@ -85,7 +85,9 @@ export function createRedisSessionMirror({
   /** One round trip: `first` (if any) then HGETALL of each user; the replies in that order. */
   const pipelined = (what: string, userIds: readonly string[], first?: (p: ChainableCommander) => ChainableCommander): Promise<unknown[]> =>
     redisCall(what, async () => {
-      const replies = await userIds.reduce((p, userId) => p.hgetall(keyOf(userId)), first === undefined ? redis.pipeline() : first(redis.pipeline())).exec();
+      const replies = await userIds
+        .reduce((p, userId) => p.hgetall(keyOf(userId)), first === undefined ? redis.pipeline() : first(redis.pipeline()))
+        .exec();
       if (replies === null) throw new Error('pipeline aborted');
       return replies.map(([error, value]) => {
         if (error !== null) throw error;
@@ -147,12 +149,16 @@ export function createRedisSessionMirror({
       const [since, ...hashes] = await pipelined('lookup', unique, (p) => p.get(sinceKey));
       const startedAt = typeof since === 'string' ? Number(since) : Number.NaN;
       if (!(now() - startedAt >= rebuildMs)) {
-        throw new UnavailableError(`session directory incomplete: Redis lost its data and re-announcements refill it (${Number.isNaN(startedAt) ? 'no session since' : `${now() - startedAt} ms of ${rebuildMs}`})`);
+        throw new UnavailableError(
+          `session directory incomplete: Redis lost its data and re-announcements refill it (${Number.isNaN(startedAt) ? 'no session since' : `${now() - startedAt} ms of ${rebuildMs}`})`,
+        );
       }
       const out = new Map<string, MirroredSession[]>();
       for (const [j, userId] of unique.entries()) {
         // Read-only (see the port): stale fields are skipped here, deleted only by the owner's load.
-        const live = Object.entries(HashFields.parse(hashes[j] ?? {})).flatMap(([connectionId, value]) => liveSession(connectionId, value) ?? []);
+        const live = Object.entries(HashFields.parse(hashes[j] ?? {})).flatMap(
+          ([connectionId, value]) => liveSession(connectionId, value) ?? [],
+        );
         if (live.length > 0) out.set(userId, live.sort(byConnectionId));
       }
       return out;

@@ -35,7 +35,20 @@ export interface AuthRoutesOptions {
 }
 
 /** POST /api/auth/register|login|logout and GET /api/me (api.md). */
-export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, requestReply, registrations, throttle, metrics, loginTopic, announceRevocation, clientIp = loopbackClientIps.clientIp }: AuthRoutesOptions): Router {
+export function createAuthRoutes({
+  store,
+  hasher,
+  sealer,
+  tokens,
+  revocations,
+  requestReply,
+  registrations,
+  throttle,
+  metrics,
+  loginTopic,
+  announceRevocation,
+  clientIp = loopbackClientIps.clientIp,
+}: AuthRoutesOptions): Router {
   const router = Router();
   const auth = requireAuth(tokens, revocations);
 
@@ -82,7 +95,10 @@ export function createAuthRoutes({ store, hasher, sealer, tokens, revocations, r
     const settleThrottle = async (how: typeof outcome): Promise<void> => {
       if (how === 'failed') return;
       await (how === 'succeeded' ? throttle.succeeded(subject) : throttle.release(subject)).catch((error: unknown) =>
-        req.log.warn({ err: error instanceof Error ? error.message : String(error), userId: body.userId }, 'login throttle bookkeeping failed'),
+        req.log.warn(
+          { err: error instanceof Error ? error.message : String(error), userId: body.userId },
+          'login throttle bookkeeping failed',
+        ),
       );
     };
     try {

@@ -17,7 +17,11 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Verifies a token and checks revocation; throws 401 with a stable code. */
-export async function authenticateToken(token: string | undefined, tokens: TokenService, revocations: RevocationStore): Promise<TokenClaims> {
+export async function authenticateToken(
+  token: string | undefined,
+  tokens: TokenService,
+  revocations: RevocationStore,
+): Promise<TokenClaims> {
   if (token === undefined) throw new ChatError('UNAUTHORIZED', 'missing bearer token');
   const claims = tokens.verify(token);
   if (await revocations.isRevoked(claims.jti)) throw new ChatError('TOKEN_REVOKED', 'token revoked');

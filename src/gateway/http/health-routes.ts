@@ -47,11 +47,14 @@ async function withTimeout(check: () => Promise<HealthCheck>, ms: number): Promi
 export function createHealthRoutes({ instanceId, checks, ownerStatus, timeoutMs, registry, readyChecks }: HealthRoutesOptions): Router {
   const router = Router();
   const evaluate = async (): Promise<Readiness> => {
-    const entries = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await withTimeout(check, timeoutMs)] as const));
+    const entries = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => [name, await withTimeout(check, timeoutMs)] as const),
+    );
     const results: Record<string, HealthCheck> = Object.fromEntries(entries);
     const owner = ownerStatus?.();
     if (owner !== undefined) {
-      results['ownerGroup'] = owner.state === 'joined' ? { ok: true, detail: `${owner.partitions.length} partitions` } : { ok: false, detail: owner.state };
+      results['ownerGroup'] =
+        owner.state === 'joined' ? { ok: true, detail: `${owner.partitions.length} partitions` } : { ok: false, detail: owner.state };
     }
     for (const [name, r] of Object.entries(results)) readyChecks?.set({ check: name }, r.ok ? 1 : 0);
     return { ready: Object.values(results).every((r) => r.ok), results, owner };

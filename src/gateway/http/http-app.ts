@@ -26,7 +26,14 @@ export interface HttpAppOptions {
  * The Express app: a child logger per request (with a request id, echoed as
  * X-Request-Id), a bounded JSON body parser, the routers, then 404 and the error handler.
  */
-export function createHttpApp({ logger, metrics, bodyLimitBytes, routers, corsOrigins = [], clientIps = loopbackClientIps }: HttpAppOptions): Express {
+export function createHttpApp({
+  logger,
+  metrics,
+  bodyLimitBytes,
+  routers,
+  corsOrigins = [],
+  clientIps = loopbackClientIps,
+}: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', (address: string, index: number) => clientIps.trusts(address, index));
@@ -40,7 +47,9 @@ export function createHttpApp({ logger, metrics, bodyLimitBytes, routers, corsOr
         return id;
       },
       customLogLevel: (_req, res, err) => (err !== undefined || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
-      serializers: { req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }) },
+      serializers: {
+        req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
+      },
     }),
   );
   app.use((req, res, next) => {

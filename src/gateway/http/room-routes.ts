@@ -25,7 +25,13 @@ export interface RoomRoutesOptions {
  * a new room or member through the outbox the store writes in the same transaction
  * (`room` frames), relayed to Kafka by the outbox relay, which these routes nudge.
  */
-export function createRoomRoutes({ store, tokens, revocations, newId = randomUUID, onOutboxWrite = () => undefined }: RoomRoutesOptions): Router {
+export function createRoomRoutes({
+  store,
+  tokens,
+  revocations,
+  newId = randomUUID,
+  onOutboxWrite = () => undefined,
+}: RoomRoutesOptions): Router {
   const router = Router();
   const auth = requireAuth(tokens, revocations);
 

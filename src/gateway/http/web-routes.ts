@@ -9,7 +9,9 @@ import { WEB_DIR } from '../../release/release-layout';
  * runs first when web/ changed) into build/web, or by `npm run build` into dist/web; a
  * server started another way without a build says how to make one instead of answering 404.
  */
-export function createWebRoutes({ dir = WEB_DIR }: { /** The built client. Default build/web, or dist/web in a release build. */ dir?: string } = {}): Router {
+export function createWebRoutes({
+  dir = WEB_DIR,
+}: { /** The built client. Default build/web, or dist/web in a release build. */ dir?: string } = {}): Router {
   const router = Router();
   const page = (file: string) => (_req: express.Request, res: express.Response) => {
     const full = path.join(dir, file);

@@ -61,9 +61,17 @@ export const WS_PING_INTERVAL_MS = 30_000;
 /** Refuses an upgrade with a plain HTTP answer: no socket is ever created. */
 function refuse(socket: Duplex, status: number, code: string, message: string, extraHeaders = ''): void {
   const body = JSON.stringify({ error: { code, message } });
-  const reasons: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+  const reasons: Record<number, string> = {
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    429: 'Too Many Requests',
+    503: 'Service Unavailable',
+  };
   const reason = reasons[status] ?? 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extraHeaders}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extraHeaders}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -197,7 +205,12 @@ export function createWsGateway({
           const err = toChatError(error);
           connLog.warn({ code: err.code, err: err.message, frame: frame.type }, 'frame failed');
           const ref = frame.type === 'send' ? frame.clientMsgId : undefined;
-          connection.send({ type: 'error', code: err.code, message: err.code === 'INTERNAL' ? 'internal error' : err.message, ...(ref === undefined ? {} : { ref }) });
+          connection.send({
+            type: 'error',
+            code: err.code,
+            message: err.code === 'INTERNAL' ? 'internal error' : err.message,
+            ...(ref === undefined ? {} : { ref }),
+          });
         });
     });
     ws.on('close', () => opened.closed());
