@@ -87,14 +87,12 @@ describe('chat across three instances', () => {
         clients
           .get(u)!
           .send({ type: 'send', roomId: mine[(n + i) % mine.length]!.roomId, clientMsgId: `${u}-${n}`, text: `message ${n} from ${u}` });
-      clients
-        .get(u)!
-        .send({
-          type: 'send',
-          roomId: mine[(PER_USER - 1 + i) % mine.length]!.roomId,
-          clientMsgId: `${u}-${PER_USER - 1}`,
-          text: `message ${PER_USER - 1} from ${u}`,
-        });
+      clients.get(u)!.send({
+        type: 'send',
+        roomId: mine[(PER_USER - 1 + i) % mine.length]!.roomId,
+        clientMsgId: `${u}-${PER_USER - 1}`,
+        text: `message ${PER_USER - 1} from ${u}`,
+      });
     }
     await waitFor('every send acked', () => users.every((u) => clients.get(u)!.of('ack').length >= PER_USER + 1), {
       timeoutMs: 90_000,
