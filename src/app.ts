@@ -32,6 +32,8 @@ export interface AppOptions {
    * instances of one in-memory cluster must share it, as Kafka instances share Redis.
    */
   sessionMirror?: SessionMirror;
+  /** The clock of the gateway's rate limits (handshakes, frames), in ms. Default Date.now; tests move it by hand. */
+  now?: () => number;
 }
 
 export interface App extends Service {
@@ -56,7 +58,7 @@ export interface App extends Service {
  * outbox relay, and the gateway that clients talk to. Nothing here has behaviour of its
  * own; the parts start in that order and stop in reverse (service-group.ts).
  */
-export function createApp({ config, logger: given, memoryBroker, store: givenStore, sessionMirror }: AppOptions): App {
+export function createApp({ config, logger: given, memoryBroker, store: givenStore, sessionMirror, now = Date.now }: AppOptions): App {
   const logger = given ?? createLogger({ level: config.logLevel, instanceId: config.instanceId });
   const metrics = createMetrics();
   const infra = createInfrastructure({
@@ -121,6 +123,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     tokens,
     ...(owner === undefined ? {} : { owner: { status: () => bus.ownerStatus(), userCount: () => owner.users.userCount() } }),
     onOutboxWrite: () => outboxRelay.nudge(),
+    now,
     logger,
     metrics,
   });

@@ -52,6 +52,8 @@ export interface GatewayOptions {
   owner?: { status(): OwnerGroupStatus; userCount(): number };
   /** A REST change wrote to the outbox: produce it now rather than at the next poll. */
   onOutboxWrite: () => void;
+  /** The clock of the rate limits, in ms. */
+  now: () => number;
   logger: Logger;
   metrics: Metrics;
 }
@@ -86,6 +88,7 @@ export function createGateway({
   tokens,
   owner,
   onOutboxWrite,
+  now,
   logger,
   metrics,
 }: GatewayOptions): Gateway {
@@ -210,6 +213,7 @@ export function createGateway({
         handshakesPerMinute: config.security.wsHandshakesPerMinute,
         caps,
         clientIp: clientIps.clientIp,
+        now,
         logger,
         metrics,
       })

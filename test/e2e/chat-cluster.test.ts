@@ -1,8 +1,16 @@
 import type { Message } from '../../src/protocol/message';
-import { Redis } from 'ioredis';
-import { REDIS_URL, deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
+import {
+  deleteTopics,
+  randomName,
+  randomTopics,
+  requireKafka,
+  requirePostgres,
+  requireRedis,
+  waitFor,
+  trustSessionDirectory,
+} from '../support/infra';
 import { realEnv } from '../support/apps';
-import { getJson, logContext, metricValue, postJson, startInstance, type InstanceProcess } from '../support/processes';
+import { logContext, metricValue, postJson, startReadyInstances, type InstanceProcess } from '../support/processes';
 import { TestClient } from '../support/ws-client';
 
 interface Room {
@@ -30,21 +38,8 @@ describe('chat across three instances', () => {
 
   beforeAll(async () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
-    // A Redis that has held the session directory for long: the directory is trusted at once
-    // (a Redis new or emptied minutes ago is not, for 2 × SESSION_REANNOUNCE_MS, and fan-out
-    // would go through the owners: the fault tests cover that path).
-    const probe = new Redis(REDIS_URL);
-    await probe.set('chat:sessions:@since', '0');
-    probe.disconnect();
-    for (const n of [1, 2, 3]) instances.push(await startInstance(`chat-${n}`, env));
-    await waitFor(
-      'all instances ready',
-      async () => {
-        for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
-        return true;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await trustSessionDirectory();
+    await startReadyInstances(['chat-1', 'chat-2', 'chat-3'], env, instances);
     for (const [i, u] of users.entries()) {
       expect((await postJson(`${home(i).url}/api/auth/register`, { userId: u, password })).status).toBe(201);
       const res = await postJson<{ token: string }>(`${home(i + 1).url}/api/auth/login`, { userId: u, password });

@@ -1,10 +1,17 @@
-import { Redis } from 'ioredis';
 import { realEnv } from '../support/apps';
 import { expectNothingLostOrDoubled, runCutBurst } from '../support/client-cut-burst';
 import { connectUser, type ClientUser } from '../support/client-harness';
 import { hostPort, startCutProxy, type CutProxy } from '../support/cut-proxy';
-import { REDIS_URL, deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
-import { getJson, startInstance, type InstanceProcess } from '../support/processes';
+import {
+  deleteTopics,
+  randomName,
+  randomTopics,
+  requireKafka,
+  requirePostgres,
+  requireRedis,
+  trustSessionDirectory,
+} from '../support/infra';
+import { startReadyInstances, type InstanceProcess } from '../support/processes';
 
 /**
  * The client library against three instances (OS processes) on the real 3-broker Kafka
@@ -20,19 +27,8 @@ describe('client library: network cut mid-burst (3 instances on Kafka)', () => {
 
   beforeAll(async () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
-    // A long-held session directory is trusted at once (see chat-cluster.test.ts).
-    const probe = new Redis(REDIS_URL);
-    await probe.set('chat:sessions:@since', '0');
-    probe.disconnect();
-    for (const n of [1, 2, 3]) instances.push(await startInstance(`client-${n}`, env));
-    await waitFor(
-      'all instances ready',
-      async () => {
-        for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
-        return true;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await trustSessionDirectory();
+    await startReadyInstances(['client-1', 'client-2', 'client-3'], env, instances);
     proxy = await startCutProxy({ targets: instances.map((i) => hostPort(i.url)) });
   }, 180_000);
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
 import { realEnv } from '../support/apps';
-import { getJson, logContext, startInstance, type InstanceProcess } from '../support/processes';
+import { logContext, startReadyInstances, type InstanceProcess } from '../support/processes';
 import { startNginx, type RunningNginx } from '../support/nginx';
 import { handshakeFrom, httpFrom, randomLoopbackAddress } from '../support/loopback-client';
 import { TestClient } from '../support/ws-client';
@@ -32,15 +32,7 @@ describe('behind nginx', () => {
 
   beforeAll(async () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
-    for (const n of [1, 2, 3]) instances.push(await startInstance(`proxied-${n}`, env));
-    await waitFor(
-      'all instances ready',
-      async () => {
-        for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
-        return true;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await startReadyInstances(['proxied-1', 'proxied-2', 'proxied-3'], env, instances);
     nginx = await startNginx({ upstreamPorts: instances.map((i) => i.port) });
   }, 120_000);
 

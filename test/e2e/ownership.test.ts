@@ -1,7 +1,7 @@
 import { partitionForKey } from '../../src/domain/partitioner';
 import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
 import { realEnv } from '../support/apps';
-import { getJson, logContext, metricValue, postJson, startInstance, type InstanceProcess } from '../support/processes';
+import { getJson, logContext, metricValue, postJson, startReadyInstances, type InstanceProcess } from '../support/processes';
 
 interface Ready {
   owner?: { partitions: number[] };
@@ -33,16 +33,7 @@ describe('keyed ownership across two instance processes', () => {
 
   beforeAll(async () => {
     await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
-    instances.push(await startInstance('inst-a', env));
-    instances.push(await startInstance('inst-b', env));
-    await waitFor(
-      'both instances ready',
-      async () => {
-        for (const i of instances) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
-        return true;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await startReadyInstances(['inst-a', 'inst-b'], env, instances);
     await waitFor(
       'the two instances to split all 12 partitions',
       async () => {

@@ -77,7 +77,13 @@ export async function startMemoryApp({
   env = {},
   memoryBroker,
   store,
-}: { env?: Record<string, string>; memoryBroker?: MemoryBroker; store?: ChatStore } = {}): Promise<App> {
+  now,
+}: {
+  env?: Record<string, string>;
+  memoryBroker?: MemoryBroker;
+  store?: ChatStore;
+  /** The gateway's rate-limit clock. */ now?: () => number;
+} = {}): Promise<App> {
   const config = loadConfig(memoryEnv(env));
   // One session directory per in-memory cluster, as Kafka instances share Redis.
   let sessionMirror: SessionMirror | undefined;
@@ -91,6 +97,7 @@ export async function startMemoryApp({
     ...(memoryBroker === undefined ? {} : { memoryBroker }),
     ...(store === undefined ? {} : { store }),
     ...(sessionMirror === undefined ? {} : { sessionMirror }),
+    ...(now === undefined ? {} : { now }),
   });
   await app.start();
   return app;

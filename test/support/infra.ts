@@ -113,3 +113,18 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Marks the shared Redis as having held the session directory for long, so instances trust
+ * the directory at once: a Redis new or emptied minutes ago is not trusted for
+ * 2 × SESSION_REANNOUNCE_MS, and fan-out would go through the owners meanwhile (the fault
+ * tests cover that path).
+ */
+export async function trustSessionDirectory(): Promise<void> {
+  const probe = new Redis(REDIS_URL);
+  try {
+    await probe.set('chat:sessions:@since', '0');
+  } finally {
+    probe.disconnect();
+  }
+}

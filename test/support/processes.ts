@@ -103,6 +103,28 @@ export async function startInstance(name: string, env: Record<string, string>): 
 }
 
 /** GET a JSON document. */
+/**
+ * Starts instances one after another (the first creates the topics, the others join its
+ * group) and waits, bounded, until every one answers /readyz with 200. Pushes each into
+ * `into` as it starts, so an afterAll stops what did start even when a later one fails.
+ */
+export async function startReadyInstances(
+  names: readonly string[],
+  env: Record<string, string>,
+  into: InstanceProcess[] = [],
+): Promise<InstanceProcess[]> {
+  for (const name of names) into.push(await startInstance(name, env));
+  await waitFor(
+    `${names.length === 1 ? 'the instance' : `all ${names.length} instances`} ready`,
+    async () => {
+      for (const i of into) if ((await getJson(`${i.url}/readyz`)).status !== 200) return false;
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  return into;
+}
+
 export async function getJson<T = Record<string, unknown>>(url: string): Promise<{ status: number; body: T }> {
   const res = await fetch(url);
   return { status: res.status, body: (await res.json()) as T };
