@@ -29,6 +29,8 @@ COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY scripts ./scripts
 COPY src ./src
+# The web bundle is built on the client package's sources (client/src).
+COPY client ./client
 COPY web ./web
 RUN npm run build
 
