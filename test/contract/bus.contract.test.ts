@@ -89,6 +89,40 @@ describe.each(adapters)('Bus contract: %s', (_name, makeHarness) => {
     expect(new Set(rec.records.map((r) => r.record.id)).size).toBe(sent.length);
   });
 
+  it('a slow handler on one partition does not hold up the others (partitions are consumed concurrently)', async () => {
+    // Two users on different partitions: the first one's record blocks its handler until
+    // released; the second one's must be handled meanwhile. With one partition at a time
+    // (partitionsConsumedConcurrently 1) it would wait behind the blocked one and this fails.
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
+    const slow = users[0]!;
+    const fast = users.find((u) => partitionForKey(u, h.topics.partitions) !== partitionForKey(slow, h.topics.partitions))!;
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const handled: string[] = [];
+    const bus = h.makeBus('a');
+    bus.joinOwnerGroup({
+      async onRecord(inbound) {
+        if (inbound.record.userId === slow) await blocked;
+        handled.push(inbound.record.userId);
+      },
+      onAssigned: () => undefined,
+      onRevoked: () => undefined,
+    });
+    await start(bus);
+    await waitFor('the partitions assigned', () => bus.ownerStatus().partitions.length === h.topics.partitions, { timeoutMs: 30_000 });
+    const first = session(slow, 0);
+    await bus.publish([{ topic: h.topics.chat, key: slow, record: first }]);
+    const second = session(fast, 0);
+    await bus.publish([{ topic: h.topics.chat, key: fast, record: second }]);
+    try {
+      await waitFor('the other partition handled while the slow one blocks', () => handled.includes(fast), { timeoutMs: 20_000 });
+      expect(handled).not.toContain(slow);
+    } finally {
+      release();
+    }
+    await waitFor('the slow one handled once released', () => handled.includes(slow), { timeoutMs: 20_000 });
+  }, 60_000);
+
   it("holds a newly assigned partition's records until an async onAssigned settles, staying in the group meanwhile", async () => {
     // Longer than the Kafka harness's 6 s session timeout: without heartbeats while
     // waiting, the member would be evicted and the partitions assigned again.
