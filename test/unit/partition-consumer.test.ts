@@ -90,8 +90,13 @@ function consumer(
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await tick();
+/** Waits, bounded by wall time (a timer-driven commit needs its interval to pass, however loaded the machine). */
+async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) {
+    await tick();
+    if (!check()) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
   if (!check()) throw new Error(`never: ${what}`);
 }
 
