@@ -27,7 +27,9 @@ describe('client library: network cut mid-burst (embedded default)', () => {
   });
 
   /** Three users in one room, connected through the proxy; set up straight to the server. */
-  async function roomOfThree(connection: { pingIntervalMs?: number } = {}): Promise<{ roomId: string; members: ClientUser[] }> {
+  async function roomOfThree(
+    connection: { pingIntervalMs?: number } = {},
+  ): Promise<{ roomId: string; members: ClientUser[]; direct: ClientUser['client']['api'] }> {
     const names = ['alice', 'bob', 'carol'].map((n) => randomName(n).slice(0, 40));
     const setup = await Promise.all(names.map((userId) => connectUser({ baseUrl: app.url(), userId })));
     const room = await setup[0]!.client.api.createRoom({ name: 'cut', members: names.slice(1) });
@@ -43,18 +45,19 @@ describe('client library: network cut mid-burst (embedded default)', () => {
       );
     }
     users.push(...members);
-    return { roomId: room.roomId, members };
+    // The set-up clients reach the server directly: the history is read through one of them.
+    return { roomId: room.roomId, members, direct: setup[0]!.client.api };
   }
 
   it('connections reset: every send resolves once, every member sees every message once, in order', async () => {
-    const { roomId, members } = await roomOfThree();
-    const report = await runCutBurst({ users: members, roomId, perUser: 40, proxy });
+    const { roomId, members, direct } = await roomOfThree();
+    const report = await runCutBurst({ users: members, roomId, perUser: 40, proxy, history: direct });
     expectNothingLostOrDoubled(report, members);
   });
 
   it('a silent network (no close ever arrives): the keep-alive notices, and the same holds', async () => {
-    const { roomId, members } = await roomOfThree({ pingIntervalMs: 500 });
-    const report = await runCutBurst({ users: members, roomId, perUser: 30, proxy, how: 'freeze' });
+    const { roomId, members, direct } = await roomOfThree({ pingIntervalMs: 500 });
+    const report = await runCutBurst({ users: members, roomId, perUser: 30, proxy, how: 'freeze', history: direct });
     expectNothingLostOrDoubled(report, members);
   });
 });

@@ -2,6 +2,7 @@ import type { Message } from '../../client/src/protocol';
 import type { ClientUser } from './client-harness';
 import type { CutProxy } from './cut-proxy';
 import { waitFor } from './infra';
+import type { ChatClient } from '../../client/src/chat-client';
 
 /** What a burst with network cuts came to, for the test to judge. */
 export interface CutBurstReport {
@@ -32,6 +33,7 @@ export async function runCutBurst({
   proxy,
   how = 'cut',
   timeoutMs = 90_000,
+  history: historyApi = users[0]!.client.api,
 }: {
   users: readonly ClientUser[];
   roomId: string;
@@ -41,6 +43,12 @@ export async function runCutBurst({
   how?: 'cut' | 'freeze';
   /** Default 90 s. */
   timeoutMs?: number;
+  /**
+   * Where the room's history is read afterwards. Default the first user's REST client; give
+   * one that reaches the server directly when the users' go through the proxy: a frozen
+   * proxy keeps their pooled keep-alive connections frozen, and the read would hang on one.
+   */
+  history?: ChatClient['api'];
 }): Promise<CutBurstReport> {
   const breakNetwork = (): number => (how === 'cut' ? proxy.cut() : proxy.freeze());
   const total = users.length * perUser;
@@ -78,7 +86,7 @@ export async function runCutBurst({
   }).catch(() => undefined);
   const history: Message[] = [];
   for (let after = 0; ;) {
-    const page = await users[0]!.client.api.history(roomId, { afterSeq: after, limit: 200 });
+    const page = await historyApi.history(roomId, { afterSeq: after, limit: 200 });
     if (page.length === 0) break;
     history.push(...page);
     after = page[page.length - 1]!.seq;
