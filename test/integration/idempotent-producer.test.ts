@@ -9,7 +9,7 @@ import { createProduceResponseDropper, type ProduceResponseDropper } from '../su
  * batch but its answer is lost on the way back (a relay swallows the first Produce
  * response), so the client times the request out and sends the batch again. The product's
  * producer (idempotent, acks=all) leaves one copy in the log. The same fault with
- * idempotence off leaves two: the check that this test can fail.
+ * idempotence off leaves an extra copy: the check that this test can fail.
  */
 describe('idempotent producer under a lost produce response (real Kafka)', () => {
   let admin: ReturnType<Kafka['admin']>;
@@ -30,7 +30,7 @@ describe('idempotent producer under a lost produce response (real Kafka)', () =>
     const topic = randomName('idem');
     // The product's own topic creation: it waits (bounded) until every broker knows the leader.
     await createTopicAdmin({ admin, replicationFactor: 3, requestTopics: [], requestPartitions: 1 }).ensureTopic(topic, 1);
-    const dropper = createProduceResponseDropper({ dropProduces: 1 });
+    const dropper = createProduceResponseDropper({ passProduces: 1, dropProduces: 1 });
     droppers.push(dropper);
     // A short request timeout: the lost answer is noticed in 2 s rather than kafkajs's 30.
     const kafka = new Kafka({
@@ -45,29 +45,39 @@ describe('idempotent producer under a lost produce response (real Kafka)', () =>
   };
   const recordsIn = async (topic: string): Promise<number> => Number((await admin.fetchTopicOffsets(topic))[0]!.high);
 
-  it("the product's producer writes the batch once, though it had to send it twice", async () => {
+  it("the product's producer writes the batch once, though it had to send it twice (2 records for 2 sends)", async () => {
     const { topic, kafka, dropper } = await setup();
     const producer = createKafkaProducer({ kafka, produceTimeoutMs: 30_000, logger: silentLogger() });
     await producer.connect();
     try {
+      // The first write goes through; the second's answer is lost.
       await producer.publish([{ topic, key: 'alice', value: '{"n":1}', headers: {} }]);
+      await producer.publish([{ topic, key: 'alice', value: '{"n":2}', headers: {} }]);
     } finally {
       await producer.stop();
     }
     expect(dropper.dropped()).toBe(1);
-    expect(await recordsIn(topic)).toBe(1);
-  }, 60_000);
-
-  it('with idempotence off, the same lost answer leaves two copies (the fault is real)', async () => {
-    const { topic, kafka, dropper } = await setup();
-    const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
-    try {
-      await producer.send({ topic, acks: -1, messages: [{ key: 'alice', value: '{"n":1}' }] });
-    } finally {
-      await producer.disconnect();
-    }
-    expect(dropper.dropped()).toBe(1);
     expect(await recordsIn(topic)).toBe(2);
   }, 60_000);
+
+  it('with idempotence off, the same lost answer leaves a second copy (the fault is real)', async () => {
+    // On a loaded machine the broker may not have written the batch whose answer was lost
+    // (kafkajs closes the connection on the timeout, and a request the broker had not read
+    // yet goes with it), so the fault is tried on fresh topics until it shows, bounded.
+    const copies: number[] = [];
+    for (let attempt = 0; attempt < 5 && !copies.includes(3); attempt++) {
+      const { topic, kafka, dropper } = await setup();
+      const producer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      try {
+        await producer.send({ topic, acks: -1, messages: [{ key: 'alice', value: '{"n":1}' }] });
+        await producer.send({ topic, acks: -1, messages: [{ key: 'alice', value: '{"n":2}' }] });
+      } finally {
+        await producer.disconnect();
+      }
+      expect(dropper.dropped()).toBe(1);
+      copies.push(await recordsIn(topic));
+    }
+    expect(copies).toContain(3);
+  }, 90_000);
 });

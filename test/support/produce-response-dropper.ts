@@ -34,8 +34,21 @@ function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
   };
 }
 
-export function createProduceResponseDropper({ dropProduces = 1 }: { dropProduces?: number } = {}): ProduceResponseDropper {
+export function createProduceResponseDropper({
+  passProduces = 1,
+  dropProduces = 1,
+}: {
+  /**
+   * Produce requests let through first. Default 1: on a topic made a moment ago the first
+   * produce may come back with a retriable error (leadership still settling), and losing
+   * that answer would prove nothing; after one success the next is a clean write.
+   */
+  passProduces?: number;
+  /** Produce responses to swallow after those. Default 1. */
+  dropProduces?: number;
+} = {}): ProduceResponseDropper {
   let dropped = 0;
+  let passed = 0;
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
   const track = (s: Socket): Socket => {
@@ -54,7 +67,10 @@ export function createProduceResponseDropper({ dropProduces = 1 }: { dropProduce
       client.on(
         'data',
         framer((frame) => {
-          if (frame.readInt16BE(4) === PRODUCE && dropped + toDrop.size < dropProduces) toDrop.add(frame.readInt32BE(8));
+          if (frame.readInt16BE(4) === PRODUCE) {
+            if (passed < passProduces) passed++;
+            else if (dropped + toDrop.size < dropProduces) toDrop.add(frame.readInt32BE(8));
+          }
           broker.write(frame);
         }),
       );
