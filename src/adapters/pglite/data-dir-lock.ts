@@ -10,8 +10,8 @@ const LOCK_FILE = 'keyed-chat.pid';
 /** Directories this process holds: a second store of the same process must be refused too. */
 const heldHere = new Set<string>();
 
-/** Whether a process with this id runs (signal 0 checks without signalling). */
-function isAlive(pid: number): boolean {
+/** Whether a process with this id runs (signal 0 checks without signalling). Also the build lock's test of a holder. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
