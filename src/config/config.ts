@@ -63,6 +63,13 @@ const EnvSchema = z.object({
   KAFKA_FETCH_MAX_WAIT_MS: int(1_000, 1, 5_000),
   // 0: commit at the end of every batch, on the fetch path (the behaviour before 2026-11).
   KAFKA_COMMIT_INTERVAL_MS: int(1_000, 0, 60_000),
+  // Inbox topic lifecycle (docs/operations.md, "Inbox topics"): an instance deletes its own
+  // inbox after a graceful stop; a janitor deletes those of instances gone for longer than
+  // the retention. 'false' keeps the inbox (an instance id reused at once, or for debugging).
+  INBOX_DELETE_ON_STOP: z.enum(['true', 'false']).default('true'),
+  INBOX_RETENTION_MS: int(3_600_000, 1_000),
+  // 0: no janitor on this instance.
+  INBOX_JANITOR_INTERVAL_MS: int(300_000, 0, 24 * 3_600_000),
 
   DATABASE_URL: z.string().url().optional(),
   // Without DATABASE_URL: the embedded PostgreSQL's directory; `memory://` keeps nothing.
@@ -147,8 +154,15 @@ export interface Config {
          * to this much (with the same ids). 0 commits after every batch, inside the fetch loop.
          */
         readonly commitIntervalMs: number;
+        /** Delete this instance's inbox topic and group after a graceful stop (INBOX_DELETE_ON_STOP). */
+        readonly deleteInboxOnStop: boolean;
       }
     | undefined;
+  /**
+   * The inbox janitor: every `intervalMs` (0: off) it deletes the inbox topics of instances
+   * that have not announced themselves for `retentionMs`. Never one whose instance is live.
+   */
+  readonly inboxJanitor: { readonly intervalMs: number; readonly retentionMs: number };
   readonly topics: TopicsConfig;
   readonly chat: {
     readonly adminUserIds: readonly string[];
@@ -246,6 +260,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (e.SESSION_REANNOUNCE_MS * 2 > e.SESSION_TTL_MS) {
     throw new ConfigError(['SESSION_REANNOUNCE_MS: must be at most half of SESSION_TTL_MS']);
   }
+  if (e.INBOX_RETENTION_MS < e.SESSION_TTL_MS) {
+    // A gone instance's sessions must have expired from the directory before its inbox goes.
+    throw new ConfigError(['INBOX_RETENTION_MS: must be at least SESSION_TTL_MS']);
+  }
   if (e.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > e.KAFKA_SESSION_TIMEOUT_MS) {
     throw new ConfigError(['KAFKA_HEARTBEAT_INTERVAL_MS: must be at most a third of KAFKA_SESSION_TIMEOUT_MS']);
   }
@@ -269,7 +287,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             fetchMinBytes: e.KAFKA_FETCH_MIN_BYTES,
             fetchMaxWaitMs: e.KAFKA_FETCH_MAX_WAIT_MS,
             commitIntervalMs: e.KAFKA_COMMIT_INTERVAL_MS,
+            deleteInboxOnStop: e.INBOX_DELETE_ON_STOP === 'true',
           },
+    inboxJanitor: { intervalMs: e.INBOX_JANITOR_INTERVAL_MS, retentionMs: e.INBOX_RETENTION_MS },
     topics: {
       login: e.KAFKA_TOPIC_LOGIN,
       chat: e.KAFKA_TOPIC_CHAT,

@@ -18,6 +18,7 @@ import { makeRecord } from '../protocol/envelope';
 import { CloseCodes } from '../protocol/close-codes';
 import { service, type NamedService } from '../service-group';
 import { createClusterView } from './cluster-view';
+import { createInboxJanitor } from './inbox-janitor';
 import { createConnectionLifecycle } from './connection-lifecycle';
 import { ConnectionRegistry } from './connection-registry';
 import { createFrameHandler } from './frame-handler';
@@ -240,11 +241,30 @@ export function createGateway({
     },
   });
 
+  // Inboxes of instances long gone (docs/operations.md, "Inbox topics"). Only where every
+  // instance announces to one shared directory: with a local one, the others would look gone.
+  const janitor =
+    bus.inboxes !== undefined && instanceDirectory.kind === 'redis' && config.inboxJanitor.intervalMs > 0
+      ? createInboxJanitor({
+          inboxes: bus.inboxes,
+          directory: instanceDirectory,
+          instanceId: config.instanceId,
+          ...config.inboxJanitor,
+          logger,
+          metrics,
+        })
+      : undefined;
+
   return {
     http,
     server,
     registry,
     url,
-    services: [service('session-announcer', announcer), listener, service('cluster-view', cluster)],
+    services: [
+      service('session-announcer', announcer),
+      listener,
+      service('cluster-view', cluster),
+      ...(janitor === undefined ? [] : [service('inbox-janitor', janitor)]),
+    ],
   };
 }

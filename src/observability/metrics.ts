@@ -44,6 +44,10 @@ export interface Metrics {
   readonly kafkaFetches: Counter<'source'>;
   /** Records this instance addressed to its own inbox and handed over in-process (no Kafka round trip). */
   readonly inboxLocal: Counter<'type'>;
+  /** Records for the inbox of an instance whose inbox topic no longer exists, dropped (adapters/kafka/inbox-presence.ts). */
+  readonly inboxGone: Counter<'type'>;
+  /** Inbox topics of instances gone for longer than INBOX_RETENTION_MS, deleted by this instance's janitor. */
+  readonly inboxesReaped: Counter;
   /** Frames written to this instance's sockets, by frame type. */
   readonly framesSent: Counter<'type'>;
   readonly connections: Gauge<'kind'>;
@@ -182,6 +186,17 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       name: 'chat_inbox_local_total',
       help: "Records addressed to this instance's own inbox, handed to its inbox listener in-process instead of through Kafka",
       labelNames: ['type'],
+      registers,
+    }),
+    inboxGone: new Counter({
+      name: 'chat_inbox_gone_total',
+      help: 'Records for the inbox of an instance whose inbox topic no longer exists (it left), dropped instead of produced',
+      labelNames: ['type'],
+      registers,
+    }),
+    inboxesReaped: new Counter({
+      name: 'chat_inboxes_reaped_total',
+      help: 'Inbox topics of instances gone for longer than INBOX_RETENTION_MS, deleted by the inbox janitor',
       registers,
     }),
     framesSent: new Counter({

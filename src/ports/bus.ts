@@ -69,6 +69,14 @@ export interface OwnerGroupListener {
 /** Records addressed to this instance (replies, deliveries). Same ordering as above. */
 export type InboxListener = (record: InboundRecord<InboxRecord>) => Promise<void>;
 
+/** An instance's inbox topic and consumer group, listed and deleted by instance id. */
+export interface InboxTopics {
+  /** Ids of the instances that have an inbox topic (dead-letter topics excluded). */
+  list(): Promise<string[]>;
+  /** Deletes that instance's inbox topic and group; one already gone is not an error. */
+  delete(instanceId: string): Promise<void>;
+}
+
 export interface OwnerGroupStatus {
   readonly state: 'idle' | 'joining' | 'joined' | 'stopped';
   readonly memberId: string | undefined;
@@ -83,6 +91,11 @@ export interface Bus extends Service {
   readonly kind: 'kafka' | 'memory';
   /** The inbox topic of an instance: replies and deliveries for it go there, and only it reads them. */
   inboxTopicOf(instanceId: string): string;
+  /**
+   * The inbox topics that exist, for the inbox janitor (gateway/inbox-janitor.ts). Only a
+   * bus whose inboxes outlive their instance has it (Kafka); the memory bus has none.
+   */
+  readonly inboxes?: InboxTopics;
   /**
    * Produces records; resolves once every record is durably written (acks=all on Kafka).
    * Records with the same topic and key keep their order. Rejects with a retriable

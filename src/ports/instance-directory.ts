@@ -10,7 +10,17 @@ import type { InstanceView } from '../protocol/instance-view';
  */
 export interface InstanceDirectory {
   readonly kind: 'redis' | 'local';
+  /** Also records the instance as seen now (`lastSeen`), which outlives the view's TTL. */
   announce(view: InstanceView, ttlMs: number): Promise<void>;
   withdraw(instanceId: string): Promise<void>;
   list(): Promise<InstanceView[]>;
+  /**
+   * When each instance last announced itself, kept after its view expired, until
+   * `forget`: the inbox janitor reads how long an instance has been gone from it.
+   */
+  lastSeen(): Promise<ReadonlyMap<string, number>>;
+  /** Records `at` as an instance's last sighting only if none is recorded (an inbox found with no record). */
+  noteSeen(instanceId: string, at: number): Promise<void>;
+  /** Drops an instance's last sighting (its inbox is gone). */
+  forget(instanceId: string): Promise<void>;
 }

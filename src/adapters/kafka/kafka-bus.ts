@@ -13,8 +13,10 @@ import { createOwnerLag } from './consumer-lag';
 import { retryStartup, toBusError } from './kafka-errors';
 import { kafkaLogCreator } from './kafka-log-creator';
 import { applyKafkajsIdleFix, KAFKAJS_IDLE_FIX_VERSION } from './kafkajs-idle-fix';
+import { applyKafkajsDeletedTopicFix, KAFKAJS_DELETED_TOPIC_FIX_VERSION } from './kafkajs-deleted-topic-fix';
 import { createKafkaProducer, type WireRecord } from './kafka-producer';
 import { createOwnInbox } from './own-inbox';
+import { createInboxPresence } from './inbox-presence';
 import { createOffsetCommitter, type OffsetCommitter } from './offset-committer';
 import { createPartitionConsumer } from './partition-consumer';
 import { createPartitionMembership } from './partition-membership';
@@ -69,6 +71,12 @@ export interface KafkaBusOptions {
    * when partitions are revoked or the bus stops, so only a crash redoes up to this much.
    */
   commitIntervalMs?: number;
+  /**
+   * Delete this instance's inbox topic and its group after a graceful stop. Default true:
+   * instance ids change with every container or pod, and an inbox left behind is a topic
+   * nobody reads (docs/operations.md, "Inbox topics").
+   */
+  deleteInboxOnStop?: boolean;
   logger: Logger;
   metrics: Metrics;
 }
@@ -96,6 +104,7 @@ export function createKafkaBus({
   fetchMinBytes = 1,
   fetchMaxWaitMs = 1_000,
   commitIntervalMs = 1_000,
+  deleteInboxOnStop = true,
   logger,
   metrics,
 }: KafkaBusOptions): Bus {
@@ -105,6 +114,12 @@ export function createKafkaBus({
     log.warn(
       { expected: KAFKAJS_IDLE_FIX_VERSION },
       'kafkajs is not the version its idle fix was written for; fix not applied (idle CPU will be higher)',
+    );
+  // Without it, an inbox topic deleted by a leaving instance or the janitor would wedge this producer (see there).
+  if (!applyKafkajsDeletedTopicFix())
+    log.warn(
+      { expected: KAFKAJS_DELETED_TOPIC_FIX_VERSION },
+      'kafkajs is not the version its deleted-topic fix was written for; fix not applied (deleting inbox topics may wedge producers)',
     );
   const kafka = new Kafka({
     clientId: `${clientId}-${instanceId}`,
@@ -129,6 +144,10 @@ export function createKafkaBus({
   const admin: Admin = kafka.admin();
   const topicAdmin = createTopicAdmin({ admin, replicationFactor, requestTopics, requestPartitions: topics.partitions });
   const producer = createKafkaProducer({ kafka, produceTimeoutMs, logger: log });
+  const inboxTopicPrefix = inboxTopic('');
+  const inboxPresence = createInboxPresence({ listTopics: () => admin.listTopics(), isInbox: (t) => t.startsWith(inboxTopicPrefix) });
+  // Inbox topics seen missing, logged once each.
+  const goneLogged = new Set<string>();
   const membership = createPartitionMembership();
   const lag = createOwnerLag({
     admin,
@@ -314,9 +333,33 @@ export function createKafkaBus({
     ]).finally(() => clearTimeout(timer));
   };
 
+  /** Deletes an instance's inbox topic and group; a topic or group already gone is fine. */
+  const deleteInbox = async (id: string, why: 'stop' | 'janitor'): Promise<void> => {
+    const topic = inboxTopic(id);
+    try {
+      await admin.deleteTopics({ topics: [topic] });
+    } catch (error) {
+      if (!isUnknownTopic(error)) {
+        log.warn({ topic, why, err: error instanceof Error ? error.message : String(error) }, 'inbox topic delete failed');
+        if (why === 'janitor') throw toBusError(error, 'inbox topic delete failed');
+        return;
+      }
+    }
+    await admin.deleteGroups([inboxGroupOf(topics, id)]).catch(() => undefined); // an empty group goes on its own too
+    log.info({ topic, why }, 'inbox topic deleted');
+  };
+
   return {
     kind: 'kafka',
     inboxTopicOf: inboxTopic,
+
+    inboxes: {
+      async list() {
+        const all = await admin.listTopics();
+        return all.filter((t) => t.startsWith(inboxTopicPrefix) && !t.endsWith('.dlt')).map((t) => t.slice(inboxTopicPrefix.length));
+      },
+      delete: (id) => deleteInbox(id, 'janitor'),
+    },
 
     async publish(records: readonly OutboundRecord[]): Promise<void> {
       if (records.length === 0) return;
@@ -326,7 +369,18 @@ export function createKafkaBus({
         metrics.produceFailures.inc({ code: error.code }, count);
         return error;
       };
-      const { local, remote } = ownInbox.split(records);
+      const { local, remote: addressed } = ownInbox.split(records);
+      // Records for an inbox that was deleted (its instance left) are dropped: see inbox-presence.ts.
+      const gone = await inboxPresence.absent(addressed.map((r) => r.topic));
+      const remote = gone.size === 0 ? addressed : addressed.filter((r) => !gone.has(r.topic));
+      if (gone.size > 0) {
+        for (const r of addressed) if (gone.has(r.topic)) metrics.inboxGone.inc({ type: r.record.type });
+        const fresh = [...gone].filter((t) => !goneLogged.has(t));
+        if (fresh.length > 0) {
+          for (const t of fresh) goneLogged.add(t);
+          log.warn({ topics: fresh }, 'records for inbox topics that no longer exist (their instances left) dropped');
+        }
+      }
       for (const r of remote) {
         if (!AnyRecordSchema.safeParse(r.record).success) {
           throw failed(new ValidationError(`refusing to produce an invalid ${r.record.type} record`), remote.length);
@@ -343,6 +397,8 @@ export function createKafkaBus({
         try {
           await producer.publish(wire);
         } catch (error) {
+          // An inbox among them may have been deleted since it was seen: look again next time.
+          if (remote.some((r) => r.topic.startsWith(inboxTopicPrefix))) inboxPresence.invalidate();
           throw failed(toBusError(error, 'produce failed'), remote.length);
         }
         for (const r of remote) metrics.recordsProduced.inc({ type: r.record.type });
@@ -419,7 +475,17 @@ export function createKafkaBus({
       if (inboxConsumer !== undefined)
         await inboxConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'inbox consumer disconnect failed'));
       await producer.stop();
+      if (deleteInboxOnStop && inboxConsumer !== undefined) await deleteInbox(instanceId, 'stop');
       await admin.disconnect().catch(() => undefined);
     },
   };
 }
+
+const isUnknownTopic = (error: unknown): boolean => {
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    const { type, cause, originalError } = e as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    e = cause ?? originalError;
+  }
+  return false;
+};

@@ -11,17 +11,42 @@ import { redisCall } from './redis-call';
 export function createRedisInstanceDirectory({
   redis,
   prefix = 'chat:instances:',
+  seenKey = 'chat:instance-seen',
+  now = Date.now,
 }: {
   redis: Redis;
   /** Key prefix. Default 'chat:instances:'. */
   prefix?: string;
+  /**
+   * The sorted set of last sightings (member: instance id, score: ms). Default
+   * 'chat:instance-seen': outside `prefix`, which `list` scans for views.
+   */
+  seenKey?: string;
+  /** Clock in ms. Default Date.now. */
+  now?: () => number;
 }): InstanceDirectory {
   return {
     kind: 'redis',
     async announce(view, ttlMs) {
       await redisCall('instance announce', () =>
-        redis.set(`${prefix}${view.instanceId}`, JSON.stringify(view), 'PX', Math.max(1, Math.round(ttlMs))),
+        redis
+          .multi()
+          .set(`${prefix}${view.instanceId}`, JSON.stringify(view), 'PX', Math.max(1, Math.round(ttlMs)))
+          .zadd(seenKey, now(), view.instanceId)
+          .exec(),
       );
+    },
+    async lastSeen() {
+      const flat = await redisCall('instance last seen', () => redis.zrange(seenKey, 0, -1, 'WITHSCORES'));
+      const seen = new Map<string, number>();
+      for (let i = 0; i + 1 < flat.length; i += 2) seen.set(flat[i]!, Number(flat[i + 1]));
+      return seen;
+    },
+    async noteSeen(instanceId, at) {
+      await redisCall('instance note seen', () => redis.zadd(seenKey, 'NX', at, instanceId));
+    },
+    async forget(instanceId) {
+      await redisCall('instance forget', () => redis.zrem(seenKey, instanceId));
     },
     async withdraw(instanceId) {
       await redisCall('instance withdraw', () => redis.del(`${prefix}${instanceId}`));

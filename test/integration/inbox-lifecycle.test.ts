@@ -1,0 +1,80 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { realEnv } from '../support/apps';
+import { KAFKA_BROKERS, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
+import { metricValue, postJson, startReadyInstances, type InstanceProcess } from '../support/processes';
+
+/**
+ * Inbox topics have a lifecycle (docs/operations.md, "Inbox topics"): an instance deletes
+ * its own after a graceful stop, and the janitor of the instances still running deletes
+ * those of instances gone (killed) for longer than INBOX_RETENTION_MS. Restarted 5 times
+ * under new ids, some stopped and some killed, the cluster ends with one inbox per live
+ * instance; and the survivor's producer, which wrote replies to every one of the deleted
+ * inboxes, still works (kafkajs-deleted-topic-fix.ts).
+ */
+describe('inbox topics across restarts under new ids', () => {
+  const topics = randomTopics(4);
+  const env = realEnv(topics, {
+    SESSION_TTL_MS: '3000',
+    SESSION_REANNOUNCE_MS: '1000',
+    INBOX_RETENTION_MS: '3000',
+    INBOX_JANITOR_INTERVAL_MS: '1000',
+  });
+  const running: InstanceProcess[] = [];
+  let admin: Admin;
+  const inboxes = async (): Promise<string[]> =>
+    (await admin.listTopics()).filter((t) => t.startsWith(`${topics.inboxPrefix}.`) && !t.endsWith('.dlt')).sort();
+
+  beforeAll(async () => {
+    await Promise.all([requireKafka(), requirePostgres(), requireRedis()]);
+    admin = new Kafka({ clientId: randomName('inbox-count'), brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((i) => i.stop('SIGKILL')));
+    await admin?.disconnect();
+  });
+
+  it('keeps the number of inbox topics bounded, and the survivor keeps working', async () => {
+    const ids = Array.from({ length: 6 }, (_, k) => `${topics.inboxPrefix.replace(/[^A-Za-z0-9._-]/g, '-')}-i${k}`);
+    const [keeper] = await startReadyInstances(['keeper'], { ...env, INSTANCE_ID: randomName('keeper') }, running);
+    const password = 'correct horse battery staple';
+    const user = randomName('u');
+    expect((await postJson(`${keeper!.url}/api/auth/register`, { userId: user, password })).status).toBe(201);
+
+    let most = 0;
+    let killed = 0;
+    let previous: InstanceProcess | undefined;
+    for (let k = 0; k < 5; k++) {
+      // Rolling: the next instance starts under a new id before the previous one goes.
+      const [next] = await startReadyInstances([`i${k}`], { ...env, INSTANCE_ID: ids[k]! });
+      running.push(next!);
+      // A login through it: the owner (either instance) replies to its inbox, so the
+      // keeper's producer may have written to an inbox that is deleted later.
+      expect((await postJson(`${next!.url}/api/auth/login`, { userId: user, password })).status).toBe(200);
+      if (previous !== undefined) {
+        const how = k % 2 === 0 ? 'SIGTERM' : 'SIGKILL';
+        await previous.stop(how);
+        running.splice(running.indexOf(previous), 1);
+        if (how === 'SIGKILL') killed++;
+      }
+      most = Math.max(most, (await inboxes()).length);
+      previous = next;
+    }
+
+    // Two live instances (keeper and the last), and nothing else once the killed ones' retention has passed.
+    const live = running.map((i) => i.name);
+    await waitFor('only the live instances have inboxes', async () => (await inboxes()).length === 2, {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    }).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}; inboxes: ${(await inboxes()).join(', ')}; live: ${JSON.stringify(live)}`);
+    });
+    expect(most).toBeLessThanOrEqual(4);
+    expect(killed).toBe(2);
+    // The janitors (the keeper's and the last instance's) deleted the killed ones' inboxes.
+    const reaped = (await Promise.all(running.map((i) => metricValue(i.url, 'chat_inboxes_reaped_total')))).reduce((a, b) => a + b, 0);
+    expect(reaped).toBeGreaterThanOrEqual(killed);
+    // The keeper still logs in: its producer got past the deleted inboxes.
+    expect((await postJson(`${keeper!.url}/api/auth/login`, { userId: user, password })).status).toBe(200);
+  }, 300_000);
+});

@@ -1,0 +1,101 @@
+import { createInboxReaper } from '../../src/domain/inbox-reaping';
+import { createInboxPresence } from '../../src/adapters/kafka/inbox-presence';
+
+const H = 3_600_000;
+
+describe('inbox reaping', () => {
+  const input = (over: Partial<Parameters<ReturnType<typeof createInboxReaper>['plan']>[0]>) => ({
+    inboxes: ['a', 'b', 'self', 'live', 'orphan'],
+    live: new Set(['live']),
+    lastSeen: new Map([
+      ['a', 0],
+      ['b', 5.5 * H],
+      ['live', 0],
+      ['self', 0],
+      ['old-no-inbox', 0],
+      ['recent-no-inbox', 5.5 * H],
+    ]),
+    self: 'self',
+    now: 6 * H,
+    ...over,
+  });
+
+  it('reaps an instance gone past the retention only on the second pass in a row, never itself or a live one', () => {
+    const reaper = createInboxReaper({ retentionMs: H });
+    const first = reaper.plan(input({}));
+    expect(first.reap).toEqual([]);
+    expect(first.note).toEqual(['orphan']);
+    expect(first.forget).toEqual(['old-no-inbox']);
+    const second = reaper.plan(input({ now: 6.1 * H }));
+    expect(second.reap).toEqual(['a']);
+  });
+
+  it('spares an instance that came back between the passes', () => {
+    const reaper = createInboxReaper({ retentionMs: H });
+    reaper.plan(input({}));
+    // "a" restarted under its old id: live, or seen again.
+    expect(reaper.plan(input({ live: new Set(['live', 'a']) })).reap).toEqual([]);
+    const reaper2 = createInboxReaper({ retentionMs: H });
+    reaper2.plan(input({}));
+    expect(reaper2.plan(input({ lastSeen: new Map([['a', 6 * H]]) })).reap).toEqual([]);
+  });
+
+  it('an inbox with no sighting is reaped a retention after it was first noted, not at once', () => {
+    const reaper = createInboxReaper({ retentionMs: H });
+    const at = (now: number, seen?: number) =>
+      reaper.plan({ inboxes: ['x'], live: new Set(), lastSeen: new Map(seen === undefined ? [] : [['x', seen]]), self: 's', now });
+    expect(at(0).note).toEqual(['x']);
+    expect(at(0.5 * H, 0).reap).toEqual([]);
+    expect(at(1 * H, 0).reap).toEqual([]); // first eligible pass
+    expect(at(1.1 * H, 0).reap).toEqual(['x']);
+  });
+});
+
+describe('inbox presence', () => {
+  const isInbox = (t: string): boolean => t.startsWith('inbox.');
+
+  it('drops only inbox topics a listing did not contain, and lists once for concurrent callers', async () => {
+    let listings = 0;
+    const presence = createInboxPresence({
+      listTopics: async () => {
+        listings++;
+        return ['inbox.a', 'chat'];
+      },
+      isInbox,
+    });
+    const [one, two] = await Promise.all([presence.absent(['inbox.a', 'inbox.gone', 'chat', 'other']), presence.absent(['inbox.gone'])]);
+    expect([...one]).toEqual(['inbox.gone']);
+    expect([...two]).toEqual(['inbox.gone']);
+    expect(listings).toBe(1);
+    // Known present and known absent: no listing.
+    expect([...(await presence.absent(['inbox.a', 'inbox.gone']))]).toEqual(['inbox.gone']);
+    expect(listings).toBe(1);
+  });
+
+  it('asks again after invalidate() and after the absence expires; drops nothing when the listing fails', async () => {
+    let t = 0;
+    let topics = ['inbox.a'];
+    let fail = false;
+    let listings = 0;
+    const presence = createInboxPresence({
+      listTopics: async () => {
+        listings++;
+        if (fail) throw new Error('kafka down');
+        return topics;
+      },
+      isInbox,
+      absentForMs: 1_000,
+      now: () => t,
+    });
+    expect([...(await presence.absent(['inbox.a', 'inbox.b']))]).toEqual(['inbox.b']);
+    topics = ['inbox.b']; // a deleted, b created
+    presence.invalidate();
+    t = 2_000;
+    expect([...(await presence.absent(['inbox.a', 'inbox.b']))]).toEqual(['inbox.a']);
+    presence.invalidate();
+    fail = true;
+    t = 4_000;
+    expect([...(await presence.absent(['inbox.a', 'inbox.c']))]).toEqual([]);
+    expect(listings).toBe(3);
+  });
+});

@@ -1,0 +1,72 @@
+import { withDeletedTopicRecovery } from '../../src/adapters/kafka/kafkajs-deleted-topic-fix';
+
+/**
+ * A fake cluster with kafkajs's shape: a refresh that fails with UNKNOWN_TOPIC_OR_PARTITION
+ * while any target topic is missing from the brokers (what kafkajs's metadata decoder does),
+ * and a broker whose metadata([]) lists what exists. The real-Kafka test is
+ * test/integration/deleted-topic-producer.test.ts.
+ */
+function fakeCluster(existing: Set<string>, targets: string[]) {
+  const unknownTopic = Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+  let refreshes = 0;
+  let listings = 0;
+  const cluster = {
+    targetTopics: new Set(targets),
+    brokerPool: {
+      withBroker: <T>(
+        callback: (args: { broker: { metadata(topics: string[]): Promise<{ topicMetadata: { topic: string }[] }> } }) => Promise<T>,
+      ) =>
+        callback({
+          broker: {
+            metadata: (topics: string[]) => {
+              expect(topics).toEqual([]); // all topics
+              listings++;
+              return Promise.resolve({ topicMetadata: [...existing].map((topic) => ({ topic })) });
+            },
+          },
+        }),
+    },
+  };
+  const refresh = async function (this: typeof cluster): Promise<void> {
+    refreshes++;
+    if ([...this.targetTopics].some((t) => !existing.has(t))) throw unknownTopic;
+  };
+  return { cluster, refresh, unknownTopic, counts: () => ({ refreshes, listings }) };
+}
+
+describe('kafkajs deleted-topic fix', () => {
+  it('drops a deleted target topic and refreshes again, so the other topics keep working', async () => {
+    const { cluster, refresh, counts } = fakeCluster(new Set(['a', 'c']), ['a', 'gone', 'c']);
+    await withDeletedTopicRecovery(refresh).call(cluster);
+    expect([...cluster.targetTopics]).toEqual(['a', 'c']);
+    expect(counts()).toEqual({ refreshes: 2, listings: 1 });
+  });
+
+  it('rethrows when every target topic exists (the error is not about a deleted topic)', async () => {
+    const { cluster, unknownTopic, counts } = fakeCluster(new Set(['a']), ['a']);
+    const failing = async (): Promise<void> => Promise.reject(unknownTopic);
+    await expect(withDeletedTopicRecovery(failing).call(cluster)).rejects.toBe(unknownTopic);
+    expect(counts().listings).toBe(1);
+    expect([...cluster.targetTopics]).toEqual(['a']);
+  });
+
+  it('leaves other errors alone, without listing topics', async () => {
+    const { cluster, counts } = fakeCluster(new Set(['a']), ['a']);
+    const other = Object.assign(new Error('connection closed'), { type: 'KAFKAJS_CONNECTION_CLOSED' });
+    await expect(withDeletedTopicRecovery(() => Promise.reject(other)).call(cluster)).rejects.toBe(other);
+    expect(counts().listings).toBe(0);
+  });
+
+  it('refreshes once more at most (a topic deleted again in between fails the call)', async () => {
+    const existing = new Set(['a', 'b']);
+    const { cluster, refresh, unknownTopic } = fakeCluster(existing, ['a', 'b', 'gone']);
+    let calls = 0;
+    const racing = async function (this: typeof cluster): Promise<void> {
+      calls++;
+      if (calls === 2) existing.delete('b');
+      await refresh.call(this);
+    };
+    await expect(withDeletedTopicRecovery(racing).call(cluster)).rejects.toBe(unknownTopic);
+    expect(calls).toBe(2);
+  });
+});
