@@ -18,12 +18,17 @@
 #   .infra/kafka/logs/N.log        broker log (INFO, rolling 10 MB x 3); N.out = JVM stdout/stderr
 #   .infra/kafka/N.pid             broker pid
 #   .infra/kafka/cluster.id        cluster id, generated once
-#   .infra/kafka/env               KAFKA_BROKERS=... for scripts/tests to source
+#   .infra/kafka/env               KAFKA_BROKERS=... for scripts/tests to source (and the
+#                                  SASL_SSL listener: KAFKA_SECURE_BROKERS, its CA file and user)
+#   .infra/kafka/tls/              a CA and the brokers' certificate (openssl), the SASL password
 #
 # Environment overrides (defaults in brackets):
 #   KAFKA_VERSION [3.9.1]  KAFKA_HOST [127.0.0.1]
 #   KAFKA_PORT_BASE [19092] -> client ports BASE, BASE+1, BASE+2
 #   KAFKA_CONTROLLER_PORT_BASE [KAFKA_PORT_BASE+3] -> controller ports
+#   KAFKA_SECURE_PORT_BASE [KAFKA_PORT_BASE+6] -> SASL_SSL listener ports (TLS with the CA in
+#     .infra/kafka/tls/ca.pem; SASL PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for the user
+#     KAFKA_SASL_USER [keyed-chat], whose password is generated once into .infra/kafka/tls/sasl-password)
 #   KAFKA_HEAP ["-Xms256m -Xmx512m"]  KAFKA_JVM_OPTS [extra JVM flags for brokers]
 #   KAFKA_JVM_PERF_OPTS [GC/JIT flags, see below; replaces them when set]
 #   KAFKA_SERVER_PROPS_EXTRA [extra server.properties lines, appended: later keys win]
@@ -54,6 +59,9 @@ KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
 KAFKA_HOST=${KAFKA_HOST:-127.0.0.1}
 KAFKA_PORT_BASE=${KAFKA_PORT_BASE:-19092}
 KAFKA_CONTROLLER_PORT_BASE=${KAFKA_CONTROLLER_PORT_BASE:-$((KAFKA_PORT_BASE + 3))}
+KAFKA_SECURE_PORT_BASE=${KAFKA_SECURE_PORT_BASE:-$((KAFKA_PORT_BASE + 6))}
+KAFKA_SASL_USER=${KAFKA_SASL_USER:-keyed-chat}
+TLS="$KAFKA_DIR/tls"
 KAFKA_HEAP=${KAFKA_HEAP:--Xms256m -Xmx512m}
 KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:-}
 KAFKA_SERVER_PROPS_EXTRA=${KAFKA_SERVER_PROPS_EXTRA:-}
@@ -98,6 +106,12 @@ now() { date +%s; }
 
 client_port() { echo $((KAFKA_PORT_BASE + $1 - 1)); }
 controller_port() { echo $((KAFKA_CONTROLLER_PORT_BASE + $1 - 1)); }
+secure_port() { echo $((KAFKA_SECURE_PORT_BASE + $1 - 1)); }
+secure_bootstrap() {
+  local n out=""
+  for n in "${NODES[@]}"; do out+="${out:+,}$KAFKA_HOST:$(secure_port "$n")"; done
+  echo "$out"
+}
 bootstrap() {
   local n out=""
   for n in "${NODES[@]}"; do out+="${out:+,}$KAFKA_HOST:$(client_port "$n")"; done
@@ -217,12 +231,22 @@ write_configs() {
 process.roles=broker,controller
 node.id=$n
 controller.quorum.voters=$(quorum_voters)
-listeners=PLAINTEXT://$KAFKA_HOST:$(client_port "$n"),CONTROLLER://$KAFKA_HOST:$(controller_port "$n")
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$(client_port "$n")
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://$KAFKA_HOST:$(client_port "$n"),CONTROLLER://$KAFKA_HOST:$(controller_port "$n"),SASL_SSL://$KAFKA_HOST:$(secure_port "$n")
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$(client_port "$n"),SASL_SSL://$KAFKA_HOST:$(secure_port "$n")
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 log.dirs=$DATA/$n
+
+# The SASL_SSL listener, as managed Kafka offers it (Confluent Cloud, MSK, Aiven): TLS with
+# a certificate from our own CA, and SASL PLAIN or SCRAM. PLAIN users are listed here; SCRAM
+# users live in the cluster metadata and are created with kafka-configs (ensure_sasl_user).
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$TLS/broker-keystore.pem
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 
 # Topic defaults: every partition on all three nodes, writes need two in sync.
 num.partitions=$KAFKA_PARTITIONS
@@ -304,6 +328,43 @@ EOF
 
   printf 'KAFKA_BROKERS=%s\nKAFKA_TOPIC_LOGIN=%s\nKAFKA_TOPIC_CHAT=%s\nKAFKA_PARTITIONS=%s\n' \
     "$(bootstrap)" "$LOGIN_TOPIC" "$CHAT_TOPIC" "$KAFKA_PARTITIONS" >"$KAFKA_DIR/env"
+  # The SASL_SSL listener (names as the app's own settings take them).
+  printf 'KAFKA_SECURE_BROKERS=%s\nKAFKA_SECURE_SSL_CA_FILE=%s\nKAFKA_SECURE_SASL_USERNAME=%s\nKAFKA_SECURE_SASL_PASSWORD_FILE=%s\n' \
+    "$(secure_bootstrap)" "$TLS/ca.pem" "$KAFKA_SASL_USER" "$TLS/sasl-password" >>"$KAFKA_DIR/env"
+}
+
+ensure_tls() { # a CA, the brokers' certificate signed by it (PEM keystore), the SASL password; made once
+  mkdir -p "$TLS"
+  chmod 700 "$TLS"
+  if [[ ! -s $TLS/sasl-password ]]; then
+    head -c 24 /dev/urandom | base64 | tr -d '+/=\n' >"$TLS/sasl-password"
+    chmod 600 "$TLS/sasl-password"
+  fi
+  SASL_PASSWORD=$(tr -d '[:space:]' <"$TLS/sasl-password")
+  [[ -s $TLS/broker-keystore.pem && -s $TLS/ca.pem ]] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl is needed for the SASL_SSL listener's certificates"
+  log "making a CA and the brokers' TLS certificate in $TLS"
+  (
+    set -e
+    cd "$TLS"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 -subj "/CN=keyed-chat local CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=$KAFKA_HOST" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost%s\n' "$([[ $KAFKA_HOST =~ ^[0-9.]+$ && $KAFKA_HOST != 127.0.0.1 ]] && echo ",IP:$KAFKA_HOST")" >san.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out broker.pem -days 3650 -extfile san.ext 2>/dev/null
+    # Kafka's PEM keystore: an unencrypted PKCS#8 key, then the certificate chain.
+    openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.pk8
+    cat broker.pk8 broker.pem ca.pem >broker-keystore.pem.tmp
+    mv broker-keystore.pem.tmp broker-keystore.pem
+    chmod 600 ca.key broker.key broker.pk8 broker-keystore.pem
+    rm -f broker.csr san.ext
+  ) || die "could not make the TLS certificates in $TLS"
+}
+
+ensure_sasl_user() { # the SCRAM credentials of KAFKA_SASL_USER (idempotent: set again each time)
+  run_tool kafka.admin.ConfigCommand --bootstrap-server "$(bootstrap)" --command-config "$CONF/admin-client.properties" \
+    --alter --entity-type users --entity-name "$KAFKA_SASL_USER" \
+    --add-config "SCRAM-SHA-256=[password=$SASL_PASSWORD],SCRAM-SHA-512=[password=$SASL_PASSWORD]" >/dev/null \
+    || die "could not create the SCRAM user $KAFKA_SASL_USER"
 }
 
 format_storage() { # format the log dirs of the given nodes (in parallel) if not yet formatted
@@ -352,7 +413,7 @@ listener_pid() {
 takeover_ports() {
   local n p pid cmd foreign=()
   for n in "${NODES[@]}"; do
-    for p in "$(client_port "$n")" "$(controller_port "$n")"; do
+    for p in "$(client_port "$n")" "$(controller_port "$n")" "$(secure_port "$n")"; do
       pid=$(listener_pid "$p")
       [[ -n $pid ]] || continue
       cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
@@ -389,7 +450,7 @@ launch_broker() { # start node N in the background if not already running; no wa
   fi
   rm -f "$(pid_file "$n")"
   local p
-  for p in "$(client_port "$n")" "$(controller_port "$n")"; do
+  for p in "$(client_port "$n")" "$(controller_port "$n")" "$(secure_port "$n")"; do
     if port_open "$KAFKA_HOST" "$p"; then
       local other; other=$(listener_pid "$p")
       die "port $KAFKA_HOST:$p (node $n) is already taken by another process${other:+ (pid $other: $(tr '\0' ' ' <"/proc/$other/cmdline" 2>/dev/null | cut -c1-200))}"
@@ -683,6 +744,7 @@ prepare() {
   ensure_java
   ensure_libs
   ensure_cluster_id
+  ensure_tls
   write_configs
 }
 
@@ -692,7 +754,16 @@ cmd_up() {
   prepare
   format_storage "${NODES[@]}"
   takeover_ports
-  local n
+  local n stale=()
+  # A broker started from a configuration without the SASL_SSL listener (before it
+  # existed) is restarted so it gets it; its data is kept.
+  for n in "${NODES[@]}"; do
+    if broker_pid "$n" >/dev/null && ! port_open "$KAFKA_HOST" "$(secure_port "$n")"; then stale+=("$n"); fi
+  done
+  if [[ ${#stale[@]} -gt 0 ]]; then
+    log "broker(s) ${stale[*]} run without the SASL_SSL listener; restarting them with it"
+    stop_nodes TERM "${stale[@]}"
+  fi
   for n in "${NODES[@]}"; do launch_broker "$n"; done
   # Brokers boot in the background; meanwhile check the other services.
   if [[ $INFRA_SKIP_DB != 1 ]]; then
@@ -701,12 +772,13 @@ cmd_up() {
   fi
   wait_cluster
   ensure_topics
+  ensure_sasl_user
   if [[ $INFRA_SKIP_DB != 1 && $INFRA_SKIP_MIGRATE != 1 ]]; then
     run_migrations
   fi
   local services="; postgres $PG_HOST:$PG_PORT; redis $REDIS_HOST:$REDIS_PORT"
   [[ $INFRA_SKIP_DB == 1 ]] && services=""
-  echo "infra up in $(( $(now) - t0 ))s: kafka bootstrap servers $(bootstrap) (topics $LOGIN_TOPIC, $CHAT_TOPIC x $KAFKA_PARTITIONS partitions, RF $KAFKA_REPLICATION_FACTOR, min.insync $KAFKA_MIN_ISR)$services"
+  echo "infra up in $(( $(now) - t0 ))s: kafka bootstrap servers $(bootstrap), SASL_SSL $(secure_bootstrap) (topics $LOGIN_TOPIC, $CHAT_TOPIC x $KAFKA_PARTITIONS partitions, RF $KAFKA_REPLICATION_FACTOR, min.insync $KAFKA_MIN_ISR)$services"
 }
 
 cmd_down() {

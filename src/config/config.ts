@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -67,6 +68,17 @@ const EnvSchema = z.object({
   // inbox after a graceful stop; a janitor deletes those of instances gone for longer than
   // the retention. 'false' keeps the inbox (an instance id reused at once, or for debugging).
   INBOX_DELETE_ON_STOP: z.enum(['true', 'false']).default('true'),
+  // Kafka over TLS and SASL (managed Kafka: Confluent Cloud, MSK, Aiven, Redpanda Cloud).
+  // TLS is on when KAFKA_SSL=true or a CA or client certificate file is given; the system's
+  // CAs are trusted unless KAFKA_SSL_CA_FILE names others.
+  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('true'),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   INBOX_RETENTION_MS: int(3_600_000, 1_000),
   // 0: no janitor on this instance.
   INBOX_JANITOR_INTERVAL_MS: int(300_000, 0, 24 * 3_600_000),
@@ -116,6 +128,21 @@ const EnvSchema = z.object({
 
 export type Role = 'gateway' | 'owner';
 
+export interface KafkaTls {
+  /** CA certificates (PEM) to trust instead of the system's; undefined: the system's. */
+  readonly ca: string | undefined;
+  /** A client certificate and its key (PEM), for brokers that ask for one (mTLS). */
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  readonly rejectUnauthorized: boolean;
+}
+
+export interface KafkaSasl {
+  readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  readonly username: string;
+  readonly password: string;
+}
+
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
   readonly instanceId: string;
@@ -156,6 +183,10 @@ export interface Config {
         readonly commitIntervalMs: number;
         /** Delete this instance's inbox topic and group after a graceful stop (INBOX_DELETE_ON_STOP). */
         readonly deleteInboxOnStop: boolean;
+        /** TLS to the brokers (PEM contents read at start), or undefined for plaintext. */
+        readonly ssl: KafkaTls | undefined;
+        /** SASL credentials, or undefined for none. Never logged (see observability/logger.ts). */
+        readonly sasl: KafkaSasl | undefined;
       }
     | undefined;
   /**
@@ -288,6 +319,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             fetchMaxWaitMs: e.KAFKA_FETCH_MAX_WAIT_MS,
             commitIntervalMs: e.KAFKA_COMMIT_INTERVAL_MS,
             deleteInboxOnStop: e.INBOX_DELETE_ON_STOP === 'true',
+            ssl: kafkaTls(e),
+            sasl: kafkaSasl(e),
           },
     inboxJanitor: { intervalMs: e.INBOX_JANITOR_INTERVAL_MS, retentionMs: e.INBOX_RETENTION_MS },
     topics: {
@@ -370,4 +403,46 @@ export const configVariables: readonly string[] = Object.keys(EnvSchema.shape);
 /** What each variable is when unset (undefined: no default), for the same check. */
 export function configDefaults(): Readonly<Record<string, unknown>> {
   return EnvSchema.parse({});
+}
+
+type Env = z.infer<typeof EnvSchema>;
+
+/** A PEM file named by a setting, read once at start; a clear error when it cannot be. */
+function readPem(variable: string, path: string): string {
+  try {
+    const text = readFileSync(path, 'utf8');
+    if (!text.includes('-----BEGIN ')) throw new Error('not a PEM file');
+    return text;
+  } catch (error) {
+    throw new ConfigError([`${variable}: cannot read ${path} (${error instanceof Error ? error.message : String(error)})`]);
+  }
+}
+
+function kafkaTls(e: Env): KafkaTls | undefined {
+  const wanted = e.KAFKA_SSL === 'true' || e.KAFKA_SSL_CA_FILE !== undefined || e.KAFKA_SSL_CERT_FILE !== undefined;
+  if (!wanted) return undefined;
+  if ((e.KAFKA_SSL_CERT_FILE === undefined) !== (e.KAFKA_SSL_KEY_FILE === undefined)) {
+    throw new ConfigError(['KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE: give both (a client certificate and its key) or neither']);
+  }
+  return {
+    ca: e.KAFKA_SSL_CA_FILE === undefined ? undefined : readPem('KAFKA_SSL_CA_FILE', e.KAFKA_SSL_CA_FILE),
+    cert: e.KAFKA_SSL_CERT_FILE === undefined ? undefined : readPem('KAFKA_SSL_CERT_FILE', e.KAFKA_SSL_CERT_FILE),
+    key: e.KAFKA_SSL_KEY_FILE === undefined ? undefined : readPem('KAFKA_SSL_KEY_FILE', e.KAFKA_SSL_KEY_FILE),
+    rejectUnauthorized: e.KAFKA_SSL_REJECT_UNAUTHORIZED === 'true',
+  };
+}
+
+function kafkaSasl(e: Env): KafkaSasl | undefined {
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = e;
+  if (mechanism === undefined) {
+    if (username !== undefined || password !== undefined)
+      throw new ConfigError([
+        'KAFKA_SASL_MECHANISM: required with KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD (plain, scram-sha-256 or scram-sha-512)',
+      ]);
+    return undefined;
+  }
+  if (username === undefined || password === undefined) {
+    throw new ConfigError([`KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM=${mechanism}`]);
+  }
+  return { mechanism, username, password };
 }

@@ -18,6 +18,13 @@ export const redactPaths = [
   'headers.authorization',
   'jwtSecret',
   '*.jwtSecret',
+  // Kafka credentials, wherever the configuration is logged whole.
+  'sasl.password',
+  '*.sasl.password',
+  '*.*.sasl.password',
+  'ssl.key',
+  '*.ssl.key',
+  '*.*.ssl.key',
 ];
 
 export function createLogger({

@@ -34,6 +34,28 @@ export function infra(args: readonly string[], timeoutMs = 150_000): Promise<str
   });
 }
 
+/**
+ * Runs Kafka's own `kafka-configs` tool (kafka.admin.ConfigCommand, from the jars infra.sh
+ * fetched) against the test cluster: kafkajs cannot alter the cluster-wide broker default
+ * (it refuses an empty broker name).
+ */
+export function kafkaConfigCommand(args: readonly string[], timeoutMs = 60_000): Promise<string> {
+  const infraDir = process.env['TEST_INFRA_DIR'] ?? join(ROOT, '.infra');
+  const java = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', join(infraDir, 'kafka', 'libs', '*')];
+  return new Promise((resolve, reject) => {
+    execFile(
+      'java',
+      [...java, 'kafka.admin.ConfigCommand', '--bootstrap-server', KAFKA_BROKERS.join(','), ...args],
+      { timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        if (error !== null)
+          reject(new Error(`kafka-configs ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr.slice(-4000)}`));
+        else resolve(`${stdout}${stderr}`);
+      },
+    );
+  });
+}
+
 export const stopBroker = (node: number, how: 'kill' | 'term' = 'kill'): Promise<string> =>
   infra(['stop-broker', String(node), ...(how === 'kill' ? ['--kill'] : [])]);
 /** Starts the given brokers together (two brokers down means no KRaft quorum: one alone cannot rejoin) and waits until they are back in the ISRs. */

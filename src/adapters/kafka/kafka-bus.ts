@@ -22,6 +22,8 @@ import { createPartitionConsumer } from './partition-consumer';
 import { createPartitionMembership } from './partition-membership';
 import { createTopicAdmin } from './topic-admin';
 import { inboxGroupOf, inboxTopicOf, type TopicsConfig } from '../../protocol/topics';
+import type { KafkaSasl, KafkaTls } from '../../config/config';
+import { describeStartFailure, kafkaSecurity } from './kafka-security';
 
 export interface KafkaBusOptions {
   instanceId: string;
@@ -77,6 +79,10 @@ export interface KafkaBusOptions {
    * nobody reads (docs/operations.md, "Inbox topics").
    */
   deleteInboxOnStop?: boolean;
+  /** TLS to the brokers (KAFKA_SSL*). Default none: plaintext. */
+  ssl?: KafkaTls;
+  /** SASL credentials (KAFKA_SASL_*). Default none. */
+  sasl?: KafkaSasl;
   logger: Logger;
   metrics: Metrics;
 }
@@ -105,6 +111,8 @@ export function createKafkaBus({
   fetchMaxWaitMs = 1_000,
   commitIntervalMs = 1_000,
   deleteInboxOnStop = true,
+  ssl,
+  sasl,
   logger,
   metrics,
 }: KafkaBusOptions): Bus {
@@ -128,6 +136,7 @@ export function createKafkaBus({
     logCreator: kafkaLogCreator(logger),
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     connectionTimeout: 3_000,
+    ...kafkaSecurity({ ssl, sasl }),
   });
   // kafkajs heartbeats only between fetches (there is no heartbeat thread), so an idle
   // consumer heartbeats once per fetch wait: a wait longer than the heartbeat interval
@@ -445,7 +454,7 @@ export function createKafkaBus({
         if (inboxListener !== undefined) await startInbox(inboxListener);
         if (ownerListener !== undefined) await startOwner(ownerListener);
       } catch (error) {
-        throw toBusError(error, 'Kafka bus start failed');
+        throw toBusError(error, describeStartFailure(error, { ssl, sasl }));
       }
     },
 
