@@ -94,6 +94,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           sendBurst: config.chat.sendBurst,
           sessionTtlMs: config.chat.sessionTtlMs,
           maxSessionsPerUser: config.security.maxConnectionsPerUser,
+          presenceSnapshotMaxUsers: config.chat.presenceSnapshotMaxUsers,
         },
         eagerLoadTimeoutMs: config.chat.eagerLoadTimeoutMs,
         logger,
@@ -131,9 +132,19 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
   const log = logger.child({ component: 'app' });
   // Stopped in reverse: stop taking requests, finish the outbox pass in flight, leave the
   // group (committing in-flight work), then close the connections the rest used.
-  const parts = createServiceGroup([...infra.connections, service('bus', bus), service('outbox-relay', outboxRelay), ...gateway.services], {
-    onStopError: (name, err) => log.warn({ part: name, err: err instanceof Error ? err.message : String(err) }, 'stop failed'),
-  });
+  const parts = createServiceGroup(
+    [
+      ...infra.connections,
+      service('bus', bus),
+      // Stopped before the bus leaves the group: no expiry request is written after that.
+      ...(owner === undefined ? [] : [service('owner-expiry', { stop: async () => owner.stop() })]),
+      service('outbox-relay', outboxRelay),
+      ...gateway.services,
+    ],
+    {
+      onStopError: (name, err) => log.warn({ part: name, err: err instanceof Error ? err.message : String(err) }, 'stop failed'),
+    },
+  );
   let state: 'new' | 'started' | 'stopped' = 'new';
 
   return {

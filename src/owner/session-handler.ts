@@ -3,11 +3,13 @@ import { makeRecord, type RecordOf } from '../protocol/envelope';
 import type { OutboundRecord } from '../ports/bus';
 import { ensureUser, relay, type Inbound, type OwnerContext } from './owner-context';
 import { fanOut } from './fan-out';
+import { presenceSnapshot } from './presence-snapshot';
 
 /**
  * session.opened / session.closed: keep the user's live sessions (mirrored to Redis for
  * the next owner), answer `ready` to a new socket, and tell the members of the user's
- * rooms when the user comes online (first socket) or goes offline (last socket).
+ * rooms when the user comes online (first socket) or goes offline (last socket). A new
+ * socket also gets a presence.snapshot after its `ready` (owner/presence-snapshot.ts).
  */
 export async function handleSession(
   ctx: OwnerContext,
@@ -58,4 +60,8 @@ export async function handleSession(
     ctx.logger.debug({ userId, online: isOnline, notified: members.length }, 'presence changed');
   }
   if (out.length > 0) ctx.publish(out);
+  // After `ready` (handed over first, so it reaches the socket first) and without holding it up.
+  if (record.type === 'session.opened' && record.payload.reannounce !== true) {
+    ctx.publish(presenceSnapshot(ctx, userId, instanceId, connectionId));
+  }
 }

@@ -138,6 +138,9 @@ export function createMemoryChatStore({
       others.delete(userId);
       return sorted(others);
     },
+    async firstCoMembers(userId, limit) {
+      return (await this.coMembers(userId)).slice(0, Math.max(0, limit));
+    },
 
     async appendMessages(list) {
       // One at a time with no await in between: the list is atomic, in order.
