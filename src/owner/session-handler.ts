@@ -40,10 +40,16 @@ export async function handleSession(
   }
 
   if (record.type === 'session.opened') {
-    await ctx.mirror.put(userId, { instanceId, connectionId, seenAt: now }, request.partition);
+    // Seen when the gateway said so, not when this owner got to it: a record handled again
+    // after a rebalance (the ones since the last commit are), or late behind a backlog,
+    // proves the socket was alive then, no later, so it cannot keep a dead instance's
+    // session alive for a TTL more. (A gateway clock behind the owner's by d shortens a
+    // session's life by d; sessions are re-announced at least twice per TTL.)
+    const seenAt = Math.min(now, record.ts);
+    await ctx.mirror.put(userId, { instanceId, connectionId, seenAt }, request.partition);
     const known = user.sessions.get(connectionId);
-    if (known !== undefined) known.seenAt = now;
-    else user.sessions.set(connectionId, { instanceId, connectionId, seenAt: now });
+    if (known !== undefined) known.seenAt = Math.max(known.seenAt, seenAt);
+    else user.sessions.set(connectionId, { instanceId, connectionId, seenAt });
     if (record.payload.reannounce !== true)
       out.push(relay(ctx, userId, instanceId, [connectionId], { type: 'ready', userId, connectionId }));
   } else {

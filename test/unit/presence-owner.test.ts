@@ -46,19 +46,17 @@ async function setup({ snapshotCap = 1_000, directoryDown = false } = {}) {
     headers: {},
   });
   const open = async (userId: string, connectionId: string, instanceId: string, reannounce = false) => {
-    const record = makeRecord('session.opened', userId, { instanceId, connectionId, ...(reannounce ? { reannounce } : {}) });
+    const record = makeRecord('session.opened', userId, { instanceId, connectionId, ...(reannounce ? { reannounce } : {}) }, now);
     await handleSession(ctx, request(record), record);
     await chain;
   };
   const expire = async (userId: string) => {
-    const record = makeRecord('session.expire', userId, {});
+    const record = makeRecord('session.expire', userId, {}, now);
     await handleSessionExpire(ctx, request(record), record);
     await chain;
   };
   const frames = (topic?: string): ServerFrame[] =>
-    published.flatMap((r) =>
-      (topic === undefined || r.topic === topic) && r.record.type === 'relay' ? [r.record.payload.frame] : [],
-    );
+    published.flatMap((r) => ((topic === undefined || r.topic === topic) && r.record.type === 'relay' ? [r.record.payload.frame] : []));
   return { ctx, open, expire, frames, published, at: (t: number) => (clock = t) };
 }
 
@@ -146,6 +144,22 @@ describe('offline from session expiry', () => {
     await expire('alice');
     expect(frames()).toEqual([]);
     expect([...ctx.users.get(0, 'alice')!.sessions.keys()]).toEqual(['a1']);
+  });
+
+  it('a re-announce handled late (again after a rebalance) keeps the session only as long as its own time says', async () => {
+    const { ctx, open, expire, frames, published, at } = await setup();
+    await open('bob', 'b1', 'gw-2');
+    await open('alice', 'a1', 'gw-1');
+    // gw-1 re-announced a1 at T0 + 5 s and then died; the record is handled at T0 + 40 s.
+    const late = makeRecord('session.opened', 'alice', { instanceId: 'gw-1', connectionId: 'a1', reannounce: true }, () => T0 + 5_000);
+    at(T0 + 40_000);
+    await open('bob', 'b1', 'gw-2', true);
+    await handleSession(ctx, { topic: 'chat', partition: 0, offset: '1', key: 'alice', record: late, headers: {} }, late);
+    expect(ctx.users.get(0, 'alice')!.sessions.get('a1')!.seenAt).toBe(T0 + 5_000);
+    published.length = 0;
+    at(T0 + 5_000 + TTL + 1);
+    await expire('alice');
+    expect(frames()).toEqual([{ type: 'presence', userId: 'alice', online: false }]);
   });
 
   it('a store failure leaves the sessions as they were, so the retried record still announces', async () => {

@@ -17,11 +17,16 @@ function setup(cap: number) {
   };
   ctx.users.own([0]);
   const open = async (connectionId: string, instanceId: string, reannounce = false): Promise<void> => {
-    const record: RecordOf<'session.opened'> = makeRecord('session.opened', 'alice', {
-      instanceId,
-      connectionId,
-      ...(reannounce ? { reannounce } : {}),
-    });
+    const record: RecordOf<'session.opened'> = makeRecord(
+      'session.opened',
+      'alice',
+      {
+        instanceId,
+        connectionId,
+        ...(reannounce ? { reannounce } : {}),
+      },
+      () => T0,
+    );
     await handleSession(ctx, { topic: 'chat', partition: 0, offset: '0', key: 'alice', record, headers: {} }, record);
     await new Promise((resolve) => setImmediate(resolve));
   };
