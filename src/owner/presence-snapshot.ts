@@ -19,7 +19,12 @@ import { relay, type OwnerContext } from './owner-context';
  * never waits for it; the caller hands it to the bus after `ready`, so it follows `ready`
  * on the socket.
  */
-export async function presenceSnapshot(ctx: OwnerContext, userId: string, instanceId: string, connectionId: string): Promise<OutboundRecord[]> {
+export async function presenceSnapshot(
+  ctx: OwnerContext,
+  userId: string,
+  instanceId: string,
+  connectionId: string,
+): Promise<OutboundRecord[]> {
   let members: string[];
   try {
     members = await ctx.store.firstCoMembers(userId, ctx.limits.presenceSnapshotMaxUsers);

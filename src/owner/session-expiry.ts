@@ -52,7 +52,10 @@ export function createSessionExpiryTimer({
     bus.publish(records).catch((error: unknown) => {
       // Asked again at the next look (Kafka unavailable for now).
       for (const user of due) if (user.expiryRequestedAt === at) user.expiryRequestedAt = undefined;
-      logger.warn({ err: error instanceof Error ? error.message : String(error), users: due.length }, 'session expiry: request not written');
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error), users: due.length },
+        'session expiry: request not written',
+      );
     });
   };
 

@@ -1,6 +1,14 @@
 import { partitionForKey } from '../../src/domain/partitioner';
 import type { ServerFrame } from '../../src/protocol/frames';
-import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, trustSessionDirectory } from '../support/infra';
+import {
+  deleteTopics,
+  randomName,
+  randomTopics,
+  requireKafka,
+  requirePostgres,
+  requireRedis,
+  trustSessionDirectory,
+} from '../support/infra';
 import { realEnv } from '../support/apps';
 import { getJson, logContext, metricValue, postJson, startReadyInstances, type InstanceProcess } from '../support/processes';
 import { TestClient } from '../support/ws-client';
@@ -62,7 +70,11 @@ describe('presence after instance loss', () => {
     const b = randomName('pres-b');
     const tokens = new Map<string, string>();
     for (const u of [aOwnedByX, aOwnedElsewhere, b]) tokens.set(u, await tokenOf(y, u));
-    const room = await postJson<{ roomId: string }>(`${z.url}/api/rooms`, { name: 'presence', members: [aOwnedByX, aOwnedElsewhere] }, tokens.get(b));
+    const room = await postJson<{ roomId: string }>(
+      `${z.url}/api/rooms`,
+      { name: 'presence', members: [aOwnedByX, aOwnedElsewhere] },
+      tokens.get(b),
+    );
     expect(room.status).toBe(201);
 
     // Both A users on X only; then B on Z: its snapshot follows its ready and lists them online.
@@ -76,7 +88,8 @@ describe('presence after instance loss', () => {
       type: 'presence.snapshot',
       users: [aOwnedByX, aOwnedElsewhere].sort().map((userId) => ({ userId, online: true })),
     });
-    const expiredBefore = (await metricValue(y.url, 'chat_presence_expired_total')) + (await metricValue(z.url, 'chat_presence_expired_total'));
+    const expiredBefore =
+      (await metricValue(y.url, 'chat_presence_expired_total')) + (await metricValue(z.url, 'chat_presence_expired_total'));
 
     const killedAt = Date.now();
     await x.stop('SIGKILL');
@@ -93,7 +106,8 @@ describe('presence after instance loss', () => {
       seen.set(u, Date.now() - killedAt);
     }
     // No other event of theirs happened: the owners' expiry timers did it.
-    const expiredAfter = (await metricValue(y.url, 'chat_presence_expired_total')) + (await metricValue(z.url, 'chat_presence_expired_total'));
+    const expiredAfter =
+      (await metricValue(y.url, 'chat_presence_expired_total')) + (await metricValue(z.url, 'chat_presence_expired_total'));
     expect(expiredAfter - expiredBefore).toBeGreaterThanOrEqual(2);
     for (const ms of seen.values()) expect(ms).toBeLessThanOrEqual(TTL_MS + margin);
     // Not a false alarm: nothing said offline before the TTL less one re-announce period could pass.
