@@ -20,7 +20,10 @@ export async function handleSession(
   const { instanceId, connectionId } = record.payload;
   const now = ctx.now();
   const user = await ensureUser(ctx, request.partition, userId);
-  const wasOnline = liveSessions(user, now, ctx.limits.sessionTtlMs).length > 0;
+  // Online as last announced: the sessions this owner holds, expired or not. An expired one
+  // still held has not been announced offline yet (owner/session-expiry.ts does that), so
+  // dropping it here, with the last one, announces offline too.
+  const wasOnline = user.sessions.size > 0;
   const out: OutboundRecord[] = [];
 
   if (record.type === 'session.opened' && record.payload.reannounce !== true && !user.sessions.has(connectionId)) {

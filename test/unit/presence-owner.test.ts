@@ -162,6 +162,20 @@ describe('offline from session expiry', () => {
     expect(frames()).toEqual([{ type: 'presence', userId: 'alice', online: false }]);
   });
 
+  it('a late close of an expired last session still announces offline', async () => {
+    const { ctx, open, frames, published, at } = await setup();
+    await open('bob', 'b1', 'gw-2');
+    await open('alice', 'a1', 'gw-1');
+    at(T0 + 10_000);
+    await open('bob', 'b1', 'gw-2', true);
+    published.length = 0;
+    at(T0 + TTL + 1);
+    const closed = makeRecord('session.closed', 'alice', { instanceId: 'gw-1', connectionId: 'a1' }, () => T0 + TTL + 1);
+    await handleSession(ctx, { topic: 'chat', partition: 0, offset: '2', key: 'alice', record: closed, headers: {} }, closed);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(frames()).toEqual([{ type: 'presence', userId: 'alice', online: false }]);
+  });
+
   it('a store failure leaves the sessions as they were, so the retried record still announces', async () => {
     const { ctx, open, expire, frames, published, at } = await setup();
     await open('bob', 'b1', 'gw-2');
