@@ -94,6 +94,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           sendBurst: config.chat.sendBurst,
           sessionTtlMs: config.chat.sessionTtlMs,
           maxSessionsPerUser: config.security.maxConnectionsPerUser,
+          presenceSnapshotMaxUsers: config.chat.presenceSnapshotMaxUsers,
         },
         eagerLoadTimeoutMs: config.chat.eagerLoadTimeoutMs,
         logger,
@@ -131,9 +132,19 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
   const log = logger.child({ component: 'app' });
   // Stopped in reverse: stop taking requests, finish the outbox pass in flight, leave the
   // group (committing in-flight work), then close the connections the rest used.
-  const parts = createServiceGroup([...infra.connections, service('bus', bus), service('outbox-relay', outboxRelay), ...gateway.services], {
-    onStopError: (name, err) => log.warn({ part: name, err: err instanceof Error ? err.message : String(err) }, 'stop failed'),
-  });
+  const parts = createServiceGroup(
+    [
+      ...infra.connections,
+      service('bus', bus),
+      // Stopped before the bus leaves the group: no expiry request is written after that.
+      ...(owner === undefined ? [] : [service('owner-expiry', { stop: async () => owner.stop() })]),
+      service('outbox-relay', outboxRelay),
+      ...gateway.services,
+    ],
+    {
+      onStopError: (name, err) => log.warn({ part: name, err: err instanceof Error ? err.message : String(err) }, 'stop failed'),
+    },
+  );
   let state: 'new' | 'started' | 'stopped' = 'new';
 
   return {
@@ -152,6 +163,13 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
       if (state !== 'new') throw new Error(`app cannot start from state ${state}`);
       state = 'started';
       if (config.auth.jwtSecretGenerated) log.warn('JWT_SECRET is not set: a random one is used, so tokens work on this instance only');
+      // docs/architecture.md, "Presence that tells the truth": a dead owner's partitions must move
+      // before its users' sessions expire in the mirror, or they are never announced offline.
+      if (config.kafka !== undefined && config.kafka.sessionTimeoutMs >= config.chat.sessionTtlMs)
+        log.warn(
+          { kafkaSessionTimeoutMs: config.kafka.sessionTimeoutMs, sessionTtlMs: config.chat.sessionTtlMs },
+          'KAFKA_SESSION_TIMEOUT_MS is not below SESSION_TTL_MS: users of an instance that dies while owning their partition may never be announced offline',
+        );
       await parts.start();
       log.info({ event: 'app.started', url: gateway.url(), roles: config.roles, bus: bus.kind }, `listening on ${gateway.url()}`);
     },

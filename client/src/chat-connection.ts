@@ -3,6 +3,7 @@ import { createBackoff, type BackoffOptions } from './backoff.js';
 import { ChatError } from './chat-error.js';
 import { CloseCodes, MAX_TEXT_LENGTH, type ClientFrame, type Message, type ServerFrame } from './protocol.js';
 import { createRoomStreams } from './room-streams.js';
+import { createPresenceMap } from './presence-map.js';
 import { createEmitter, type TypedEvents } from './typed-events.js';
 import { WS_OPEN, defaultWebSocketFactory, socketUrl, type WebSocketFactory, type WebSocketLike } from './web-socket.js';
 
@@ -49,6 +50,7 @@ export type RoomChange = Extract<ServerFrame, { type: 'room' }>;
 export interface ConnectionEvents {
   /** A message, once per message, in seq order per room with no gap (own sends included). */
   message: Message;
+  /** A user's presence changed: a `presence` frame, or an entry of the snapshot after `ready` that differs from what was known. */
   presence: { readonly userId: string; readonly online: boolean };
   typing: { readonly roomId: string; readonly userId: string };
   /** A room was created or got a member; repeats of one change (same `id`) are dropped. */
@@ -146,6 +148,8 @@ export interface ChatConnection extends TypedEvents<ConnectionEvents> {
   state(): ConnectionState;
   /** The user the server confirmed (`ready`), once it has. */
   userId(): string | undefined;
+  /** Who is online among the members of the user's rooms, as far as known (presence-map.ts); absent: unknown. */
+  presence(): ReadonlyMap<string, boolean>;
 }
 
 interface PendingSend {
@@ -224,6 +228,7 @@ export function createChatConnection({
   let stopped = true;
   let ready = false;
   let me: string | undefined;
+  const presence = createPresenceMap();
   let lastFrameAt = 0;
   /** Sends written on the current socket, with their frame sizes: the suspects of a 1009. */
   let writtenSends = new Map<string, number>();
@@ -316,6 +321,7 @@ export function createChatConnection({
   const onReady = (userId: string): void => {
     ready = true;
     me = userId;
+    presence.ready();
     authFailures = 0;
     backoff.reset();
     if (readyTimer !== undefined) clearTimeout(readyTimer);
@@ -371,7 +377,11 @@ export function createChatConnection({
         deliver(frame.message);
         return;
       case 'presence':
+        presence.applyPresence(frame.userId, frame.online);
         events.emit('presence', { userId: frame.userId, online: frame.online });
+        return;
+      case 'presence.snapshot':
+        for (const change of presence.applySnapshot(frame.users)) events.emit('presence', change);
         return;
       case 'typing':
         events.emit('typing', { roomId: frame.roomId, userId: frame.userId });
@@ -653,5 +663,6 @@ export function createChatConnection({
     pendingSends: () => pending.size,
     state: () => state,
     userId: () => me,
+    presence: () => presence.entries(),
   };
 }

@@ -46,6 +46,12 @@ export type ServerFrame =
   | { readonly type: 'ack'; readonly clientMsgId: string; readonly message: Message }
   | { readonly type: 'message'; readonly message: Message }
   | { readonly type: 'presence'; readonly userId: string; readonly online: boolean }
+  /**
+   * Right after `ready`: the co-members' presence then (at most the server's cap of them;
+   * users not listed are unknown). A `presence` frame that arrives after `ready` but before
+   * the snapshot is newer than the snapshot's entry for that user.
+   */
+  | { readonly type: 'presence.snapshot'; readonly users: readonly { readonly userId: string; readonly online: boolean }[] }
   | { readonly type: 'typing'; readonly roomId: string; readonly userId: string }
   | { readonly type: 'announcement'; readonly text: string }
   | {

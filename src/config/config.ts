@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { TopicsConfig } from '../protocol/topics';
+import { MAX_SNAPSHOT_USERS } from '../protocol/frames';
 import { DEFAULT_TRUST_PROXY, parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 /**
@@ -100,6 +101,8 @@ const EnvSchema = z.object({
   ADMIN_USER_IDS: csv.default([]),
   SESSION_REANNOUNCE_MS: int(30_000, 100),
   SESSION_TTL_MS: int(90_000, 300),
+  // The most co-members one presence.snapshot lists (docs/architecture.md, "Presence snapshot").
+  PRESENCE_SNAPSHOT_MAX_USERS: int(1_000, 0, MAX_SNAPSHOT_USERS),
   SEND_RATE_PER_SEC: z.coerce.number().positive().default(10),
   SEND_BURST: int(30, 1, 10_000),
   WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 256, 64 * 1024),
@@ -201,6 +204,8 @@ export interface Config {
     readonly sessionReannounceMs: number;
     /** A session not announced for this long is considered gone (its instance died). */
     readonly sessionTtlMs: number;
+    /** The most co-members a presence.snapshot lists (the first ones by userId); 0 sends an empty one. */
+    readonly presenceSnapshotMaxUsers: number;
     readonly sendRatePerSec: number;
     readonly sendBurst: number;
     readonly wsMaxPayloadBytes: number;
@@ -335,6 +340,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       adminUserIds: e.ADMIN_USER_IDS,
       sessionReannounceMs: e.SESSION_REANNOUNCE_MS,
       sessionTtlMs: e.SESSION_TTL_MS,
+      presenceSnapshotMaxUsers: e.PRESENCE_SNAPSHOT_MAX_USERS,
       sendRatePerSec: e.SEND_RATE_PER_SEC,
       sendBurst: e.SEND_BURST,
       wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,

@@ -19,6 +19,11 @@ export interface OwnedUser {
   readonly sessions: Map<string, LiveSession>;
   /** Send rate limit. */
   readonly bucket: TokenBucket;
+  /**
+   * When this owner's expiry timer last asked (through the user's partition) to expire the
+   * user's sessions and has not seen the answer handled yet (domain/session-expiry.ts).
+   */
+  expiryRequestedAt?: number;
 }
 
 export class OwnedUsers {
@@ -66,6 +71,11 @@ export class OwnedUsers {
     };
     users.set(userId, created);
     return created;
+  }
+
+  /** Every loaded user of every owned partition. */
+  *all(): IterableIterator<OwnedUser> {
+    for (const users of this.byPartition.values()) yield* users.values();
   }
 
   userCount(): number {

@@ -38,6 +38,13 @@ export interface Metrics {
    */
   readonly fanOuts: Counter<'path'>;
   /**
+   * presence.snapshot frames an owner answered a new socket with (sent), or left out
+   * because the session directory or the store could not answer (docs/architecture.md).
+   */
+  readonly presenceSnapshots: Counter<'outcome'>;
+  /** Users an owner announced offline because their last session was not re-announced within SESSION_TTL_MS. */
+  readonly sessionsExpired: Counter;
+  /**
    * Fetch requests answered, per consumer (owner group, inbox): on this machine the brokers
    * spend their CPU per fetch answer, so fetches per message is the budget to watch.
    */
@@ -174,6 +181,17 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       name: 'chat_fanouts_total',
       help: 'Frames an owner fanned out to other users, by path (direct: to the instances holding their sockets; via-owner: through each recipient owner)',
       labelNames: ['path'],
+      registers,
+    }),
+    presenceSnapshots: new Counter({
+      name: 'chat_presence_snapshots_total',
+      help: 'presence.snapshot frames answered after ready, by outcome (sent; directory_unavailable or store_failed: left out)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    sessionsExpired: new Counter({
+      name: 'chat_presence_expired_total',
+      help: 'Users announced offline by their owner because their last session expired (not re-announced within SESSION_TTL_MS)',
       registers,
     }),
     kafkaFetches: new Counter({

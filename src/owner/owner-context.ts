@@ -33,6 +33,8 @@ export interface OwnerContext {
     readonly sessionTtlMs: number;
     /** Live sockets one user may hold on all instances together (WS_MAX_CONNECTIONS_PER_USER). */
     readonly maxSessionsPerUser: number;
+    /** Co-members one presence.snapshot lists at most (PRESENCE_SNAPSHOT_MAX_USERS). */
+    readonly presenceSnapshotMaxUsers: number;
   };
   /** How long a newly assigned partition's records wait for its users to load (owner/eager-load.ts); 0: lazy only. */
   readonly eagerLoadTimeoutMs: number;

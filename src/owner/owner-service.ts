@@ -11,10 +11,13 @@ import { eagerLoad } from './eager-load';
 import { createAppendBatcher } from './append-batcher';
 import { coalesceRelays } from './fan-out';
 import { createSessionDirectory } from './session-directory';
+import { createSessionExpiryTimer, handleSessionExpire } from './session-expiry';
 
 export interface OwnerService {
   readonly listener: OwnerGroupListener;
   readonly users: OwnedUsers;
+  /** Stops the session expiry timer (it also stops when no partition is owned). */
+  stop(): void;
 }
 
 const settled = Promise.resolve();
@@ -45,6 +48,16 @@ export function createOwnerService(
     logger: options.logger.child({ component: 'owner' }),
   };
   const log = base.logger;
+  // Runs while this instance owns partitions: the owner of a user's partition, and only it,
+  // announces the user offline when the last session expires (owner/session-expiry.ts).
+  const expiry = createSessionExpiryTimer({
+    users,
+    bus: base.bus,
+    chatTopic: base.chatTopic,
+    ttlMs: base.limits.sessionTtlMs,
+    now: base.now,
+    logger: log,
+  });
 
   // Per partition: the hand-over of the last record's output to the bus. Output that waits
   // on a database write (a send) is handed over once written, and the output of the records
@@ -92,6 +105,8 @@ export function createOwnerService(
           case 'session.opened':
           case 'session.closed':
             return handleSession(scope, request, record);
+          case 'session.expire':
+            return handleSessionExpire(scope, request, record);
           case 'chat.send':
             return handleSend(scope, request, record);
           case 'chat.typing':
@@ -105,6 +120,7 @@ export function createOwnerService(
     },
     async onAssigned(partitions) {
       users.own(partitions);
+      if (users.partitions().length > 0) expiry.start();
       base.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.gained', partitions }, 'partitions assigned');
       // The bus holds these partitions' records until this settles (bounded by the timeout).
@@ -117,10 +133,11 @@ export function createOwnerService(
         appends.resume(p);
       }
       const dropped = users.drop(partitions);
+      if (users.partitions().length === 0) expiry.stop();
       base.metrics.ownedPartitions.set(users.partitions().length);
       log.info({ event: 'partitions.revoked', partitions, droppedUsers: dropped }, 'partitions revoked; state dropped');
     },
   };
 
-  return { listener, users };
+  return { listener, users, stop: () => expiry.stop() };
 }

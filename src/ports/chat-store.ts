@@ -94,6 +94,14 @@ export interface ChatStore extends Service {
   roomMembers(roomId: string): Promise<string[] | undefined>;
   /** Everyone who shares at least one room with the user (not the user), sorted. */
   coMembers(userId: string): Promise<string[]>;
+  /**
+   * The first `limit` of `coMembers(userId)` in the same (userId) order: a bounded read for
+   * the presence snapshot (owner/presence-snapshot.ts), so a user in huge rooms costs at
+   * most `limit` rows. Read-only and repeatable: the same membership gives the same answer;
+   * `limit` 0 answers []. A caller that asks for one more than it lists learns whether
+   * there are more.
+   */
+  firstCoMembers(userId: string, limit: number): Promise<string[]>;
 
   /** See the guarantees above. One outcome per message, in order. */
   appendMessages(messages: readonly NewMessage[]): Promise<AppendOutcome[]>;

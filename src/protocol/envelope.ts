@@ -37,6 +37,13 @@ const ConnectionRef = { instanceId: z.string().min(1).max(100), connectionId: z.
 /** A socket (or SSE stream) opened or closed on a gateway. */
 export const SessionOpenedRecord = base('session.opened', z.object({ ...ConnectionRef, reannounce: z.boolean().optional() }));
 export const SessionClosedRecord = base('session.closed', z.object(ConnectionRef));
+/**
+ * The owner's own timer asks it, through the user's partition, to forget the user's
+ * sessions that stopped being re-announced (owner/session-expiry.ts). No payload: the
+ * handler decides by its clock when the record is handled, so a late or repeated one is
+ * harmless.
+ */
+export const SessionExpireRecord = base('session.expire', z.object({}));
 /** A `send` frame, keyed by the sender. */
 export const ChatSendRecord = base(
   'chat.send',
@@ -55,6 +62,7 @@ export const RequestRecordSchema = z.discriminatedUnion('type', [
   LoginRequestRecord,
   SessionOpenedRecord,
   SessionClosedRecord,
+  SessionExpireRecord,
   ChatSendRecord,
   ChatTypingRecord,
   DeliverRecord,

@@ -36,11 +36,27 @@ export type RoomEvent = (typeof ROOM_EVENTS)[number];
  */
 export const RoomSnapshotSchema = z.object({ roomId: RoomIdSchema, name: z.string(), members: z.array(UserIdSchema) });
 
+/** The most users one `presence.snapshot` may list (the bound of PRESENCE_SNAPSHOT_MAX_USERS). */
+export const MAX_SNAPSHOT_USERS = 5_000;
+
 export const ServerFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), userId: UserIdSchema, connectionId: z.string() }),
   z.object({ type: z.literal('ack'), clientMsgId: ClientMsgIdSchema, message: MessageSchema }),
   z.object({ type: z.literal('message'), message: MessageSchema }),
   z.object({ type: z.literal('presence'), userId: UserIdSchema, online: z.boolean() }),
+  // Right after `ready` (docs/architecture.md, "Presence snapshot"): the co-members'
+  // presence at that moment, at most PRESENCE_SNAPSHOT_MAX_USERS of them.
+  z
+    .object({
+      type: z.literal('presence.snapshot'),
+      users: z.array(z.object({ userId: UserIdSchema, online: z.boolean() })).max(MAX_SNAPSHOT_USERS),
+    })
+    .describe(
+      'Right after `ready`: the presence of the members of the user’s rooms (not the user), the first ' +
+        'PRESENCE_SNAPSHOT_MAX_USERS by userId; users not listed are unknown. Left out when the server cannot ' +
+        'tell (its session directory is unavailable). Later changes come as `presence`; one that arrives after ' +
+        '`ready` but before the snapshot is the newer for its user.',
+    ),
   z.object({ type: z.literal('typing'), roomId: RoomIdSchema, userId: UserIdSchema }),
   z.object({ type: z.literal('announcement'), text: z.string() }),
   // A room change made through REST (docs/architecture.md, "Outbox"): `id` is the change's

@@ -101,6 +101,10 @@ describe('web client in Chromium: two people, two instances', () => {
     await bob.page.waitForSelector('#conn[data-state="open"]');
     await bob.page.click('#rooms li.room-item button:text("General")');
     await alice.page.waitForSelector(`#members li[data-user-id="${bob.userId}"][data-presence="online"]`, { timeout: 15_000 });
+    // And Bob's page, just opened, shows Alice (online all along, silent so far) online at
+    // once: from the presence.snapshot that follows `ready`, not "unknown".
+    await bob.page.waitForSelector(`#members li[data-user-id="${alice.userId}"][data-presence="online"]`, { timeout: 10_000 });
+    await bob.page.screenshot({ path: path.join(ARTIFACTS, 'web-presence-snapshot-bob.png') });
 
     // Typing, then messages both ways.
     await alice.page.type('#text', 'hel');

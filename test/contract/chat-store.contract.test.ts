@@ -165,6 +165,22 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
       expect(await store.coMembers(loner)).toEqual([]);
       expect(await store.coMembers(randomName('nobody'))).toEqual([]);
     });
+
+    it('answers firstCoMembers: a bounded prefix of coMembers, in the same order', async () => {
+      const [alice, bob, carol, dave, eve] = [await newUser(), await newUser(), await newUser(), await newUser(), await newUser()];
+      await newRoom(alice, [bob, carol]);
+      await newRoom(dave, [alice, bob]);
+      await newRoom(eve);
+      const all = await store.coMembers(alice);
+      expect(all).toEqual([bob, carol, dave].sort());
+      expect(await store.firstCoMembers(alice, 10)).toEqual(all);
+      expect(await h.other.firstCoMembers(alice, 3)).toEqual(all);
+      expect(await store.firstCoMembers(alice, 2)).toEqual(all.slice(0, 2));
+      expect(await store.firstCoMembers(alice, 1)).toEqual(all.slice(0, 1));
+      expect(await store.firstCoMembers(alice, 0)).toEqual([]);
+      expect(await store.firstCoMembers(eve, 5)).toEqual([]);
+      expect(await store.firstCoMembers(randomName('nobody'), 5)).toEqual([]);
+    });
   });
 
   describe('messages', () => {

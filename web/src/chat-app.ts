@@ -2,6 +2,7 @@ import { createChatConnection, type ChatConnection, type ConnectionState, type M
 import { ChatError, createApi, type Room } from './api';
 import { createSessionStore, type Session } from './session';
 import { byId, clear, el, newClientMsgId, timeOf } from './dom';
+import { presenceState, type PresenceState } from './presence-view';
 
 /**
  * The web chat client (served at `/`): register and log in over REST, rooms over REST, and
@@ -233,10 +234,8 @@ function selectRoom(roomId: string): void {
 
 // ---- rendering ------------------------------------------------------------
 
-function presenceOf(userId: string): 'online' | 'offline' | 'unknown' {
-  if (userId === session?.user.userId) return 'online';
-  const state = online.get(userId);
-  return state === undefined ? 'unknown' : state ? 'online' : 'offline';
+function presenceOf(userId: string): PresenceState {
+  return presenceState(userId, { self: session?.user.userId, server: connection?.presence(), active: online });
 }
 
 function renderRooms(): void {

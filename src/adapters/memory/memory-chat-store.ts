@@ -83,6 +83,15 @@ export function createMemoryChatStore({
   const assertMember = (room: RoomRow, userId: string): void => {
     if (!room.members.has(userId)) throw new ChatError('NOT_A_MEMBER', `${userId} is not a member of room ${room.roomId}`);
   };
+  /** Everyone sharing a room with the user, sorted, without the user. */
+  const coMembersOf = (userId: string): string[] => {
+    const others = new Set<string>();
+    for (const room of rooms.values()) {
+      if (room.members.has(userId)) for (const m of room.members) others.add(m);
+    }
+    others.delete(userId);
+    return sorted(others);
+  };
 
   return {
     async start() {},
@@ -130,14 +139,8 @@ export function createMemoryChatStore({
       const room = rooms.get(roomId);
       return room === undefined ? undefined : sorted(room.members);
     },
-    async coMembers(userId) {
-      const others = new Set<string>();
-      for (const room of rooms.values()) {
-        if (room.members.has(userId)) for (const m of room.members) others.add(m);
-      }
-      others.delete(userId);
-      return sorted(others);
-    },
+    coMembers: async (userId) => coMembersOf(userId),
+    firstCoMembers: async (userId, limit) => coMembersOf(userId).slice(0, Math.max(0, limit)),
 
     async appendMessages(list) {
       // One at a time with no await in between: the list is atomic, in order.

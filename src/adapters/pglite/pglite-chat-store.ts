@@ -80,6 +80,7 @@ export function createPgliteChatStore({
     addMember: async (roomId, byUserId, userId) => store().addMember(roomId, byUserId, userId),
     roomMembers: async (roomId) => store().roomMembers(roomId),
     coMembers: async (userId) => store().coMembers(userId),
+    firstCoMembers: async (userId, limit) => store().firstCoMembers(userId, limit),
     appendMessages: async (messages) => store().appendMessages(messages),
     listMessages: async (roomId, query) => store().listMessages(roomId, query),
     outbox: {

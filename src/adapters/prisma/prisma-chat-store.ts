@@ -154,6 +154,20 @@ export function createPrismaChatStore({
       );
       return sorted(rows.map((r) => r.userId));
     },
+    async firstCoMembers(userId, limit) {
+      if (limit <= 0) return [];
+      const rows = await run('first co-members', () =>
+        prisma.membership.findMany({
+          where: { userId: { not: userId }, room: { memberships: { some: { userId } } } },
+          distinct: ['userId'],
+          orderBy: { userId: 'asc' },
+          take: limit,
+          select: { userId: true },
+        }),
+      );
+      // Sorted like coMembers (JS code-unit order), whatever the database's collation.
+      return sorted(rows.map((r) => r.userId));
+    },
 
     appendMessages,
     async listMessages(roomId, query) {
