@@ -105,7 +105,10 @@ export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchIm
       const all: RoomSummary[] = [];
       let cursor: string | undefined;
       do {
-        const page = await request<RoomListResponse>('GET', `/api/rooms?limit=100${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`);
+        const page = await request<RoomListResponse>(
+          'GET',
+          `/api/rooms?limit=100${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        );
         all.push(...page.rooms);
         cursor = page.nextCursor;
       } while (cursor !== undefined);

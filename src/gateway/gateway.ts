@@ -136,7 +136,8 @@ export function createGateway({
     fetchGap: async (userId, roomId, from, to) => {
       // A member removed meanwhile reads nothing more of the room (the gate then releases
       // what it holds and waits for nothing).
-      if (!((await store.roomMembers(roomId)) ?? []).includes(userId)) throw new ChatError('NOT_A_MEMBER', `not a member of room ${roomId}`);
+      if (!((await store.roomMembers(roomId)) ?? []).includes(userId))
+        throw new ChatError('NOT_A_MEMBER', `not a member of room ${roomId}`);
       return store.listMessages(roomId, { afterSeq: from - 1, beforeSeq: to + 1, limit: Math.min(200, to - from + 1) });
     },
     metrics,

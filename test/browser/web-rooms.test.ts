@@ -119,11 +119,7 @@ describe('web client in Chromium: direct messages, rename and leave', () => {
     await bob.page.waitForSelector('#rooms li.empty');
     expect(await bob.page.textContent('#room-title')).toBe('Pick or create a room');
     await alice.page.waitForSelector(`#members li[data-user-id="${alice.userId}"]`);
-    await alice.page.waitForFunction(
-      (gone) => document.querySelector(`#members li[data-user-id="${gone}"]`) === null,
-      bob.userId,
-      { timeout: 15_000 },
-    );
+    await alice.page.waitForSelector(`#members li[data-user-id="${bob.userId}"]`, { state: 'detached', timeout: 15_000 });
     await send(alice.page, 'Bob left, he does not see this');
     await alice.page.waitForSelector('#messages li.msg .text:text("Bob left, he does not see this")');
     expect(await bob.page.$$('#rooms li.room-item')).toHaveLength(0);

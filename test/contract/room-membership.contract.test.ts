@@ -100,7 +100,11 @@ describe.each(adapters)('ChatStore rooms v1.1 contract: %s', (_name, makeHarness
       const rows = await takeAll();
       expect(rows.map((r) => r.key).sort()).toEqual([a, b].sort());
       for (const row of rows)
-        expect(roomFrameOf(row)).toMatchObject({ event: 'created', by: a, room: { roomId: room.roomId, kind: 'dm', members: [a, b].sort() } });
+        expect(roomFrameOf(row)).toMatchObject({
+          event: 'created',
+          by: a,
+          room: { roomId: room.roomId, kind: 'dm', members: [a, b].sort() },
+        });
     });
 
     it('refuses a DM with oneself (DM_WITH_SELF) and with an unknown user (USER_NOT_FOUND), writing nothing', async () => {
@@ -210,7 +214,13 @@ describe.each(adapters)('ChatStore rooms v1.1 contract: %s', (_name, makeHarness
       const before = await append(room.roomId, a);
       expect(before.members).toEqual([a, b].sort());
       await store.removeMember(room.roomId, a, b);
-      const after = await appendOne(h.other, { id: randomName('m'), roomId: room.roomId, senderId: a, clientMsgId: randomName('c'), text: 'x' });
+      const after = await appendOne(h.other, {
+        id: randomName('m'),
+        roomId: room.roomId,
+        senderId: a,
+        clientMsgId: randomName('c'),
+        text: 'x',
+      });
       expect(after.members).toEqual([a]);
       const [refused] = await h.other.appendMessages([
         { id: randomName('m'), roomId: room.roomId, senderId: b, clientMsgId: randomName('c'), text: 'x' },

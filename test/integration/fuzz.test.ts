@@ -315,7 +315,15 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         const roomId = r.pick([r0, r2, r4, junkRoom, 'r'.repeat(101)]);
         const { body } = bodyFor({ name: `renamed ${i} ${r.pick(NASTY_STRINGS)}` });
         const token = r.chance(0.85) ? validToken() : badToken();
-        inputs.push({ what: 'rename room', method: 'PATCH', path: `/api/rooms/${encodeURIComponent(roomId)}`, body, contentType: ct, token, app });
+        inputs.push({
+          what: 'rename room',
+          method: 'PATCH',
+          path: `/api/rooms/${encodeURIComponent(roomId)}`,
+          body,
+          contentType: ct,
+          token,
+          app,
+        });
       } else if (roll < 0.78) {
         const roomId = r.pick([r4, r4, junkRoom, '..']);
         const target = r.pick([...users, ghost, 'x', r.pick(NASTY_STRINGS.filter((x) => !/[\uD800-\uDFFF]/.test(x)))]);
@@ -353,7 +361,14 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         inputs.push({
           what: 'read',
           method: 'GET',
-          path: r.pick(['/api/rooms', '/api/me', '/api/rooms?limit=2', '/api/rooms?limit=0', '/api/rooms?cursor=junk', '/api/rooms?limit=101']),
+          path: r.pick([
+            '/api/rooms',
+            '/api/me',
+            '/api/rooms?limit=2',
+            '/api/rooms?limit=0',
+            '/api/rooms?cursor=junk',
+            '/api/rooms?limit=101',
+          ]),
           contentType: ct,
           token: r.chance(0.7) ? validToken() : badToken(),
           app,
@@ -498,7 +513,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
             expectedNewRooms.push(`${caller}|${pair.join(', ')}|${pair.join(',')}`);
             wrote = true;
           } else if (res.status !== 200) problems.push(`rest#${i} open dm (exists) got ${res.status} ${res.text.slice(0, 200)}`);
-        } else if (res.status < 300) problems.push(`rest#${i} open dm is invalid but got ${res.status} for ${String(input.body).slice(0, 200)}`);
+        } else if (res.status < 300)
+          problems.push(`rest#${i} open dm is invalid but got ${res.status} for ${String(input.body).slice(0, 200)}`);
       } else if (input.what === 'rename room') {
         const roomId = decodeURIComponent(input.path.split('/')[3]!);
         const parsed = RenameRoomBody.safeParse(body);
@@ -507,7 +523,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           if (res.status !== 200) problems.push(`rest#${i} rename is valid but got ${res.status} ${res.text.slice(0, 200)}`);
           wrote = roomNames.get(roomId) !== parsed.data.name;
           roomNames.set(roomId, parsed.data.name);
-        } else if (res.status < 300) problems.push(`rest#${i} rename is invalid but got ${res.status} for ${String(input.body).slice(0, 200)}`);
+        } else if (res.status < 300)
+          problems.push(`rest#${i} rename is invalid but got ${res.status} for ${String(input.body).slice(0, 200)}`);
       } else if (input.what === 'remove member') {
         const [, , , rawRoom, , rawTarget] = input.path.split('/');
         const roomId = decodeURIComponent(rawRoom!);

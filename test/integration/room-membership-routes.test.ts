@@ -60,7 +60,9 @@ describe('rooms v1.1 REST API (PostgreSQL)', () => {
       .set('Authorization', user.auth)
       .send(body as object);
   const remove = (user: TestUser, roomId: string, userId: string) =>
-    request(http).delete(`/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`).set('Authorization', user.auth);
+    request(http)
+      .delete(`/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`)
+      .set('Authorization', user.auth);
   const list = (user: TestUser, query = '') => request(http).get(`/api/rooms${query}`).set('Authorization', user.auth);
   const codeOf = (res: request.Response): unknown => res.body.error?.code;
 
@@ -81,7 +83,9 @@ describe('rooms v1.1 REST API (PostgreSQL)', () => {
       expect((await dm(bob, { userId: alice.userId }).expect(200)).body).toEqual(created.body);
       expect((await dm(alice, { userId: bob.userId }).expect(200)).body).toEqual(created.body);
       expect(nudges).toBe(before + 1);
-      expect((await list(bob).expect(200)).body.rooms).toEqual([{ roomId: created.body.roomId, name: members.join(', '), members, lastSeq: 0, kind: 'dm' }]);
+      expect((await list(bob).expect(200)).body.rooms).toEqual([
+        { roomId: created.body.roomId, name: members.join(', '), members, lastSeq: 0, kind: 'dm' },
+      ]);
     });
 
     it('answers 400 DM_WITH_SELF, 404 USER_NOT_FOUND and 400 VALIDATION, creating nothing', async () => {
@@ -126,7 +130,9 @@ describe('rooms v1.1 REST API (PostgreSQL)', () => {
       await remove(creator, roomId, carol.userId).expect(204);
       expect(await store.roomMembers(roomId)).toEqual([creator.userId]);
       for (const user of [bob, carol]) {
-        expect(codeOf(await request(http).get(`/api/rooms/${roomId}/messages`).set('Authorization', user.auth).expect(403))).toBe('NOT_A_MEMBER');
+        expect(codeOf(await request(http).get(`/api/rooms/${roomId}/messages`).set('Authorization', user.auth).expect(403))).toBe(
+          'NOT_A_MEMBER',
+        );
         expect((await list(user).expect(200)).body.rooms).toEqual([]);
       }
     });

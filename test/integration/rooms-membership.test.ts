@@ -73,7 +73,12 @@ describe('rooms v1.1: direct rooms and membership across instances (real infrast
       expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 201]);
       const roomId = answers[0]!.body.roomId as string;
       for (const r of answers)
-        expect(r.body).toEqual({ roomId, kind: 'dm', name: [alice.userId, bob.userId].sort().join(', '), members: [alice.userId, bob.userId].sort() });
+        expect(r.body).toEqual({
+          roomId,
+          kind: 'dm',
+          name: [alice.userId, bob.userId].sort().join(', '),
+          members: [alice.userId, bob.userId].sort(),
+        });
       for (const ws of [wsAlice, wsBob])
         await ws.waitFor('the member hears of the new DM', (f) => f.type === 'room' && f.room.roomId === roomId && f.event === 'created');
       const listed = (await request(b.http).get('/api/rooms').set('Authorization', bearer(alice)).expect(200)).body.rooms;
@@ -96,16 +101,24 @@ describe('rooms v1.1: direct rooms and membership across instances (real infrast
       .expect(201);
     const roomId = room.roomId as string;
 
-    const renamed = await request(b.http).patch(`/api/rooms/${roomId}`).set('Authorization', bearer(carol)).send({ name: 'the team' }).expect(200);
+    const renamed = await request(b.http)
+      .patch(`/api/rooms/${roomId}`)
+      .set('Authorization', bearer(carol))
+      .send({ name: 'the team' })
+      .expect(200);
     expect(renamed.body).toMatchObject({ roomId, name: 'the team', kind: 'group' });
     for (const ws of [wsOwner, wsBobA, wsBobB, wsCarol]) {
-      const frame = (await ws.waitFor('the rename arrives', (f) => f.type === 'room' && f.event === 'renamed' && f.room.roomId === roomId)) as RoomFrame;
+      const frame = (await ws.waitFor(
+        'the rename arrives',
+        (f) => f.type === 'room' && f.event === 'renamed' && f.room.roomId === roomId,
+      )) as RoomFrame;
       expect(frame).toMatchObject({ by: carol.userId, room: { name: 'the team', kind: 'group' } });
     }
 
     // Bob hears a message before the removal, on both sockets.
     wsOwner.send({ type: 'send', roomId, clientMsgId: 'before', text: 'before' });
-    for (const ws of [wsBobA, wsBobB]) await ws.waitFor('bob gets the message before', (f) => f.type === 'message' && f.message.text === 'before');
+    for (const ws of [wsBobA, wsBobB])
+      await ws.waitFor('bob gets the message before', (f) => f.type === 'message' && f.message.text === 'before');
 
     await request(b.http).delete(`/api/rooms/${roomId}/members/${bob.userId}`).set('Authorization', bearer(owner)).expect(204);
     // From here on, nothing of the room reaches bob.
@@ -128,7 +141,11 @@ describe('rooms v1.1: direct rooms and membership across instances (real infrast
     wsBobA.send({ type: 'resume', rooms: { [roomId]: 0 } });
     await wsBobA.waitFor('bob’s resume is refused', (f) => f.type === 'error' && f.ref === roomId && f.code === 'NOT_A_MEMBER');
     // A marker through another room: what bob could still have got would be there by now.
-    const { body: marker } = await request(a.http).post('/api/rooms').set('Authorization', bearer(owner)).send({ name: 'marker', members: [bob.userId] }).expect(201);
+    const { body: marker } = await request(a.http)
+      .post('/api/rooms')
+      .set('Authorization', bearer(owner))
+      .send({ name: 'marker', members: [bob.userId] })
+      .expect(201);
     wsOwner.send({ type: 'send', roomId: marker.roomId, clientMsgId: 'marker', text: 'marker' });
     for (const ws of [wsBobA, wsBobB]) await ws.waitFor('bob gets the marker', (f) => f.type === 'message' && f.message.text === 'marker');
     [wsBobA, wsBobB].forEach((ws, i) => {
@@ -156,7 +173,9 @@ describe('rooms v1.1: direct rooms and membership across instances (real infrast
         .expect(201);
       made.add(body.roomId as string);
     }
-    made.add((await request(a.http).post('/api/dms').set('Authorization', bearer(alice)).send({ userId: bob.userId }).expect(201)).body.roomId);
+    made.add(
+      (await request(a.http).post('/api/dms').set('Authorization', bearer(alice)).send({ userId: bob.userId }).expect(201)).body.roomId,
+    );
     const walked: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -172,7 +191,10 @@ describe('rooms v1.1: direct rooms and membership across instances (real infrast
       pages++;
       // A room joined between pages comes after every cursor (it is the newest): listed once, at the end.
       if (pages === 1) {
-        const late = await request(b.http).post('/api/rooms').set('Authorization', bearer(bob)).send({ name: 'late', members: [alice.userId] });
+        const late = await request(b.http)
+          .post('/api/rooms')
+          .set('Authorization', bearer(bob))
+          .send({ name: 'late', members: [alice.userId] });
         made.add(late.body.roomId as string);
       }
     } while (cursor !== undefined);

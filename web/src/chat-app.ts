@@ -288,7 +288,8 @@ function renderRooms(): void {
     if (room.unread > 0) item.append(el('span', { className: 'badge', text: String(room.unread) }));
     list.append(item);
   }
-  if (![...rooms.values()].some((r) => r.kind === 'group')) list.append(el('li', { className: 'empty', text: 'No rooms yet: create one below.' }));
+  if (![...rooms.values()].some((r) => r.kind === 'group'))
+    list.append(el('li', { className: 'empty', text: 'No rooms yet: create one below.' }));
   controls.renderDms();
 }
 

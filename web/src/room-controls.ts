@@ -81,13 +81,10 @@ export function createRoomControls({
   byId<HTMLFormElement>('new-dm').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = byId<HTMLInputElement>('new-dm-user');
-    api.createDm(input.value.trim()).then(
-      (room) => {
-        input.value = '';
-        opened(room);
-      },
-      showError,
-    );
+    api.createDm(input.value.trim()).then((room) => {
+      input.value = '';
+      opened(room);
+    }, showError);
   });
   byId<HTMLFormElement>('rename-room').addEventListener('submit', (event) => {
     event.preventDefault();

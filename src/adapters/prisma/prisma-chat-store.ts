@@ -127,7 +127,9 @@ export function createPrismaChatStore({
         prisma.room.findMany({
           where: {
             memberships: { some: { userId } },
-            ...(after === undefined ? {} : { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }),
+            ...(after === undefined
+              ? {}
+              : { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }),
           },
           orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
           ...(limit === undefined ? {} : { take: limit }),

@@ -37,7 +37,9 @@ export function createPrismaRoomMembership({
       if (userId === otherUserId) throw new ChatError('DM_WITH_SELF', 'a direct room needs another user');
       const dmKey = directRoomKey(userId, otherUserId);
       return transaction('open dm', async (tx) => {
-        const found = new Set((await tx.user.findMany({ where: { id: { in: [userId, otherUserId] } }, select: { id: true } })).map((u) => u.id));
+        const found = new Set(
+          (await tx.user.findMany({ where: { id: { in: [userId, otherUserId] } }, select: { id: true } })).map((u) => u.id),
+        );
         const missing = sorted([userId, otherUserId].filter((id) => !found.has(id)));
         if (missing.length > 0) throw new ChatError('USER_NOT_FOUND', `unknown users: ${missing.join(', ')}`, { details: { missing } });
         // INSERT … ON CONFLICT DO NOTHING on the unique dm_key: a concurrent call for the
