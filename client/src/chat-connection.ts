@@ -394,7 +394,10 @@ export function createChatConnection({
         seenRoomChanges.add(frame.id);
         if (seenRoomChanges.size > RECENT_ROOM_CHANGES) seenRoomChanges.delete(seenRoomChanges.values().next().value!);
         const joined = me !== undefined && frame.room.members.includes(me);
-        if (autoTrackRooms && joined && streams.track(frame.room.roomId, 0) && ready) resumeRooms([frame.room.roomId]);
+        // We left or were removed: the server sends the room no more, and a resume of it
+        // would be refused.
+        if (frame.event === 'member.removed' && frame.member === me) streams.untrack(frame.room.roomId);
+        else if (autoTrackRooms && joined && streams.track(frame.room.roomId, 0) && ready) resumeRooms([frame.room.roomId]);
         events.emit('room', frame);
         return;
       }

@@ -23,14 +23,22 @@ export interface Message {
 /** Longest message text, in characters (the server refuses longer). */
 export const MAX_TEXT_LENGTH = 4_000;
 
-/** The kinds of room change a `room` frame reports. */
-export type RoomEvent = 'created' | 'member.added';
+/**
+ * The kinds of room change a `room` frame reports. A `member.removed` frame whose `member`
+ * is the receiving user says it left or was removed: drop the room.
+ */
+export type RoomEvent = 'created' | 'member.added' | 'renamed' | 'member.removed';
+
+/** A group room, or the one direct room of a pair (POST /api/dms). */
+export type RoomKind = 'group' | 'dm';
 
 /** A room as a `room` frame carries it: a snapshot after the change (it replaces, never patches). */
 export interface RoomSnapshot {
   readonly roomId: string;
   readonly name: string;
   readonly members: readonly string[];
+  /** Absent from servers before v1.1: a group room. */
+  readonly kind?: RoomKind | undefined;
 }
 
 /** Client → server frames. */
@@ -88,16 +96,24 @@ export const ErrorCodes = {
   VALIDATION: { status: 400, retriable: false },
   INVALID_JSON: { status: 400, retriable: false },
   PASSWORD_TOO_LONG: { status: 400, retriable: false },
+  /** POST /api/dms naming oneself. */
+  DM_WITH_SELF: { status: 400, retriable: false },
   UNAUTHORIZED: { status: 401, retriable: false },
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },
   TOKEN_REVOKED: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
   NOT_A_MEMBER: { status: 403, retriable: false },
+  /** Removing another member is for the room's creator only. */
+  NOT_ROOM_CREATOR: { status: 403, retriable: false },
   NOT_FOUND: { status: 404, retriable: false },
   USER_NOT_FOUND: { status: 404, retriable: false },
   ROOM_NOT_FOUND: { status: 404, retriable: false },
+  /** The user to remove is not a member of the room. */
+  MEMBER_NOT_FOUND: { status: 404, retriable: false },
   USER_EXISTS: { status: 409, retriable: false },
+  /** A direct room cannot be renamed, joined or left. */
+  ROOM_IS_DM: { status: 409, retriable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   RATE_LIMITED: { status: 429, retriable: true },
   /** A socket cap: per client IP on an instance (before the upgrade), or per user on all instances (close 4008 with this code in the reason). */
@@ -136,6 +152,16 @@ export interface AddMemberBody {
   readonly userId: string;
 }
 
+/** POST /api/dms body: the other user. */
+export interface OpenDmBody {
+  readonly userId: string;
+}
+
+/** PATCH /api/rooms/:roomId body. */
+export interface RenameRoomBody {
+  readonly name: string;
+}
+
 /** A user as others see it. */
 export interface PublicUser {
   readonly userId: string;
@@ -157,18 +183,37 @@ export interface RoomCreatedResponse {
   readonly members: readonly string[];
 }
 
-/** One room of GET /api/rooms. */
+/** One room of GET /api/rooms, and the PATCH /api/rooms/:roomId answer. */
 export interface RoomSummary {
   readonly roomId: string;
   readonly name: string;
   readonly members: readonly string[];
   /** The room's newest seq (0 when empty). */
   readonly lastSeq: number;
+  readonly kind: RoomKind;
 }
 
-/** GET /api/rooms answer. */
+/** GET /api/rooms answer: a page, oldest first; `nextCursor` only when more follow. */
 export interface RoomListResponse {
   readonly rooms: readonly RoomSummary[];
+  readonly nextCursor?: string | undefined;
+}
+
+/** GET /api/rooms query; `limit` ≤ MAX_ROOM_PAGE (default 50). */
+export interface RoomsQuery {
+  readonly cursor?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** Most rooms one GET /api/rooms page holds. */
+export const MAX_ROOM_PAGE = 100;
+
+/** POST /api/dms answer (201 created, 200 it existed). */
+export interface DmResponse {
+  readonly roomId: string;
+  readonly kind: 'dm';
+  readonly name: string;
+  readonly members: readonly string[];
 }
 
 /** GET /api/rooms/:roomId/messages answer, in seq order. */

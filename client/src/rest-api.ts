@@ -1,6 +1,7 @@
 import { ChatError } from './chat-error.js';
 import type {
   CreateRoomBody,
+  DmResponse,
   LoginResponse,
   Message,
   MessagePageResponse,
@@ -10,6 +11,7 @@ import type {
   RoomCreatedResponse,
   RoomListResponse,
   RoomSummary,
+  RoomsQuery,
 } from './protocol.js';
 
 /** What the REST client needs of `fetch`: the subset every runtime's fetch has (Node 18+, browsers). */
@@ -46,8 +48,8 @@ function isErrorBody(body: unknown): body is { error: { code: string; message: s
  * a ChatError: the server's code and status, or NETWORK (status 0) when it cannot be
  * reached. Nothing is retried here: REST calls are the application's to repeat.
  *
- * v1.1 endpoints (refresh, user search, DMs) are not on the server yet; `request` is the
- * typed escape hatch they slot into as methods when they are (see the README).
+ * v1.1 endpoints not yet here (refresh, user search) go through `request`, the typed
+ * escape hatch they slot into as methods (see the README).
  */
 export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchImpl }: RestApiOptions) {
   const base = baseUrl.replace(/\/+$/, '');
@@ -90,8 +92,44 @@ export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchIm
     logout: (): Promise<void> => request('POST', '/api/auth/logout'),
     /** GET /api/me. */
     me: (): Promise<PublicUser> => request('GET', '/api/me'),
-    /** GET /api/rooms: the user's rooms with each one's newest seq. */
-    rooms: async (): Promise<readonly RoomSummary[]> => (await request<RoomListResponse>('GET', '/api/rooms')).rooms,
+    /** GET /api/rooms?cursor=&limit=: one page of the user's rooms, oldest first; `nextCursor` when more follow. */
+    listRooms: (query: RoomsQuery = {}): Promise<RoomListResponse> => {
+      const params = new URLSearchParams();
+      if (query.cursor !== undefined) params.set('cursor', query.cursor);
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      const qs = params.toString();
+      return request('GET', `/api/rooms${qs ? `?${qs}` : ''}`);
+    },
+    /** All the user's rooms with each one's newest seq: every page of GET /api/rooms, walked in order. */
+    rooms: async (): Promise<readonly RoomSummary[]> => {
+      const all: RoomSummary[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await request<RoomListResponse>(
+          'GET',
+          `/api/rooms?limit=100${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        );
+        all.push(...page.rooms);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return all;
+    },
+    /**
+     * POST /api/dms: the one direct room with `userId` (created if there is none; both hear
+     * of a new one as a `room` event). DM_WITH_SELF, USER_NOT_FOUND.
+     */
+    createDm: (userId: string): Promise<DmResponse> => request('POST', '/api/dms', { userId }),
+    /** PATCH /api/rooms/:roomId (a member): the room after it; ROOM_IS_DM for a direct room. */
+    renameRoom: (roomId: string, name: string): Promise<RoomSummary> => request('PATCH', room(roomId), { name }),
+    /**
+     * DELETE /api/rooms/:roomId/members/:userId: the room's creator removes `userId`
+     * (NOT_ROOM_CREATOR otherwise; MEMBER_NOT_FOUND, ROOM_IS_DM).
+     */
+    removeMember: (roomId: string, userId: string): Promise<void> =>
+      request('DELETE', `${room(roomId)}/members/${encodeURIComponent(userId)}`),
+    /** The same route for oneself: leave the room (`ownUserId` is the caller's userId). */
+    leaveRoom: (roomId: string, ownUserId: string): Promise<void> =>
+      request('DELETE', `${room(roomId)}/members/${encodeURIComponent(ownUserId)}`),
     /** POST /api/rooms: the creator is a member; members hear of it as a `room` event. */
     createRoom: (body: CreateRoomBody): Promise<RoomCreatedResponse> => request('POST', '/api/rooms', body),
     /** POST /api/rooms/:roomId/members (the caller must be a member). */

@@ -31,8 +31,11 @@ export function createConnectionLifecycle({
 }: {
   registry: ConnectionRegistry;
   announcer: SessionAnnouncer;
-  /** Reads a room's messages with seq in [from, to] from the archive, to fill an overdue gap. */
-  fetchGap?: (roomId: string, from: number, to: number) => Promise<Message[]>;
+  /**
+   * Reads a room's messages with seq in [from, to] from the archive, to fill an overdue gap
+   * of `userId`'s connection; rejects when the user is no longer a member of the room.
+   */
+  fetchGap?: (userId: string, roomId: string, from: number, to: number) => Promise<Message[]>;
   /**
    * How long a connection waits for a missing earlier seq before reading it from the
    * archive. Default 2 s: a seq is missing only while its delivery is in flight.
@@ -61,7 +64,10 @@ export function createConnectionLifecycle({
           }
           return sent;
         },
-        { gapTimeoutMs, ...(fetchGap === undefined ? {} : { fetchGap }) },
+        {
+          gapTimeoutMs,
+          ...(fetchGap === undefined ? {} : { fetchGap: (roomId, from, to) => fetchGap(connection.userId, roomId, from, to) }),
+        },
       );
       registry.add(connection, gate);
       // The token's lifetime bounds the connection's: an expired token closes it (4001).

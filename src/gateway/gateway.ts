@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Config } from '../config/config';
+import { ChatError } from '../domain/errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Bus, OwnerGroupStatus } from '../ports/bus';
@@ -133,8 +134,13 @@ export function createGateway({
   const lifecycle = createConnectionLifecycle({
     registry,
     announcer,
-    fetchGap: (roomId, from, to) =>
-      store.listMessages(roomId, { afterSeq: from - 1, beforeSeq: to + 1, limit: Math.min(200, to - from + 1) }),
+    fetchGap: async (userId, roomId, from, to) => {
+      // A member removed meanwhile reads nothing more of the room (the gate then releases
+      // what it holds and waits for nothing).
+      if (!((await store.roomMembers(roomId)) ?? []).includes(userId))
+        throw new ChatError('NOT_A_MEMBER', `not a member of room ${roomId}`);
+      return store.listMessages(roomId, { afterSeq: from - 1, beforeSeq: to + 1, limit: Math.min(200, to - from + 1) });
+    },
     metrics,
     logger,
   });

@@ -1,4 +1,5 @@
 import type { ChatError } from '../domain/errors';
+import type { RoomKind } from '../protocol/frames';
 import type { Message } from '../protocol/message';
 import type { Outbox } from './outbox';
 import type { HealthCheck, Service } from './service';
@@ -16,6 +17,16 @@ export interface RoomSummary {
   readonly members: readonly string[];
   /** The last sequence number handed out in the room (0 for none). */
   readonly lastSeq: number;
+  /** A group room, or the one direct room of a pair (`openDm`). */
+  readonly kind: RoomKind;
+}
+
+/** A page of a user's rooms (`listRooms`). */
+export interface RoomPage {
+  /** Only rooms after this one in the listing order (the last room of the previous page). */
+  readonly afterRoomId?: string;
+  /** At most this many; all when absent. */
+  readonly limit?: number;
 }
 
 export interface NewMessage {
@@ -63,12 +74,18 @@ export interface MessageQuery {
  *   - each stored entry carries the room's members, read in the same write, so a sender's
  *     owner learns whom to deliver to without another query;
  *   - only a retriable failure rejects the call, and then nothing of it was written;
- * - `createRoom`, and `addMember` when the member is new, write the change's outbox rows
- *   (domain/room-changes.ts: a `room` frame for every member) in the same transaction as
- *   the change, for the outbox relay to produce: nothing is lost if the process dies
- *   between the commit and the produce;
+ * - `createRoom`, `openDm` when it creates the room, `addMember` when the member is new,
+ *   `renameRoom` when the name changes and `removeMember` write the change's outbox rows
+ *   (domain/room-changes.ts: a `room` frame for every member, and for the removed member)
+ *   in the same transaction as the change, for the outbox relay to produce: nothing is
+ *   lost if the process dies between the commit and the produce;
+ * - membership changes are seen at once: an `appendMessages`, a `roomMembers` or a
+ *   `coMembers` that starts after `removeMember` resolved no longer counts the member;
+ * - a direct room (`kind` dm) keeps its two members and its name: `addMember`,
+ *   `renameRoom` and `removeMember` refuse it with ROOM_IS_DM;
  * - failures are ChatErrors with stable codes (USER_EXISTS, USER_NOT_FOUND,
- *   ROOM_NOT_FOUND, NOT_A_MEMBER); an unreachable database is a retriable UnavailableError.
+ *   ROOM_NOT_FOUND, NOT_A_MEMBER, NOT_ROOM_CREATOR, MEMBER_NOT_FOUND, ROOM_IS_DM,
+ *   DM_WITH_SELF); an unreachable database is a retriable UnavailableError.
  */
 export interface ChatStore extends Service {
   createUser(user: StoredUser): Promise<void>;
@@ -79,17 +96,47 @@ export interface ChatStore extends Service {
    * not exist. Writes a `created` room change to the outbox with it.
    */
   createRoom(room: { roomId: string; name: string; createdBy: string; members: readonly string[] }): Promise<RoomSummary>;
-  /** Rooms the user is a member of, oldest first. */
-  listRooms(userId: string): Promise<RoomSummary[]>;
+  /**
+   * The direct room of `userId` and `otherUserId`, created (with `roomId`, kind dm, both as
+   * members, and a `created` room change in the outbox) unless the pair has one already.
+   * Exactly one room per unordered pair, also when both users ask at once on different
+   * instances: the pair's key is unique in the database, and the call that loses the race
+   * returns the winner's room with `created: false`. DM_WITH_SELF when both are the same
+   * user, USER_NOT_FOUND when either does not exist (nothing written).
+   */
+  openDm(dm: { roomId: string; userId: string; otherUserId: string }): Promise<{ room: RoomSummary; created: boolean }>;
+  /**
+   * Rooms the user is a member of, oldest first by (creation time, roomId): a total order
+   * that never changes, so paging with `afterRoomId` (the last room of the previous page)
+   * lists every room the user is in throughout exactly once, whatever is created meanwhile.
+   * `afterRoomId` must name an existing room (any, member or not), else VALIDATION.
+   */
+  listRooms(userId: string, page?: RoomPage): Promise<RoomSummary[]>;
   /** The room, or undefined. */
   getRoom(roomId: string): Promise<RoomSummary | undefined>;
   /**
    * Adds `userId` to the room on behalf of `byUserId`, who must be a member
-   * (NOT_A_MEMBER); ROOM_NOT_FOUND, USER_NOT_FOUND. Adding a member twice is a no-op;
+   * (NOT_A_MEMBER); ROOM_NOT_FOUND, ROOM_IS_DM, USER_NOT_FOUND. Adding a member twice is a no-op;
    * returns whether the member was new. A new member writes a `member.added` room change
    * to the outbox with it.
    */
   addMember(roomId: string, byUserId: string, userId: string): Promise<boolean>;
+  /**
+   * Renames the room on behalf of `byUserId`, a member (ROOM_NOT_FOUND, NOT_A_MEMBER,
+   * ROOM_IS_DM, checked in that order). A new name writes a `renamed` room change to the
+   * outbox with it; the same name changes nothing. Returns the room after it.
+   */
+  renameRoom(roomId: string, byUserId: string, name: string): Promise<RoomSummary>;
+  /**
+   * Removes `userId` from the room on behalf of `byUserId`: the user itself (leaving) or
+   * the room's creator. Checked in this order: ROOM_NOT_FOUND; NOT_A_MEMBER (the caller is
+   * not a member); ROOM_IS_DM; NOT_ROOM_CREATOR (someone else, and the caller is not the
+   * creator); MEMBER_NOT_FOUND (the user is not a member). Writes a `member.removed` room
+   * change (to the members left and to the removed user) with it. Serialised with appends
+   * to the room (its row lock): from the commit on, the user is neither sent nor allowed
+   * to read the room.
+   */
+  removeMember(roomId: string, byUserId: string, userId: string): Promise<void>;
   /** Member userIds of a room, sorted; undefined when the room does not exist. */
   roomMembers(roomId: string): Promise<string[] | undefined>;
   /** Everyone who shares at least one room with the user (not the user), sorted. */

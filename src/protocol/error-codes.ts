@@ -9,16 +9,24 @@ export const ErrorCodes = {
   VALIDATION: { status: 400, retriable: false },
   INVALID_JSON: { status: 400, retriable: false },
   PASSWORD_TOO_LONG: { status: 400, retriable: false },
+  /** POST /api/dms naming oneself: a direct room is between two users. */
+  DM_WITH_SELF: { status: 400, retriable: false },
   UNAUTHORIZED: { status: 401, retriable: false },
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },
   TOKEN_REVOKED: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
   NOT_A_MEMBER: { status: 403, retriable: false },
+  /** Removing another member is for the room's creator only (anyone may remove themself: leave). */
+  NOT_ROOM_CREATOR: { status: 403, retriable: false },
   NOT_FOUND: { status: 404, retriable: false },
   USER_NOT_FOUND: { status: 404, retriable: false },
   ROOM_NOT_FOUND: { status: 404, retriable: false },
+  /** DELETE /api/rooms/:roomId/members/:userId for a user who is not a member of the room. */
+  MEMBER_NOT_FOUND: { status: 404, retriable: false },
   USER_EXISTS: { status: 409, retriable: false },
+  /** A direct room has a fixed name and its two members: it cannot be renamed, joined or left. */
+  ROOM_IS_DM: { status: 409, retriable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   RATE_LIMITED: { status: 429, retriable: true },
   /** A socket cap: per client IP on an instance (before the upgrade), or per user on all instances (close 4008 with this code in the reason). */

@@ -26,15 +26,29 @@ export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 /** The client frame types, from the schema (for the `unknown frame type` error). */
 export const CLIENT_FRAME_TYPES: readonly string[] = ClientFrameSchema.options.map((o) => o.shape.type.value);
 
-/** What a `room` frame reports: the kinds of room change members hear about. */
-export const ROOM_EVENTS = ['created', 'member.added'] as const;
+/**
+ * What a `room` frame reports: the kinds of room change members hear about. `renamed` and
+ * `member.removed` came with v1.1; a `member.removed` frame naming the receiving user as
+ * `member` tells it that it left or was removed (the room is gone for it).
+ */
+export const ROOM_EVENTS = ['created', 'member.added', 'renamed', 'member.removed'] as const;
 export type RoomEvent = (typeof ROOM_EVENTS)[number];
+
+/** A group room, or the one direct room of a pair (POST /api/dms). */
+export const ROOM_KINDS = ['group', 'dm'] as const;
+export type RoomKind = (typeof ROOM_KINDS)[number];
 
 /**
  * A room as a `room` frame carries it: a snapshot after the change, so a frame seen twice
  * or late still leaves the client with a right member list (it replaces, never patches).
+ * `kind` came with v1.1 (absent: a group room).
  */
-export const RoomSnapshotSchema = z.object({ roomId: RoomIdSchema, name: z.string(), members: z.array(UserIdSchema) });
+export const RoomSnapshotSchema = z.object({
+  roomId: RoomIdSchema,
+  name: z.string(),
+  members: z.array(UserIdSchema),
+  kind: z.enum(ROOM_KINDS).optional(),
+});
 
 /** The most users one `presence.snapshot` may list (the bound of PRESENCE_SNAPSHOT_MAX_USERS). */
 export const MAX_SNAPSHOT_USERS = 5_000;
@@ -68,7 +82,7 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
     room: RoomSnapshotSchema,
     /** Who made the change. */
     by: UserIdSchema,
-    /** The member added (event member.added). */
+    /** The member added (event member.added) or removed (event member.removed). */
     member: UserIdSchema.optional(),
   }),
   z.object({ type: z.literal('pong') }),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserIdSchema } from './envelope-ids';
 import { MessageSchema } from './message';
 import { ErrorCodes } from './error-codes';
+import { ROOM_KINDS } from './frames';
 
 /**
  * Response bodies of the REST API (api.md), for the OpenAPI document and for tests that
@@ -18,9 +19,22 @@ export const LoginResponse = z.object({
 
 export const RoomCreatedResponse = z.object({ roomId: z.string(), name: z.string(), members: z.array(UserIdSchema) });
 
-export const RoomListResponse = z.object({
-  rooms: z.array(z.object({ roomId: z.string(), name: z.string(), members: z.array(UserIdSchema), lastSeq: z.number().int().min(0) })),
+/** A room as GET /api/rooms lists it and PATCH /api/rooms/:roomId answers it. */
+export const RoomResponse = z.object({
+  roomId: z.string(),
+  name: z.string(),
+  members: z.array(UserIdSchema),
+  lastSeq: z.number().int().min(0),
+  kind: z.enum(ROOM_KINDS).describe('`dm`: the direct room of a pair (POST /api/dms)'),
 });
+
+export const RoomListResponse = z.object({
+  rooms: z.array(RoomResponse).describe('oldest first'),
+  nextCursor: z.string().optional().describe('present only when there are more rooms: pass it as `cursor` for the next page'),
+});
+
+/** POST /api/dms answer. */
+export const DmResponse = z.object({ roomId: z.string(), kind: z.literal('dm'), name: z.string(), members: z.array(UserIdSchema) });
 
 export const MessagePageResponse = z.object({ messages: z.array(MessageSchema).describe('in seq order') });
 

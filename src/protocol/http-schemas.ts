@@ -31,8 +31,11 @@ export const DEFAULT_MESSAGE_PAGE = 50;
 /** Most members a new room may be created with, besides its creator. */
 export const MAX_INITIAL_MEMBERS = 100;
 
+/** A room's name, as created or renamed. */
+const RoomNameSchema = z.string().trim().min(1).max(100).regex(STORABLE_TEXT, storable);
+
 export const CreateRoomBody = z.strictObject({
-  name: z.string().trim().min(1).max(100).regex(STORABLE_TEXT, storable),
+  name: RoomNameSchema,
   members: z
     .array(UserIdSchema)
     .max(MAX_INITIAL_MEMBERS)
@@ -46,6 +49,22 @@ export const AddMemberBody = z.strictObject({
 });
 export type AddMemberBody = z.infer<typeof AddMemberBody>;
 
+/** POST /api/dms: the other user of the direct room. */
+export const OpenDmBody = z.strictObject({
+  userId: UserIdSchema,
+});
+export type OpenDmBody = z.infer<typeof OpenDmBody>;
+
+/** PATCH /api/rooms/:roomId. */
+export const RenameRoomBody = z.strictObject({
+  name: RoomNameSchema,
+});
+export type RenameRoomBody = z.infer<typeof RenameRoomBody>;
+
+/** Most rooms one GET /api/rooms page holds, and how many when `limit` is not given. */
+export const MAX_ROOM_PAGE = 100;
+export const DEFAULT_ROOM_PAGE = 50;
+
 /** A non-negative integer written in decimal, as a query string carries it. */
 const QueryInt = z
   .string()
@@ -55,6 +74,22 @@ const QueryInt = z
 export const RoomPathParams = z.object({
   roomId: RoomIdSchema,
 });
+
+/** DELETE /api/rooms/:roomId/members/:userId. */
+export const MemberPathParams = z.object({
+  roomId: RoomIdSchema,
+  userId: UserIdSchema,
+});
+
+/**
+ * GET /api/rooms?cursor=&limit=: `cursor` is a previous answer's `nextCursor`, opaque to
+ * clients (gateway/http/room-cursor.ts); `limit` 1..100, default 50.
+ */
+export const RoomsQuery = z.object({
+  cursor: z.string().min(1).max(400).optional(),
+  limit: QueryInt.default(DEFAULT_ROOM_PAGE).pipe(z.number().int().min(1).max(MAX_ROOM_PAGE)),
+});
+export type RoomsQuery = z.infer<typeof RoomsQuery>;
 
 /** What a message page query may ask for; the stores check it too (ChatStore.listMessages). */
 export const MessageQueryBounds = z.object({

@@ -4,13 +4,18 @@ import {
   AnnouncementBody,
   CreateRoomBody,
   DEFAULT_MESSAGE_PAGE,
+  DEFAULT_ROOM_PAGE,
   LoginBody,
+  MemberPathParams,
   MessagesQuery,
+  OpenDmBody,
   RegisterBody,
-  RoomPathParams,
+  RenameRoomBody,
+  RoomsQuery,
 } from './http-schemas';
 import {
   AcceptedResponse,
+  DmResponse,
   ErrorResponse,
   HealthResponse,
   LoginResponse,
@@ -19,6 +24,7 @@ import {
   ReadyResponse,
   RoomCreatedResponse,
   RoomListResponse,
+  RoomResponse,
 } from './http-responses';
 import { ClusterViewSchema } from './instance-view';
 import { ServerFrameSchema } from './frames';
@@ -41,7 +47,7 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSc
 type Auth = 'none' | 'bearer' | 'admin';
 
 interface Operation {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'patch' | 'delete';
   /** The express path (`:param`). */
   readonly path: string;
   readonly operationId: string;
@@ -122,8 +128,49 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'The rooms the user is a member of',
     tag: 'rooms',
     auth: 'bearer',
-    success: { status: 200, description: 'rooms, oldest first', schema: RoomListResponse },
-    errors: [],
+    query: { schema: RoomsQuery, defaults: { limit: DEFAULT_ROOM_PAGE } },
+    success: { status: 200, description: 'a page of rooms, oldest first', schema: RoomListResponse },
+    errors: [400],
+    description:
+      'Paged: `limit` 1..100 (default 50); `nextCursor` is present only when more rooms follow: pass it back as `cursor` for the next page. The cursor is opaque; the order (creation time, then roomId) is stable, so a walk lists every room once. Each room says its `kind` (`group` or `dm`).',
+  },
+  {
+    method: 'patch',
+    path: '/api/rooms/:roomId',
+    operationId: 'renameRoom',
+    summary: 'Rename a room (members only; not a direct room)',
+    tag: 'rooms',
+    auth: 'bearer',
+    body: RenameRoomBody,
+    success: { status: 200, description: 'the room after the rename', schema: RoomResponse },
+    errors: [400, 403, 404, 409],
+    description:
+      'Every member gets a `room` frame (event `renamed`) through the outbox; the same name again changes nothing. 409 ROOM_IS_DM for a direct room.',
+  },
+  {
+    method: 'delete',
+    path: '/api/rooms/:roomId/members/:userId',
+    operationId: 'removeMember',
+    summary: 'Leave a room (userId = yourself) or, as its creator, remove a member',
+    tag: 'rooms',
+    auth: 'bearer',
+    success: { status: 204, description: 'removed: from now on the user gets nothing of the room and cannot read it' },
+    errors: [400, 403, 404, 409],
+    description:
+      'The members left and the removed user get a `room` frame (event `member.removed`, `member` = the user) through the outbox. 403 NOT_A_MEMBER (the caller is not a member) or NOT_ROOM_CREATOR (someone else, and the caller is not the creator); 404 ROOM_NOT_FOUND or MEMBER_NOT_FOUND; 409 ROOM_IS_DM.',
+  },
+  {
+    method: 'post',
+    path: '/api/dms',
+    operationId: 'openDm',
+    summary: 'The direct room with another user (created when there is none)',
+    tag: 'rooms',
+    auth: 'bearer',
+    body: OpenDmBody,
+    success: { status: 201, description: 'created; 200 with the same body when the pair had its room already', schema: DmResponse },
+    errors: [400, 404],
+    description:
+      'Exactly one room per pair, whoever asks and however often, also when both ask at once on different instances (a unique key in the database). A new one reaches both as a `room` frame (event `created`, room kind `dm`). 400 DM_WITH_SELF, 404 USER_NOT_FOUND.',
   },
   {
     method: 'post',
@@ -249,11 +296,11 @@ export const OPERATIONS: readonly Operation[] = [
 ];
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'VALIDATION, INVALID_JSON or PASSWORD_TOO_LONG',
+  400: 'VALIDATION, INVALID_JSON, PASSWORD_TOO_LONG or DM_WITH_SELF',
   401: 'UNAUTHORIZED, INVALID_CREDENTIALS, TOKEN_EXPIRED or TOKEN_REVOKED',
-  403: 'FORBIDDEN or NOT_A_MEMBER',
-  404: 'USER_NOT_FOUND or ROOM_NOT_FOUND',
-  409: 'USER_EXISTS',
+  403: 'FORBIDDEN, NOT_A_MEMBER or NOT_ROOM_CREATOR',
+  404: 'USER_NOT_FOUND, ROOM_NOT_FOUND or MEMBER_NOT_FOUND',
+  409: 'USER_EXISTS or ROOM_IS_DM',
   413: 'PAYLOAD_TOO_LARGE',
   429: 'RATE_LIMITED (see Retry-After)',
   503: 'UNAVAILABLE (see Retry-After)',
@@ -267,7 +314,7 @@ export function toOpenApiPath(expressPath: string): string {
 
 function parametersOf(op: Operation): JsonSchema[] {
   const params: JsonSchema[] = [];
-  const pathParams = jsonSchema(RoomPathParams).properties as Record<string, JsonSchema>;
+  const pathParams = jsonSchema(MemberPathParams).properties as Record<string, JsonSchema>;
   for (const [, name] of op.path.matchAll(/:([A-Za-z0-9_]+)/g)) {
     params.push({ name, in: 'path', required: true, schema: pathParams[name ?? ''] ?? { type: 'string' } });
   }

@@ -67,7 +67,7 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
       const roomId = randomName('r');
       const room = await store.createRoom({ roomId, name: 'General', createdBy: a, members: [c, b, a, c] });
       const members = [a, b, c].sort();
-      expect(room).toEqual({ roomId, name: 'General', members, lastSeq: 0 });
+      expect(room).toEqual({ roomId, name: 'General', members, lastSeq: 0, kind: 'group' });
       expect(await h.other.getRoom(roomId)).toEqual(room);
       expect(await h.other.roomMembers(roomId)).toEqual(members);
     });

@@ -69,7 +69,7 @@ describe.each(adapters)('Outbox contract: %s', (_name, makeHarness) => {
         type: 'room',
         id: roomFrameOf(rows[0]!).id,
         event: 'created',
-        room: { roomId: room.roomId, name: 'Lunch', members: room.members },
+        room: { roomId: room.roomId, name: 'Lunch', members: room.members, kind: 'group' },
         by: a,
       });
     }

@@ -6,7 +6,7 @@ import type { App } from '../../src/app';
 import { MemoryBroker } from '../../src/adapters/memory/memory-broker';
 import { BCRYPT_MAX_BYTES } from '../../src/auth/password-hasher';
 import { ClientFrameSchema } from '../../src/protocol/frames';
-import { AddMemberBody, CreateRoomBody, RegisterBody } from '../../src/protocol/http-schemas';
+import { AddMemberBody, CreateRoomBody, OpenDmBody, RegisterBody, RenameRoomBody } from '../../src/protocol/http-schemas';
 import type { ServerFrame } from '../../src/protocol/frames';
 import { TEST_JWT_SECRET, startMemoryApp } from '../support/apps';
 import { DATABASE_URL, REDIS_URL, randomName, requirePostgres, requireRedis, waitFor } from '../support/infra';
@@ -82,8 +82,14 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
   const tokenOf = new Map<string, string>();
   const existing = new Set<string>();
   const rooms = new Map<string, Set<string>>();
+  /** The setup rooms' names (renames change them) and creators (who may remove others). */
+  const roomNames = new Map<string, string>();
+  const creatorOf = new Map<string, string>();
+  /** Pairs (sorted, joined by a space) that have their direct room. */
+  const dmPairs = new Set<string>();
   let r0 = '';
   let r2 = '';
+  let r4 = '';
 
   beforeAll(async () => {
     await Promise.all([requirePostgres(), requireRedis()]);
@@ -191,10 +197,14 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       validWrites++;
       const roomId = (JSON.parse(res.text) as { roomId: string }).roomId;
       rooms.set(roomId, new Set([creator, ...members]));
+      roomNames.set(roomId, `fuzz ${creator}`);
+      creatorOf.set(roomId, creator);
       return roomId;
     };
     r0 = await makeRoom(users[0]!, [users[1]!]);
     r2 = await makeRoom(users[2]!, [users[3]!]);
+    // The room members may leave or be removed from (r0 and r2 keep theirs for the sends).
+    r4 = await makeRoom(users[0]!, [users[1]!, users[2]!, users[3]!]);
     const ghost = `${prefix}-ghost`;
     const junkRoom = `${prefix}-no-room`;
     const setupWrites = validWrites;
@@ -263,16 +273,16 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       const app = r.pick(apps);
       const roll = r.next();
       const ct = contentType();
-      if (roll < 0.25) {
+      if (roll < 0.22) {
         const { body } = bodyFor({ userId: `${prefix}-r${i}`, password: `password-${i}`, displayName: `Fuzz ${i}` });
         inputs.push({ what: 'register', method: 'POST', path: '/api/auth/register', body, contentType: ct, app });
-      } else if (roll < 0.45) {
+      } else if (roll < 0.4) {
         const { body } = bodyFor({
           userId: r.pick([...users, ghost]),
           password: r.pick([PASSWORD, 'wrong password', r.pick(NASTY_STRINGS)]),
         });
         inputs.push({ what: 'login', method: 'POST', path: '/api/auth/login', body, contentType: ct, app });
-      } else if (roll < 0.6) {
+      } else if (roll < 0.52) {
         const members = users.filter(() => r.chance(0.3));
         if (r.chance(0.2)) members.push(ghost);
         const { body } = bodyFor({ name: `room ${i} ${r.pick(NASTY_STRINGS)}`, members });
@@ -285,7 +295,7 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           token: r.chance(0.85) ? validToken() : badToken(),
           app,
         });
-      } else if (roll < 0.75) {
+      } else if (roll < 0.63) {
         const roomId = r.pick([r0, r2, junkRoom, r.pick(NASTY_STRINGS.filter((s) => !/[\uD800-\uDFFF]/.test(s))), 'r'.repeat(101)]);
         const { body } = bodyFor({ userId: r.pick([...users, ghost]) });
         inputs.push({
@@ -295,6 +305,35 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           body,
           contentType: ct,
           token: r.chance(0.85) ? validToken() : badToken(),
+          app,
+        });
+      } else if (roll < 0.68) {
+        const { body } = bodyFor({ userId: r.pick([...users, ghost]) });
+        const token = r.chance(0.85) ? validToken() : badToken();
+        inputs.push({ what: 'open dm', method: 'POST', path: '/api/dms', body, contentType: ct, token, app });
+      } else if (roll < 0.73) {
+        const roomId = r.pick([r0, r2, r4, junkRoom, 'r'.repeat(101)]);
+        const { body } = bodyFor({ name: `renamed ${i} ${r.pick(NASTY_STRINGS)}` });
+        const token = r.chance(0.85) ? validToken() : badToken();
+        inputs.push({
+          what: 'rename room',
+          method: 'PATCH',
+          path: `/api/rooms/${encodeURIComponent(roomId)}`,
+          body,
+          contentType: ct,
+          token,
+          app,
+        });
+      } else if (roll < 0.78) {
+        const roomId = r.pick([r4, r4, junkRoom, '..']);
+        const target = r.pick([...users, ghost, 'x', r.pick(NASTY_STRINGS.filter((x) => !/[\uD800-\uDFFF]/.test(x)))]);
+        const token = r.chance(0.85) ? validToken() : badToken();
+        inputs.push({
+          what: 'remove member',
+          method: 'DELETE',
+          path: `/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(target)}`,
+          contentType: ct,
+          token,
           app,
         });
       } else if (roll < 0.85) {
@@ -322,7 +361,14 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         inputs.push({
           what: 'read',
           method: 'GET',
-          path: r.pick(['/api/rooms', '/api/me']),
+          path: r.pick([
+            '/api/rooms',
+            '/api/me',
+            '/api/rooms?limit=2',
+            '/api/rooms?limit=0',
+            '/api/rooms?cursor=junk',
+            '/api/rooms?limit=101',
+          ]),
           contentType: ct,
           token: r.chance(0.7) ? validToken() : badToken(),
           app,
@@ -457,6 +503,43 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           expectedNewRooms.push(`${caller}|${parsed.data.name}|${[...new Set([caller, ...(parsed.data.members ?? [])])].sort().join(',')}`);
           wrote = true;
         }
+      } else if (input.what === 'open dm') {
+        const parsed = OpenDmBody.safeParse(body);
+        const valid = caller !== undefined && parsed.success && existing.has(parsed.data.userId) && parsed.data.userId !== caller;
+        if (valid) {
+          const pair = [caller, parsed.data.userId].sort();
+          if (!dmPairs.has(pair.join(' '))) {
+            dmPairs.add(pair.join(' '));
+            expectedNewRooms.push(`${caller}|${pair.join(', ')}|${pair.join(',')}`);
+            wrote = true;
+          } else if (res.status !== 200) problems.push(`rest#${i} open dm (exists) got ${res.status} ${res.text.slice(0, 200)}`);
+        } else if (res.status < 300)
+          problems.push(`rest#${i} open dm is invalid but got ${res.status} for ${String(input.body).slice(0, 200)}`);
+      } else if (input.what === 'rename room') {
+        const roomId = decodeURIComponent(input.path.split('/')[3]!);
+        const parsed = RenameRoomBody.safeParse(body);
+        const valid = caller !== undefined && parsed.success && rooms.get(roomId)?.has(caller) === true;
+        if (valid) {
+          if (res.status !== 200) problems.push(`rest#${i} rename is valid but got ${res.status} ${res.text.slice(0, 200)}`);
+          wrote = roomNames.get(roomId) !== parsed.data.name;
+          roomNames.set(roomId, parsed.data.name);
+        } else if (res.status < 300)
+          problems.push(`rest#${i} rename is invalid but got ${res.status} for ${String(input.body).slice(0, 200)}`);
+      } else if (input.what === 'remove member') {
+        const [, , , rawRoom, , rawTarget] = input.path.split('/');
+        const roomId = decodeURIComponent(rawRoom!);
+        const target = decodeURIComponent(rawTarget!);
+        const members = rooms.get(roomId);
+        const valid =
+          caller !== undefined &&
+          members !== undefined &&
+          members.has(caller) &&
+          members.has(target) &&
+          (caller === target || creatorOf.get(roomId) === caller);
+        if (valid) {
+          members.delete(target);
+          wrote = true;
+        } else if (res.status < 300) problems.push(`rest#${i} remove member is invalid but got ${res.status}`);
       } else if (input.what === 'add member' && caller !== undefined) {
         const roomId = decodeURIComponent(input.path.split('/')[3]!);
         const parsed = AddMemberBody.safeParse(body);
@@ -602,7 +685,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       problems.push(`new rooms differ: got ${gotRooms.length}, expected ${wantRooms.length}`);
     for (const [id, row] of before.rooms) {
       const now = after.rooms.get(id);
-      if (now === undefined || now.name !== row.name || now.created_by !== row.created_by) problems.push(`room ${id} changed`);
+      const name = roomNames.get(id) === undefined ? row.name : asStored(roomNames.get(id)!);
+      if (now === undefined || now.name !== name || now.created_by !== row.created_by) problems.push(`room ${id} changed`);
     }
     // Memberships of the setup rooms: exactly the model's.
     for (const [roomId, members] of rooms) {

@@ -151,8 +151,8 @@ describe('rooms REST API (PostgreSQL)', () => {
       const res = await listRooms(alice).expect(200);
       expect(res.body).toEqual({
         rooms: [
-          { roomId: first.roomId, name: 'First', members: [alice.userId], lastSeq: 0 },
-          { roomId: second.roomId, name: 'Second', members: [alice.userId, bob.userId].sort(), lastSeq: 3 },
+          { roomId: first.roomId, name: 'First', members: [alice.userId], lastSeq: 0, kind: 'group' },
+          { roomId: second.roomId, name: 'Second', members: [alice.userId, bob.userId].sort(), lastSeq: 3, kind: 'group' },
         ],
       });
     });
@@ -166,7 +166,7 @@ describe('rooms REST API (PostgreSQL)', () => {
       await addMember(alice, room.roomId, { userId: bob.userId }).expect(204);
       await addMember(alice, room.roomId, { userId: bob.userId }).expect(204);
       expect((await listRooms(bob).expect(200)).body.rooms).toEqual([
-        { roomId: room.roomId, name: 'Team', members: [alice.userId, bob.userId].sort(), lastSeq: 2 },
+        { roomId: room.roomId, name: 'Team', members: [alice.userId, bob.userId].sort(), lastSeq: 2, kind: 'group' },
       ]);
       expect((await messages(bob, room.roomId).expect(200)).body.messages.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
     });

@@ -6,8 +6,8 @@ import { CloseCodes } from '../../src/protocol/close-codes';
 import { ErrorCodes } from '../../src/protocol/error-codes';
 import type { ClientFrame, ServerFrame } from '../../src/protocol/frames';
 import { ROOM_EVENTS } from '../../src/protocol/frames';
-import type { AddMemberBody, CreateRoomBody, LoginBody, RegisterBody } from '../../src/protocol/http-schemas';
-import { MAX_MESSAGE_PAGE } from '../../src/protocol/http-schemas';
+import type { AddMemberBody, CreateRoomBody, LoginBody, OpenDmBody, RegisterBody, RenameRoomBody } from '../../src/protocol/http-schemas';
+import { MAX_MESSAGE_PAGE, MAX_ROOM_PAGE } from '../../src/protocol/http-schemas';
 import type {
   ErrorResponse,
   LoginResponse,
@@ -15,7 +15,9 @@ import type {
   PublicUserResponse,
   RoomCreatedResponse,
   RoomListResponse,
+  DmResponse,
 } from '../../src/protocol/http-responses';
+import type { ROOM_KINDS } from '../../src/protocol/frames';
 import { MAX_TEXT_LENGTH, type Message } from '../../src/protocol/message';
 
 /**
@@ -49,6 +51,10 @@ export const checks = [
   same<Same<client.LoginResponse, z.infer<typeof LoginResponse>>>(),
   same<Same<client.RoomCreatedResponse, z.infer<typeof RoomCreatedResponse>>>(),
   same<Same<client.RoomListResponse, z.infer<typeof RoomListResponse>>>(),
+  same<Same<client.RoomKind, (typeof ROOM_KINDS)[number]>>(),
+  same<Same<client.OpenDmBody, OpenDmBody>>(),
+  same<Same<client.RenameRoomBody, RenameRoomBody>>(),
+  same<Same<client.DmResponse, z.infer<typeof DmResponse>>>(),
   same<Same<client.MessagePageResponse, z.infer<typeof MessagePageResponse>>>(),
   same<Same<client.ErrorResponse, z.infer<typeof ErrorResponse>>>(),
   same<Same<client.ErrorCode, keyof typeof ErrorCodes>>(),
@@ -81,5 +87,6 @@ describe('client protocol types match the server schemas', () => {
     expect(client.ErrorCodes).toEqual(ErrorCodes);
     expect(client.MAX_TEXT_LENGTH).toBe(MAX_TEXT_LENGTH);
     expect(client.MAX_MESSAGE_PAGE).toBe(MAX_MESSAGE_PAGE);
+    expect(client.MAX_ROOM_PAGE).toBe(MAX_ROOM_PAGE);
   });
 });

@@ -41,7 +41,7 @@ function recordingBus(): { bus: Bus; published: OutboundRecord[]; failNext(n: nu
 describe('outboxRecord', () => {
   const entry = (over: Partial<OutboxEntry> = {}): OutboxEntry => {
     const [row] = roomChangeEntries(
-      { event: 'created', room: { roomId: 'r1', name: 'Lunch', members: ['alice'] }, by: 'alice' },
+      { event: 'created', room: { roomId: 'r1', name: 'Lunch', members: ['alice'], kind: 'group' }, by: 'alice' },
       () => 'id-1',
     );
     return { ...row!, createdAt: 1_700_000_000_000, ...over };
@@ -70,7 +70,7 @@ describe('roomChangeEntries', () => {
   it('gives every member one row keyed by them, all carrying one change id and the snapshot', () => {
     let n = 0;
     const rows = roomChangeEntries(
-      { event: 'member.added', room: { roomId: 'r1', name: 'n', members: ['a', 'b', 'c'] }, by: 'a', member: 'c' },
+      { event: 'member.added', room: { roomId: 'r1', name: 'n', members: ['a', 'b', 'c'], kind: 'group' }, by: 'a', member: 'c' },
       () => `id-${++n}`,
     );
     expect(rows.map((r) => [r.id, r.key, r.aggregateId, r.recordType])).toEqual([
@@ -83,7 +83,7 @@ describe('roomChangeEntries', () => {
         type: 'room',
         id: 'id-1',
         event: 'member.added',
-        room: { roomId: 'r1', name: 'n', members: ['a', 'b', 'c'] },
+        room: { roomId: 'r1', name: 'n', members: ['a', 'b', 'c'], kind: 'group' },
         by: 'a',
         member: 'c',
       });
@@ -183,7 +183,7 @@ describe('outbox relay', () => {
 
   it('drops a row that can never be produced, counting and logging it, without holding up the rest', async () => {
     const good = roomChangeEntries(
-      { event: 'created', room: { roomId: 'r1', name: 'n', members: ['alice'] }, by: 'alice' },
+      { event: 'created', room: { roomId: 'r1', name: 'n', members: ['alice'], kind: 'group' }, by: 'alice' },
       () => 'good-1',
     )[0]!;
     const rows: OutboxEntry[] = [

@@ -3,6 +3,7 @@ import { ChatError, createApi, type Room } from './api';
 import { createSessionStore, type Session } from './session';
 import { byId, clear, el, newClientMsgId, timeOf } from './dom';
 import { presenceState, type PresenceState } from './presence-view';
+import { createRoomControls } from './room-controls';
 
 /**
  * The web chat client (served at `/`): register and log in over REST, rooms over REST, and
@@ -17,6 +18,8 @@ interface RoomState {
   roomId: string;
   name: string;
   members: readonly string[];
+  /** A group room, or a direct room (listed apart, see room-controls.ts). */
+  readonly kind: 'group' | 'dm';
   /** By seq: live messages (once each, from the connection) and pages of older history. */
   readonly messages: Map<number, Message>;
   /** Highest seq held. */
@@ -57,6 +60,37 @@ let typingTimer: number | undefined;
 /** The live connection of the session (one per login; closed at logout). */
 let connection: ChatConnection | undefined;
 
+// Direct messages, rename and leave (web/src/room-controls.ts). The user search component
+// (web/src/user-search.ts) attaches through `userPicker` when it exists.
+const controls = createRoomControls({
+  api,
+  me: () => session?.user.userId,
+  rooms: () => rooms.values(),
+  current: () => current,
+  select: (roomId) => selectRoom(roomId),
+  opened: (room) => {
+    if (!rooms.has(room.roomId)) rooms.set(room.roomId, newRoomState({ ...room, lastSeq: 0 }));
+    connection?.trackRoom(room.roomId, 0);
+    selectRoom(room.roomId);
+  },
+  left: (roomId) => dropRoom(roomId),
+  showError: (error) => showBanner(describe(error), 6_000),
+});
+
+/** A room we left or were removed from: gone from the page and from the connection. */
+function dropRoom(roomId: string): void {
+  if (!rooms.delete(roomId)) return;
+  connection?.untrackRoom(roomId);
+  if (current === roomId) {
+    current = undefined;
+    byId<HTMLInputElement>('text').disabled = true;
+    byId<HTMLButtonElement>('send').disabled = true;
+    renderMessages();
+  }
+  renderRooms();
+  renderHeader();
+}
+
 function connect(): ChatConnection {
   const c = createChatConnection({
     url: location.origin,
@@ -91,9 +125,11 @@ function connect(): ChatConnection {
   });
   c.on('announcement', ({ text }) => showBanner(`Announcement: ${text}`));
   c.on('room', (change) => {
-    // A room was created with us in it, or gained a member: the change is a snapshot.
+    // We left or were removed (on any tab or device): the room is gone for us.
+    if (change.event === 'member.removed' && change.member === session?.user.userId) return dropRoom(change.room.roomId);
+    // A room was created with us in it, renamed, or gained or lost a member: the change is a snapshot.
     const known = rooms.get(change.room.roomId);
-    if (known === undefined) rooms.set(change.room.roomId, newRoomState({ ...change.room, lastSeq: 0 }));
+    if (known === undefined) rooms.set(change.room.roomId, newRoomState({ ...change.room, kind: change.room.kind ?? 'group', lastSeq: 0 }));
     else {
       known.name = change.room.name;
       known.members = change.room.members;
@@ -131,7 +167,7 @@ function addMessage(message: Message): void {
   let room = rooms.get(message.roomId);
   if (room === undefined) {
     // Someone added us to a room and wrote in it: learn its name and members.
-    room = newRoomState({ roomId: message.roomId, name: message.roomId, members: [], lastSeq: 0 });
+    room = newRoomState({ roomId: message.roomId, name: message.roomId, members: [], lastSeq: 0, kind: 'group' });
     room.olderAvailable = message.seq > 1;
     rooms.set(room.roomId, room);
     void refreshRooms();
@@ -159,6 +195,7 @@ function newRoomState(r: Room): RoomState {
     roomId: r.roomId,
     name: r.name,
     members: r.members,
+    kind: r.kind,
     messages: new Map(),
     maxSeq: r.lastSeq,
     olderAvailable: r.lastSeq > 0,
@@ -242,6 +279,7 @@ function renderRooms(): void {
   const list = byId('rooms');
   clear(list);
   for (const room of rooms.values()) {
+    if (room.kind === 'dm') continue;
     const item = el('li', { className: room.roomId === current ? 'room-item active' : 'room-item', dataset: { roomId: room.roomId } });
     const button = el('button', { type: 'button', text: room.name });
     button.addEventListener('click', () => selectRoom(room.roomId));
@@ -249,13 +287,15 @@ function renderRooms(): void {
     if (room.unread > 0) item.append(el('span', { className: 'badge', text: String(room.unread) }));
     list.append(item);
   }
-  if (rooms.size === 0) list.append(el('li', { className: 'empty', text: 'No rooms yet: create one below.' }));
+  if (![...rooms.values()].some((r) => r.kind === 'group'))
+    list.append(el('li', { className: 'empty', text: 'No rooms yet: create one below.' }));
+  controls.renderDms();
 }
 
 function renderHeader(): void {
   const room = current === undefined ? undefined : rooms.get(current);
-  byId('room-title').textContent = room === undefined ? 'Pick or create a room' : room.name;
-  byId('add-member').hidden = room === undefined;
+  byId('room-title').textContent = room === undefined ? 'Pick or create a room' : controls.titleOf(room);
+  controls.renderActions(room);
   renderMembers();
 }
 
@@ -406,7 +446,7 @@ byId<HTMLFormElement>('new-room').addEventListener('submit', (event) => {
     (room) => {
       name.value = '';
       members.value = '';
-      if (!rooms.has(room.roomId)) rooms.set(room.roomId, { ...newRoomState({ ...room, lastSeq: 0 }), historyLoaded: true });
+      if (!rooms.has(room.roomId)) rooms.set(room.roomId, { ...newRoomState({ ...room, lastSeq: 0, kind: 'group' }), historyLoaded: true });
       connection?.trackRoom(room.roomId, 0);
       selectRoom(room.roomId);
     },

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { ChatError } from '../../domain/errors';
+import { directRoomKey, directRoomName } from '../../domain/direct-rooms';
+import { ChatError, ValidationError } from '../../domain/errors';
 import { roomChangeEntries, type RoomChange } from '../../domain/room-changes';
 import type { AppendOutcome, ChatStore, RoomSummary, StoredUser } from '../../ports/chat-store';
 import type { Outbox, OutboxEntry } from '../../ports/outbox';
+import type { RoomKind } from '../../protocol/frames';
 import type { Message } from '../../protocol/message';
 import { checkMessageQuery } from '../../ports/message-query';
 
 interface RoomRow {
   readonly roomId: string;
-  readonly name: string;
+  name: string;
+  readonly kind: RoomKind;
   readonly createdBy: string;
   readonly createdAt: number;
   readonly members: Set<string>;
@@ -23,7 +26,11 @@ const summaryOf = (room: RoomRow): RoomSummary => ({
   name: room.name,
   members: sorted(room.members),
   lastSeq: room.messages.length,
+  kind: room.kind,
 });
+
+/** Oldest first by (creation time, roomId), as the Prisma store lists them. */
+const byAge = (a: RoomRow, b: RoomRow): number => a.createdAt - b.createdAt || (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0);
 
 /**
  * The outbox in memory: rows in insertion order (= created order); a claimed row is skipped
@@ -74,6 +81,8 @@ export function createMemoryChatStore({
   const messageIds = new Set<string>();
   const pairKey = (senderId: string, clientMsgId: string) => JSON.stringify([senderId, clientMsgId]);
   const outbox = createMemoryOutbox();
+  /** Direct room key (domain/direct-rooms) → roomId: one room per pair. */
+  const directRooms = new Map<string, string>();
 
   const roomOrThrow = (roomId: string): RoomRow => {
     const room = rooms.get(roomId);
@@ -110,17 +119,40 @@ export function createMemoryChatStore({
       const missing = sorted(all).filter((id) => !users.has(id));
       if (missing.length > 0) throw new ChatError('USER_NOT_FOUND', `unknown users: ${missing.join(', ')}`, { details: { missing } });
       if (rooms.has(roomId)) throw new ChatError('INTERNAL', `room ${roomId} already exists`);
-      const room: RoomRow = { roomId, name, createdBy, createdAt: now(), members: all, messages: [] };
+      const room: RoomRow = { roomId, name, kind: 'group', createdBy, createdAt: now(), members: all, messages: [] };
       rooms.set(roomId, room);
       const summary = summaryOf(room);
       outbox.add({ event: 'created', room: summary, by: createdBy }, room.createdAt);
       return summary;
     },
-    async listRooms(userId) {
-      return [...rooms.values()]
-        .filter((r) => r.members.has(userId))
-        .sort((a, b) => a.createdAt - b.createdAt || (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0))
-        .map(summaryOf);
+    async openDm({ roomId, userId, otherUserId }) {
+      if (userId === otherUserId) throw new ChatError('DM_WITH_SELF', 'a direct room needs another user');
+      const missing = sorted([userId, otherUserId].filter((id) => !users.has(id)));
+      if (missing.length > 0) throw new ChatError('USER_NOT_FOUND', `unknown users: ${missing.join(', ')}`, { details: { missing } });
+      const key = directRoomKey(userId, otherUserId);
+      const existing = directRooms.get(key);
+      if (existing !== undefined) return { room: summaryOf(roomOrThrow(existing)), created: false };
+      if (rooms.has(roomId)) throw new ChatError('INTERNAL', `room ${roomId} already exists`);
+      const room: RoomRow = {
+        roomId,
+        name: directRoomName(userId, otherUserId),
+        kind: 'dm',
+        createdBy: userId,
+        createdAt: now(),
+        members: new Set([userId, otherUserId]),
+        messages: [],
+      };
+      rooms.set(roomId, room);
+      directRooms.set(key, roomId);
+      const summary = summaryOf(room);
+      outbox.add({ event: 'created', room: summary, by: userId }, room.createdAt);
+      return { room: summary, created: true };
+    },
+    async listRooms(userId, { afterRoomId, limit } = {}) {
+      const after = afterRoomId === undefined ? undefined : rooms.get(afterRoomId);
+      if (afterRoomId !== undefined && after === undefined) throw new ValidationError('unknown room cursor');
+      const mine = [...rooms.values()].filter((r) => r.members.has(userId) && (after === undefined || byAge(after, r) < 0)).sort(byAge);
+      return (limit === undefined ? mine : mine.slice(0, limit)).map(summaryOf);
     },
     async getRoom(roomId) {
       const room = rooms.get(roomId);
@@ -129,11 +161,31 @@ export function createMemoryChatStore({
     async addMember(roomId, byUserId, userId) {
       const room = roomOrThrow(roomId);
       assertMember(room, byUserId);
+      if (room.kind === 'dm') throw new ChatError('ROOM_IS_DM', 'a direct room cannot take more members');
       if (!users.has(userId)) throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
       if (room.members.has(userId)) return false;
       room.members.add(userId);
       outbox.add({ event: 'member.added', room: summaryOf(room), by: byUserId, member: userId }, now());
       return true;
+    },
+    async renameRoom(roomId, byUserId, name) {
+      const room = roomOrThrow(roomId);
+      assertMember(room, byUserId);
+      if (room.kind === 'dm') throw new ChatError('ROOM_IS_DM', 'a direct room cannot be renamed');
+      if (room.name === name) return summaryOf(room);
+      room.name = name;
+      const summary = summaryOf(room);
+      outbox.add({ event: 'renamed', room: summary, by: byUserId }, now());
+      return summary;
+    },
+    async removeMember(roomId, byUserId, userId) {
+      const room = roomOrThrow(roomId);
+      assertMember(room, byUserId);
+      if (room.kind === 'dm') throw new ChatError('ROOM_IS_DM', 'nobody can leave or be removed from a direct room');
+      if (byUserId !== userId && byUserId !== room.createdBy)
+        throw new ChatError('NOT_ROOM_CREATOR', 'only the room creator may remove someone else');
+      if (!room.members.delete(userId)) throw new ChatError('MEMBER_NOT_FOUND', `${userId} is not a member of room ${roomId}`);
+      outbox.add({ event: 'member.removed', room: summaryOf(room), by: byUserId, member: userId }, now());
     },
     async roomMembers(roomId) {
       const room = rooms.get(roomId);

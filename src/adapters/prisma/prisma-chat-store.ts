@@ -1,11 +1,12 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type Prisma } from '../../generated/prisma/client';
-import { ChatError } from '../../domain/errors';
+import { ChatError, ValidationError } from '../../domain/errors';
 import type { ChatStore } from '../../ports/chat-store';
 import { checkMessageQuery } from '../../ports/message-query';
 import { createPrismaAppendMessages } from './prisma-append-messages';
 import { toStoreError } from './prisma-errors';
 import { createPrismaOutbox, writeRoomChange } from './prisma-outbox';
+import { createPrismaRoomMembership } from './prisma-room-membership';
 import { roomSummarySelect, sorted, toMessage, toSummary } from './prisma-rows';
 
 /** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
@@ -20,7 +21,8 @@ export type PrismaDriverAdapter = NonNullable<Prisma.PrismaClientOptions['adapte
  *
  * Split by concern: error translation (prisma-errors.ts), row mapping (prisma-rows.ts),
  * the batched append and its sequence numbers (prisma-append-messages.ts), the outbox
- * (prisma-outbox.ts); this file holds the connection and the plain reads and writes.
+ * (prisma-outbox.ts), direct rooms, rename and removal (prisma-room-membership.ts); this
+ * file holds the connection and the plain reads and writes.
  * Rooms list oldest first by (created_at, id).
  */
 export function createPrismaChatStore({
@@ -62,6 +64,7 @@ export function createPrismaChatStore({
 
   const outbox = createPrismaOutbox({ prisma, run, transaction, relayTimeoutMs });
   const appendMessages = createPrismaAppendMessages({ prisma });
+  const membership = createPrismaRoomMembership({ transaction });
 
   /** ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of the room. */
   const assertMember = async (tx: Prisma.TransactionClient, roomId: string, userId: string): Promise<void> => {
@@ -110,11 +113,26 @@ export function createPrismaChatStore({
         return summary;
       });
     },
-    async listRooms(userId) {
+    ...membership,
+    async listRooms(userId, { afterRoomId, limit } = {}) {
+      // Keyset paging on (created_at, id), read from the cursor's room itself (never
+      // deleted, its created_at never changes): no offset, so rooms created or joined
+      // meanwhile cannot shift a page.
+      const after =
+        afterRoomId === undefined
+          ? undefined
+          : await run('list rooms', () => prisma.room.findUnique({ where: { id: afterRoomId }, select: { id: true, createdAt: true } }));
+      if (after === null) throw new ValidationError('unknown room cursor');
       const rows = await run('list rooms', () =>
         prisma.room.findMany({
-          where: { memberships: { some: { userId } } },
+          where: {
+            memberships: { some: { userId } },
+            ...(after === undefined
+              ? {}
+              : { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }),
+          },
           orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          ...(limit === undefined ? {} : { take: limit }),
           select: roomSummarySelect,
         }),
       );
@@ -127,6 +145,8 @@ export function createPrismaChatStore({
     async addMember(roomId, byUserId, userId) {
       return transaction('add member', async (tx) => {
         await assertMember(tx, roomId, byUserId);
+        const { kind } = await tx.room.findUniqueOrThrow({ where: { id: roomId }, select: { kind: true } });
+        if (kind === 'dm') throw new ChatError('ROOM_IS_DM', 'a direct room cannot take more members');
         if ((await tx.user.findUnique({ where: { id: userId }, select: { id: true } })) === null) {
           throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
         }

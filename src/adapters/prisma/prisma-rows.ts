@@ -10,11 +10,12 @@ export const roomSummarySelect = {
   id: true,
   name: true,
   lastSeq: true,
+  kind: true,
   memberships: { select: { userId: true } },
 } as const satisfies Prisma.RoomSelect;
 
 export function toSummary(row: Prisma.RoomGetPayload<{ select: typeof roomSummarySelect }>): RoomSummary {
-  return { roomId: row.id, name: row.name, members: sorted(row.memberships.map((m) => m.userId)), lastSeq: row.lastSeq };
+  return { roomId: row.id, name: row.name, members: sorted(row.memberships.map((m) => m.userId)), lastSeq: row.lastSeq, kind: row.kind };
 }
 
 export function toMessage(row: MessageRow): Message {

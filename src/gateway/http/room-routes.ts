@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { ChatError } from '../../domain/errors';
-import { AddMemberBody, CreateRoomBody, MessagesQuery, RoomPathParams } from '../../protocol/http-schemas';
+import { AddMemberBody, CreateRoomBody, MessagesQuery, RoomPathParams, RoomsQuery } from '../../protocol/http-schemas';
 import type { TokenService } from '../../auth/token-service';
 import type { ChatStore } from '../../ports/chat-store';
 import type { RevocationStore } from '../../ports/revocation-store';
 import { authOf, requireAuth } from './authenticate';
+import { createDmRoutes } from './dm-routes';
+import { decodeRoomCursor, encodeRoomCursor } from './room-cursor';
+import { createRoomMembershipRoutes } from './room-membership-routes';
 import { parseBody } from './validate';
 
 export interface RoomRoutesOptions {
@@ -20,7 +23,8 @@ export interface RoomRoutesOptions {
 
 /**
  * POST/GET /api/rooms, POST /api/rooms/:roomId/members and
- * GET /api/rooms/:roomId/messages (api.md). Rooms are plain database state: these go to
+ * GET /api/rooms/:roomId/messages (api.md), with POST /api/dms (dm-routes.ts) and the
+ * rename and removal routes (room-membership-routes.ts). Rooms are plain database state: these go to
  * the store directly, not over Kafka. Every route needs a bearer token. Members hear about
  * a new room or member through the outbox the store writes in the same transaction
  * (`room` frames), relayed to Kafka by the outbox relay, which these routes nudge.
@@ -34,6 +38,8 @@ export function createRoomRoutes({
 }: RoomRoutesOptions): Router {
   const router = Router();
   const auth = requireAuth(tokens, revocations);
+  router.use(createDmRoutes({ store, auth, newId, onOutboxWrite }));
+  router.use(createRoomMembershipRoutes({ store, auth, onOutboxWrite }));
 
   router.post('/api/rooms', auth, async (req, res) => {
     const body = parseBody(CreateRoomBody, req.body);
@@ -43,8 +49,18 @@ export function createRoomRoutes({
   });
 
   router.get('/api/rooms', auth, async (req, res) => {
-    const rooms = await store.listRooms(authOf(req).userId);
-    res.json({ rooms: rooms.map((r) => ({ roomId: r.roomId, name: r.name, members: r.members, lastSeq: r.lastSeq })) });
+    const { cursor, limit } = parseBody(RoomsQuery, req.query);
+    // One more than the page: whether a next page exists, without a count query.
+    const rooms = await store.listRooms(authOf(req).userId, {
+      ...(cursor === undefined ? {} : { afterRoomId: decodeRoomCursor(cursor) }),
+      limit: limit + 1,
+    });
+    const page = rooms.slice(0, limit);
+    const last = page[page.length - 1];
+    res.json({
+      rooms: page.map((r) => ({ roomId: r.roomId, name: r.name, members: r.members, lastSeq: r.lastSeq, kind: r.kind })),
+      ...(rooms.length > limit && last !== undefined ? { nextCursor: encodeRoomCursor(last.roomId) } : {}),
+    });
   });
 
   router.post('/api/rooms/:roomId/members', auth, async (req, res) => {
