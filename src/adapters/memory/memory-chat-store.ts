@@ -5,6 +5,7 @@ import type { AppendOutcome, ChatStore, RoomSummary, StoredUser } from '../../po
 import type { Outbox, OutboxEntry } from '../../ports/outbox';
 import type { Message } from '../../protocol/message';
 import { checkMessageQuery } from '../../ports/message-query';
+import { createMemoryRefreshTokenStore } from './memory-refresh-token-store';
 
 interface RoomRow {
   readonly roomId: string;
@@ -74,6 +75,7 @@ export function createMemoryChatStore({
   const messageIds = new Set<string>();
   const pairKey = (senderId: string, clientMsgId: string) => JSON.stringify([senderId, clientMsgId]);
   const outbox = createMemoryOutbox();
+  const refreshTokens = createMemoryRefreshTokenStore({ userExists: (userId) => users.has(userId) });
 
   const roomOrThrow = (roomId: string): RoomRow => {
     const room = rooms.get(roomId);
@@ -94,6 +96,14 @@ export function createMemoryChatStore({
     async findUser(userId) {
       const u = users.get(userId);
       return u === undefined ? undefined : { ...u };
+    },
+    async searchUsers(prefix, limit) {
+      const p = prefix.toLowerCase();
+      return sorted(users.keys())
+        .map((id) => users.get(id)!)
+        .filter((u) => u.userId.toLowerCase().startsWith(p) || u.displayName.toLowerCase().startsWith(p))
+        .slice(0, limit)
+        .map((u) => ({ userId: u.userId, displayName: u.displayName }));
     },
 
     async createRoom({ roomId, name, createdBy, members }) {
@@ -178,6 +188,7 @@ export function createMemoryChatStore({
     },
 
     outbox: { relay: (limit, publish) => outbox.relay(limit, publish), backlog: () => outbox.backlog() },
+    refreshTokens,
 
     async health() {
       return { ok: true, detail: 'in-memory' };

@@ -6,6 +6,8 @@ import { checkMessageQuery } from '../../ports/message-query';
 import { createPrismaAppendMessages } from './prisma-append-messages';
 import { toStoreError } from './prisma-errors';
 import { createPrismaOutbox, writeRoomChange } from './prisma-outbox';
+import { createPrismaRefreshTokenStore } from './prisma-refresh-token-store';
+import { createPrismaSearchUsers } from './prisma-search-users';
 import { roomSummarySelect, sorted, toMessage, toSummary } from './prisma-rows';
 
 /** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
@@ -62,6 +64,7 @@ export function createPrismaChatStore({
 
   const outbox = createPrismaOutbox({ prisma, run, transaction, relayTimeoutMs });
   const appendMessages = createPrismaAppendMessages({ prisma });
+  const refreshTokens = createPrismaRefreshTokenStore({ transaction });
 
   /** ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of the room. */
   const assertMember = async (tx: Prisma.TransactionClient, roomId: string, userId: string): Promise<void> => {
@@ -75,6 +78,7 @@ export function createPrismaChatStore({
   return {
     prisma,
     outbox,
+    refreshTokens,
     async start() {
       await run('connect', () => prisma.$connect());
     },
@@ -93,6 +97,7 @@ export function createPrismaChatStore({
       const row = await run('find user', () => prisma.user.findUnique({ where: { id: userId } }));
       return row === null ? undefined : { userId: row.id, displayName: row.displayName, passwordHash: row.passwordHash };
     },
+    searchUsers: createPrismaSearchUsers({ prisma, run }),
 
     async createRoom({ roomId, name, createdBy, members }) {
       const all = sorted(new Set([createdBy, ...members]));
