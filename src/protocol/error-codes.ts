@@ -13,6 +13,8 @@ export const ErrorCodes = {
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },
   TOKEN_REVOKED: { status: 401, retriable: false },
+  /** A refresh token that is unknown, expired, revoked or already used (its family is then revoked). */
+  INVALID_REFRESH_TOKEN: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
   NOT_A_MEMBER: { status: 403, retriable: false },
   NOT_FOUND: { status: 404, retriable: false },

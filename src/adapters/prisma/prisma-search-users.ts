@@ -23,8 +23,10 @@ export function createPrismaSearchUsers({
 }): ChatStore['searchUsers'] {
   return async (prefix, limit) => {
     const pattern = `${escapeLike(prefix)}%`;
-    const rows = await run('search users', () =>
-      prisma.$queryRaw<{ id: string; display_name: string }[]>`
+    const rows = await run(
+      'search users',
+      () =>
+        prisma.$queryRaw<{ id: string; display_name: string }[]>`
         SELECT id, display_name FROM users
         WHERE lower(id) LIKE lower(${pattern}) ESCAPE '\\' OR lower(display_name) LIKE lower(${pattern}) ESCAPE '\\'
         ORDER BY id COLLATE "C" LIMIT ${limit}`,
