@@ -7,6 +7,7 @@ import type { ChatStore } from './ports/chat-store';
 import type { InstanceDirectory } from './ports/instance-directory';
 import type { LoginThrottle } from './ports/login-throttle';
 import type { RateWindow } from './ports/rate-window';
+import type { RefreshTokenStore } from './ports/refresh-token-store';
 import type { RevocationStore } from './ports/revocation-store';
 import type { HealthCheck } from './ports/service';
 import type { SessionMirror } from './ports/session-mirror';
@@ -36,6 +37,13 @@ export interface Infrastructure {
   readonly loginThrottle: LoginThrottle;
   /** Registrations per client IP per window. */
   readonly registrations: RateWindow;
+  /** User searches per user per window. */
+  readonly userSearches: RateWindow;
+  /**
+   * Refresh-token families: in the store's database, written by the gateway directly (like
+   * registration), not through the owner: a refresh changes no live state of the user.
+   */
+  readonly refreshTokens: RefreshTokenStore;
   /** The owners' session mirror, which is also the session directory fan-out routes by. */
   readonly mirror: SessionMirror;
   /** Where each instance announces its view for the cluster page. */
@@ -83,12 +91,14 @@ export function createInfrastructure({
     windowMs: config.security.loginFailureWindowMs,
   };
   const registerLimits = { max: config.security.registerMaxPerIp, windowMs: config.security.registerWindowMs };
+  const searchLimits = { max: config.security.userSearchMaxPerUser, windowMs: config.security.userSearchWindowMs };
   const shared =
     redis === undefined
       ? {
           revocations: createMemoryRevocationStore(),
           loginThrottle: createMemoryLoginThrottle({ limits }),
           registrations: createMemoryRateWindow({ limits: registerLimits }),
+          userSearches: createMemoryRateWindow({ limits: searchLimits }),
           // Without Redis, a Kafka cluster has no shared directory: each instance's mirror
           // knows only its own owners' sessions, so it refuses lookups (fan-out then goes
           // through the owners). The in-memory cluster shares one mirror instead.
@@ -99,6 +109,7 @@ export function createInfrastructure({
           revocations: createRedisRevocationStore({ redis }),
           loginThrottle: createRedisLoginThrottle({ redis, limits }),
           registrations: createRedisRateWindow({ redis, limits: registerLimits, prefix: 'chat:register:ip:' }),
+          userSearches: createRedisRateWindow({ redis, limits: searchLimits, prefix: 'chat:search:user:' }),
           mirror: createRedisSessionMirror({ redis, ttlMs: config.chat.sessionTtlMs, rebuildMs: 2 * config.chat.sessionReannounceMs }),
           instanceDirectory: createRedisInstanceDirectory({ redis }),
         };
@@ -112,6 +123,7 @@ export function createInfrastructure({
   return {
     bus,
     store,
+    refreshTokens: store.refreshTokens,
     ...shared,
     checks: {
       [bus.kind === 'kafka' ? 'kafka' : 'bus']: () => bus.health(),

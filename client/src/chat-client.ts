@@ -3,7 +3,7 @@ import { ChatError } from './chat-error.js';
 import type { LoginResponse, PublicUser } from './protocol.js';
 import { createRestApi, type FetchLike, type RestApi } from './rest-api.js';
 
-/** The tokens of a logged-in user. `refreshToken` arrives with the server's v1.1 login. */
+/** The tokens of a logged-in user (the refresh token rotates: each refresh replaces it). */
 export interface Session {
   readonly token: string;
   readonly user: PublicUser;
@@ -16,9 +16,9 @@ export interface ChatClientOptions {
   /** A session to start with (e.g. kept from an earlier login). Default none: call `login`. */
   readonly session?: Session;
   /**
-   * Gets a fresh session when the token is refused (close 4001) and no refresh token can
-   * (the server has no /api/auth/refresh yet): e.g. log in again with a kept password, or
-   * ask the user. Resolve undefined to give up. Default none.
+   * Gets a fresh session when the token is refused (close 4001) and the refresh token
+   * cannot help (none, expired, revoked): e.g. log in again with a kept password, or ask
+   * the user. Resolve undefined to give up. Default none.
    */
   readonly reauthenticate?: (api: RestApi) => Promise<Session | undefined>;
   /** Called whenever the session changes (login, refresh, logout): persist it here. Default none. */
@@ -35,11 +35,12 @@ export interface ChatClient {
   login(userId: string, password: string): Promise<Session>;
   /** Registers (USER_EXISTS when taken), then logs in. */
   register(userId: string, password: string, displayName?: string): Promise<Session>;
-  /** Revokes the token on the server and forgets the session (close connections first). */
+  /** Revokes the token and the refresh token's family on the server and forgets the session (close connections first). */
   logout(): Promise<void>;
   /**
-   * A new session: a refresh token when the server gave one (v1.1 POST /api/auth/refresh,
-   * rotating), else `reauthenticate`. Resolves false when neither can.
+   * A new session: the refresh token (POST /api/auth/refresh, rotating), else
+   * `reauthenticate`. Resolves false when neither can. Concurrent calls share one refresh
+   * (two refreshes with one token would look like theft and end the session).
    */
   refresh(): Promise<boolean>;
   /**
@@ -49,7 +50,7 @@ export interface ChatClient {
   connect(options?: Omit<ChatConnectionOptions, 'url' | 'token' | 'refreshToken' | 'verifyToken'>): ChatConnection;
 }
 
-function toSession(login: LoginResponse & { refreshToken?: string }): Session {
+function toSession(login: LoginResponse): Session {
   return { token: login.token, user: login.user, ...(typeof login.refreshToken === 'string' ? { refreshToken: login.refreshToken } : {}) };
 }
 
@@ -70,17 +71,12 @@ export function createChatClient({ baseUrl, session: initial, reauthenticate, on
     const refreshToken = session?.refreshToken;
     if (refreshToken !== undefined) {
       try {
-        const answer = await api.request<{ token: string; refreshToken?: string }>('POST', '/api/auth/refresh', { refreshToken });
-        if (session !== undefined)
-          setSession({
-            ...session,
-            token: answer.token,
-            ...(answer.refreshToken === undefined ? {} : { refreshToken: answer.refreshToken }),
-          });
+        const answer = await api.refresh(refreshToken);
+        if (session !== undefined) setSession({ ...session, token: answer.token, refreshToken: answer.refreshToken });
         return true;
       } catch (error) {
         if (!(error instanceof ChatError) || error.status === 0) return false;
-        // Refused (rotated, revoked, or no such endpoint yet): fall through to reauthenticate.
+        // Refused (rotated, revoked, expired): fall through to reauthenticate.
       }
     }
     if (reauthenticate === undefined) return false;
@@ -112,7 +108,7 @@ export function createChatClient({ baseUrl, session: initial, reauthenticate, on
     },
     async logout() {
       try {
-        if (session !== undefined) await api.logout();
+        if (session !== undefined) await api.logout(session.refreshToken);
       } finally {
         setSession(undefined);
       }

@@ -102,6 +102,8 @@ export const ErrorCodes = {
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },
   TOKEN_REVOKED: { status: 401, retriable: false },
+  /** A refresh token that is unknown, expired, revoked or already used (its family is then revoked). */
+  INVALID_REFRESH_TOKEN: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
   NOT_A_MEMBER: { status: 403, retriable: false },
   /** Removing another member is for the room's creator only. */
@@ -168,13 +170,34 @@ export interface PublicUser {
   readonly displayName: string;
 }
 
-/** POST /api/auth/login answer. v1.1 adds `refreshToken` and `refreshExpiresIn` (optional until the server has them). */
+/** POST /api/auth/login answer (v1.1 adds the refresh token). */
 export interface LoginResponse {
   readonly token: string;
   /** Seconds until the token expires. */
   readonly expiresIn: number;
+  /** Opaque; buys a new token with POST /api/auth/refresh, once (it rotates). */
+  readonly refreshToken: string;
+  /** Seconds until the refresh token expires. */
+  readonly refreshExpiresIn: number;
   readonly user: PublicUser;
 }
+
+/** POST /api/auth/refresh answer: a new access token and the refresh token's successor (the one sent no longer works). */
+export interface RefreshResponse {
+  readonly token: string;
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+  readonly refreshExpiresIn: number;
+}
+
+/** GET /api/users answer: prefix matches on userId or displayName, in userId order. */
+export interface UserSearchResponse {
+  readonly users: readonly PublicUser[];
+}
+
+/** Longest `q` of GET /api/users, and most results it gives. */
+export const MAX_USER_SEARCH_QUERY = 64;
+export const MAX_USER_SEARCH_LIMIT = 50;
 
 /** POST /api/rooms answer. */
 export interface RoomCreatedResponse {

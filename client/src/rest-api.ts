@@ -7,11 +7,13 @@ import type {
   MessagePageResponse,
   MessagesQuery,
   PublicUser,
+  RefreshResponse,
   RegisterBody,
   RoomCreatedResponse,
   RoomListResponse,
   RoomSummary,
   RoomsQuery,
+  UserSearchResponse,
 } from './protocol.js';
 
 /** What the REST client needs of `fetch`: the subset every runtime's fetch has (Node 18+, browsers). */
@@ -48,8 +50,7 @@ function isErrorBody(body: unknown): body is { error: { code: string; message: s
  * a ChatError: the server's code and status, or NETWORK (status 0) when it cannot be
  * reached. Nothing is retried here: REST calls are the application's to repeat.
  *
- * v1.1 endpoints not yet here (refresh, user search) go through `request`, the typed
- * escape hatch they slot into as methods (see the README).
+ * `request` is the typed escape hatch for routes without a method here.
  */
 export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchImpl }: RestApiOptions) {
   const base = baseUrl.replace(/\/+$/, '');
@@ -88,8 +89,21 @@ export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchIm
     register: (body: RegisterBody): Promise<PublicUser> => request('POST', '/api/auth/register', body),
     /** POST /api/auth/login: a token (INVALID_CREDENTIALS for an unknown user and a wrong password alike). */
     login: (userId: string, password: string): Promise<LoginResponse> => request('POST', '/api/auth/login', { userId, password }),
-    /** POST /api/auth/logout: the token stops working everywhere. */
-    logout: (): Promise<void> => request('POST', '/api/auth/logout'),
+    /**
+     * POST /api/auth/refresh: a new access token and the refresh token's successor; the one
+     * given stops working. INVALID_REFRESH_TOKEN when it is unknown, expired, revoked or was
+     * used already (which revokes its whole family: log in again).
+     */
+    refresh: (refreshToken: string): Promise<RefreshResponse> => request('POST', '/api/auth/refresh', { refreshToken }),
+    /** POST /api/auth/logout: the token stops working everywhere, and so does the refresh token's family when given. */
+    logout: (refreshToken?: string): Promise<void> =>
+      request('POST', '/api/auth/logout', refreshToken === undefined ? undefined : { refreshToken }),
+    /** GET /api/users?q=&limit=: users whose userId or displayName starts with `q` (1..64 characters), ignoring case; limit ≤ 50 (default 20). */
+    searchUsers: async (q: string, limit?: number): Promise<readonly PublicUser[]> => {
+      const params = new URLSearchParams({ q });
+      if (limit !== undefined) params.set('limit', String(limit));
+      return (await request<UserSearchResponse>('GET', `/api/users?${params.toString()}`)).users;
+    },
     /** GET /api/me. */
     me: (): Promise<PublicUser> => request('GET', '/api/me'),
     /** GET /api/rooms?cursor=&limit=: one page of the user's rooms, oldest first; `nextCursor` when more follow. */

@@ -93,6 +93,9 @@ const EnvSchema = z.object({
   JWT_ISSUER: z.string().default('keyed-chat'),
   JWT_AUDIENCE: z.string().default('keyed-chat-clients'),
   JWT_TTL_SECONDS: int(3600, 10, 7 * 24 * 3600),
+  // Each refresh token's lifetime (a refresh hands out a new one with a new lifetime), so
+  // a session that is used at least this often lasts (docs/security.md, "Refresh tokens").
+  REFRESH_TOKEN_TTL_SECONDS: int(30 * 24 * 3600, 60, 365 * 24 * 3600),
   BCRYPT_COST: int(10, 4, 15),
   REQUEST_TIMEOUT_MS: int(5_000, 100, 120_000),
   HTTP_BODY_LIMIT_BYTES: int(16 * 1024, 256, 1024 * 1024),
@@ -127,6 +130,8 @@ const EnvSchema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: int(900, 1, 7 * 24 * 3600),
   REGISTER_MAX_PER_IP: int(20, 1, 1_000_000),
   REGISTER_WINDOW_SECONDS: int(3600, 1, 7 * 24 * 3600),
+  USER_SEARCH_MAX_PER_WINDOW: int(60, 1, 1_000_000),
+  USER_SEARCH_WINDOW_SECONDS: int(60, 1, 24 * 3600),
 });
 
 export type Role = 'gateway' | 'owner';
@@ -232,6 +237,8 @@ export interface Config {
     readonly issuer: string;
     readonly audience: string;
     readonly tokenTtlSeconds: number;
+    /** Lifetime of each refresh token (REFRESH_TOKEN_TTL_SECONDS). */
+    readonly refreshTokenTtlSeconds: number;
     readonly bcryptCost: number;
   };
   readonly requestTimeoutMs: number;
@@ -260,6 +267,9 @@ export interface Config {
     /** Registrations one client IP may make in one window, shared through Redis. */
     readonly registerMaxPerIp: number;
     readonly registerWindowMs: number;
+    /** User searches (GET /api/users) one user may make in one window, shared through Redis. */
+    readonly userSearchMaxPerUser: number;
+    readonly userSearchWindowMs: number;
   };
 }
 
@@ -357,6 +367,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       tokenTtlSeconds: e.JWT_TTL_SECONDS,
+      refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
       bcryptCost: e.BCRYPT_COST,
     },
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
@@ -376,6 +387,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_SECONDS * 1000,
       registerMaxPerIp: e.REGISTER_MAX_PER_IP,
       registerWindowMs: e.REGISTER_WINDOW_SECONDS * 1000,
+      userSearchMaxPerUser: e.USER_SEARCH_MAX_PER_WINDOW,
+      userSearchWindowMs: e.USER_SEARCH_WINDOW_SECONDS * 1000,
     },
   };
   return deepFreeze(config);

@@ -32,6 +32,10 @@ import { createHealthRoutes } from './http/health-routes';
 import { createHttpApp } from './http/http-app';
 import { createOpenApiRoutes } from './http/openapi-routes';
 import { createRoomRoutes } from './http/room-routes';
+import { createRefreshRoutes } from './http/refresh-routes';
+import { createUserRoutes } from './http/user-routes';
+import { createRefreshTokens } from '../auth/refresh-tokens';
+import type { RefreshTokenStore } from '../ports/refresh-token-store';
 import { createStreamRoutes } from './http/stream-routes';
 import { createWebRoutes } from './http/web-routes';
 import { createWsGateway } from './ws/ws-gateway';
@@ -45,6 +49,8 @@ export interface GatewayOptions {
   revocations: RevocationStore;
   loginThrottle: LoginThrottle;
   registrations: RateWindow;
+  userSearches: RateWindow;
+  refreshTokens: RefreshTokenStore;
   instanceDirectory: InstanceDirectory;
   checks: Readonly<Record<string, () => Promise<HealthCheck>>>;
   hasher: PasswordHasher;
@@ -83,6 +89,8 @@ export function createGateway({
   revocations,
   loginThrottle,
   registrations,
+  userSearches,
+  refreshTokens: refreshTokenStore,
   instanceDirectory,
   checks,
   hasher,
@@ -149,6 +157,7 @@ export function createGateway({
   const caps = createConnectionCaps({ maxPerIp: config.security.maxConnectionsPerIp, maxTotal: config.security.maxConnections });
   // One TRUST_PROXY rule for every per-IP decision (login throttle, handshake limit, req.ip).
   const clientIps = createClientIpResolver(config.http.trustProxy);
+  const refreshTokens = createRefreshTokens({ store: refreshTokenStore, ttlSeconds: config.auth.refreshTokenTtlSeconds });
   const routers = [
     createHealthRoutes({
       instanceId: config.instanceId,
@@ -165,6 +174,7 @@ export function createGateway({
             hasher,
             sealer,
             tokens,
+            refreshTokens,
             revocations,
             requestReply,
             throttle: loginThrottle,
@@ -176,6 +186,8 @@ export function createGateway({
               await bus.publish([{ topic: config.topics.broadcast, key: userId, record: makeRecord('token.revoked', userId, { jti }) }]);
             },
           }),
+          createRefreshRoutes({ tokens, refreshTokens, metrics }),
+          createUserRoutes({ store, tokens, revocations, searches: userSearches, metrics }),
           createRoomRoutes({ store, tokens, revocations, onOutboxWrite }),
           createStreamRoutes({ tokens, revocations, lifecycle, metrics, caps, clientIp: clientIps.clientIp }),
           createAdminRoutes({

@@ -2,12 +2,19 @@ import type { ChatError } from '../domain/errors';
 import type { RoomKind } from '../protocol/frames';
 import type { Message } from '../protocol/message';
 import type { Outbox } from './outbox';
+import type { RefreshTokenStore } from './refresh-token-store';
 import type { HealthCheck, Service } from './service';
 
 export interface StoredUser {
   readonly userId: string;
   readonly displayName: string;
   readonly passwordHash: string;
+}
+
+/** A user as anyone may see it (search results). */
+export interface UserListing {
+  readonly userId: string;
+  readonly displayName: string;
 }
 
 export interface RoomSummary {
@@ -90,6 +97,12 @@ export interface MessageQuery {
 export interface ChatStore extends Service {
   createUser(user: StoredUser): Promise<void>;
   findUser(userId: string): Promise<StoredUser | undefined>;
+  /**
+   * Users whose userId or displayName starts with `prefix`, ignoring case; `%`, `_` and `\`
+   * in the prefix are plain characters, not wildcards. Ordered by userId (code-point
+   * order), at most `limit` of them.
+   */
+  searchUsers(prefix: string, limit: number): Promise<UserListing[]>;
 
   /**
    * Creates a room whose members are the creator plus `members`; USER_NOT_FOUND if any does
@@ -157,6 +170,8 @@ export interface ChatStore extends Service {
 
   /** The outbox the room changes are written to, for the relay. */
   readonly outbox: Outbox;
+  /** Refresh-token families, in the same database (ports/refresh-token-store.ts). */
+  readonly refreshTokens: RefreshTokenStore;
 
   health(): Promise<HealthCheck>;
 }

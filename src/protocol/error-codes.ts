@@ -15,6 +15,8 @@ export const ErrorCodes = {
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },
   TOKEN_REVOKED: { status: 401, retriable: false },
+  /** A refresh token that is unknown, expired, revoked or already used (its family is then revoked). */
+  INVALID_REFRESH_TOKEN: { status: 401, retriable: false },
   FORBIDDEN: { status: 403, retriable: false },
   NOT_A_MEMBER: { status: 403, retriable: false },
   /** Removing another member is for the room's creator only (anyone may remove themself: leave). */

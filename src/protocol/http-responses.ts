@@ -14,8 +14,19 @@ export const PublicUserResponse = z.object({ userId: UserIdSchema, displayName: 
 export const LoginResponse = z.object({
   token: z.string().describe('JWT (HS256); send it as `Authorization: Bearer <token>`, or `?token=` on /ws and /api/stream'),
   expiresIn: z.number().int().describe('seconds until the token expires'),
+  refreshToken: z.string().describe('opaque; POST /api/auth/refresh trades it, once, for a new token and a new refresh token'),
+  refreshExpiresIn: z.number().int().describe('seconds until the refresh token expires (REFRESH_TOKEN_TTL_SECONDS)'),
   user: PublicUserResponse,
 });
+
+export const RefreshResponse = z.object({
+  token: z.string().describe('a new JWT'),
+  expiresIn: z.number().int().describe('seconds until the token expires'),
+  refreshToken: z.string().describe("the sent refresh token's successor; the sent one no longer works"),
+  refreshExpiresIn: z.number().int().describe('seconds until the new refresh token expires'),
+});
+
+export const UserSearchResponse = z.object({ users: z.array(PublicUserResponse).describe('in userId order') });
 
 export const RoomCreatedResponse = z.object({ roomId: z.string(), name: z.string(), members: z.array(UserIdSchema) });
 

@@ -25,6 +25,35 @@ export const LoginBody = z.strictObject({
 });
 export type LoginBody = z.infer<typeof LoginBody>;
 
+/** POST /api/auth/refresh. Any string is taken (a wrong one is 401 INVALID_REFRESH_TOKEN); only its type and size are checked here. */
+export const RefreshBody = z.strictObject({ refreshToken: z.string().max(1024) });
+export type RefreshBody = z.infer<typeof RefreshBody>;
+
+/** POST /api/auth/logout: the refresh token whose family ends with the session (optional). */
+export const LogoutBody = z.strictObject({ refreshToken: z.string().max(1024).optional() });
+export type LogoutBody = z.infer<typeof LogoutBody>;
+
+/** GET /api/users?q=&limit= bounds. */
+export const MAX_USER_SEARCH_QUERY = 64;
+export const MAX_USER_SEARCH_LIMIT = 50;
+export const DEFAULT_USER_SEARCH_LIMIT = 20;
+
+/** GET /api/users?q=&limit=: a prefix of 1..64 characters (taken as typed, spaces included), limit 1..50 (default 20). */
+export const UserSearchQuery = z.object({
+  q: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(MAX_USER_SEARCH_QUERY, `at most ${MAX_USER_SEARCH_QUERY} characters`)
+    .regex(STORABLE_TEXT, storable),
+  limit: z
+    .string()
+    .regex(/^\d{1,9}$/, 'a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_USER_SEARCH_LIMIT))
+    .default(DEFAULT_USER_SEARCH_LIMIT),
+});
+export type UserSearchQuery = z.infer<typeof UserSearchQuery>;
+
 /** Most messages one GET /api/rooms/:roomId/messages answers (and the stores return). */
 export const MAX_MESSAGE_PAGE = 200;
 export const DEFAULT_MESSAGE_PAGE = 50;

@@ -12,6 +12,10 @@ import {
   RegisterBody,
   RenameRoomBody,
   RoomsQuery,
+  DEFAULT_USER_SEARCH_LIMIT,
+  LogoutBody,
+  RefreshBody,
+  UserSearchQuery,
 } from './http-schemas';
 import {
   AcceptedResponse,
@@ -22,9 +26,11 @@ import {
   MessagePageResponse,
   PublicUserResponse,
   ReadyResponse,
+  RefreshResponse,
   RoomCreatedResponse,
   RoomListResponse,
   RoomResponse,
+  UserSearchResponse,
 } from './http-responses';
 import { ClusterViewSchema } from './instance-view';
 import { ServerFrameSchema } from './frames';
@@ -52,7 +58,7 @@ interface Operation {
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
-  readonly tag: 'auth' | 'rooms' | 'stream' | 'admin' | 'operations' | 'web';
+  readonly tag: 'auth' | 'users' | 'rooms' | 'stream' | 'admin' | 'operations' | 'web';
   readonly auth: Auth;
   readonly body?: z.ZodType;
   readonly query?: { schema: z.ZodType; defaults?: Record<string, unknown> };
@@ -92,11 +98,27 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'post',
     path: '/api/auth/logout',
     operationId: 'logout',
-    summary: 'Revoke the token everywhere',
+    summary: "Revoke the token everywhere, and the refresh token's family",
     tag: 'auth',
     auth: 'bearer',
+    body: LogoutBody,
     success: { status: 204, description: 'revoked; sockets opened with it close with 4001' },
-    errors: [],
+    errors: [400],
+    description:
+      'The body is optional. With `refreshToken`, its family (every refresh token rotated from the same login) stops working too; a refresh token of another user changes nothing. Access tokens issued earlier from the family stay valid until they expire.',
+  },
+  {
+    method: 'post',
+    path: '/api/auth/refresh',
+    operationId: 'refresh',
+    summary: 'Trade a refresh token for a new token and a new refresh token (rotation)',
+    tag: 'auth',
+    auth: 'none',
+    body: RefreshBody,
+    success: { status: 200, description: 'refreshed; the refresh token sent no longer works', schema: RefreshResponse },
+    errors: [400, 401],
+    description:
+      'Written straight to the database, not through Kafka. 401 INVALID_REFRESH_TOKEN for a token that is unknown, expired, revoked or already used. Presenting an already-used token again revokes its whole family (the newest token too): whoever holds it must log in again. Of two refreshes with the same token at once, one succeeds and the other counts as reuse.',
   },
   {
     method: 'get',
@@ -107,6 +129,19 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'bearer',
     success: { status: 200, description: 'the user', schema: PublicUserResponse },
     errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/api/users',
+    operationId: 'searchUsers',
+    summary: 'Find users by a prefix of their userId or displayName',
+    tag: 'users',
+    auth: 'bearer',
+    query: { schema: UserSearchQuery, defaults: { limit: DEFAULT_USER_SEARCH_LIMIT } },
+    success: { status: 200, description: 'matches, in userId order', schema: UserSearchResponse },
+    errors: [400, 429],
+    description:
+      'Case-insensitive prefix match; `%`, `_` and `\\` are plain characters. q: 1..64 characters (else 400 VALIDATION); limit 1..50, default 20. Rate-limited per user (USER_SEARCH_MAX_PER_WINDOW per USER_SEARCH_WINDOW_SECONDS): 429 RATE_LIMITED with Retry-After.',
   },
   {
     method: 'post',
@@ -383,6 +418,7 @@ export function buildOpenApiDocument({
     security: [{ bearerAuth: [] }],
     tags: [
       { name: 'auth' },
+      { name: 'users' },
       { name: 'rooms' },
       { name: 'stream' },
       { name: 'admin', description: 'users listed in ADMIN_USER_IDS' },

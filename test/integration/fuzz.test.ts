@@ -179,6 +179,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
 
     // --- Setup, through the API (counted as valid writes). ------------------------------
     const [a, b] = [apps[0]!, apps[1]!];
+    /** The users' refresh tokens: the fuzzed refreshes rotate, reuse and garble them. */
+    const refreshTokens: string[] = [];
     for (const u of users) {
       const reg = await call(a, 'POST', '/api/auth/register', { body: JSON.stringify({ userId: u, password: PASSWORD }) });
       expect(reg.status).toBe(201);
@@ -186,7 +188,9 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       existing.add(u);
       const login = await call(b, 'POST', '/api/auth/login', { body: JSON.stringify({ userId: u, password: PASSWORD }) });
       expect(login.status).toBe(200);
-      tokenOf.set(u, (JSON.parse(login.text) as { token: string }).token);
+      const answer = JSON.parse(login.text) as { token: string; refreshToken: string };
+      tokenOf.set(u, answer.token);
+      refreshTokens.push(answer.refreshToken);
     }
     const makeRoom = async (creator: string, members: string[]): Promise<string> => {
       const res = await call(a, 'POST', '/api/rooms', {
@@ -357,6 +361,30 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           token: r.chance(0.8) ? validToken() : badToken(),
           app,
         });
+      } else if (roll < 0.875) {
+        const q = r.pick([
+          'q=a',
+          'q=',
+          `q=${'x'.repeat(65)}`,
+          'q=%25',
+          'q=_',
+          'q=%5C',
+          'q=a&q=b',
+          'q=a&limit=0',
+          'q=a&limit=51',
+          'q=a&limit=-1',
+          'q=%00',
+          '__proto__[q]=1',
+          `q=${encodeURIComponent(r.pick(NASTY_STRINGS.filter((x) => !/[\uD800-\uDFFF]/.test(x))))}`,
+        ]);
+        inputs.push({
+          what: 'search users',
+          method: 'GET',
+          path: `/api/users?${q}`,
+          contentType: ct,
+          token: r.chance(0.8) ? validToken() : badToken(),
+          app,
+        });
       } else if (roll < 0.9) {
         inputs.push({
           what: 'read',
@@ -373,8 +401,11 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           token: r.chance(0.7) ? validToken() : badToken(),
           app,
         });
-      } else if (roll < 0.93) {
+      } else if (roll < 0.915) {
         inputs.push({ what: 'logout (bad token)', method: 'POST', path: '/api/auth/logout', contentType: ct, token: badToken(), app });
+      } else if (roll < 0.93) {
+        const { body } = bodyFor({ refreshToken: r.chance(0.5) ? r.pick(refreshTokens) : r.pick(NASTY_STRINGS) });
+        inputs.push({ what: 'refresh', method: 'POST', path: '/api/auth/refresh', body, contentType: ct, app });
       } else if (roll < 0.96) {
         const { body } = bodyFor({ text: `announcement ${i}` });
         inputs.push({

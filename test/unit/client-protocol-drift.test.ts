@@ -7,10 +7,12 @@ import { ErrorCodes } from '../../src/protocol/error-codes';
 import type { ClientFrame, ServerFrame } from '../../src/protocol/frames';
 import { ROOM_EVENTS } from '../../src/protocol/frames';
 import type { AddMemberBody, CreateRoomBody, LoginBody, OpenDmBody, RegisterBody, RenameRoomBody } from '../../src/protocol/http-schemas';
-import { MAX_MESSAGE_PAGE, MAX_ROOM_PAGE } from '../../src/protocol/http-schemas';
+import { MAX_MESSAGE_PAGE, MAX_ROOM_PAGE, MAX_USER_SEARCH_LIMIT, MAX_USER_SEARCH_QUERY } from '../../src/protocol/http-schemas';
 import type {
   ErrorResponse,
   LoginResponse,
+  RefreshResponse,
+  UserSearchResponse,
   MessagePageResponse,
   PublicUserResponse,
   RoomCreatedResponse,
@@ -49,6 +51,8 @@ export const checks = [
   same<Same<client.AddMemberBody, AddMemberBody>>(),
   same<Same<client.PublicUser, z.infer<typeof PublicUserResponse>>>(),
   same<Same<client.LoginResponse, z.infer<typeof LoginResponse>>>(),
+  same<Same<client.RefreshResponse, z.infer<typeof RefreshResponse>>>(),
+  same<Same<client.UserSearchResponse, z.infer<typeof UserSearchResponse>>>(),
   same<Same<client.RoomCreatedResponse, z.infer<typeof RoomCreatedResponse>>>(),
   same<Same<client.RoomListResponse, z.infer<typeof RoomListResponse>>>(),
   same<Same<client.RoomKind, (typeof ROOM_KINDS)[number]>>(),
@@ -88,5 +92,7 @@ describe('client protocol types match the server schemas', () => {
     expect(client.MAX_TEXT_LENGTH).toBe(MAX_TEXT_LENGTH);
     expect(client.MAX_MESSAGE_PAGE).toBe(MAX_MESSAGE_PAGE);
     expect(client.MAX_ROOM_PAGE).toBe(MAX_ROOM_PAGE);
+    expect(client.MAX_USER_SEARCH_QUERY).toBe(MAX_USER_SEARCH_QUERY);
+    expect(client.MAX_USER_SEARCH_LIMIT).toBe(MAX_USER_SEARCH_LIMIT);
   });
 });

@@ -41,6 +41,23 @@ describe('client REST API', () => {
     await expect(api.me()).rejects.toMatchObject({ code: 'HTTP', status: 502, retriable: true });
   });
 
+  it('v1.1: refresh, logout with the refresh token, and user search', async () => {
+    const { fetch, calls } = fakeFetch({
+      'POST /api/auth/refresh': () => [200, { token: 't2', expiresIn: 60, refreshToken: 'r2', refreshExpiresIn: 600 }],
+      'POST /api/auth/logout': () => [204, undefined],
+      'GET /api/users': () => [200, { users: [user] }],
+    });
+    const api = createRestApi({ baseUrl: 'http://chat.test', token: () => 'tok', fetch });
+    expect(await api.refresh('r1')).toEqual({ token: 't2', expiresIn: 60, refreshToken: 'r2', refreshExpiresIn: 600 });
+    expect(calls[0]).toMatchObject({ method: 'POST', path: '/api/auth/refresh', body: { refreshToken: 'r1' } });
+    await api.logout('r2');
+    expect(calls[1]).toMatchObject({ method: 'POST', path: '/api/auth/logout', body: { refreshToken: 'r2' } });
+    await api.logout();
+    expect(calls[2]).toMatchObject({ method: 'POST', path: '/api/auth/logout', body: undefined });
+    expect(await api.searchUsers('al ice&x', 5)).toEqual([user]);
+    expect(calls[3]).toMatchObject({ method: 'GET', path: '/api/users?q=al+ice%26x&limit=5', headers: { authorization: 'Bearer tok' } });
+  });
+
   it('reports an unreachable server as NETWORK (status 0, retriable)', async () => {
     const api = createRestApi({ baseUrl: 'http://chat.test', fetch: async () => Promise.reject(new Error('ECONNREFUSED')) });
     const error = await api.me().catch((e: unknown) => e);

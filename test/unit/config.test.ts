@@ -53,7 +53,7 @@ describe('loadConfig', () => {
 });
 
 describe('loadConfig: security settings', () => {
-  it('defaults: no extra origins, 20 frames/s (burst 40), 30 handshakes/min, 10 and 100 failures per 15 minutes, socket caps 10,000 / 100 per IP / 20 per user, 20 registrations per IP per hour', () => {
+  it('defaults: no extra origins, 20 frames/s (burst 40), 30 handshakes/min, 10 and 100 failures per 15 minutes, socket caps 10,000 / 100 per IP / 20 per user, 20 registrations per IP per hour, 60 user searches per user per minute', () => {
     expect(loadConfig({}).security).toEqual({
       wsAllowedOrigins: [],
       wsMessageRatePerSec: 20,
@@ -68,6 +68,8 @@ describe('loadConfig: security settings', () => {
       maxConnectionsPerUser: 20,
       registerMaxPerIp: 20,
       registerWindowMs: 3_600_000,
+      userSearchMaxPerUser: 60,
+      userSearchWindowMs: 60_000,
     });
   });
 
@@ -86,6 +88,16 @@ describe('loadConfig: security settings', () => {
     expect(() => loadConfig({ WS_ALLOWED_ORIGINS: 'ftp://x.example' })).toThrow(/WS_ALLOWED_ORIGINS/);
     expect(() => loadConfig({ WS_MSG_RATE_PER_SEC: '0' })).toThrow(/WS_MSG_RATE_PER_SEC/);
     expect(() => loadConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '0' })).toThrow(/LOGIN_MAX_FAILURES_PER_ACCOUNT/);
+  });
+});
+
+describe('refresh tokens', () => {
+  it('last 30 days by default, and take 60 s .. 365 days', () => {
+    expect(loadConfig({}).auth.refreshTokenTtlSeconds).toBe(30 * 24 * 3600);
+    expect(loadConfig({ REFRESH_TOKEN_TTL_SECONDS: '60' }).auth.refreshTokenTtlSeconds).toBe(60);
+    expect(() => loadConfig({ REFRESH_TOKEN_TTL_SECONDS: '59' })).toThrow(/REFRESH_TOKEN_TTL_SECONDS/);
+    expect(() => loadConfig({ REFRESH_TOKEN_TTL_SECONDS: String(365 * 24 * 3600 + 1) })).toThrow(/REFRESH_TOKEN_TTL_SECONDS/);
+    expect(() => loadConfig({ USER_SEARCH_MAX_PER_WINDOW: '0' })).toThrow(/USER_SEARCH_MAX_PER_WINDOW/);
   });
 });
 

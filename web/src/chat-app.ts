@@ -4,6 +4,8 @@ import { createSessionStore, type Session } from './session';
 import { byId, clear, el, newClientMsgId, timeOf } from './dom';
 import { presenceState, type PresenceState } from './presence-view';
 import { createRoomControls } from './room-controls';
+import { createTokenRefresher } from './token-refresher';
+import { createUserSearch } from './user-search';
 
 /**
  * The web chat client (served at `/`): register and log in over REST, rooms over REST, and
@@ -47,6 +49,15 @@ const ROOMS_REFRESH_MS = 5_000;
 const sessions = createSessionStore({ key: 'keyed-chat.session' });
 let session: Session | undefined = sessions.load();
 const api = createApi({ token: () => session?.token });
+/** Keeps the token fresh with the refresh token: an open page never asks for the password again. */
+const refresher = createTokenRefresher({
+  refresh: (refreshToken) => api.refresh(refreshToken),
+  current: () => session,
+  save: (next) => {
+    session = sessions.update(next);
+  },
+  verify: () => verifyToken(),
+});
 
 const rooms = new Map<string, RoomState>();
 const pending = new Map<string, Pending>();
@@ -95,16 +106,12 @@ function connect(): ChatConnection {
   const c = createChatConnection({
     url: location.origin,
     token: () => session?.token,
+    // 4001 (the socket's token expired or was revoked): a fresh token, then it reconnects
+    // at once and resumes every room, so nothing is lost.
+    refreshToken: () => refresher.ensureFresh(),
     // A socket refused before it opened may mean the server no longer takes the token
     // (browsers do not show the upgrade's 401): ask over REST.
-    verifyToken: async () => {
-      try {
-        await api.me();
-        return true;
-      } catch (error) {
-        return !(error instanceof ChatError && error.status === 401);
-      }
-    },
+    verifyToken,
     // Where each room starts: what the room list said was its last seq (the page loads
     // older history itself); rooms learned later start at 0.
     rooms: Object.fromEntries([...rooms.values()].map((r) => [r.roomId, r.maxSeq])),
@@ -159,6 +166,15 @@ function connect(): ChatConnection {
   return c;
 }
 
+async function verifyToken(): Promise<boolean> {
+  try {
+    await api.me();
+    return true;
+  } catch (error) {
+    return !(error instanceof ChatError && error.status === 401);
+  }
+}
+
 function assertNever(value: never): never {
   throw new Error(`unexpected: ${JSON.stringify(value)}`);
 }
@@ -211,7 +227,8 @@ async function refreshRooms(): Promise<void> {
   try {
     list = await api.rooms();
   } catch (error) {
-    if (error instanceof ChatError && error.status === 401) endSession('your session ended; log in again');
+    if (error instanceof ChatError && error.status === 401 && !(await refresher.ensureFresh()))
+      endSession('your session ended; log in again');
     return;
   }
   for (const r of list) {
@@ -378,6 +395,7 @@ function enterChat(s: Session): void {
   byId('chat').hidden = false;
   byId('logout').hidden = false;
   byId('whoami').textContent = s.user.displayName === s.user.userId ? s.user.userId : `${s.user.displayName} (${s.user.userId})`;
+  refresher.start(s);
   // Rooms first, so the first resume after `ready` knows every room's last seq.
   void refreshRooms().then(() => {
     if (session !== s) return;
@@ -393,6 +411,7 @@ function endSession(reason?: string): void {
   connection = undefined;
   // Unacked sends reject with CLOSED; they are the old session's and are dropped below.
   c?.close();
+  refresher.stop();
   sessions.clear();
   session = undefined;
   rooms.clear();
@@ -432,7 +451,7 @@ byId<HTMLFormElement>('auth-form').addEventListener('submit', (event: SubmitEven
 
 byId('logout').addEventListener('click', () => {
   void api
-    .logout()
+    .logout(session?.refreshToken)
     .catch(() => undefined)
     .finally(() => endSession());
 });
@@ -454,19 +473,22 @@ byId<HTMLFormElement>('new-room').addEventListener('submit', (event) => {
   );
 });
 
-byId<HTMLFormElement>('add-member').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const input = byId<HTMLInputElement>('add-member-user');
-  const roomId = current;
-  if (roomId === undefined) return;
-  api.addMember(roomId, input.value.trim()).then(
-    () => {
-      input.value = '';
-      return refreshRooms();
-    },
-    (error: unknown) => showBanner(describe(error), 6_000),
-  );
+// Adding a member: the user-search box (web/src/user-search.ts) offers people as you type.
+const memberSearch = createUserSearch({
+  id: 'add-member',
+  placeholder: 'Add member: search people',
+  search: (q) => api.searchUsers(q, 8),
+  exclude: () => (current === undefined ? [] : (rooms.get(current)?.members ?? [])),
+  onPick: async (userId) => {
+    const roomId = current;
+    if (roomId === undefined) return;
+    await api.addMember(roomId, userId).then(
+      () => refreshRooms(),
+      (error: unknown) => showBanner(describe(error), 6_000),
+    );
+  },
 });
+byId('add-member').append(memberSearch.element);
 
 byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -517,10 +539,12 @@ byId('older').addEventListener('click', () => {
 // ---- start ----------------------------------------------------------------
 
 if (session !== undefined) {
-  const saved = session;
-  // A token from before a server restart may be gone: check it before showing the chat.
-  api.me().then(
-    () => enterChat(saved),
-    () => endSession(),
-  );
+  // A token from before a server restart may be gone, or expired while the page was
+  // closed: check it, refresh it if it is refused, before showing the chat.
+  void verifyToken()
+    .then(async (ok) => ok || (await refresher.refreshNow()))
+    .then((ok) => {
+      if (ok && session !== undefined) enterChat(session);
+      else endSession();
+    });
 }

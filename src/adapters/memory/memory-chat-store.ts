@@ -7,6 +7,7 @@ import type { Outbox, OutboxEntry } from '../../ports/outbox';
 import type { RoomKind } from '../../protocol/frames';
 import type { Message } from '../../protocol/message';
 import { checkMessageQuery } from '../../ports/message-query';
+import { createMemoryRefreshTokenStore } from './memory-refresh-token-store';
 
 interface RoomRow {
   readonly roomId: string;
@@ -83,6 +84,7 @@ export function createMemoryChatStore({
   const outbox = createMemoryOutbox();
   /** Direct room key (domain/direct-rooms) → roomId: one room per pair. */
   const directRooms = new Map<string, string>();
+  const refreshTokens = createMemoryRefreshTokenStore({ userExists: (userId) => users.has(userId) });
 
   const roomOrThrow = (roomId: string): RoomRow => {
     const room = rooms.get(roomId);
@@ -112,6 +114,14 @@ export function createMemoryChatStore({
     async findUser(userId) {
       const u = users.get(userId);
       return u === undefined ? undefined : { ...u };
+    },
+    async searchUsers(prefix, limit) {
+      const p = prefix.toLowerCase();
+      return sorted(users.keys())
+        .map((id) => users.get(id)!)
+        .filter((u) => u.userId.toLowerCase().startsWith(p) || u.displayName.toLowerCase().startsWith(p))
+        .slice(0, limit)
+        .map((u) => ({ userId: u.userId, displayName: u.displayName }));
     },
 
     async createRoom({ roomId, name, createdBy, members }) {
@@ -233,6 +243,7 @@ export function createMemoryChatStore({
     },
 
     outbox: { relay: (limit, publish) => outbox.relay(limit, publish), backlog: () => outbox.backlog() },
+    refreshTokens,
 
     async health() {
       return { ok: true, detail: 'in-memory' };

@@ -74,6 +74,7 @@ export function createPgliteChatStore({
     },
     createUser: async (user) => store().createUser(user),
     findUser: async (userId) => store().findUser(userId),
+    searchUsers: async (prefix, limit) => store().searchUsers(prefix, limit),
     createRoom: async (room) => store().createRoom(room),
     openDm: async (dm) => store().openDm(dm),
     listRooms: async (userId, page) => store().listRooms(userId, page),
@@ -89,6 +90,11 @@ export function createPgliteChatStore({
     outbox: {
       relay: async (limit, publish) => store().outbox.relay(limit, publish),
       backlog: async () => store().outbox.backlog(),
+    },
+    refreshTokens: {
+      issue: async (token) => store().refreshTokens.issue(token),
+      rotate: async (tokenHash, next, now) => store().refreshTokens.rotate(tokenHash, next, now),
+      revokeFamilyOf: async (tokenHash, userId) => store().refreshTokens.revokeFamilyOf(tokenHash, userId),
     },
     async health() {
       if (inner === undefined) return { ok: false, detail: 'embedded database not started' };

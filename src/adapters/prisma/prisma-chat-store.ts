@@ -7,6 +7,8 @@ import { createPrismaAppendMessages } from './prisma-append-messages';
 import { toStoreError } from './prisma-errors';
 import { createPrismaOutbox, writeRoomChange } from './prisma-outbox';
 import { createPrismaRoomMembership } from './prisma-room-membership';
+import { createPrismaRefreshTokenStore } from './prisma-refresh-token-store';
+import { createPrismaSearchUsers } from './prisma-search-users';
 import { roomSummarySelect, sorted, toMessage, toSummary } from './prisma-rows';
 
 /** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
@@ -65,6 +67,7 @@ export function createPrismaChatStore({
   const outbox = createPrismaOutbox({ prisma, run, transaction, relayTimeoutMs });
   const appendMessages = createPrismaAppendMessages({ prisma });
   const membership = createPrismaRoomMembership({ transaction });
+  const refreshTokens = createPrismaRefreshTokenStore({ transaction });
 
   /** ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of the room. */
   const assertMember = async (tx: Prisma.TransactionClient, roomId: string, userId: string): Promise<void> => {
@@ -78,6 +81,7 @@ export function createPrismaChatStore({
   return {
     prisma,
     outbox,
+    refreshTokens,
     async start() {
       await run('connect', () => prisma.$connect());
     },
@@ -96,6 +100,7 @@ export function createPrismaChatStore({
       const row = await run('find user', () => prisma.user.findUnique({ where: { id: userId } }));
       return row === null ? undefined : { userId: row.id, displayName: row.displayName, passwordHash: row.passwordHash };
     },
+    searchUsers: createPrismaSearchUsers({ prisma, run }),
 
     async createRoom({ roomId, name, createdBy, members }) {
       const all = sorted(new Set([createdBy, ...members]));

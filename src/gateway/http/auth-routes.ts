@@ -1,10 +1,11 @@
 import { Router } from 'express';
 import { ChatError } from '../../domain/errors';
 import { makeRecord } from '../../protocol/envelope';
-import { LoginBody, RegisterBody } from '../../protocol/http-schemas';
+import { LoginBody, LogoutBody, RegisterBody } from '../../protocol/http-schemas';
 import { assertPasswordFits, type PasswordHasher } from '../../auth/password-hasher';
 import type { PasswordSealer } from '../../auth/password-sealer';
 import type { TokenService } from '../../auth/token-service';
+import type { RefreshTokens } from '../../auth/refresh-tokens';
 import type { ChatStore } from '../../ports/chat-store';
 import type { RevocationStore } from '../../ports/revocation-store';
 import type { LoginSubject, LoginThrottle } from '../../ports/login-throttle';
@@ -20,6 +21,8 @@ export interface AuthRoutesOptions {
   hasher: PasswordHasher;
   sealer: PasswordSealer;
   tokens: TokenService;
+  /** The refresh-token families a login starts and a logout ends. */
+  refreshTokens: RefreshTokens;
   revocations: RevocationStore;
   requestReply: RequestReply;
   /** Registrations per client IP per window (REGISTER_MAX_PER_IP, REGISTER_WINDOW_SECONDS). */
@@ -34,12 +37,13 @@ export interface AuthRoutesOptions {
   clientIp?: (req: ClientIpRequest) => string;
 }
 
-/** POST /api/auth/register|login|logout and GET /api/me (api.md). */
+/** POST /api/auth/register|login|logout and GET /api/me (api.md); refresh is in refresh-routes.ts. */
 export function createAuthRoutes({
   store,
   hasher,
   sealer,
   tokens,
+  refreshTokens,
   revocations,
   requestReply,
   registrations,
@@ -113,20 +117,28 @@ export function createAuthRoutes({
         }
         throw new ChatError('INTERNAL', result.message);
       }
+      // The refresh family is written before the login counts as done: if the database
+      // cannot take it, the login fails retriably and the attempt is given back.
+      const refresh = await refreshTokens.issue(result.user.userId);
       outcome = 'succeeded';
       const issued = tokens.issue(result.user.userId);
       req.log.info({ userId: result.user.userId, owner: result.handledBy, partition: result.partition }, 'login ok');
       // The account's count is cleared before the answer goes out: a client that logs in
       // again as soon as it has its 200 must find it cleared (it raced the reset before).
       await settleThrottle(outcome);
-      res.status(200).json({ token: issued.token, expiresIn: issued.expiresIn, user: result.user });
+      res.status(200).json({ token: issued.token, expiresIn: issued.expiresIn, ...refresh, user: result.user });
     } finally {
       if (outcome !== 'succeeded') await settleThrottle(outcome);
     }
   });
 
+  // Logout ends the access token and, given one, the refresh token's family: the session
+  // cannot be extended afterwards from this or any stolen copy of it. A refresh token of
+  // another user changes nothing (and is not told apart: the answer is 204 either way).
   router.post('/api/auth/logout', auth, async (req, res) => {
     const claims = authOf(req);
+    const body = parseBody(LogoutBody, req.body);
+    if (body.refreshToken !== undefined) await refreshTokens.revoke(body.refreshToken, claims.userId);
     await revocations.revoke(claims.jti, claims.exp);
     await announceRevocation(claims.userId, claims.jti);
     res.status(204).end();
