@@ -19,6 +19,7 @@ export {
 export { ChatError, isServerErrorCode, type ClientErrorCode } from './chat-error.js';
 export { createRestApi, type FetchLike, type HttpMethod, type RestApi, type RestApiOptions } from './rest-api.js';
 export { createRoomStreams, type RoomStreams } from './room-streams.js';
+export { createMessageTimeline, type MessageTimeline } from './message-timeline.js';
 export { createBackoff, type Backoff, type BackoffOptions } from './backoff.js';
 export type { TypedEvents } from './typed-events.js';
 export {
