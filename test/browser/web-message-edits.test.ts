@@ -110,7 +110,7 @@ describe('web client in Chromium: editing and deleting one’s own messages', ()
     await bob.page.waitForSelector('#messages li.msg.deleted .text:text("This message was deleted")', { timeout: 15_000 });
 
     const expected = ['1:Lunch at 12:30? [edited]', '2:This message was deleted [deleted]', '3:Sounds good'];
-    expect(await alice.page.evaluate(() => document.querySelectorAll('#messages li.msg.deleted .msg-edit').length)).toBe(0);
+    expect(await alice.page.$$('#messages li.msg.deleted .msg-edit')).toHaveLength(0);
     expect(await shown(alice.page)).toEqual(expected);
     expect(await shown(bob.page)).toEqual(expected);
     await alice.page.screenshot({ path: path.join(ARTIFACTS, 'web-edit-alice.png') });
