@@ -616,7 +616,9 @@ export function createChatConnection({
     }
     const size = utf8Length(JSON.stringify(frame));
     if (size > frameLimit)
-      return Promise.reject(new ChatError({ code: 'FRAME_TOO_LARGE', message: `the frame would be ${size} bytes; the limit is ${frameLimit}` }));
+      return Promise.reject(
+        new ChatError({ code: 'FRAME_TOO_LARGE', message: `the frame would be ${size} bytes; the limit is ${frameLimit}` }),
+      );
     if (stopped) return Promise.reject(new ChatError({ code: 'CLOSED', message: 'the connection is closed; call connect() first' }));
     const existing = pending.get(clientMsgId);
     if (existing !== undefined) {

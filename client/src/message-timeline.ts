@@ -32,9 +32,7 @@ interface Entry {
 }
 
 const changed = (original: Message, event: Message): Message =>
-  event.deleted === true
-    ? { ...original, text: '', deleted: true }
-    : { ...original, text: event.text, editedAt: event.ts };
+  event.deleted === true ? { ...original, text: '', deleted: true } : { ...original, text: event.text, editedAt: event.ts };
 
 export function createMessageTimeline(): MessageTimeline {
   const rooms = new Map<string, Map<string, Entry>>();

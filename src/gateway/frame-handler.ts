@@ -45,8 +45,15 @@ function changeRecord(
   ref: { instanceId: string; connectionId: string },
   frame: Extract<ClientFrame, { type: 'edit' | 'delete' }>,
 ): RecordOf<'chat.edit'> | RecordOf<'chat.delete'> {
-  const target = { ...ref, roomId: frame.roomId, messageId: frame.messageId, ...(frame.clientMsgId === undefined ? {} : { clientMsgId: frame.clientMsgId }) };
-  return frame.type === 'edit' ? makeRecord('chat.edit', userId, { ...target, text: frame.text }) : makeRecord('chat.delete', userId, target);
+  const target = {
+    ...ref,
+    roomId: frame.roomId,
+    messageId: frame.messageId,
+    ...(frame.clientMsgId === undefined ? {} : { clientMsgId: frame.clientMsgId }),
+  };
+  return frame.type === 'edit'
+    ? makeRecord('chat.edit', userId, { ...target, text: frame.text })
+    : makeRecord('chat.delete', userId, target);
 }
 
 /**

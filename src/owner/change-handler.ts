@@ -30,7 +30,9 @@ export async function handleChange(
 
   if (!takeToken(user.bucket, ctx.now(), { ratePerSec: ctx.limits.sendRatePerSec, burst: ctx.limits.sendBurst })) {
     ctx.metrics.sendsRefused.inc({ code: 'RATE_LIMITED' });
-    ctx.publish([relay(ctx, userId, instanceId, [connectionId], { type: 'error', code: 'RATE_LIMITED', message: 'sending too fast', ref })]);
+    ctx.publish([
+      relay(ctx, userId, instanceId, [connectionId], { type: 'error', code: 'RATE_LIMITED', message: 'sending too fast', ref }),
+    ]);
     return;
   }
   const change = record.type === 'chat.edit' ? { text: record.payload.text, deleted: false } : { text: '', deleted: true };

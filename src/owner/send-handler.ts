@@ -29,7 +29,14 @@ export async function handleSend(ctx: OwnerContext, request: Inbound, record: Re
 
   if (!takeToken(user.bucket, ctx.now(), { ratePerSec: ctx.limits.sendRatePerSec, burst: ctx.limits.sendBurst })) {
     ctx.metrics.sendsRefused.inc({ code: 'RATE_LIMITED' });
-    ctx.publish([relay(ctx, userId, instanceId, [connectionId], { type: 'error', code: 'RATE_LIMITED', message: 'sending too fast', ref: clientMsgId })]);
+    ctx.publish([
+      relay(ctx, userId, instanceId, [connectionId], {
+        type: 'error',
+        code: 'RATE_LIMITED',
+        message: 'sending too fast',
+        ref: clientMsgId,
+      }),
+    ]);
     return;
   }
   // The partition goes on to its next record while this write is batched with others;

@@ -34,7 +34,10 @@ export const MessageSchema = z.object({
     .optional()
     .describe('On a delete event: the message named by `edits` is deleted. On an original read back: it is deleted (text "")'),
   /** On an original read back that was edited: when its last edit was stored (its text is the current one). */
-  editedAt: z.string().optional().describe('On an original read back that was edited: when its last edit was stored (text is the current one)'),
+  editedAt: z
+    .string()
+    .optional()
+    .describe('On an original read back that was edited: when its last edit was stored (text is the current one)'),
 });
 export type Message = z.infer<typeof MessageSchema>;
 

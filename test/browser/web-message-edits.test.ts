@@ -69,7 +69,10 @@ describe('web client in Chromium: editing and deleting one’s own messages', ()
   };
   const shown = (page: Page) =>
     page.$$eval('#messages li.msg:not(.pending)', (nodes) =>
-      nodes.map((n) => `${n.getAttribute('data-seq')}:${n.querySelector('.text')?.textContent ?? ''}${n.classList.contains('deleted') ? ' [deleted]' : ''}${n.classList.contains('edited') ? ' [edited]' : ''}`),
+      nodes.map(
+        (n) =>
+          `${n.getAttribute('data-seq')}:${n.querySelector('.text')?.textContent ?? ''}${n.classList.contains('deleted') ? ' [deleted]' : ''}${n.classList.contains('edited') ? ' [edited]' : ''}`,
+      ),
     );
   const itemOf = (text: string) => `#messages li.msg:has(.text:text("${text}"))`;
 

@@ -415,13 +415,13 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           ? { type: 'send', roomId: r.pick([r0, r0, r2, junkRoom]), clientMsgId: `${prefix}-m${i}`, text: `hello ${i}` }
           : roll < 0.6
             ? change()
-          : roll < 0.72
-            ? { type: 'typing', roomId: r.pick([r0, r2, junkRoom]) }
-            : roll < 0.9
-              ? { type: 'ping' }
-              : roll < 0.92
-                ? { type: 'resume', rooms: { [r.pick([r0, r2, junkRoom])]: r.pick([0, 5, 1_000_000]) } }
-                : { type: r.string(1 + r.int(10)) };
+            : roll < 0.72
+              ? { type: 'typing', roomId: r.pick([r0, r2, junkRoom]) }
+              : roll < 0.9
+                ? { type: 'ping' }
+                : roll < 0.92
+                  ? { type: 'resume', rooms: { [r.pick([r0, r2, junkRoom])]: r.pick([0, 5, 1_000_000]) } }
+                  : { type: r.string(1 + r.int(10)) };
       frames.push({ user, data: r.chance(0.2) ? JSON.stringify(base) : mutateJson(r, base).text });
     }
 
@@ -580,7 +580,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       for (const ref of expectedRefusals.get(u)!) {
         const code = refused.get(ref);
         if (code === undefined) problems.push(`${u}: the edit/delete ${ref} got no error frame`);
-        else if (!['MESSAGE_NOT_FOUND', 'NOT_A_MEMBER', 'ROOM_NOT_FOUND'].includes(code)) problems.push(`${u}: edit/delete ${ref} refused with ${code}`);
+        else if (!['MESSAGE_NOT_FOUND', 'NOT_A_MEMBER', 'ROOM_NOT_FOUND'].includes(code))
+          problems.push(`${u}: edit/delete ${ref} refused with ${code}`);
       }
       if (socket.closeCode !== undefined) problems.push(`${u}'s socket was closed with ${socket.closeCode}`);
     }

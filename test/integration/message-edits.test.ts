@@ -91,7 +91,10 @@ describe('edit and delete across instances (real infrastructure)', () => {
 
     // An edit with a clientMsgId: an ack for the asking socket, a `message` for everyone else.
     aliceWs.send({ type: 'edit', roomId, messageId: m1.id, text: 'lunch at 12:30?', clientMsgId: 'e1' });
-    const editAck = (await aliceWs.waitFor('ack e1', (f) => f.type === 'ack' && f.clientMsgId === 'e1')) as Extract<ServerFrame, { type: 'ack' }>;
+    const editAck = (await aliceWs.waitFor('ack e1', (f) => f.type === 'ack' && f.clientMsgId === 'e1')) as Extract<
+      ServerFrame,
+      { type: 'ack' }
+    >;
     expect(editAck.message).toMatchObject({ roomId, seq: 4, senderId: alice, edits: m1.id, text: 'lunch at 12:30?', clientMsgId: 'e1' });
     const edit = editAck.message;
     for (const [who, frames] of [

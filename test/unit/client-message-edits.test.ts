@@ -46,8 +46,18 @@ describe('client connection: edit and delete', () => {
     fake.last().drop(1006);
     await jest.advanceTimersByTimeAsync(1_000);
     fake.last().accept();
-    expect(fake.last().sentOf('edit').map((f) => f.clientMsgId)).toEqual(['cm-1']);
-    expect(fake.last().sentOf('delete').map((f) => f.clientMsgId)).toEqual(['cm-2']);
+    expect(
+      fake
+        .last()
+        .sentOf('edit')
+        .map((f) => f.clientMsgId),
+    ).toEqual(['cm-1']);
+    expect(
+      fake
+        .last()
+        .sentOf('delete')
+        .map((f) => f.clientMsgId),
+    ).toEqual(['cm-2']);
     fake.last().push({ type: 'message', message: msg(1) });
     fake.last().push({ type: 'message', message: msg(2) });
     fake.last().push({ type: 'ack', clientMsgId: 'cm-1', message: msg(3, { edits: 'm1', text: 'new text', clientMsgId: 'cm-1' }) });
@@ -73,7 +83,12 @@ describe('message timeline', () => {
     const t = createMessageTimeline();
     expect(t.apply(msg(1))).toMatchObject({ id: 'm1', text: 'text 1' });
     t.apply(msg(2, { senderId: 'bob' }));
-    expect(t.apply(msg(3, { edits: 'm1', text: 'first edit' }))).toMatchObject({ id: 'm1', seq: 1, text: 'first edit', editedAt: msg(3).ts });
+    expect(t.apply(msg(3, { edits: 'm1', text: 'first edit' }))).toMatchObject({
+      id: 'm1',
+      seq: 1,
+      text: 'first edit',
+      editedAt: msg(3).ts,
+    });
     t.apply(msg(4, { edits: 'm1', text: 'second edit' }));
     // A repeat, or an older event seen late, changes nothing.
     expect(t.apply(msg(3, { edits: 'm1', text: 'first edit' }))).toBeUndefined();

@@ -32,7 +32,12 @@ export interface MessageActions {
 /** One message's list item: meta line, text (or "deleted"), and for one's own messages the edit and delete controls. */
 export function messageItem(m: Message, me: string | undefined, actions: MessageActions): HTMLLIElement {
   const mine = m.senderId === me;
-  const classes = ['msg', ...(mine ? ['mine'] : []), ...(m.deleted === true ? ['deleted'] : []), ...(m.editedAt !== undefined ? ['edited'] : [])];
+  const classes = [
+    'msg',
+    ...(mine ? ['mine'] : []),
+    ...(m.deleted === true ? ['deleted'] : []),
+    ...(m.editedAt !== undefined ? ['edited'] : []),
+  ];
   const item = el('li', { className: classes.join(' '), dataset: { seq: String(m.seq), sender: m.senderId, messageId: m.id } });
   const edited = m.editedAt !== undefined && m.deleted !== true ? ' · edited' : '';
   item.append(
