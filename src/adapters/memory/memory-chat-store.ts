@@ -178,7 +178,7 @@ export function createMemoryChatStore({
           roomId,
           seq: room.messages.length + 1,
           senderId,
-          text: deleted === true ? '' : text,
+          text: edits !== undefined && deleted === true ? '' : text,
           ts,
           clientMsgId,
           ...(edits === undefined ? {} : { edits }),
