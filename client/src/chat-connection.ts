@@ -118,6 +118,9 @@ export interface SendOptions {
   readonly clientMsgId?: string;
 }
 
+/** The frames that wait for an ack and are re-sent until they get one: send, edit, delete. */
+type AckedFrame = Extract<ClientFrame, { type: 'send' | 'edit' | 'delete' }> & { readonly clientMsgId: string };
+
 /** The live WebSocket side of the API, with reconnect, resume, in-order delivery and safe retries. */
 export interface ChatConnection extends TypedEvents<ConnectionEvents> {
   /** Starts connecting (no-op when already started). */
@@ -135,6 +138,15 @@ export interface ChatConnection extends TypedEvents<ConnectionEvents> {
    * settles once. Sends made while disconnected go out when the connection is ready.
    */
   send(roomId: string, text: string, options?: SendOptions): Promise<Message>;
+  /**
+   * Changes the text of one of this user's messages (api.md v1.1): resolves with the stored
+   * edit event (a new seq, `edits` = messageId), which also comes as a `message` event;
+   * rejects with MESSAGE_NOT_FOUND, NOT_MESSAGE_SENDER, MESSAGE_NOT_EDITABLE or
+   * MESSAGE_DELETED. Safe across reconnects like `send` (it carries a clientMsgId).
+   */
+  edit(roomId: string, messageId: string, text: string, options?: SendOptions): Promise<Message>;
+  /** Deletes one of this user's messages: resolves with the stored delete event (`deleted: true`); as `edit` otherwise. */
+  delete(roomId: string, messageId: string, options?: SendOptions): Promise<Message>;
   /** Tells the room's other members this user is typing; dropped (false) when not open. */
   typing(roomId: string): boolean;
   /** Follows a room: delivers its messages after `afterSeq` (default 0: all); resumes it now when open. */
@@ -143,7 +155,7 @@ export interface ChatConnection extends TypedEvents<ConnectionEvents> {
   untrackRoom(roomId: string): void;
   /** Per followed room, the highest contiguous seq delivered: persist it to resume after a restart. */
   resumePoints(): Record<string, number>;
-  /** Sends not yet acked. */
+  /** Sends, edits and deletes not yet acked. */
   pendingSends(): number;
   state(): ConnectionState;
   /** The user the server confirmed (`ready`), once it has. */
@@ -153,8 +165,7 @@ export interface ChatConnection extends TypedEvents<ConnectionEvents> {
 }
 
 interface PendingSend {
-  readonly roomId: string;
-  readonly text: string;
+  readonly frame: AckedFrame;
   readonly clientMsgId: string;
   readonly resolve: (message: Message) => void;
   readonly reject: (error: ChatError) => void;
@@ -264,7 +275,8 @@ export function createChatConnection({
   const write = (frame: ClientFrame): void => {
     const json = JSON.stringify(frame);
     current?.send(json);
-    if (frame.type === 'send') writtenSends.set(frame.clientMsgId, utf8Length(json));
+    if ((frame.type === 'send' || frame.type === 'edit' || frame.type === 'delete') && frame.clientMsgId !== undefined)
+      writtenSends.set(frame.clientMsgId, utf8Length(json));
   };
 
   const pump = (): void => {
@@ -287,10 +299,7 @@ export function createChatConnection({
     if (pumpTimer === undefined) pump();
   };
 
-  const sendFrameOf = (clientMsgId: string) => (): ClientFrame | undefined => {
-    const p = pending.get(clientMsgId);
-    return p === undefined ? undefined : { type: 'send', roomId: p.roomId, clientMsgId, text: p.text };
-  };
+  const sendFrameOf = (clientMsgId: string) => (): ClientFrame | undefined => pending.get(clientMsgId)?.frame;
 
   const resumeRooms = (roomIds?: readonly string[]): void => {
     const points = streams.resumePoints();
@@ -612,6 +621,36 @@ export function createChatConnection({
     setState('closed', reason.message);
   }
 
+  /** A send, edit or delete: kept until acked or refused for good, re-sent after every reconnect. */
+  function request(frame: AckedFrame): Promise<Message> {
+    const { clientMsgId } = frame;
+    if (frame.type !== 'delete' && (frame.text.length === 0 || frame.text.length > MAX_TEXT_LENGTH)) {
+      return Promise.reject(new ChatError({ code: 'VALIDATION', message: `text must be 1 to ${MAX_TEXT_LENGTH} characters` }));
+    }
+    const size = utf8Length(JSON.stringify(frame));
+    if (size > frameLimit)
+      return Promise.reject(
+        new ChatError({ code: 'FRAME_TOO_LARGE', message: `the frame would be ${size} bytes; the limit is ${frameLimit}` }),
+      );
+    if (stopped) return Promise.reject(new ChatError({ code: 'CLOSED', message: 'the connection is closed; call connect() first' }));
+    const existing = pending.get(clientMsgId);
+    if (existing !== undefined) {
+      return new Promise<Message>((resolve, reject) => {
+        // The same clientMsgId again: one server message, so both callers get it.
+        const prev = existing;
+        pending.set(clientMsgId, {
+          ...prev,
+          resolve: (m) => (prev.resolve(m), resolve(m)),
+          reject: (e) => (prev.reject(e), reject(e)),
+        });
+      });
+    }
+    return new Promise<Message>((resolve, reject) => {
+      pending.set(clientMsgId, { frame, clientMsgId, resolve, reject, retryTimer: undefined });
+      if (ready) enqueue(sendFrameOf(clientMsgId));
+    });
+  }
+
   return {
     on: events.on,
     off: events.off,
@@ -627,31 +666,13 @@ export function createChatConnection({
       stop(new ChatError({ code: 'CLOSED', message: 'closed by the application' }));
     },
     send(roomId, text, { clientMsgId = newClientMsgId() } = {}) {
-      if (text.length === 0 || text.length > MAX_TEXT_LENGTH) {
-        return Promise.reject(new ChatError({ code: 'VALIDATION', message: `text must be 1 to ${MAX_TEXT_LENGTH} characters` }));
-      }
-      const size = utf8Length(JSON.stringify({ type: 'send', roomId, clientMsgId, text }));
-      if (size > frameLimit)
-        return Promise.reject(
-          new ChatError({ code: 'FRAME_TOO_LARGE', message: `the frame would be ${size} bytes; the limit is ${frameLimit}` }),
-        );
-      if (stopped) return Promise.reject(new ChatError({ code: 'CLOSED', message: 'the connection is closed; call connect() first' }));
-      const existing = pending.get(clientMsgId);
-      if (existing !== undefined) {
-        return new Promise<Message>((resolve, reject) => {
-          // The same clientMsgId again: one server message, so both callers get it.
-          const prev = existing;
-          pending.set(clientMsgId, {
-            ...prev,
-            resolve: (m) => (prev.resolve(m), resolve(m)),
-            reject: (e) => (prev.reject(e), reject(e)),
-          });
-        });
-      }
-      return new Promise<Message>((resolve, reject) => {
-        pending.set(clientMsgId, { roomId, text, clientMsgId, resolve, reject, retryTimer: undefined });
-        if (ready) enqueue(sendFrameOf(clientMsgId));
-      });
+      return request({ type: 'send', roomId, clientMsgId, text });
+    },
+    edit(roomId, messageId, text, { clientMsgId = newClientMsgId() } = {}) {
+      return request({ type: 'edit', roomId, messageId, text, clientMsgId });
+    },
+    delete(roomId, messageId, { clientMsgId = newClientMsgId() } = {}) {
+      return request({ type: 'delete', roomId, messageId, clientMsgId });
     },
     typing(roomId) {
       if (!ready) return false;

@@ -108,7 +108,11 @@ async function main(): Promise<number> {
   let rooms: RoomSummary[] = [];
   let openRoom: RoomSummary | undefined;
   const roomName = (roomId: string): string => rooms.find((r) => r.roomId === roomId)?.name ?? roomId;
-  const show = (m: Message): string => `[${roomName(m.roomId)}] #${m.seq} ${m.senderId}: ${m.text}`;
+  // Edits and deletes (v1.1) are events of the sequence: shown as what they do to the original.
+  const show = (m: Message): string =>
+    `[${roomName(m.roomId)}] #${m.seq} ${m.senderId}: ${
+      m.edits === undefined ? m.text : m.deleted === true ? `(deleted message ${m.edits})` : `(edited ${m.edits}) ${m.text}`
+    }`;
   const prompt = (): void => {
     if (interactive) process.stdout.write(`${openRoom === undefined ? '' : openRoom.name}> `);
   };

@@ -20,6 +20,7 @@ export { ChatError, isServerErrorCode, type ClientErrorCode } from './chat-error
 export { createRestApi, type FetchLike, type HttpMethod, type RestApi, type RestApiOptions } from './rest-api.js';
 export { createRoomStreams, type RoomStreams } from './room-streams.js';
 export { createPresenceMap, type PresenceMap } from './presence-map.js';
+export { createMessageTimeline, type MessageTimeline } from './message-timeline.js';
 export { createBackoff, type Backoff, type BackoffOptions } from './backoff.js';
 export type { TypedEvents } from './typed-events.js';
 export {

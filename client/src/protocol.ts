@@ -18,6 +18,12 @@ export interface Message {
   /** ISO 8601, UTC. */
   readonly ts: string;
   readonly clientMsgId: string;
+  /** On an edit or delete event (v1.1): the id of the (original) message it changes; `text` is the new text ('' for a delete). */
+  readonly edits?: string | undefined;
+  /** On a delete event: the message named by `edits` is deleted. On an original read back: it has been deleted (text ''). */
+  readonly deleted?: true | undefined;
+  /** On an original read back that was edited: when its last edit was stored (its text is the current one). */
+  readonly editedAt?: string | undefined;
 }
 
 /** Longest message text, in characters (the server refuses longer). */
@@ -46,7 +52,16 @@ export type ClientFrame =
   | { readonly type: 'send'; readonly roomId: string; readonly clientMsgId: string; readonly text: string }
   | { readonly type: 'resume'; readonly rooms: Readonly<Record<string, number>> }
   | { readonly type: 'typing'; readonly roomId: string }
-  | { readonly type: 'ping' };
+  | { readonly type: 'ping' }
+  | {
+      readonly type: 'edit';
+      readonly roomId: string;
+      readonly messageId: string;
+      readonly text: string;
+      /** Makes a retry safe and asks for an `ack` (an extension of api.md). */
+      readonly clientMsgId?: string | undefined;
+    }
+  | { readonly type: 'delete'; readonly roomId: string; readonly messageId: string; readonly clientMsgId?: string | undefined };
 
 /** Server → client frames. */
 export type ServerFrame =
@@ -116,6 +131,10 @@ export const ErrorCodes = {
   USER_EXISTS: { status: 409, retriable: false },
   /** A direct room cannot be renamed, joined or left. */
   ROOM_IS_DM: { status: 409, retriable: false },
+  MESSAGE_NOT_FOUND: { status: 404, retriable: false },
+  NOT_MESSAGE_SENDER: { status: 403, retriable: false },
+  MESSAGE_DELETED: { status: 409, retriable: false },
+  MESSAGE_NOT_EDITABLE: { status: 409, retriable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   RATE_LIMITED: { status: 429, retriable: true },
   /** A socket cap: per client IP on an instance (before the upgrade), or per user on all instances (close 4008 with this code in the reason). */

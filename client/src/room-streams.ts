@@ -13,6 +13,10 @@ import type { Message } from './protocol.js';
  *   seen. WHY: an ack for seq 50 can arrive while seq 49 from another member is still in
  *   flight; resuming after 50 would skip 49 for good (a bug this project had once).
  *
+ * Edit and delete events (api.md v1.1) are messages of the sequence like any other, so they
+ * are released here in seq order with the rest; a MessageTimeline (message-timeline.ts)
+ * applies them to the originals for display.
+ *
  * Messages above a gap wait in a buffer; `overdueGaps` names rooms whose gap has lasted
  * too long, so the connection can ask the server again (a `resume` from the floor).
  */

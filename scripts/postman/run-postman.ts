@@ -2,7 +2,9 @@
  * npm run postman — runs the Postman collection (postman/) with newman against a fresh
  * instance: in-memory bus, embedded PostgreSQL in memory, no Redis, a random port, and a
  * random admin (listed in ADMIN_USER_IDS and handed to the collection as adminUserId).
- * Exits with newman's status, so CI fails on a failed request test.
+ * Before newman it makes an edit and a delete over the WebSocket (seed-edits.ts), which the
+ * collection's v1.1 history check reads. Exits with newman's status, so CI fails on a
+ * failed request test.
  *
  *   npm run postman                                      start an instance, run, stop it
  *   BASE_URL=http://127.0.0.1:3000 ADMIN_USER_ID=alice npm run postman
@@ -16,6 +18,7 @@ import pino from 'pino';
 import { createApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config/config';
 import { buildWeb } from '../web/build-web';
+import { seedEdits } from './seed-edits';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const COLLECTION = path.join(ROOT, 'postman', 'chat.postman_collection.json');
@@ -56,6 +59,7 @@ async function main(extra: readonly string[]): Promise<number> {
   const baseUrl = given ?? app?.url() ?? '';
   console.log(`newman: ${path.relative(ROOT, COLLECTION)} against ${baseUrl}${app === undefined ? '' : ' (a fresh in-memory instance)'}`);
   try {
+    const edits = await seedEdits(baseUrl);
     return await newman([
       'run',
       COLLECTION,
@@ -65,6 +69,15 @@ async function main(extra: readonly string[]): Promise<number> {
       `baseUrl=${baseUrl}`,
       '--env-var',
       `adminUserId=${adminUserId}`,
+      // Edits and deletes are made over the WebSocket (newman has none): see seed-edits.ts.
+      '--env-var',
+      `editsRoomId=${edits.roomId}`,
+      '--env-var',
+      `editsToken=${edits.token}`,
+      '--env-var',
+      `editedMessageId=${edits.editedMessageId}`,
+      '--env-var',
+      `deletedMessageId=${edits.deletedMessageId}`,
       '--reporters',
       'cli',
       '--color',

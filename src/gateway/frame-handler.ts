@@ -1,7 +1,7 @@
 import { ChatError, toChatError } from '../domain/errors';
 import { assertNever } from '../domain/assert-never';
 import { CLIENT_FRAME_TYPES, ClientFrameSchema, type ClientFrame } from '../protocol/frames';
-import { makeRecord } from '../protocol/envelope';
+import { makeRecord, type RecordOf } from '../protocol/envelope';
 import type { Message } from '../protocol/message';
 import type { Bus } from '../ports/bus';
 import type { ChatStore } from '../ports/chat-store';
@@ -39,8 +39,25 @@ export function parseClientFrame(data: string): ClientFrame {
   return parsed.data;
 }
 
+/** An `edit` or `delete` frame as its record on the sender's partition (like a send). */
+function changeRecord(
+  userId: string,
+  ref: { instanceId: string; connectionId: string },
+  frame: Extract<ClientFrame, { type: 'edit' | 'delete' }>,
+): RecordOf<'chat.edit'> | RecordOf<'chat.delete'> {
+  const target = {
+    ...ref,
+    roomId: frame.roomId,
+    messageId: frame.messageId,
+    ...(frame.clientMsgId === undefined ? {} : { clientMsgId: frame.clientMsgId }),
+  };
+  return frame.type === 'edit'
+    ? makeRecord('chat.edit', userId, { ...target, text: frame.text })
+    : makeRecord('chat.delete', userId, target);
+}
+
 /**
- * Client frames → records on the user's partition (send, typing), a reply (ping), or a
+ * Client frames → records on the user's partition (send, edit, delete, typing), a reply (ping), or a
  * history read (resume). The user is the connection's: a frame cannot name another.
  */
 export function createFrameHandler({ bus, store, chatTopic, instanceId, resumeMaxMessages, logger }: FrameHandlerOptions) {
@@ -91,6 +108,10 @@ export function createFrameHandler({ bus, store, chatTopic, instanceId, resumeMa
             }),
           },
         ]);
+        return;
+      case 'edit':
+      case 'delete':
+        await bus.publish([{ topic: chatTopic, key: userId, record: changeRecord(userId, { instanceId, connectionId }, frame) }]);
         return;
       case 'typing':
         await bus.publish([

@@ -161,13 +161,13 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
     }),
     messagesStored: new Counter({
       name: 'chat_messages_stored_total',
-      help: 'Send requests by outcome: stored, client-retry (clientMsgId already stored), redelivered (the same record handled again)',
+      help: 'Send, edit and delete requests by outcome: stored, client-retry (clientMsgId already stored), redelivered (the same record handled again)',
       labelNames: ['outcome'],
       registers,
     }),
     sendsRefused: new Counter({
       name: 'chat_sends_refused_total',
-      help: 'Send requests refused, by error code',
+      help: 'Send, edit and delete requests refused, by error code',
       labelNames: ['code'],
       registers,
     }),

@@ -6,6 +6,7 @@ import type { OwnerContext } from './owner-context';
 import { handleLogin } from './login-handler';
 import { handleSession } from './session-handler';
 import { handleSend, handleTyping } from './send-handler';
+import { handleChange } from './change-handler';
 import { handleDeliver } from './deliver-handler';
 import { eagerLoad } from './eager-load';
 import { createAppendBatcher } from './append-batcher';
@@ -109,6 +110,9 @@ export function createOwnerService(
             return handleSessionExpire(scope, request, record);
           case 'chat.send':
             return handleSend(scope, request, record);
+          case 'chat.edit':
+          case 'chat.delete':
+            return handleChange(scope, request, record);
           case 'chat.typing':
             return handleTyping(scope, request, record);
           case 'deliver':

@@ -42,13 +42,23 @@ export interface NewMessage {
   readonly roomId: string;
   readonly senderId: string;
   readonly clientMsgId: string;
+  /** The text; '' for a delete. */
   readonly text: string;
+  /**
+   * An edit or delete event (api.md v1.1): the id of the original message it changes, in
+   * the same room and by the same sender. Absent for a plain message.
+   */
+  readonly edits?: string | undefined;
+  /** With `edits`: a delete (text ''), not an edit. */
+  readonly deleted?: boolean | undefined;
 }
 
 /**
  * What `appendMessages` did with one message: stored (or found stored), with the room's
  * members as of that write; or refused with a non-retriable ChatError (ROOM_NOT_FOUND,
- * NOT_A_MEMBER, or INTERNAL for a message the database cannot store, e.g. a NUL in the text).
+ * NOT_A_MEMBER; for an edit or delete MESSAGE_NOT_FOUND, NOT_MESSAGE_SENDER,
+ * MESSAGE_NOT_EDITABLE, MESSAGE_DELETED; or INTERNAL for a message the database cannot
+ * store, e.g. a NUL in the text).
  */
 export type AppendOutcome =
   | { readonly ok: true; readonly message: Message; readonly created: boolean; readonly members: readonly string[] }
@@ -78,9 +88,23 @@ export interface MessageQuery {
  *     reports the stored message unchanged with `created: false`;
  *   - the sender must be a member of the room (checked in the same write): a refused
  *     entry writes nothing, takes no sequence number and does not affect the others;
+ *   - an edit or delete event (`edits` set) is a message like any other — the room's next
+ *     seq, the same idempotency on (senderId, clientMsgId) — stored only if, in the same
+ *     write, its target exists in that room (else MESSAGE_NOT_FOUND), was sent by the
+ *     same sender (NOT_MESSAGE_SENDER), is an original and not itself an event
+ *     (MESSAGE_NOT_EDITABLE) and is not deleted (MESSAGE_DELETED), checked in that order
+ *     after the membership. With the event the write marks the original so that reading it
+ *     back gives its current state: an edit sets its text and `editedAt`; a delete sets
+ *     `deleted` and empties its text and the text of its earlier edit events (a deleted
+ *     message's words are gone from the archive). Entries of one list see the entries before
+ *     them (an edit of a message appended earlier in the list, a delete after an edit);
+ *   - messages read back (`listMessages`, the stored message of a repeat) carry `edits`,
+ *     `deleted` and `editedAt` as stored, absent when not set;
  *   - each stored entry carries the room's members, read in the same write, so a sender's
  *     owner learns whom to deliver to without another query;
- *   - only a retriable failure rejects the call, and then nothing of it was written;
+ *   - only a retriable failure rejects the call, and then nothing of it was written, or
+ *     what was (a prefix of the list, when it had to be written in parts) is found again by
+ *     a retry of the list, as repeats (created false, same ids);
  * - `createRoom`, `openDm` when it creates the room, `addMember` when the member is new,
  *   `renameRoom` when the name changes and `removeMember` write the change's outbox rows
  *   (domain/room-changes.ts: a `room` frame for every member, and for the removed member)

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { UserIdSchema } from './envelope-ids';
 import { ServerFrameSchema } from './frames';
-import { ClientMsgIdSchema, MAX_TEXT_LENGTH, RoomIdSchema } from './message';
+import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageIdSchema, RoomIdSchema } from './message';
 
 /**
  * The one versioned envelope every Kafka record carries: `{ v, id, type, userId, ts,
@@ -49,6 +49,25 @@ export const ChatSendRecord = base(
   'chat.send',
   z.object({ ...ConnectionRef, roomId: RoomIdSchema, clientMsgId: ClientMsgIdSchema, text: z.string().min(1).max(MAX_TEXT_LENGTH) }),
 );
+/**
+ * An `edit` or `delete` frame, keyed by the sender: stored by the sender's owner as a new
+ * event in the room's sequence. Without a clientMsgId the event's idempotency key is made
+ * from this record's id, so a redelivered record still stores it once.
+ */
+export const ChatEditRecord = base(
+  'chat.edit',
+  z.object({
+    ...ConnectionRef,
+    roomId: RoomIdSchema,
+    messageId: MessageIdSchema,
+    text: z.string().min(1).max(MAX_TEXT_LENGTH),
+    clientMsgId: ClientMsgIdSchema.optional(),
+  }),
+);
+export const ChatDeleteRecord = base(
+  'chat.delete',
+  z.object({ ...ConnectionRef, roomId: RoomIdSchema, messageId: MessageIdSchema, clientMsgId: ClientMsgIdSchema.optional() }),
+);
 /** A `typing` frame, keyed by the typist. */
 export const ChatTypingRecord = base('chat.typing', z.object({ ...ConnectionRef, roomId: RoomIdSchema }));
 /**
@@ -64,6 +83,8 @@ export const RequestRecordSchema = z.discriminatedUnion('type', [
   SessionClosedRecord,
   SessionExpireRecord,
   ChatSendRecord,
+  ChatEditRecord,
+  ChatDeleteRecord,
   ChatTypingRecord,
   DeliverRecord,
 ]);

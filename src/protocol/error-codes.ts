@@ -29,6 +29,14 @@ export const ErrorCodes = {
   USER_EXISTS: { status: 409, retriable: false },
   /** A direct room has a fixed name and its two members: it cannot be renamed, joined or left. */
   ROOM_IS_DM: { status: 409, retriable: false },
+  /** Edit/delete (v1.1): no message with that id in that room. */
+  MESSAGE_NOT_FOUND: { status: 404, retriable: false },
+  /** Edit/delete (v1.1): the message is someone else's. */
+  NOT_MESSAGE_SENDER: { status: 403, retriable: false },
+  /** Edit/delete (v1.1): the message is deleted already. */
+  MESSAGE_DELETED: { status: 409, retriable: false },
+  /** Edit/delete (v1.1): the id names an edit or delete event; name the original message instead. */
+  MESSAGE_NOT_EDITABLE: { status: 409, retriable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
   RATE_LIMITED: { status: 429, retriable: true },
   /** A socket cap: per client IP on an instance (before the upgrade), or per user on all instances (close 4008 with this code in the reason). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageSchema, RoomIdSchema } from './message';
+import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageIdSchema, MessageSchema, RoomIdSchema } from './message';
 import { UserIdSchema } from './envelope-ids';
 import { storableString } from './storable-text';
 
@@ -21,6 +21,17 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('typing'), roomId: RoomIdSchema }),
   z.object({ type: z.literal('ping') }),
+  // Edit and delete of one's own message (api.md v1.1): stored as a new event in the room's
+  // sequence. `clientMsgId` (an extension, docs/architecture.md) makes a retry safe and asks
+  // for an `ack`, as for a send.
+  z.object({
+    type: z.literal('edit'),
+    roomId: RoomIdSchema,
+    messageId: MessageIdSchema,
+    text: storableString().min(1).max(MAX_TEXT_LENGTH),
+    clientMsgId: ClientMsgIdSchema.optional(),
+  }),
+  z.object({ type: z.literal('delete'), roomId: RoomIdSchema, messageId: MessageIdSchema, clientMsgId: ClientMsgIdSchema.optional() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 /** The client frame types, from the schema (for the `unknown frame type` error). */

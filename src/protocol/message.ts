@@ -15,6 +15,29 @@ export const MessageSchema = z.object({
   text: z.string(),
   ts: z.string(),
   clientMsgId: z.string().min(1).max(100),
+  /**
+   * On an edit or delete event (api.md v1.1): the id of the message it changes, always an
+   * original (never another event). Its `text` is the new text ('' for a delete).
+   */
+  edits: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('On an edit or delete event (v1.1): the id of the original message it changes; `text` is the new text'),
+  /**
+   * On a delete event: the message named by `edits` is deleted. On an original read back
+   * (history, resume, gap-fill): it has been deleted, and its text is ''.
+   */
+  deleted: z
+    .literal(true)
+    .optional()
+    .describe('On a delete event: the message named by `edits` is deleted. On an original read back: it is deleted (text "")'),
+  /** On an original read back that was edited: when its last edit was stored (its text is the current one). */
+  editedAt: z
+    .string()
+    .optional()
+    .describe('On an original read back that was edited: when its last edit was stored (text is the current one)'),
 });
 export type Message = z.infer<typeof MessageSchema>;
 
@@ -22,3 +45,5 @@ export type Message = z.infer<typeof MessageSchema>;
 export const MAX_TEXT_LENGTH = 4_000;
 export const ClientMsgIdSchema = storableString().min(1).max(100);
 export const RoomIdSchema = storableString().min(1).max(100);
+/** A message id as a client names it in an `edit` or `delete` frame. */
+export const MessageIdSchema = storableString().min(1).max(100);

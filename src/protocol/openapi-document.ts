@@ -33,7 +33,7 @@ import {
   UserSearchResponse,
 } from './http-responses';
 import { ClusterViewSchema } from './instance-view';
-import { ServerFrameSchema } from './frames';
+import { ClientFrameSchema, ServerFrameSchema } from './frames';
 
 /**
  * The OpenAPI 3.1 document of the REST API, generated from the zod schemas the server
@@ -230,7 +230,10 @@ export const OPERATIONS: readonly Operation[] = [
     query: { schema: MessagesQuery, defaults: { limit: DEFAULT_MESSAGE_PAGE } },
     success: { status: 200, description: 'messages', schema: MessagePageResponse },
     errors: [400, 403, 404],
-    description: 'afterSeq: only seq > afterSeq; beforeSeq: only seq < beforeSeq (alone: the newest `limit` before it); always ascending.',
+    description:
+      'afterSeq: only seq > afterSeq; beforeSeq: only seq < beforeSeq (alone: the newest `limit` before it); always ascending. ' +
+      'Edits and deletes (v1.1) are messages of the sequence too (`edits` names the original; a delete has `deleted: true` and text ""), ' +
+      'and an original is returned as it stands now (current text and `editedAt`, or `deleted: true` with text "").',
   },
   {
     method: 'get',
@@ -428,8 +431,13 @@ export function buildOpenApiDocument({
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      // The WebSocket / SSE server frames (api.md plus the extensions in docs/architecture.md).
-      schemas: { Error: jsonSchema(ErrorResponse, 'output'), ServerFrame: jsonSchema(ServerFrameSchema, 'output') },
+      // The WebSocket / SSE frames (api.md plus the extensions in docs/architecture.md): what
+      // the server sends, and what a client may send on /ws (edit and delete among them).
+      schemas: {
+        Error: jsonSchema(ErrorResponse, 'output'),
+        ServerFrame: jsonSchema(ServerFrameSchema, 'output'),
+        ClientFrame: jsonSchema(ClientFrameSchema, 'input'),
+      },
     },
   };
 }

@@ -405,6 +405,173 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
     });
   });
 
+  describe('edits and deletes (events in the room sequence)', () => {
+    const change = (
+      s: ChatStore,
+      roomId: string,
+      senderId: string,
+      edits: string,
+      { text = '', deleted = false, clientMsgId = randomName('e') }: { text?: string; deleted?: boolean; clientMsgId?: string } = {},
+    ) => appendOne(s, { id: randomName('m'), roomId, senderId, clientMsgId, text, edits, deleted });
+
+    it('stores an edit as the next seq naming the original, and marks the original with the current text', async () => {
+      const [a, b] = [await newUser(), await newUser()];
+      const room = await newRoom(a, [b]);
+      const original = (await append(store, room.roomId, a, 'c-1', 'helo')).message;
+      await append(store, room.roomId, b, 'c-1', 'from b');
+      const edit = await change(store, room.roomId, a, original.id, { text: 'hello', clientMsgId: 'e-1' });
+      expect(edit.created).toBe(true);
+      expect(edit.members).toEqual([a, b].sort());
+      expect(edit.message).toEqual({
+        id: expect.any(String),
+        roomId: room.roomId,
+        seq: 3,
+        senderId: a,
+        text: 'hello',
+        ts: expect.any(String),
+        clientMsgId: 'e-1',
+        edits: original.id,
+      });
+      expect(MessageSchema.parse(edit.message)).toEqual(edit.message);
+      const again = await change(h.other, room.roomId, a, original.id, { text: 'hello!' });
+      expect(again.message).toMatchObject({ seq: 4, edits: original.id, text: 'hello!' });
+      const history = await h.other.listMessages(room.roomId, { limit: 200 });
+      expect(history.map((m) => [m.seq, m.text, m.edits, m.deleted])).toEqual([
+        [1, 'hello!', undefined, undefined],
+        [2, 'from b', undefined, undefined],
+        [3, 'hello', original.id, undefined],
+        [4, 'hello!', original.id, undefined],
+      ]);
+      // The original keeps its seq, id and ts; it says when it was last edited.
+      expect(history[0]).toMatchObject({ id: original.id, ts: original.ts, editedAt: again.message.ts });
+      expect(history[1]?.editedAt).toBeUndefined();
+      expect((await store.getRoom(room.roomId))?.lastSeq).toBe(4);
+    });
+
+    it('stores a delete as the next seq with deleted and no text; the original and its edits lose their text', async () => {
+      const a = await newUser();
+      const room = await newRoom(a);
+      const original = (await append(store, room.roomId, a, 'c-1', 'secret')).message;
+      await change(store, room.roomId, a, original.id, { text: 'still secret' });
+      const deletion = await change(store, room.roomId, a, original.id, { deleted: true, text: 'ignored' });
+      expect(deletion).toMatchObject({ created: true, message: { seq: 3, edits: original.id, deleted: true, text: '' } });
+      expect(MessageSchema.parse(deletion.message)).toEqual(deletion.message);
+      const history = await h.other.listMessages(room.roomId, { limit: 200 });
+      expect(history.map((m) => [m.seq, m.text, m.edits, m.deleted])).toEqual([
+        [1, '', undefined, true],
+        [2, '', original.id, undefined],
+        [3, '', original.id, true],
+      ]);
+    });
+
+    it('refuses unknown, foreign, deleted and event targets with their codes, consuming no seq and changing nothing', async () => {
+      const [a, b, outsider] = [await newUser(), await newUser(), await newUser()];
+      const room = await newRoom(a, [b]);
+      const elsewhere = await newRoom(a);
+      const mine = (await append(store, room.roomId, a, 'c-1', 'mine')).message;
+      const theirs = (await append(store, room.roomId, b, 'c-1', 'theirs')).message;
+      const gone = (await append(store, room.roomId, a, 'c-2', 'gone')).message;
+      const edit = (await change(store, room.roomId, a, mine.id, { text: 'mine, edited' })).message;
+      await change(store, room.roomId, a, gone.id, { deleted: true });
+      const before = await store.listMessages(room.roomId, { limit: 200 });
+      expect(before).toHaveLength(5);
+
+      await expectCode(change(store, room.roomId, a, randomName('nothing'), { text: 'x' }), 'MESSAGE_NOT_FOUND');
+      await expectCode(change(store, elsewhere.roomId, a, mine.id, { text: 'x' }), 'MESSAGE_NOT_FOUND');
+      await expectCode(change(h.other, room.roomId, a, theirs.id, { text: 'x' }), 'NOT_MESSAGE_SENDER');
+      await expectCode(change(store, room.roomId, a, theirs.id, { deleted: true }), 'NOT_MESSAGE_SENDER');
+      await expectCode(change(store, room.roomId, a, gone.id, { text: 'back' }), 'MESSAGE_DELETED');
+      await expectCode(change(store, room.roomId, a, gone.id, { deleted: true }), 'MESSAGE_DELETED');
+      const error = await expectCode(change(store, room.roomId, a, edit.id, { text: 'x' }), 'MESSAGE_NOT_EDITABLE');
+      expect(error.retriable).toBe(false);
+      await expectCode(change(store, room.roomId, outsider, mine.id, { text: 'x' }), 'NOT_A_MEMBER');
+      await expectCode(change(store, randomName('nothing'), a, mine.id, { text: 'x' }), 'ROOM_NOT_FOUND');
+
+      expect(await h.other.listMessages(room.roomId, { limit: 200 })).toEqual(before);
+      expect((await store.getRoom(room.roomId))?.lastSeq).toBe(5);
+      expect((await store.getRoom(elsewhere.roomId))?.lastSeq).toBe(0);
+    });
+
+    it('is idempotent on (senderId, clientMsgId): a retried edit or delete reports the stored event, no seq consumed', async () => {
+      const a = await newUser();
+      const room = await newRoom(a);
+      const original = (await append(store, room.roomId, a, 'c-1', 'one')).message;
+      const edit = await change(store, room.roomId, a, original.id, { text: 'two', clientMsgId: 'e-1' });
+      expect(await change(h.other, room.roomId, a, original.id, { text: 'two', clientMsgId: 'e-1' })).toEqual({ ...edit, created: false });
+      const deletion = await change(store, room.roomId, a, original.id, { deleted: true, clientMsgId: 'd-1' });
+      // A retry of the delete is its stored event, not MESSAGE_DELETED; a retry of the
+      // earlier edit is that edit as stored now (its text went with the delete).
+      expect(await change(h.other, room.roomId, a, original.id, { deleted: true, clientMsgId: 'd-1' })).toEqual({
+        ...deletion,
+        created: false,
+      });
+      expect(await change(store, room.roomId, a, original.id, { text: 'two', clientMsgId: 'e-1' })).toMatchObject({
+        created: false,
+        message: { id: edit.message.id, seq: 2, text: '' },
+      });
+      expect((await store.getRoom(room.roomId))?.lastSeq).toBe(3);
+    });
+
+    it('shares the seq with messages in one list, each entry seeing the ones before it', async () => {
+      const [a, b] = [await newUser(), await newUser()];
+      const room = await newRoom(a, [b]);
+      const entry = (senderId: string, clientMsgId: string, text: string, edits?: string, deleted = false) => ({
+        id: randomName('m'),
+        roomId: room.roomId,
+        senderId,
+        clientMsgId,
+        text,
+        ...(edits === undefined ? {} : { edits, deleted }),
+      });
+      const first = entry(a, 'c-1', 'first');
+      const list = [
+        first,
+        entry(b, 'c-1', 'from b'),
+        entry(a, 'e-1', 'first, edited', first.id),
+        entry(a, 'e-2', 'first, edited twice', first.id),
+        entry(b, 'e-1', 'not mine', first.id),
+        entry(a, 'd-1', '', first.id, true),
+        entry(a, 'e-3', 'too late', first.id),
+        entry(a, 'e-1', 'first, edited', first.id), // a repeat in the list: reported, not written
+        entry(a, 'c-2', 'second'),
+      ];
+      const outcomes = await store.appendMessages(list);
+      expect(outcomes.map((o) => (o.ok ? `${o.message.seq}:${o.created}` : o.error.code))).toEqual([
+        '1:true',
+        '2:true',
+        '3:true',
+        '4:true',
+        'NOT_MESSAGE_SENDER',
+        '5:true',
+        'MESSAGE_DELETED',
+        '3:false',
+        '6:true',
+      ]);
+      const history = await h.other.listMessages(room.roomId, { limit: 200 });
+      expect(history.map((m) => `${m.seq}:${m.text}:${m.edits === first.id ? 'edits' : '-'}:${m.deleted === true}`)).toEqual([
+        '1::-:true',
+        '2:from b:-:false',
+        '3::edits:false',
+        '4::edits:false',
+        '5::edits:true',
+        '6:second:-:false',
+      ]);
+    });
+
+    it('lets one of two instances changing a deleted-at-once message win: the other is MESSAGE_DELETED', async () => {
+      const a = await newUser();
+      const room = await newRoom(a);
+      const original = (await append(store, room.roomId, a, 'c-1', 'contested')).message;
+      const results = await Promise.allSettled([
+        change(store, room.roomId, a, original.id, { deleted: true }),
+        change(h.other, room.roomId, a, original.id, { deleted: true }),
+      ]);
+      const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as ChatError).code)).sort();
+      expect(codes).toEqual(['MESSAGE_DELETED', 'ok']);
+      expect((await store.getRoom(room.roomId))?.lastSeq).toBe(2);
+    });
+  });
+
   it('reports healthy', async () => {
     expect(await store.health()).toMatchObject({ ok: true });
   });

@@ -478,16 +478,27 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         continue;
       }
       const roll = r.next();
+      // Edits and deletes (v1.1) name messages the fuzzer cannot know (their ids are the
+      // server's), so every one must be refused with nothing written.
+      const change = (): JsonObject => ({
+        type: r.pick(['edit', 'delete']),
+        roomId: r.pick([r0, r2, junkRoom]),
+        messageId: r.pick([`${prefix}-no-msg-${i}`, 'x', 'm'.repeat(100)]),
+        ...(r.chance(0.5) ? { text: `edited ${i}` } : {}),
+        ...(r.chance(0.7) ? { clientMsgId: `${prefix}-e${i}` } : {}),
+      });
       const base: JsonObject =
-        roll < 0.6
+        roll < 0.52
           ? { type: 'send', roomId: r.pick([r0, r0, r2, junkRoom]), clientMsgId: `${prefix}-m${i}`, text: `hello ${i}` }
-          : roll < 0.72
-            ? { type: 'typing', roomId: r.pick([r0, r2, junkRoom]) }
-            : roll < 0.9
-              ? { type: 'ping' }
-              : roll < 0.92
-                ? { type: 'resume', rooms: { [r.pick([r0, r2, junkRoom])]: r.pick([0, 5, 1_000_000]) } }
-                : { type: r.string(1 + r.int(10)) };
+          : roll < 0.6
+            ? change()
+            : roll < 0.72
+              ? { type: 'typing', roomId: r.pick([r0, r2, junkRoom]) }
+              : roll < 0.9
+                ? { type: 'ping' }
+                : roll < 0.92
+                  ? { type: 'resume', rooms: { [r.pick([r0, r2, junkRoom])]: r.pick([0, 5, 1_000_000]) } }
+                  : { type: r.string(1 + r.int(10)) };
       frames.push({ user, data: r.chance(0.2) ? JSON.stringify(base) : mutateJson(r, base).text });
     }
 
@@ -620,6 +631,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
     /** (sender, clientMsgId) -> the first valid send: what must be stored. */
     const expectedMessages = new Map<string, { roomId: string; text: string }>();
     const expectedAcks = new Map<string, Set<string>>(users.map((u) => [u, new Set<string>()]));
+    /** Per user, the refs of schema-valid edit/delete frames: each must get an error frame with that ref. */
+    const expectedRefusals = new Map<string, Set<string>>(users.map((u) => [u, new Set<string>()]));
     let validFrames = 0;
     let oversize = 0;
     for (const [i, f] of frames.entries()) {
@@ -652,6 +665,9 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
         if (!expectedMessages.has(key)) expectedMessages.set(key, { roomId: frame.roomId, text: frame.text });
         expectedAcks.get(f.user)!.add(frame.clientMsgId);
       }
+      // A change whose clientMsgId a stored send already has is that send's repeat (an ack).
+      if ((frame.type === 'edit' || frame.type === 'delete') && !expectedMessages.has(`${f.user}\u0001${frame.clientMsgId ?? ''}`))
+        expectedRefusals.get(f.user)!.add(frame.clientMsgId ?? frame.messageId);
       if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     // Barrier: one more valid send per user; its ack comes after every earlier send of that
@@ -673,9 +689,19 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           `${u}: ${missing.length} valid sends never acked, e.g. ${missing.slice(0, 3).join(', ')}; errors: ${JSON.stringify(socket.of('error').slice(-3))}`,
         );
       });
+      // The barrier's ack came after every earlier frame of the user was handled: the refusals are in.
+      const refused = new Map(socket.of('error').map((f: Extract<ServerFrame, { type: 'error' }>) => [f.ref, f.code]));
+      for (const ref of expectedRefusals.get(u)!) {
+        const code = refused.get(ref);
+        if (code === undefined) problems.push(`${u}: the edit/delete ${ref} got no error frame`);
+        else if (!['MESSAGE_NOT_FOUND', 'NOT_A_MEMBER', 'ROOM_NOT_FOUND'].includes(code))
+          problems.push(`${u}: edit/delete ${ref} refused with ${code}`);
+      }
       if (socket.closeCode !== undefined) problems.push(`${u}'s socket was closed with ${socket.closeCode}`);
     }
     validWrites += expectedMessages.size - users.length;
+    const changeFrames = [...expectedRefusals.values()].reduce((n, refs) => n + refs.size, 0);
+    if (changeFrames === 0) problems.push('no schema-valid edit or delete frame was tried');
 
     // --- Afterwards: healthy, unpolluted, and only the valid writes in the database. -------
     for (const app of apps) {

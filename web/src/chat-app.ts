@@ -1,7 +1,8 @@
 import { createChatConnection, type ChatConnection, type ConnectionState, type Message } from '../../client/src/index.js';
 import { ChatError, createApi, type Room } from './api';
 import { createSessionStore, type Session } from './session';
-import { byId, clear, el, newClientMsgId, timeOf } from './dom';
+import { byId, clear, el, newClientMsgId } from './dom';
+import { currentMessages, isChangeEvent, messageItem, type MessageActions } from './message-edits';
 import { presenceState, type PresenceState } from './presence-view';
 import { createRoomControls } from './room-controls';
 import { createTokenRefresher } from './token-refresher';
@@ -198,7 +199,7 @@ function addMessage(message: Message): void {
   if (room.roomId === current) {
     renderMessages();
     renderTyping();
-  } else if (message.senderId !== session?.user.userId) {
+  } else if (message.senderId !== session?.user.userId && !isChangeEvent(message)) {
     room.unread++;
     renderRooms();
   }
@@ -335,14 +336,7 @@ function renderMessages(scrollToEnd = false): void {
   byId('older').hidden = room === undefined || !room.olderAvailable;
   if (room === undefined) return;
   const me = session?.user.userId;
-  for (const m of [...room.messages.values()].sort((a, b) => a.seq - b.seq)) {
-    const item = el('li', { className: m.senderId === me ? 'msg mine' : 'msg', dataset: { seq: String(m.seq), sender: m.senderId } });
-    item.append(
-      el('span', { className: 'meta', text: `${m.senderId} · ${timeOf(m.ts)} · #${m.seq}` }),
-      el('span', { className: 'text', text: m.text }),
-    );
-    list.append(item);
-  }
+  for (const m of currentMessages(room.messages.values())) list.append(messageItem(m, me, messageActions));
   for (const p of pending.values()) {
     if (p.roomId !== room.roomId) continue;
     const item = el('li', {
@@ -358,6 +352,13 @@ function renderMessages(scrollToEnd = false): void {
   if (room.messages.size === 0 && pending.size === 0) list.append(el('li', { className: 'empty', text: 'No messages yet. Say hello!' }));
   if (scrollToEnd || nearBottom) list.scrollTop = list.scrollHeight;
 }
+
+/** Edit and delete of one's own messages: the connection sends them; the events redraw the list. */
+const messageActions: MessageActions = {
+  edit: async (m, text) => connection?.edit(m.roomId, m.id, text),
+  delete: async (m) => connection?.delete(m.roomId, m.id),
+  failed: (error) => showBanner(describe(error), 5_000),
+};
 
 function renderTyping(): void {
   const room = current === undefined ? undefined : rooms.get(current);

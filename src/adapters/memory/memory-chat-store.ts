@@ -8,6 +8,7 @@ import type { RoomKind } from '../../protocol/frames';
 import type { Message } from '../../protocol/message';
 import { checkMessageQuery } from '../../ports/message-query';
 import { createMemoryRefreshTokenStore } from './memory-refresh-token-store';
+import { changeRefusal } from '../../domain/message-change';
 
 interface RoomRow {
   readonly roomId: string;
@@ -79,7 +80,8 @@ export function createMemoryChatStore({
   const rooms = new Map<string, RoomRow>();
   /** (senderId, clientMsgId) → message: the idempotency key of appendMessage. */
   const bySenderMsg = new Map<string, Message>();
-  const messageIds = new Set<string>();
+  /** Every stored message (originals are marked in place when edited or deleted). */
+  const byId = new Map<string, Message>();
   const pairKey = (senderId: string, clientMsgId: string) => JSON.stringify([senderId, clientMsgId]);
   const outbox = createMemoryOutbox();
   /** Direct room key (domain/direct-rooms) → roomId: one room per pair. */
@@ -102,6 +104,19 @@ export function createMemoryChatStore({
     }
     others.delete(userId);
     return sorted(others);
+  };
+
+  /** Marks the original as the event changes it, as the Prisma store's statement does. */
+  const markOriginal = (room: RoomRow, original: Message, event: Message, ts: string): void => {
+    if (event.deleted === true) {
+      original.text = '';
+      original.deleted = true;
+      // The deleted message's words go from its earlier edit events too.
+      for (const m of room.messages) if (m.edits === original.id) m.text = '';
+    } else {
+      original.text = event.text;
+      original.editedAt = ts;
+    }
   };
 
   return {
@@ -206,7 +221,7 @@ export function createMemoryChatStore({
 
     async appendMessages(list) {
       // One at a time with no await in between: the list is atomic, in order.
-      return list.map(({ id, roomId, senderId, clientMsgId, text }): AppendOutcome => {
+      return list.map(({ id, roomId, senderId, clientMsgId, text, edits, deleted }): AppendOutcome => {
         const key = pairKey(senderId, clientMsgId);
         const stored = bySenderMsg.get(key);
         const room = rooms.get(stored?.roomId ?? roomId);
@@ -215,20 +230,29 @@ export function createMemoryChatStore({
         if (room === undefined) return { ok: false, error: new ChatError('ROOM_NOT_FOUND', `room ${roomId} does not exist`) };
         if (!room.members.has(senderId))
           return { ok: false, error: new ChatError('NOT_A_MEMBER', `${senderId} is not a member of room ${roomId}`) };
-        if (messageIds.has(id))
+        const target = edits === undefined ? undefined : byId.get(edits);
+        if (edits !== undefined) {
+          const refusal = changeRefusal(target, { roomId, senderId, messageId: edits });
+          if (refusal !== undefined) return { ok: false, error: refusal };
+        }
+        if (byId.has(id))
           return { ok: false, error: new ChatError('INTERNAL', `message id ${id} is already used by another (senderId, clientMsgId)`) };
+        const ts = new Date(now()).toISOString();
         const message: Message = {
           id,
           roomId,
           seq: room.messages.length + 1,
           senderId,
-          text,
-          ts: new Date(now()).toISOString(),
+          text: edits !== undefined && deleted === true ? '' : text,
+          ts,
           clientMsgId,
+          ...(edits === undefined ? {} : { edits }),
+          ...(edits !== undefined && deleted === true ? { deleted: true as const } : {}),
         };
+        if (target !== undefined) markOriginal(room, target, message, ts);
         room.messages.push(message);
         bySenderMsg.set(key, message);
-        messageIds.add(id);
+        byId.set(id, message);
         return { ok: true, message: { ...message }, created: true, members: sorted(room.members) };
       });
     },

@@ -27,5 +27,22 @@ export function toMessage(row: MessageRow): Message {
     text: row.text,
     ts: row.createdAt.toISOString(),
     clientMsgId: row.clientMsgId,
+    ...changeFields(row),
+  };
+}
+
+/**
+ * A message's edit/delete columns as the wire carries them: each field only when set, so a
+ * plain message looks as it did before v1.1.
+ */
+export function changeFields(row: {
+  edits: string | null;
+  deleted: boolean | null;
+  editedAt: Date | string | null;
+}): Pick<Message, 'edits' | 'deleted' | 'editedAt'> {
+  return {
+    ...(row.edits === null ? {} : { edits: row.edits }),
+    ...(row.deleted === true ? { deleted: true as const } : {}),
+    ...(row.editedAt === null ? {} : { editedAt: new Date(row.editedAt).toISOString() }),
   };
 }

@@ -204,7 +204,12 @@ export function createWsGateway({
         .catch((error: unknown) => {
           const err = toChatError(error);
           connLog.warn({ code: err.code, err: err.message, frame: frame.type }, 'frame failed');
-          const ref = frame.type === 'send' ? frame.clientMsgId : undefined;
+          const ref =
+            frame.type === 'send'
+              ? frame.clientMsgId
+              : frame.type === 'edit' || frame.type === 'delete'
+                ? (frame.clientMsgId ?? frame.messageId)
+                : undefined;
           connection.send({
             type: 'error',
             code: err.code,
