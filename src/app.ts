@@ -94,6 +94,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           sendBurst: config.chat.sendBurst,
           sessionTtlMs: config.chat.sessionTtlMs,
           maxSessionsPerUser: config.security.maxConnectionsPerUser,
+          receiptsMaxRoomMembers: config.chat.receiptsMaxRoomMembers,
         },
         eagerLoadTimeoutMs: config.chat.eagerLoadTimeoutMs,
         logger,

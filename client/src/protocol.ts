@@ -38,7 +38,9 @@ export type ClientFrame =
   | { readonly type: 'send'; readonly roomId: string; readonly clientMsgId: string; readonly text: string }
   | { readonly type: 'resume'; readonly rooms: Readonly<Record<string, number>> }
   | { readonly type: 'typing'; readonly roomId: string }
-  | { readonly type: 'ping' };
+  | { readonly type: 'ping' }
+  /** Everything in the room up to `seq` is read (the read cursor only moves forward). */
+  | { readonly type: 'read'; readonly roomId: string; readonly seq: number };
 
 /** Server → client frames. */
 export type ServerFrame =
@@ -57,6 +59,10 @@ export type ServerFrame =
       readonly by: string;
       readonly member?: string | undefined;
     }
+  /** The user's own read cursor moved (from another of its sockets, or REST). */
+  | { readonly type: 'read'; readonly roomId: string; readonly seq: number }
+  /** Another member has read the room up to `seq` (not sent in very large rooms). */
+  | { readonly type: 'receipt'; readonly roomId: string; readonly userId: string; readonly seq: number }
   | { readonly type: 'pong' }
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly ref?: string | undefined };
 
@@ -82,6 +88,8 @@ export const ErrorCodes = {
   VALIDATION: { status: 400, retriable: false },
   INVALID_JSON: { status: 400, retriable: false },
   PASSWORD_TOO_LONG: { status: 400, retriable: false },
+  /** A read cursor moved past the room's last seq (`read` frame, POST /api/rooms/:roomId/read): nothing changed. */
+  READ_PAST_END: { status: 400, retriable: false },
   UNAUTHORIZED: { status: 401, retriable: false },
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },
@@ -130,6 +138,11 @@ export interface AddMemberBody {
   readonly userId: string;
 }
 
+/** POST /api/rooms/:roomId/read body. */
+export interface ReadBody {
+  readonly seq: number;
+}
+
 /** A user as others see it. */
 export interface PublicUser {
   readonly userId: string;
@@ -158,6 +171,10 @@ export interface RoomSummary {
   readonly members: readonly string[];
   /** The room's newest seq (0 when empty). */
   readonly lastSeq: number;
+  /** The caller's read cursor in the room (0: nothing read). */
+  readonly lastReadSeq: number;
+  /** lastSeq − lastReadSeq, never negative. */
+  readonly unread: number;
 }
 
 /** GET /api/rooms answer. */

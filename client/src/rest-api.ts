@@ -90,12 +90,17 @@ export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchIm
     logout: (): Promise<void> => request('POST', '/api/auth/logout'),
     /** GET /api/me. */
     me: (): Promise<PublicUser> => request('GET', '/api/me'),
-    /** GET /api/rooms: the user's rooms with each one's newest seq. */
+    /** GET /api/rooms: the user's rooms with each one's newest seq, the user's read cursor and unread count. */
     rooms: async (): Promise<readonly RoomSummary[]> => (await request<RoomListResponse>('GET', '/api/rooms')).rooms,
     /** POST /api/rooms: the creator is a member; members hear of it as a `room` event. */
     createRoom: (body: CreateRoomBody): Promise<RoomCreatedResponse> => request('POST', '/api/rooms', body),
     /** POST /api/rooms/:roomId/members (the caller must be a member). */
     addMember: (roomId: string, userId: string): Promise<void> => request('POST', `${room(roomId)}/members`, { userId }),
+    /**
+     * POST /api/rooms/:roomId/read: the room is read up to `seq` (the cursor only moves
+     * forward; a lower seq is a no-op). READ_PAST_END past the room's last seq.
+     */
+    markRead: (roomId: string, seq: number): Promise<void> => request('POST', `${room(roomId)}/read`, { seq }),
     /** GET /api/rooms/:roomId/messages: a page in seq order (limit ≤ 200, default 50). */
     history: async (roomId: string, query: MessagesQuery = {}): Promise<readonly Message[]> => {
       const params = new URLSearchParams();

@@ -169,7 +169,7 @@ export function createGateway({
               await bus.publish([{ topic: config.topics.broadcast, key: userId, record: makeRecord('token.revoked', userId, { jti }) }]);
             },
           }),
-          createRoomRoutes({ store, tokens, revocations, onOutboxWrite }),
+          createRoomRoutes({ store, tokens, revocations, onOutboxWrite, requestReply, chatTopic: config.topics.chat }),
           createStreamRoutes({ tokens, revocations, lifecycle, metrics, caps, clientIp: clientIps.clientIp }),
           createAdminRoutes({
             bus,

@@ -7,6 +7,7 @@ import { handleLogin } from './login-handler';
 import { handleSession } from './session-handler';
 import { handleSend, handleTyping } from './send-handler';
 import { handleDeliver } from './deliver-handler';
+import { handleRead } from './read-handler';
 import { eagerLoad } from './eager-load';
 import { createAppendBatcher } from './append-batcher';
 import { coalesceRelays } from './fan-out';
@@ -96,6 +97,8 @@ export function createOwnerService(
             return handleSend(scope, request, record);
           case 'chat.typing':
             return handleTyping(scope, request, record);
+          case 'chat.read':
+            return handleRead(scope, request, record);
           case 'deliver':
             return handleDeliver(scope, request, record);
           default:

@@ -9,6 +9,8 @@ export const ErrorCodes = {
   VALIDATION: { status: 400, retriable: false },
   INVALID_JSON: { status: 400, retriable: false },
   PASSWORD_TOO_LONG: { status: 400, retriable: false },
+  /** A read cursor moved past the room's last seq (`read` frame, POST /api/rooms/:roomId/read): nothing changed. */
+  READ_PAST_END: { status: 400, retriable: false },
   UNAUTHORIZED: { status: 401, retriable: false },
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },

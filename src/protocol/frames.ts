@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageSchema, RoomIdSchema } from './message';
+import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageSchema, ReadSeqSchema, RoomIdSchema } from './message';
 import { UserIdSchema } from './envelope-ids';
 import { storableString } from './storable-text';
 
@@ -21,6 +21,8 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('typing'), roomId: RoomIdSchema }),
   z.object({ type: z.literal('ping') }),
+  /** Everything in the room up to `seq` is read: moves the user's read cursor (only forward). */
+  z.object({ type: z.literal('read'), roomId: RoomIdSchema, seq: ReadSeqSchema }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 /** The client frame types, from the schema (for the `unknown frame type` error). */
@@ -55,6 +57,10 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
     /** The member added (event member.added). */
     member: UserIdSchema.optional(),
   }),
+  // The user's own read cursor moved (from another of its sockets, or REST).
+  z.object({ type: z.literal('read'), roomId: RoomIdSchema, seq: ReadSeqSchema }),
+  // Another member has read the room up to `seq` (not sent in rooms over RECEIPTS_MAX_ROOM_MEMBERS).
+  z.object({ type: z.literal('receipt'), roomId: RoomIdSchema, userId: UserIdSchema, seq: ReadSeqSchema }),
   z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), ref: z.string().optional() }),
 ]);

@@ -19,7 +19,16 @@ export const LoginResponse = z.object({
 export const RoomCreatedResponse = z.object({ roomId: z.string(), name: z.string(), members: z.array(UserIdSchema) });
 
 export const RoomListResponse = z.object({
-  rooms: z.array(z.object({ roomId: z.string(), name: z.string(), members: z.array(UserIdSchema), lastSeq: z.number().int().min(0) })),
+  rooms: z.array(
+    z.object({
+      roomId: z.string(),
+      name: z.string(),
+      members: z.array(UserIdSchema),
+      lastSeq: z.number().int().min(0),
+      lastReadSeq: z.number().int().min(0).describe("the caller's read cursor in the room (0: nothing read)"),
+      unread: z.number().int().min(0).describe('lastSeq − lastReadSeq, never negative'),
+    }),
+  ),
 });
 
 export const MessagePageResponse = z.object({ messages: z.array(MessageSchema).describe('in seq order') });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserIdSchema } from './envelope';
-import { RoomIdSchema } from './message';
+import { ReadSeqSchema, RoomIdSchema } from './message';
 import { STORABLE_TEXT } from './storable-text';
 
 const storable = 'must be well-formed Unicode without NUL characters';
@@ -45,6 +45,12 @@ export const AddMemberBody = z.strictObject({
   userId: UserIdSchema,
 });
 export type AddMemberBody = z.infer<typeof AddMemberBody>;
+
+/** POST /api/rooms/:roomId/read: everything in the room up to `seq` is read. */
+export const ReadBody = z.strictObject({
+  seq: ReadSeqSchema,
+});
+export type ReadBody = z.infer<typeof ReadBody>;
 
 /** A non-negative integer written in decimal, as a query string carries it. */
 const QueryInt = z

@@ -22,3 +22,9 @@ export type Message = z.infer<typeof MessageSchema>;
 export const MAX_TEXT_LENGTH = 4_000;
 export const ClientMsgIdSchema = storableString().min(1).max(100);
 export const RoomIdSchema = storableString().min(1).max(100);
+
+/**
+ * A read cursor: every message of the room up to this seq is read (0: none). Bounded by
+ * the database column (int4); a seq past the room's last one is refused (READ_PAST_END).
+ */
+export const ReadSeqSchema = z.number().int().min(0).max(2_147_483_647);

@@ -49,7 +49,7 @@ export function ownerContextFor({
     sealer: createPasswordSealer({ secret: 'x'.repeat(32) }),
     users: new OwnedUsers(),
     chatTopic: OWNER_TEST_TOPICS.chat,
-    limits: { sendRatePerSec: 10, sendBurst: 30, sessionTtlMs: 60_000, maxSessionsPerUser },
+    limits: { sendRatePerSec: 10, sendBurst: 30, sessionTtlMs: 60_000, maxSessionsPerUser, receiptsMaxRoomMembers: 50 },
     eagerLoadTimeoutMs,
     logger,
     metrics,

@@ -14,6 +14,8 @@ interface RoomRow {
   readonly members: Set<string>;
   /** messages[i].seq === i + 1, so lastSeq === messages.length. */
   readonly messages: Message[];
+  /** Read cursors of members (absent: 0); a member who leaves takes theirs along. */
+  readonly readCursors: Map<string, number>;
 }
 
 const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
@@ -101,7 +103,7 @@ export function createMemoryChatStore({
       const missing = sorted(all).filter((id) => !users.has(id));
       if (missing.length > 0) throw new ChatError('USER_NOT_FOUND', `unknown users: ${missing.join(', ')}`, { details: { missing } });
       if (rooms.has(roomId)) throw new ChatError('INTERNAL', `room ${roomId} already exists`);
-      const room: RoomRow = { roomId, name, createdBy, createdAt: now(), members: all, messages: [] };
+      const room: RoomRow = { roomId, name, createdBy, createdAt: now(), members: all, messages: [], readCursors: new Map() };
       rooms.set(roomId, room);
       const summary = summaryOf(room);
       outbox.add({ event: 'created', room: summary, by: createdBy }, room.createdAt);
@@ -137,6 +139,25 @@ export function createMemoryChatStore({
       }
       others.delete(userId);
       return sorted(others);
+    },
+
+    async markRead(userId, roomId, seq) {
+      const room = roomOrThrow(roomId);
+      assertMember(room, userId);
+      if (seq > room.messages.length)
+        throw new ChatError('READ_PAST_END', `seq ${seq} is past the last message (${room.messages.length}) of room ${roomId}`);
+      const current = room.readCursors.get(userId) ?? 0;
+      const moved = seq > current;
+      if (moved) room.readCursors.set(userId, seq);
+      return { moved, lastReadSeq: moved ? seq : current, members: sorted(room.members) };
+    },
+    async readCursors(userId, roomIds) {
+      const out = new Map<string, number>();
+      for (const roomId of roomIds) {
+        const seq = rooms.get(roomId)?.readCursors.get(userId);
+        if (seq !== undefined) out.set(roomId, seq);
+      }
+      return out;
     },
 
     async appendMessages(list) {

@@ -80,6 +80,8 @@ export function createPgliteChatStore({
     addMember: async (roomId, byUserId, userId) => store().addMember(roomId, byUserId, userId),
     roomMembers: async (roomId) => store().roomMembers(roomId),
     coMembers: async (userId) => store().coMembers(userId),
+    markRead: async (userId, roomId, seq) => store().markRead(userId, roomId, seq),
+    readCursors: async (userId, roomIds) => store().readCursors(userId, roomIds),
     appendMessages: async (messages) => store().appendMessages(messages),
     listMessages: async (roomId, query) => store().listMessages(roomId, query),
     outbox: {

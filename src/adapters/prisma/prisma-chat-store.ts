@@ -6,6 +6,7 @@ import { checkMessageQuery } from '../../ports/message-query';
 import { createPrismaAppendMessages } from './prisma-append-messages';
 import { toStoreError } from './prisma-errors';
 import { createPrismaOutbox, writeRoomChange } from './prisma-outbox';
+import { createPrismaReadCursors } from './prisma-read-cursors';
 import { roomSummarySelect, sorted, toMessage, toSummary } from './prisma-rows';
 
 /** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
@@ -20,7 +21,7 @@ export type PrismaDriverAdapter = NonNullable<Prisma.PrismaClientOptions['adapte
  *
  * Split by concern: error translation (prisma-errors.ts), row mapping (prisma-rows.ts),
  * the batched append and its sequence numbers (prisma-append-messages.ts), the outbox
- * (prisma-outbox.ts); this file holds the connection and the plain reads and writes.
+ * (prisma-outbox.ts), read cursors (prisma-read-cursors.ts); this file holds the connection and the plain reads and writes.
  * Rooms list oldest first by (created_at, id).
  */
 export function createPrismaChatStore({
@@ -62,6 +63,7 @@ export function createPrismaChatStore({
 
   const outbox = createPrismaOutbox({ prisma, run, transaction, relayTimeoutMs });
   const appendMessages = createPrismaAppendMessages({ prisma });
+  const readCursors = createPrismaReadCursors({ prisma });
 
   /** ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of the room. */
   const assertMember = async (tx: Prisma.TransactionClient, roomId: string, userId: string): Promise<void> => {
@@ -155,6 +157,7 @@ export function createPrismaChatStore({
       return sorted(rows.map((r) => r.userId));
     },
 
+    ...readCursors,
     appendMessages,
     async listMessages(roomId, query) {
       checkMessageQuery(query);
