@@ -6,6 +6,7 @@ import {
   DEFAULT_MESSAGE_PAGE,
   LoginBody,
   MessagesQuery,
+  ReadBody,
   RegisterBody,
   RoomPathParams,
 } from './http-schemas';
@@ -124,6 +125,7 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'bearer',
     success: { status: 200, description: 'rooms, oldest first', schema: RoomListResponse },
     errors: [],
+    description: "Each room carries the caller's read cursor `lastReadSeq` (0: none) and `unread` = lastSeq − lastReadSeq, never negative.",
   },
   {
     method: 'post',
@@ -137,6 +139,19 @@ export const OPERATIONS: readonly Operation[] = [
     errors: [400, 403, 404],
     description:
       'A new member makes every member of the room (the new one too) get a `room` frame (event `member.added`) on each live socket, through the outbox; adding twice sends nothing.',
+  },
+  {
+    method: 'post',
+    path: '/api/rooms/:roomId/read',
+    operationId: 'markRead',
+    summary: 'Mark the room read up to seq (members only)',
+    tag: 'rooms',
+    auth: 'bearer',
+    body: ReadBody,
+    success: { status: 204, description: 'the read cursor is at least seq (it only moves forward: a lower seq changes nothing)' },
+    errors: [400, 403, 404, 504],
+    description:
+      "400 READ_PAST_END when seq is past the room's last seq (nothing changes). The reader's owner moves the cursor and answers, so GET /api/rooms shows it once this returns. When the cursor moved, the caller's sockets get `{type:\"read\", roomId, seq}` and the other members `{type:\"receipt\", roomId, userId, seq}` (none in rooms over RECEIPTS_MAX_ROOM_MEMBERS).",
   },
   {
     method: 'get',
@@ -249,7 +264,7 @@ export const OPERATIONS: readonly Operation[] = [
 ];
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'VALIDATION, INVALID_JSON or PASSWORD_TOO_LONG',
+  400: 'VALIDATION, INVALID_JSON, PASSWORD_TOO_LONG or READ_PAST_END',
   401: 'UNAUTHORIZED, INVALID_CREDENTIALS, TOKEN_EXPIRED or TOKEN_REVOKED',
   403: 'FORBIDDEN or NOT_A_MEMBER',
   404: 'USER_NOT_FOUND or ROOM_NOT_FOUND',
