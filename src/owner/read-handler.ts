@@ -49,7 +49,14 @@ export async function handleRead(ctx: OwnerContext, request: Inbound, record: Re
     out.push(...relaysToLiveSockets(ctx, user, { type: 'read', roomId, seq: outcome.lastReadSeq }, fromSocket ? connectionId : undefined));
     if (outcome.members.length <= ctx.limits.receiptsMaxRoomMembers) {
       const receipt: ServerFrame = { type: 'receipt', roomId, userId, seq: outcome.lastReadSeq };
-      out.push(...(await fanOut(ctx, receipt, outcome.members.filter((m) => m !== userId), userId)));
+      out.push(
+        ...(await fanOut(
+          ctx,
+          receipt,
+          outcome.members.filter((m) => m !== userId),
+          userId,
+        )),
+      );
     }
   }
   if (out.length > 0) ctx.publish(out);

@@ -151,7 +151,7 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 204, description: 'the read cursor is at least seq (it only moves forward: a lower seq changes nothing)' },
     errors: [400, 403, 404, 504],
     description:
-      "400 READ_PAST_END when seq is past the room's last seq (nothing changes). The reader's owner moves the cursor and answers, so GET /api/rooms shows it once this returns. When the cursor moved, the caller's sockets get `{type:\"read\", roomId, seq}` and the other members `{type:\"receipt\", roomId, userId, seq}` (none in rooms over RECEIPTS_MAX_ROOM_MEMBERS).",
+      '400 READ_PAST_END when seq is past the room\'s last seq (nothing changes). The reader\'s owner moves the cursor and answers, so GET /api/rooms shows it once this returns. When the cursor moved, the caller\'s sockets get `{type:"read", roomId, seq}` and the other members `{type:"receipt", roomId, userId, seq}` (none in rooms over RECEIPTS_MAX_ROOM_MEMBERS).',
   },
   {
     method: 'get',

@@ -81,8 +81,8 @@ describe('web client in Chromium: unread badges and "seen by"', () => {
     (await (await fetch(`${app.url()}/api/rooms`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
       rooms: { name: string; lastReadSeq: number; unread: number }[];
     };
-  const tokenOf = (page: Page) =>
-    page.evaluate(() => (JSON.parse(sessionStorage.getItem('keyed-chat.session') ?? '{}') as { token: string }).token);
+  // The page keeps its session in sessionStorage (web/src/session.ts); evaluated in the page.
+  const tokenOf = (page: Page) => page.evaluate<string>("JSON.parse(sessionStorage.getItem('keyed-chat.session')).token");
 
   it('shows the server’s unread counts across reloads, marks a viewed room read, and shows who has seen the last message', async () => {
     await register(bob);

@@ -173,7 +173,11 @@ describe('read cursors and receipts across three instances (real infrastructure)
     const small = await create([writer]); // 2 members
     const readerWs = await connect(b(), reader.token, 'reader');
     const readerRest = await connect(c(), reader.token, 'reader-2');
-    const others = [await connect(c(), writer.token, 'writer'), await connect(a(), people[2]!.token, 'p2'), await connect(b(), people[3]!.token, 'p3')];
+    const others = [
+      await connect(c(), writer.token, 'writer'),
+      await connect(a(), people[2]!.token, 'p2'),
+      await connect(b(), people[3]!.token, 'p3'),
+    ];
     await sendAll(others[0]!, big, 2);
     await sendAll(others[0]!, small, 1);
 

@@ -17,11 +17,7 @@ interface MarkReadRow {
 }
 
 /** ChatStore.markRead and readCursors on PostgreSQL (table read_cursors). */
-export function createPrismaReadCursors({
-  prisma,
-}: {
-  prisma: PrismaClient;
-}): Pick<ChatStore, 'markRead' | 'readCursors'> {
+export function createPrismaReadCursors({ prisma }: { prisma: PrismaClient }): Pick<ChatStore, 'markRead' | 'readCursors'> {
   return {
     /**
      * One statement, so one round trip and one snapshot: the room's last_seq, the
@@ -59,7 +55,8 @@ export function createPrismaReadCursors({
       }
       if (row === undefined || row.last_seq === null) throw new ChatError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
       if (!row.is_member) throw new ChatError('NOT_A_MEMBER', `${userId} is not a member of room ${roomId}`);
-      if (seq > row.last_seq) throw new ChatError('READ_PAST_END', `seq ${seq} is past the last message (${row.last_seq}) of room ${roomId}`);
+      if (seq > row.last_seq)
+        throw new ChatError('READ_PAST_END', `seq ${seq} is past the last message (${row.last_seq}) of room ${roomId}`);
       const moved = row.moved_to !== null;
       return { moved, lastReadSeq: row.moved_to ?? row.previous ?? 0, members: sorted(row.members ?? []) };
     },
