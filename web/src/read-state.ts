@@ -8,8 +8,8 @@
  * repeat or a late mark is harmless.
  */
 export interface ReadState {
-  /** What GET /api/rooms said about a room (cursor and unread count on the server). */
-  fromList(room: { readonly roomId: string; readonly lastSeq: number; readonly lastReadSeq: number; readonly unread: number }): void;
+  /** What GET /api/rooms said about a room: its newest seq and this user's cursor on the server. */
+  fromList(room: { readonly roomId: string; readonly lastSeq: number; readonly lastReadSeq: number }): void;
   /** `read` frame: this user's cursor moved elsewhere (another tab, REST). */
   onRead(roomId: string, seq: number): void;
   /** `receipt` frame: another member has read up to `seq`. */
@@ -40,10 +40,9 @@ export function createReadState({
   };
 
   return {
-    fromList({ roomId, lastSeq, lastReadSeq, unread }) {
+    fromList({ roomId, lastSeq, lastReadSeq }) {
+      // With `listed`, unread() is the server's `unread` (lastSeq − lastReadSeq) until live frames move either.
       raise(roomId, lastReadSeq);
-      // lastSeq − unread is the server's cursor too; taking it keeps the server's count exact.
-      raise(roomId, lastSeq - unread);
       listed.set(roomId, Math.max(listed.get(roomId) ?? 0, lastSeq));
     },
     onRead: raise,
