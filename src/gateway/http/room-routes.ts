@@ -35,9 +35,10 @@ export const readStateOf = (lastSeq: number, cursor: number | undefined): { last
  * POST/GET /api/rooms, POST /api/rooms/:roomId/members, POST /api/rooms/:roomId/read and
  * GET /api/rooms/:roomId/messages (api.md). Rooms are plain database state: these go to
  * the store directly, not over Kafka; a read cursor is per-user state, so POST …/read goes
- * to the reader's owner over Kafka and waits for its answer. Every route needs a bearer token. Members hear about
- * a new room or member through the outbox the store writes in the same transaction
- * (`room` frames), relayed to Kafka by the outbox relay, which these routes nudge.
+ * to the reader's owner over Kafka and waits for its answer. Every route needs a bearer
+ * token. Members hear about a new room or member through the outbox the store writes in
+ * the same transaction (`room` frames), relayed to Kafka by the outbox relay, which these
+ * routes nudge.
  */
 export function createRoomRoutes({
   store,
