@@ -125,6 +125,8 @@ export function createMemoryChatStore({
       if (!users.has(userId)) throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
       if (room.members.has(userId)) return false;
       room.members.add(userId);
+      // A cursor belongs to a membership (PostgreSQL: ON DELETE CASCADE): one who comes back starts at 0.
+      room.readCursors.delete(userId);
       outbox.add({ event: 'member.added', room: summaryOf(room), by: byUserId, member: userId }, now());
       return true;
     },
@@ -154,7 +156,8 @@ export function createMemoryChatStore({
     async readCursors(userId, roomIds) {
       const out = new Map<string, number>();
       for (const roomId of roomIds) {
-        const seq = rooms.get(roomId)?.readCursors.get(userId);
+        const room = rooms.get(roomId);
+        const seq = room?.members.has(userId) === true ? room.readCursors.get(userId) : undefined;
         if (seq !== undefined) out.set(roomId, seq);
       }
       return out;
