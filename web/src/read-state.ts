@@ -4,8 +4,8 @@
  * cursor — the room list's `lastReadSeq`/`unread`, then `read` frames from this user's
  * other sockets — and the highest seq the page holds, so they survive a reload and agree
  * across tabs. A room the page shows is marked read up to its newest message: through the
- * socket when it is open, else over REST; cursors only move forward on the server, so a
- * repeat or a late mark is harmless.
+ * socket when it is open, else over REST, at most once per `markDelayMs` per room; cursors
+ * only move forward on the server, so a repeat or a late mark is harmless.
  */
 export interface ReadState {
   /** What GET /api/rooms said about a room: its newest seq and this user's cursor on the server. */
@@ -26,15 +26,30 @@ export interface ReadState {
 
 export function createReadState({
   markRead,
+  markDelayMs = 300,
 }: {
   /** Sends the mark (socket or REST); the server checks and stores it. */
   markRead: (roomId: string, seq: number) => void;
+  /**
+   * Marks wait this long and go out once per room with the newest seq. WHY: a busy room on
+   * screen would otherwise cost one frame per message received, out of the same per-socket
+   * frame budget the sends use. Default 300 ms.
+   */
+  markDelayMs?: number;
 }): ReadState {
   /** This user's cursor per room, as far as the page knows: only ever raised. */
   const cursors = new Map<string, number>();
   /** The newest seq per room the server had when the list was read (unread = lastSeq − cursor there). */
   const listed = new Map<string, number>();
   const receipts = new Map<string, Map<string, number>>();
+  /** Marks not sent yet: roomId → seq. */
+  const unsent = new Map<string, number>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const send = (): void => {
+    timer = undefined;
+    for (const [roomId, seq] of unsent) markRead(roomId, seq);
+    unsent.clear();
+  };
   const raise = (roomId: string, seq: number): void => {
     if (seq > (cursors.get(roomId) ?? 0)) cursors.set(roomId, seq);
   };
@@ -58,7 +73,8 @@ export function createReadState({
     viewed(roomId, maxSeq) {
       if (maxSeq <= (cursors.get(roomId) ?? 0)) return;
       cursors.set(roomId, maxSeq);
-      markRead(roomId, maxSeq);
+      unsent.set(roomId, maxSeq);
+      timer ??= setTimeout(send, markDelayMs);
     },
     seenBy(roomId, seq, me) {
       const room = receipts.get(roomId);
@@ -69,6 +85,9 @@ export function createReadState({
         .sort();
     },
     clear() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      unsent.clear();
       cursors.clear();
       listed.clear();
       receipts.clear();
