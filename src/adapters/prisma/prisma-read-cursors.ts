@@ -18,6 +18,14 @@ interface MarkReadRow {
 
 /** ChatStore.markRead and readCursors on PostgreSQL (table read_cursors). */
 export function createPrismaReadCursors({ prisma }: { prisma: PrismaClient }): Pick<ChatStore, 'markRead' | 'readCursors'> {
+  const currentCursor = async (userId: string, roomId: string): Promise<number> => {
+    try {
+      const row = await prisma.readCursor.findUnique({ where: { roomId_userId: { roomId, userId } }, select: { lastReadSeq: true } });
+      return row?.lastReadSeq ?? 0;
+    } catch (error) {
+      throw toStoreError(error, 'read cursor');
+    }
+  };
   return {
     /**
      * One statement, so one round trip and one snapshot: the room's last_seq, the
@@ -57,8 +65,13 @@ export function createPrismaReadCursors({ prisma }: { prisma: PrismaClient }): P
       if (!row.is_member) throw new ChatError('NOT_A_MEMBER', `${userId} is not a member of room ${roomId}`);
       if (seq > row.last_seq)
         throw new ChatError('READ_PAST_END', `seq ${seq} is past the last message (${row.last_seq}) of room ${roomId}`);
-      const moved = row.moved_to !== null;
-      return { moved, lastReadSeq: row.moved_to ?? row.previous ?? 0, members: sorted(row.members ?? []) };
+      const members = sorted(row.members ?? []);
+      if (row.moved_to !== null) return { moved: true, lastReadSeq: row.moved_to, members };
+      // Not moved although seq is above the cursor of the statement's snapshot: a concurrent
+      // write raised it past seq after that snapshot (the upsert's WHERE saw the newer row).
+      // Read it again, so the answer is the cursor as it is, never one lower than stored.
+      if (seq > (row.previous ?? 0)) return { moved: false, lastReadSeq: await currentCursor(userId, roomId), members };
+      return { moved: false, lastReadSeq: row.previous ?? 0, members };
     },
     async readCursors(userId, roomIds) {
       if (roomIds.length === 0) return new Map();
