@@ -95,6 +95,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
           sessionTtlMs: config.chat.sessionTtlMs,
           maxSessionsPerUser: config.security.maxConnectionsPerUser,
           presenceSnapshotMaxUsers: config.chat.presenceSnapshotMaxUsers,
+          receiptsMaxRoomMembers: config.chat.receiptsMaxRoomMembers,
         },
         eagerLoadTimeoutMs: config.chat.eagerLoadTimeoutMs,
         logger,

@@ -53,6 +53,10 @@ export interface ConnectionEvents {
   /** A user's presence changed: a `presence` frame, or an entry of the snapshot after `ready` that differs from what was known. */
   presence: { readonly userId: string; readonly online: boolean };
   typing: { readonly roomId: string; readonly userId: string };
+  /** This user's own read cursor moved, from another of its sockets or REST (not from this connection's `markRead`). */
+  read: { readonly roomId: string; readonly seq: number };
+  /** Another member has read the room up to `seq` (the server sends none in very large rooms). */
+  receipt: { readonly roomId: string; readonly userId: string; readonly seq: number };
   /** A room was created or got a member; repeats of one change (same `id`) are dropped. */
   room: RoomChange;
   announcement: { readonly text: string };
@@ -149,6 +153,13 @@ export interface ChatConnection extends TypedEvents<ConnectionEvents> {
   delete(roomId: string, messageId: string, options?: SendOptions): Promise<Message>;
   /** Tells the room's other members this user is typing; dropped (false) when not open. */
   typing(roomId: string): boolean;
+  /**
+   * Marks the room read up to `seq`: the server moves this user's read cursor (only
+   * forward), tells the user's other sockets (`read`) and the other members (`receipt`).
+   * Dropped (false) when not open; a seq past the room's end is refused (a `refused`
+   * problem with READ_PAST_END).
+   */
+  markRead(roomId: string, seq: number): boolean;
   /** Follows a room: delivers its messages after `afterSeq` (default 0: all); resumes it now when open. */
   trackRoom(roomId: string, afterSeq?: number): void;
   /** Stops following a room. */
@@ -397,6 +408,12 @@ export function createChatConnection({
         return;
       case 'announcement':
         events.emit('announcement', { text: frame.text });
+        return;
+      case 'read':
+        events.emit('read', { roomId: frame.roomId, seq: frame.seq });
+        return;
+      case 'receipt':
+        events.emit('receipt', { roomId: frame.roomId, userId: frame.userId, seq: frame.seq });
         return;
       case 'room': {
         if (seenRoomChanges.has(frame.id)) return;
@@ -677,6 +694,11 @@ export function createChatConnection({
     typing(roomId) {
       if (!ready) return false;
       enqueue(() => ({ type: 'typing', roomId }));
+      return true;
+    },
+    markRead(roomId, seq) {
+      if (!ready) return false;
+      enqueue(() => ({ type: 'read', roomId, seq }));
       return true;
     },
     trackRoom(roomId, afterSeq = 0) {

@@ -173,7 +173,7 @@ async function main(): Promise<number> {
     const [cmd = '', ...args] = line.trim().split(/\s+/);
     switch (cmd) {
       case '/rooms':
-        for (const r of await loadRooms()) out(`${r.roomId}  ${r.name}  (${r.members.join(', ')}; last #${r.lastSeq})`);
+        for (const r of await loadRooms()) out(`${r.roomId}  ${r.name}  (${r.members.join(', ')}; last #${r.lastSeq}, ${r.unread} unread)`);
         if (rooms.length === 0) out('no rooms yet (/create NAME MEMBER...)');
         return true;
       case '/open':

@@ -61,7 +61,9 @@ export type ClientFrame =
       /** Makes a retry safe and asks for an `ack` (an extension of api.md). */
       readonly clientMsgId?: string | undefined;
     }
-  | { readonly type: 'delete'; readonly roomId: string; readonly messageId: string; readonly clientMsgId?: string | undefined };
+  | { readonly type: 'delete'; readonly roomId: string; readonly messageId: string; readonly clientMsgId?: string | undefined }
+  /** Everything in the room up to `seq` is read (the read cursor only moves forward). */
+  | { readonly type: 'read'; readonly roomId: string; readonly seq: number };
 
 /** Server → client frames. */
 export type ServerFrame =
@@ -86,6 +88,10 @@ export type ServerFrame =
       readonly by: string;
       readonly member?: string | undefined;
     }
+  /** The user's own read cursor moved (from another of its sockets, or REST). */
+  | { readonly type: 'read'; readonly roomId: string; readonly seq: number }
+  /** Another member has read the room up to `seq` (not sent in very large rooms). */
+  | { readonly type: 'receipt'; readonly roomId: string; readonly userId: string; readonly seq: number }
   | { readonly type: 'pong' }
   | { readonly type: 'error'; readonly code: string; readonly message: string; readonly ref?: string | undefined };
 
@@ -113,6 +119,8 @@ export const ErrorCodes = {
   PASSWORD_TOO_LONG: { status: 400, retriable: false },
   /** POST /api/dms naming oneself. */
   DM_WITH_SELF: { status: 400, retriable: false },
+  /** A read cursor moved past the room's last seq (`read` frame, POST /api/rooms/:roomId/read): nothing changed. */
+  READ_PAST_END: { status: 400, retriable: false },
   UNAUTHORIZED: { status: 401, retriable: false },
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },
@@ -183,6 +191,11 @@ export interface RenameRoomBody {
   readonly name: string;
 }
 
+/** POST /api/rooms/:roomId/read body. */
+export interface ReadBody {
+  readonly seq: number;
+}
+
 /** A user as others see it. */
 export interface PublicUser {
   readonly userId: string;
@@ -233,6 +246,10 @@ export interface RoomSummary {
   /** The room's newest seq (0 when empty). */
   readonly lastSeq: number;
   readonly kind: RoomKind;
+  /** The caller's read cursor in the room (0: nothing read). */
+  readonly lastReadSeq: number;
+  /** lastSeq − lastReadSeq, never negative. */
+  readonly unread: number;
 }
 
 /** GET /api/rooms answer: a page, oldest first; `nextCursor` only when more follow. */

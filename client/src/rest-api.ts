@@ -148,6 +148,11 @@ export function createRestApi({ baseUrl, token = () => undefined, fetch: fetchIm
     createRoom: (body: CreateRoomBody): Promise<RoomCreatedResponse> => request('POST', '/api/rooms', body),
     /** POST /api/rooms/:roomId/members (the caller must be a member). */
     addMember: (roomId: string, userId: string): Promise<void> => request('POST', `${room(roomId)}/members`, { userId }),
+    /**
+     * POST /api/rooms/:roomId/read: the room is read up to `seq` (the cursor only moves
+     * forward; a lower seq is a no-op). READ_PAST_END past the room's last seq.
+     */
+    markRead: (roomId: string, seq: number): Promise<void> => request('POST', `${room(roomId)}/read`, { seq }),
     /** GET /api/rooms/:roomId/messages: a page in seq order (limit ≤ 200, default 50). */
     history: async (roomId: string, query: MessagesQuery = {}): Promise<readonly Message[]> => {
       const params = new URLSearchParams();

@@ -110,6 +110,9 @@ const EnvSchema = z.object({
   SEND_BURST: int(30, 1, 10_000),
   WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 256, 64 * 1024),
   RESUME_MAX_MESSAGES: int(1_000, 1, 100_000),
+  // Read receipts go to the other members only in rooms of at most this many members
+  // (docs/architecture.md, "Read cursors and receipts"); 0 sends none at all.
+  RECEIPTS_MAX_ROOM_MEMBERS: int(50, 0, 100_000),
   // The outbox relay (docs/architecture.md, "Outbox"): a pass per interval, sooner when nudged.
   OUTBOX_POLL_INTERVAL_MS: int(1_000, 10, 60_000),
   OUTBOX_BATCH_SIZE: int(100, 1, 1_000),
@@ -215,6 +218,8 @@ export interface Config {
     readonly sendBurst: number;
     readonly wsMaxPayloadBytes: number;
     readonly resumeMaxMessages: number;
+    /** Rooms with more members than this get no read receipts (the reader's own sockets and cursor still do). */
+    readonly receiptsMaxRoomMembers: number;
     /** After this, an assigned partition's records are handled and its users load lazily (0: never eager). */
     readonly eagerLoadTimeoutMs: number;
   };
@@ -355,6 +360,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       sendBurst: e.SEND_BURST,
       wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
       resumeMaxMessages: e.RESUME_MAX_MESSAGES,
+      receiptsMaxRoomMembers: e.RECEIPTS_MAX_ROOM_MEMBERS,
       eagerLoadTimeoutMs: e.OWNER_EAGER_LOAD_TIMEOUT_MS,
     },
     outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE },

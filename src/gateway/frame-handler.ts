@@ -57,7 +57,7 @@ function changeRecord(
 }
 
 /**
- * Client frames → records on the user's partition (send, edit, delete, typing), a reply (ping), or a
+ * Client frames → records on the user's partition (send, edit, delete, typing, read), a reply (ping), or a
  * history read (resume). The user is the connection's: a frame cannot name another.
  */
 export function createFrameHandler({ bus, store, chatTopic, instanceId, resumeMaxMessages, logger }: FrameHandlerOptions) {
@@ -116,6 +116,15 @@ export function createFrameHandler({ bus, store, chatTopic, instanceId, resumeMa
       case 'typing':
         await bus.publish([
           { topic: chatTopic, key: userId, record: makeRecord('chat.typing', userId, { instanceId, connectionId, roomId: frame.roomId }) },
+        ]);
+        return;
+      case 'read':
+        await bus.publish([
+          {
+            topic: chatTopic,
+            key: userId,
+            record: makeRecord('chat.read', userId, { instanceId, connectionId, roomId: frame.roomId, seq: frame.seq }),
+          },
         ]);
         return;
       case 'resume':

@@ -188,7 +188,7 @@ export function createGateway({
           }),
           createRefreshRoutes({ tokens, refreshTokens, metrics }),
           createUserRoutes({ store, tokens, revocations, searches: userSearches, metrics }),
-          createRoomRoutes({ store, tokens, revocations, onOutboxWrite }),
+          createRoomRoutes({ store, tokens, revocations, onOutboxWrite, requestReply, chatTopic: config.topics.chat }),
           createStreamRoutes({ tokens, revocations, lifecycle, metrics, caps, clientIp: clientIps.clientIp }),
           createAdminRoutes({
             bus,

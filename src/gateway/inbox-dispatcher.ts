@@ -7,7 +7,7 @@ import type { ConnectionRegistry } from './connection-registry';
 import type { RequestReply } from './request-reply';
 
 /**
- * The last hop of everything addressed to this instance: login replies to the request
+ * The last hop of everything addressed to this instance: login and read replies to the request
  * waiting for them, relayed frames to the sockets they name, broadcasts to every socket,
  * token revocations to the sockets opened with that token, and an owner's refusal of a
  * new socket (the per-user cap) to that socket. It holds no state of its
@@ -31,6 +31,7 @@ export function createInboxDispatcher({
     const record = inbound.record;
     switch (record.type) {
       case 'login.reply':
+      case 'chat.read.reply':
         requestReply.settle(inbound);
         return;
       case 'relay':

@@ -29,6 +29,8 @@ export interface Metrics {
   readonly requestReplyLatency: Histogram<'type' | 'outcome'>;
   readonly messagesStored: Counter<'outcome'>;
   readonly sendsRefused: Counter<'code'>;
+  /** Read-cursor requests at the reader's owner: moved, unchanged (at or below the cursor), or refused with a code. */
+  readonly readsHandled: Counter<'outcome'>;
   /** Deliver records handled at a recipient's owner: relayed to instances, or recipient offline. */
   readonly deliveries: Counter<'frame' | 'outcome'>;
   /**
@@ -169,6 +171,12 @@ export function createMetrics({ defaultMetrics = true }: { defaultMetrics?: bool
       name: 'chat_sends_refused_total',
       help: 'Send, edit and delete requests refused, by error code',
       labelNames: ['code'],
+      registers,
+    }),
+    readsHandled: new Counter({
+      name: 'chat_reads_total',
+      help: 'Read-cursor requests handled by the reader owner, by outcome: moved, unchanged, or the refusal code',
+      labelNames: ['outcome'],
       registers,
     }),
     deliveries: new Counter({

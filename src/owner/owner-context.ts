@@ -35,6 +35,8 @@ export interface OwnerContext {
     readonly maxSessionsPerUser: number;
     /** Co-members one presence.snapshot lists at most (PRESENCE_SNAPSHOT_MAX_USERS). */
     readonly presenceSnapshotMaxUsers: number;
+    /** Rooms with more members than this get no read receipts (RECEIPTS_MAX_ROOM_MEMBERS). */
+    readonly receiptsMaxRoomMembers: number;
   };
   /** How long a newly assigned partition's records wait for its users to load (owner/eager-load.ts); 0: lazy only. */
   readonly eagerLoadTimeoutMs: number;
@@ -94,8 +96,8 @@ export function deliver(ctx: OwnerContext, recipient: string, frame: ServerFrame
   return { topic: ctx.chatTopic, key: recipient, record: makeRecord('deliver', recipient, { frame }) };
 }
 
-/** Answers a request-reply (login) on the requester's reply topic. */
-export function replyTo(request: Inbound, record: RecordOf<'login.reply'>): OutboundRecord | undefined {
+/** Answers a request-reply (login, a read from REST) on the requester's reply topic. */
+export function replyTo(request: Inbound, record: RecordOf<'login.reply' | 'chat.read.reply'>): OutboundRecord | undefined {
   const replyTopic = request.headers[Headers.replyTopic];
   const correlationId = request.headers[Headers.correlationId];
   if (replyTopic === undefined || correlationId === undefined) return undefined;

@@ -8,6 +8,7 @@ import { handleSession } from './session-handler';
 import { handleSend, handleTyping } from './send-handler';
 import { handleChange } from './change-handler';
 import { handleDeliver } from './deliver-handler';
+import { handleRead } from './read-handler';
 import { eagerLoad } from './eager-load';
 import { createAppendBatcher } from './append-batcher';
 import { coalesceRelays } from './fan-out';
@@ -115,6 +116,8 @@ export function createOwnerService(
             return handleChange(scope, request, record);
           case 'chat.typing':
             return handleTyping(scope, request, record);
+          case 'chat.read':
+            return handleRead(scope, request, record);
           case 'deliver':
             return handleDeliver(scope, request, record);
           default:

@@ -64,6 +64,16 @@ export type AppendOutcome =
   | { readonly ok: true; readonly message: Message; readonly created: boolean; readonly members: readonly string[] }
   | { readonly ok: false; readonly error: ChatError };
 
+/** What `markRead` did with a read cursor. */
+export interface ReadOutcome {
+  /** Whether the cursor moved; false when `seq` was at or below it (nothing was written). */
+  readonly moved: boolean;
+  /** The user's cursor in the room after the call. */
+  readonly lastReadSeq: number;
+  /** The room's members (sorted), read in the same transaction: whom a receipt goes to. */
+  readonly members: readonly string[];
+}
+
 export interface MessageQuery {
   /** Only messages with seq > afterSeq. */
   readonly afterSeq?: number;
@@ -186,6 +196,23 @@ export interface ChatStore extends Service {
    * there are more.
    */
   firstCoMembers(userId: string, limit: number): Promise<string[]>;
+
+  /**
+   * Moves `userId`'s read cursor in the room to `seq`, **only forward**: the cursor becomes
+   * max(cursor, seq) (a missing cursor is 0). Atomic and idempotent: the same call again,
+   * or one with a lower seq, writes nothing and reports `moved: false` with the cursor as
+   * it is, so a redelivered record is harmless. Checked in the same transaction, each
+   * refusal a non-retriable ChatError that writes nothing: ROOM_NOT_FOUND, NOT_A_MEMBER,
+   * READ_PAST_END (seq > the room's lastSeq). One writer per user is expected (the user's
+   * owner), but concurrent calls are still safe: the cursor never goes back. A cursor
+   * belongs to a membership: it goes with it when the member leaves.
+   */
+  markRead(userId: string, roomId: string, seq: number): Promise<ReadOutcome>;
+  /**
+   * The user's read cursors in the given rooms (a room with no cursor, or not the user's,
+   * is absent: read as 0). One query, whatever the number of rooms.
+   */
+  readCursors(userId: string, roomIds: readonly string[]): Promise<Map<string, number>>;
 
   /** See the guarantees above. One outcome per message, in order. */
   appendMessages(messages: readonly NewMessage[]): Promise<AppendOutcome[]>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { UserIdSchema } from './envelope-ids';
 import { ServerFrameSchema } from './frames';
-import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageIdSchema, RoomIdSchema } from './message';
+import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageIdSchema, ReadSeqSchema, RoomIdSchema } from './message';
 
 /**
  * The one versioned envelope every Kafka record carries: `{ v, id, type, userId, ts,
@@ -71,6 +71,21 @@ export const ChatDeleteRecord = base(
 /** A `typing` frame, keyed by the typist. */
 export const ChatTypingRecord = base('chat.typing', z.object({ ...ConnectionRef, roomId: RoomIdSchema }));
 /**
+ * A `read` frame or POST /api/rooms/:roomId/read, keyed by the reader: the reader's owner
+ * moves the read cursor (only forward). From a socket it names the connection (which gets
+ * an error frame if refused, and no `read` echo); from REST it has none and carries
+ * reply headers instead (answered with `chat.read.reply`).
+ */
+export const ChatReadRecord = base(
+  'chat.read',
+  z.object({
+    roomId: RoomIdSchema,
+    seq: ReadSeqSchema,
+    instanceId: ConnectionRef.instanceId.optional(),
+    connectionId: ConnectionRef.connectionId.optional(),
+  }),
+);
+/**
  * A frame for one user's live sockets, keyed by that user (the recipient), produced by
  * another user's owner: a stored message, a presence change, a typing notice. The
  * recipient's owner relays it to the instances that hold the recipient's sockets.
@@ -86,6 +101,7 @@ export const RequestRecordSchema = z.discriminatedUnion('type', [
   ChatEditRecord,
   ChatDeleteRecord,
   ChatTypingRecord,
+  ChatReadRecord,
   DeliverRecord,
 ]);
 export type RequestRecord = z.infer<typeof RequestRecordSchema>;
@@ -96,6 +112,14 @@ export const LoginReplyRecord = base(
   z.discriminatedUnion('ok', [
     z.object({ ok: z.literal(true), user: PublicUserSchema, handledBy: z.string(), partition: z.number().int() }),
     z.object({ ok: z.literal(false), code: z.string(), message: z.string(), handledBy: z.string() }),
+  ]),
+);
+/** The reader's owner's answer to a `chat.read` from REST: the cursor after it, or why it was refused. */
+export const ChatReadReplyRecord = base(
+  'chat.read.reply',
+  z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), lastReadSeq: ReadSeqSchema }),
+    z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
   ]),
 );
 const RelayPart = z.object({ connectionIds: z.array(z.string().min(1)).min(1).max(1000), frame: ServerFrameSchema });
@@ -125,6 +149,7 @@ export const SessionRefusedRecord = base(
 
 export const InboxRecordSchema = z.discriminatedUnion('type', [
   LoginReplyRecord,
+  ChatReadReplyRecord,
   RelayRecord,
   RelayBatchRecord,
   BroadcastRecord,

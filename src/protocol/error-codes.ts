@@ -11,6 +11,8 @@ export const ErrorCodes = {
   PASSWORD_TOO_LONG: { status: 400, retriable: false },
   /** POST /api/dms naming oneself: a direct room is between two users. */
   DM_WITH_SELF: { status: 400, retriable: false },
+  /** A read cursor moved past the room's last seq (`read` frame, POST /api/rooms/:roomId/read): nothing changed. */
+  READ_PAST_END: { status: 400, retriable: false },
   UNAUTHORIZED: { status: 401, retriable: false },
   INVALID_CREDENTIALS: { status: 401, retriable: false },
   TOKEN_EXPIRED: { status: 401, retriable: false },

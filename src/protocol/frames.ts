@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageIdSchema, MessageSchema, RoomIdSchema } from './message';
+import { ClientMsgIdSchema, MAX_TEXT_LENGTH, MessageIdSchema, MessageSchema, ReadSeqSchema, RoomIdSchema } from './message';
 import { UserIdSchema } from './envelope-ids';
 import { storableString } from './storable-text';
 
@@ -32,6 +32,8 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
     clientMsgId: ClientMsgIdSchema.optional(),
   }),
   z.object({ type: z.literal('delete'), roomId: RoomIdSchema, messageId: MessageIdSchema, clientMsgId: ClientMsgIdSchema.optional() }),
+  /** Everything in the room up to `seq` is read: moves the user's read cursor (only forward). */
+  z.object({ type: z.literal('read'), roomId: RoomIdSchema, seq: ReadSeqSchema }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 /** The client frame types, from the schema (for the `unknown frame type` error). */
@@ -96,6 +98,10 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
     /** The member added (event member.added) or removed (event member.removed). */
     member: UserIdSchema.optional(),
   }),
+  // The user's own read cursor moved (from another of its sockets, or REST).
+  z.object({ type: z.literal('read'), roomId: RoomIdSchema, seq: ReadSeqSchema }),
+  // Another member has read the room up to `seq` (not sent in rooms over RECEIPTS_MAX_ROOM_MEMBERS).
+  z.object({ type: z.literal('receipt'), roomId: RoomIdSchema, userId: UserIdSchema, seq: ReadSeqSchema }),
   z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), ref: z.string().optional() }),
 ]);

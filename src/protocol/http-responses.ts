@@ -30,7 +30,7 @@ export const UserSearchResponse = z.object({ users: z.array(PublicUserResponse).
 
 export const RoomCreatedResponse = z.object({ roomId: z.string(), name: z.string(), members: z.array(UserIdSchema) });
 
-/** A room as GET /api/rooms lists it and PATCH /api/rooms/:roomId answers it. */
+/** A room as PATCH /api/rooms/:roomId answers it. */
 export const RoomResponse = z.object({
   roomId: z.string(),
   name: z.string(),
@@ -39,8 +39,14 @@ export const RoomResponse = z.object({
   kind: z.enum(ROOM_KINDS).describe('`dm`: the direct room of a pair (POST /api/dms)'),
 });
 
+/** A room as GET /api/rooms lists it: with the caller's read state. */
+export const RoomListEntry = RoomResponse.extend({
+  lastReadSeq: z.number().int().min(0).describe("the caller's read cursor in the room (0: nothing read)"),
+  unread: z.number().int().min(0).describe('lastSeq − lastReadSeq, never negative'),
+});
+
 export const RoomListResponse = z.object({
-  rooms: z.array(RoomResponse).describe('oldest first'),
+  rooms: z.array(RoomListEntry).describe('oldest first'),
   nextCursor: z.string().optional().describe('present only when there are more rooms: pass it as `cursor` for the next page'),
 });
 

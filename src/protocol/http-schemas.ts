@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserIdSchema } from './envelope';
-import { RoomIdSchema } from './message';
+import { ReadSeqSchema, RoomIdSchema } from './message';
 import { STORABLE_TEXT } from './storable-text';
 
 const storable = 'must be well-formed Unicode without NUL characters';
@@ -93,6 +93,12 @@ export type RenameRoomBody = z.infer<typeof RenameRoomBody>;
 /** Most rooms one GET /api/rooms page holds, and how many when `limit` is not given. */
 export const MAX_ROOM_PAGE = 100;
 export const DEFAULT_ROOM_PAGE = 50;
+
+/** POST /api/rooms/:roomId/read: everything in the room up to `seq` is read. */
+export const ReadBody = z.strictObject({
+  seq: ReadSeqSchema,
+});
+export type ReadBody = z.infer<typeof ReadBody>;
 
 /** A non-negative integer written in decimal, as a query string carries it. */
 const QueryInt = z

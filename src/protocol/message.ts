@@ -47,3 +47,9 @@ export const ClientMsgIdSchema = storableString().min(1).max(100);
 export const RoomIdSchema = storableString().min(1).max(100);
 /** A message id as a client names it in an `edit` or `delete` frame. */
 export const MessageIdSchema = storableString().min(1).max(100);
+
+/**
+ * A read cursor: every message of the room up to this seq is read (0: none). Bounded by
+ * the database column (int4); a seq past the room's last one is refused (READ_PAST_END).
+ */
+export const ReadSeqSchema = z.number().int().min(0).max(2_147_483_647);

@@ -9,6 +9,7 @@ import {
   MemberPathParams,
   MessagesQuery,
   OpenDmBody,
+  ReadBody,
   RegisterBody,
   RenameRoomBody,
   RoomsQuery,
@@ -167,7 +168,7 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 200, description: 'a page of rooms, oldest first', schema: RoomListResponse },
     errors: [400],
     description:
-      'Paged: `limit` 1..100 (default 50); `nextCursor` is present only when more rooms follow: pass it back as `cursor` for the next page. The cursor is opaque; the order (creation time, then roomId) is stable, so a walk lists every room once. Each room says its `kind` (`group` or `dm`).',
+      "Paged: `limit` 1..100 (default 50); `nextCursor` is present only when more rooms follow: pass it back as `cursor` for the next page. The cursor is opaque; the order (creation time, then roomId) is stable, so a walk lists every room once. Each room says its `kind` (`group` or `dm`), and carries the caller's read cursor `lastReadSeq` (0: none) and `unread` = lastSeq − lastReadSeq, never negative.",
   },
   {
     method: 'patch',
@@ -219,6 +220,19 @@ export const OPERATIONS: readonly Operation[] = [
     errors: [400, 403, 404],
     description:
       'A new member makes every member of the room (the new one too) get a `room` frame (event `member.added`) on each live socket, through the outbox; adding twice sends nothing.',
+  },
+  {
+    method: 'post',
+    path: '/api/rooms/:roomId/read',
+    operationId: 'markRead',
+    summary: 'Mark the room read up to seq (members only)',
+    tag: 'rooms',
+    auth: 'bearer',
+    body: ReadBody,
+    success: { status: 204, description: 'the read cursor is at least seq (it only moves forward: a lower seq changes nothing)' },
+    errors: [400, 403, 404, 504],
+    description:
+      '400 READ_PAST_END when seq is past the room\'s last seq (nothing changes). The reader\'s owner moves the cursor and answers, so GET /api/rooms shows it once this returns. When the cursor moved, the caller\'s sockets get `{type:"read", roomId, seq}` and the other members `{type:"receipt", roomId, userId, seq}` (none in rooms over RECEIPTS_MAX_ROOM_MEMBERS).',
   },
   {
     method: 'get',
@@ -334,7 +348,7 @@ export const OPERATIONS: readonly Operation[] = [
 ];
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'VALIDATION, INVALID_JSON, PASSWORD_TOO_LONG or DM_WITH_SELF',
+  400: 'VALIDATION, INVALID_JSON, PASSWORD_TOO_LONG, DM_WITH_SELF or READ_PAST_END',
   401: 'UNAUTHORIZED, INVALID_CREDENTIALS, TOKEN_EXPIRED or TOKEN_REVOKED',
   403: 'FORBIDDEN, NOT_A_MEMBER or NOT_ROOM_CREATOR',
   404: 'USER_NOT_FOUND, ROOM_NOT_FOUND or MEMBER_NOT_FOUND',

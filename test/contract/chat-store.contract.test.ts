@@ -572,6 +572,77 @@ describe.each(adapters)('ChatStore contract: %s', (_name, makeHarness) => {
     });
   });
 
+  describe('read cursors', () => {
+    const roomWith = async (n: number) => {
+      const [alice, bob] = [await newUser(), await newUser()];
+      const room = await newRoom(alice, [bob]);
+      for (let i = 1; i <= n; i++) await append(store, room.roomId, alice, `c${i}`);
+      return { alice, bob, roomId: room.roomId };
+    };
+
+    it('moves a cursor only forward: a lower or equal seq writes nothing and reports moved false', async () => {
+      const { alice, bob, roomId } = await roomWith(5);
+      expect(await store.readCursors(bob, [roomId])).toEqual(new Map());
+      expect(await store.markRead(bob, roomId, 3)).toEqual({ moved: true, lastReadSeq: 3, members: [alice, bob].sort() });
+      expect(await store.markRead(bob, roomId, 3)).toEqual({ moved: false, lastReadSeq: 3, members: [alice, bob].sort() });
+      expect(await store.markRead(bob, roomId, 2)).toEqual({ moved: false, lastReadSeq: 3, members: [alice, bob].sort() });
+      expect(await store.markRead(bob, roomId, 0)).toMatchObject({ moved: false, lastReadSeq: 3 });
+      expect(await h.other.readCursors(bob, [roomId])).toEqual(new Map([[roomId, 3]]));
+      expect(await store.markRead(bob, roomId, 5)).toMatchObject({ moved: true, lastReadSeq: 5 });
+      expect(await store.readCursors(bob, [roomId])).toEqual(new Map([[roomId, 5]]));
+      // Cursors are per user.
+      expect(await store.readCursors(alice, [roomId])).toEqual(new Map());
+    });
+
+    it('reads 0 on an empty room as a no-op, not a refusal', async () => {
+      const { bob, roomId } = await roomWith(0);
+      expect(await store.markRead(bob, roomId, 0)).toMatchObject({ moved: false, lastReadSeq: 0 });
+      expect(await store.readCursors(bob, [roomId])).toEqual(new Map());
+    });
+
+    it('refuses READ_PAST_END, ROOM_NOT_FOUND and NOT_A_MEMBER, writing nothing', async () => {
+      const { bob, roomId } = await roomWith(2);
+      const outsider = await newUser('out');
+      await store.markRead(bob, roomId, 1);
+      const past = await expectCode(store.markRead(bob, roomId, 3), 'READ_PAST_END');
+      expect(past.retriable).toBe(false);
+      await expectCode(store.markRead(bob, randomName('nowhere'), 1), 'ROOM_NOT_FOUND');
+      await expectCode(store.markRead(outsider, roomId, 1), 'NOT_A_MEMBER');
+      expect(await store.readCursors(bob, [roomId])).toEqual(new Map([[roomId, 1]]));
+      expect(await store.readCursors(outsider, [roomId])).toEqual(new Map());
+    });
+
+    it('lists the cursors of the rooms asked for only', async () => {
+      const { alice, bob, roomId } = await roomWith(2);
+      const other = await newRoom(bob, [alice]);
+      await append(store, other.roomId, alice, randomName('c'));
+      await store.markRead(bob, roomId, 2);
+      await store.markRead(bob, other.roomId, 1);
+      expect(await store.readCursors(bob, [roomId, other.roomId, randomName('none')])).toEqual(
+        new Map([
+          [roomId, 2],
+          [other.roomId, 1],
+        ]),
+      );
+      expect(await store.readCursors(bob, [other.roomId])).toEqual(new Map([[other.roomId, 1]]));
+      expect(await store.readCursors(bob, [])).toEqual(new Map());
+    });
+
+    it('never lowers a cursor when two instances move it at once', async () => {
+      const { bob, roomId } = await roomWith(20);
+      const seqs = Array.from({ length: 20 }, (_, i) => i + 1);
+      const outcomes = await Promise.all(seqs.map((seq) => (seq % 2 === 0 ? store : h.other).markRead(bob, roomId, seq)));
+      // The read of 20 always moves it (nothing is higher); a read that moved it reports its own seq;
+      // one that did not reports a cursor at least as high as what it asked for.
+      expect(outcomes[19]).toMatchObject({ moved: true, lastReadSeq: 20 });
+      for (const [i, o] of outcomes.entries()) {
+        if (o.moved) expect(o.lastReadSeq).toBe(seqs[i]);
+        else expect(o.lastReadSeq).toBeGreaterThanOrEqual(seqs[i]!);
+      }
+      expect(await store.readCursors(bob, [roomId])).toEqual(new Map([[roomId, 20]]));
+    });
+  });
+
   it('reports healthy', async () => {
     expect(await store.health()).toMatchObject({ ok: true });
   });

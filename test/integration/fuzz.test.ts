@@ -6,7 +6,7 @@ import type { App } from '../../src/app';
 import { MemoryBroker } from '../../src/adapters/memory/memory-broker';
 import { BCRYPT_MAX_BYTES } from '../../src/auth/password-hasher';
 import { ClientFrameSchema } from '../../src/protocol/frames';
-import { AddMemberBody, CreateRoomBody, OpenDmBody, RegisterBody, RenameRoomBody } from '../../src/protocol/http-schemas';
+import { AddMemberBody, CreateRoomBody, OpenDmBody, ReadBody, RegisterBody, RenameRoomBody } from '../../src/protocol/http-schemas';
 import type { ServerFrame } from '../../src/protocol/frames';
 import { TEST_JWT_SECRET, startMemoryApp } from '../support/apps';
 import { DATABASE_URL, REDIS_URL, randomName, requirePostgres, requireRedis, waitFor } from '../support/infra';
@@ -55,11 +55,18 @@ interface MessageRow {
   client_msg_id: string;
   text: string;
 }
+interface CursorRow {
+  room_id: string;
+  user_id: string;
+  last_read_seq: number;
+}
 interface Snapshot {
   users: Map<string, UserRow>;
   rooms: Map<string, RoomRow>;
   memberships: Set<string>;
   messages: Map<string, MessageRow>;
+  /** Read cursors, by membershipKey. */
+  cursors: Map<string, number>;
 }
 
 /** What PostgreSQL keeps of a JS string: lone surrogates become U+FFFD in UTF-8. */
@@ -134,7 +141,9 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       `SELECT id, room_id, seq, sender_id, client_msg_id, text FROM messages WHERE room_id IN (${roomIds}) OR sender_id = ANY($1)`,
       [ids],
     );
+    const cur = await db.query<CursorRow>(`SELECT room_id, user_id, last_read_seq FROM read_cursors WHERE room_id IN (${roomIds})`, [ids]);
     return {
+      cursors: new Map(cur.rows.map((row) => [membershipKey(row.room_id, row.user_id), row.last_read_seq])),
       users: new Map(u.rows.map((row) => [row.id, row])),
       rooms: new Map(ro.rows.map((row) => [row.id, row])),
       memberships: new Set(m.rows.map((row) => membershipKey(row.room_id, row.user_id))),
@@ -361,7 +370,7 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           token: r.chance(0.8) ? validToken() : badToken(),
           app,
         });
-      } else if (roll < 0.875) {
+      } else if (roll < 0.865) {
         const q = r.pick([
           'q=a',
           'q=',
@@ -383,6 +392,18 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           path: `/api/users?${q}`,
           contentType: ct,
           token: r.chance(0.8) ? validToken() : badToken(),
+          app,
+        });
+      } else if (roll < 0.88) {
+        const roomId = r.pick([r0, r2, junkRoom, 'r'.repeat(101)]);
+        const { body } = bodyFor({ seq: r.pick([0, 0, 1, 2, 2_147_483_648]) });
+        inputs.push({
+          what: 'mark read',
+          method: 'POST',
+          path: `/api/rooms/${encodeURIComponent(roomId)}/read`,
+          body,
+          contentType: ct,
+          token: r.chance(0.85) ? validToken() : badToken(),
           app,
         });
       } else if (roll < 0.9) {
@@ -498,7 +519,9 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
                 ? { type: 'ping' }
                 : roll < 0.92
                   ? { type: 'resume', rooms: { [r.pick([r0, r2, junkRoom])]: r.pick([0, 5, 1_000_000]) } }
-                  : { type: r.string(1 + r.int(10)) };
+                  : roll < 0.97
+                    ? { type: 'read', roomId: r.pick([r0, r0, r2, junkRoom]), seq: r.pick([0, 1, 3, 40, 1_000_000]) }
+                    : { type: r.string(1 + r.int(10)) };
       frames.push({ user, data: r.chance(0.2) ? JSON.stringify(base) : mutateJson(r, base).text });
     }
 
@@ -582,6 +605,27 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
           members.delete(target);
           wrote = true;
         } else if (res.status < 300) problems.push(`rest#${i} remove member is invalid but got ${res.status}`);
+      } else if (input.what === 'mark read') {
+        // The setup rooms have no message yet: a member's read of 0 is a no-op (204), any
+        // higher seq is READ_PAST_END; either way nothing is written.
+        const roomId = decodeURIComponent(input.path.split('/')[3]!);
+        const parsed = ReadBody.safeParse(body);
+        const member = caller !== undefined && rooms.get(roomId)?.has(caller) === true;
+        const want =
+          !parsed.success || caller === undefined || roomId.length > 100
+            ? undefined
+            : !rooms.has(roomId)
+              ? 404
+              : !member
+                ? 403
+                : parsed.data.seq === 0
+                  ? 204
+                  : 400;
+        if (want !== undefined && res.status !== want)
+          problems.push(`rest#${i} mark read expected ${want}, got ${res.status} ${res.text.slice(0, 200)}`);
+        if (want === 400 && !res.text.includes('READ_PAST_END'))
+          problems.push(`rest#${i} mark read past the end: ${res.text.slice(0, 200)}`);
+        if (want === undefined && res.status < 300) problems.push(`rest#${i} mark read is invalid but got ${res.status}`);
       } else if (input.what === 'add member' && caller !== undefined) {
         const roomId = decodeURIComponent(input.path.split('/')[3]!);
         const parsed = AddMemberBody.safeParse(body);
@@ -633,6 +677,8 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
     const expectedAcks = new Map<string, Set<string>>(users.map((u) => [u, new Set<string>()]));
     /** Per user, the refs of schema-valid edit/delete frames: each must get an error frame with that ref. */
     const expectedRefusals = new Map<string, Set<string>>(users.map((u) => [u, new Set<string>()]));
+    /** membershipKey → the seqs valid `read` frames of that member asked for (which ones land depends on the sends' interleaving). */
+    const readsAsked = new Map<string, Set<number>>();
     let validFrames = 0;
     let oversize = 0;
     for (const [i, f] of frames.entries()) {
@@ -668,6 +714,10 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
       // A change whose clientMsgId a stored send already has is that send's repeat (an ack).
       if ((frame.type === 'edit' || frame.type === 'delete') && !expectedMessages.has(`${f.user}\u0001${frame.clientMsgId ?? ''}`))
         expectedRefusals.get(f.user)!.add(frame.clientMsgId ?? frame.messageId);
+      if (frame.type === 'read' && rooms.get(frame.roomId)?.has(f.user) === true) {
+        const key = membershipKey(frame.roomId, f.user);
+        readsAsked.set(key, (readsAsked.get(key) ?? new Set()).add(frame.seq));
+      }
       if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     // Barrier: one more valid send per user; its ack comes after every earlier send of that
@@ -767,6 +817,14 @@ describe('fuzz: random and mutated inputs against two running instances', () => 
     }
     for (const key of gotKeys)
       if (!expectedMessages.has(key)) problems.push(`stored a message no valid send asked for: ${key.replace('\u0001', '/')}`);
+    // Read cursors: only members that sent a `read` have one, at a seq they asked for, never past the room's end
+    // (REST reads wrote none: see above). The barrier acks came after every earlier frame of the user was handled.
+    for (const [key, seq] of after.cursors) {
+      const [roomId, userId] = key.split('\u0001') as [string, string];
+      if (!readsAsked.get(key)?.has(seq)) problems.push(`cursor of ${userId} in ${roomId} is ${seq}, which no valid read asked for`);
+      if (seq > (after.rooms.get(roomId)?.last_seq ?? 0)) problems.push(`cursor of ${userId} in ${roomId} is past the room's end`);
+    }
+    for (const [key, seq] of before.cursors) if ((after.cursors.get(key) ?? 0) < seq) problems.push(`cursor ${key} went back`);
     for (const [roomId] of rooms) {
       const seqs = [...after.messages.values()]
         .filter((m) => m.room_id === roomId)

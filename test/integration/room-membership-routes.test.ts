@@ -31,7 +31,22 @@ describe('rooms v1.1 REST API (PostgreSQL)', () => {
       logger: silentLogger(),
       metrics: createMetrics({ defaultMetrics: false }),
       bodyLimitBytes: 64 * 1024,
-      routers: [createRoomRoutes({ store, tokens, revocations: createMemoryRevocationStore(), onOutboxWrite: () => nudges++ })],
+      routers: [
+        createRoomRoutes({
+          store,
+          tokens,
+          revocations: createMemoryRevocationStore(),
+          onOutboxWrite: () => nudges++,
+          // POST …/read (the owner's) is not exercised here.
+          requestReply: {
+            request: () => Promise.reject(new Error('no owner in this test')),
+            settle: () => false,
+            close: () => undefined,
+            pendingCount: () => 0,
+          },
+          chatTopic: 'unused',
+        }),
+      ],
     });
   });
   afterAll(async () => {

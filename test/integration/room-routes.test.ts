@@ -5,6 +5,7 @@ import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-sto
 import { createTokenService } from '../../src/auth/token-service';
 import { createHttpApp } from '../../src/gateway/http/http-app';
 import { createRoomRoutes } from '../../src/gateway/http/room-routes';
+import type { RequestReply } from '../../src/gateway/request-reply';
 import { createMetrics } from '../../src/observability/metrics';
 import { MessageSchema } from '../../src/protocol/message';
 import type { ChatStore } from '../../src/ports/chat-store';
@@ -25,6 +26,12 @@ describe('rooms REST API (PostgreSQL)', () => {
   });
   const revocations: RevocationStore = createMemoryRevocationStore();
   let http: Express;
+  const noOwner: RequestReply = {
+    request: () => Promise.reject(new Error('no owner in this test')),
+    settle: () => false,
+    close: () => undefined,
+    pendingCount: () => 0,
+  };
 
   beforeAll(async () => {
     await requirePostgres();
@@ -33,7 +40,8 @@ describe('rooms REST API (PostgreSQL)', () => {
       logger: silentLogger(),
       metrics: createMetrics({ defaultMetrics: false }),
       bodyLimitBytes: 64 * 1024,
-      routers: [createRoomRoutes({ store, tokens, revocations })],
+      // POST /api/rooms/:roomId/read asks the reader's owner: tested with one in test/integration/read-cursors.test.ts.
+      routers: [createRoomRoutes({ store, tokens, revocations, requestReply: noOwner, chatTopic: 'unused' })],
     });
   });
   afterAll(async () => {
@@ -151,10 +159,34 @@ describe('rooms REST API (PostgreSQL)', () => {
       const res = await listRooms(alice).expect(200);
       expect(res.body).toEqual({
         rooms: [
-          { roomId: first.roomId, name: 'First', members: [alice.userId], lastSeq: 0, kind: 'group' },
-          { roomId: second.roomId, name: 'Second', members: [alice.userId, bob.userId].sort(), lastSeq: 3, kind: 'group' },
+          { roomId: first.roomId, name: 'First', members: [alice.userId], lastSeq: 0, kind: 'group', lastReadSeq: 0, unread: 0 },
+          {
+            roomId: second.roomId,
+            name: 'Second',
+            members: [alice.userId, bob.userId].sort(),
+            lastSeq: 3,
+            kind: 'group',
+            lastReadSeq: 0,
+            unread: 3,
+          },
         ],
       });
+    });
+  });
+
+  describe('GET /api/rooms read state', () => {
+    it('shows each room’s lastReadSeq and unread from the caller’s own cursor', async () => {
+      const [alice, bob] = [await newUser(), await newUser()];
+      const room = (await createRoom(alice, { name: 'Reads', members: [bob.userId] }).expect(201)).body;
+      await appendN(store, room.roomId, alice.userId, 5);
+      await store.markRead(bob.userId, room.roomId, 3);
+      const bobs = (await listRooms(bob).expect(200)).body.rooms;
+      expect(bobs).toEqual([expect.objectContaining({ roomId: room.roomId, lastSeq: 5, lastReadSeq: 3, unread: 2 })]);
+      // Alice's cursor is her own: none yet.
+      const alices = (await listRooms(alice).expect(200)).body.rooms;
+      expect(alices).toEqual([expect.objectContaining({ roomId: room.roomId, lastSeq: 5, lastReadSeq: 0, unread: 5 })]);
+      await store.markRead(bob.userId, room.roomId, 5);
+      expect((await listRooms(bob).expect(200)).body.rooms[0]).toMatchObject({ lastReadSeq: 5, unread: 0 });
     });
   });
 
@@ -166,7 +198,15 @@ describe('rooms REST API (PostgreSQL)', () => {
       await addMember(alice, room.roomId, { userId: bob.userId }).expect(204);
       await addMember(alice, room.roomId, { userId: bob.userId }).expect(204);
       expect((await listRooms(bob).expect(200)).body.rooms).toEqual([
-        { roomId: room.roomId, name: 'Team', members: [alice.userId, bob.userId].sort(), lastSeq: 2, kind: 'group' },
+        {
+          roomId: room.roomId,
+          name: 'Team',
+          members: [alice.userId, bob.userId].sort(),
+          lastSeq: 2,
+          kind: 'group',
+          lastReadSeq: 0,
+          unread: 2,
+        },
       ]);
       expect((await messages(bob, room.roomId).expect(200)).body.messages.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
     });

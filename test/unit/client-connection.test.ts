@@ -373,3 +373,28 @@ describe('client connection: closes and backoff', () => {
     expect(fake.sockets[1]!.closedByClient?.code).toBe(4000);
   });
 });
+
+describe('client connection: read state', () => {
+  it('sends `read` frames only when open, and emits `read` and `receipt` frames as events', async () => {
+    const { connection, fake, problems } = setup({ rooms: { r1: 0 } });
+    const reads: unknown[] = [];
+    const receipts: unknown[] = [];
+    connection.on('read', (r) => reads.push(r));
+    connection.on('receipt', (r) => receipts.push(r));
+    expect(connection.markRead('r1', 3)).toBe(false);
+    connection.connect();
+    await flush();
+    fake.last().accept('alice');
+    expect(connection.markRead('r1', 3)).toBe(true);
+    await flush();
+    expect(fake.last().sentOf('read')).toEqual([{ type: 'read', roomId: 'r1', seq: 3 }]);
+    fake.last().push({ type: 'read', roomId: 'r1', seq: 4 });
+    fake.last().push({ type: 'receipt', roomId: 'r1', userId: 'bob', seq: 2 });
+    expect(reads).toEqual([{ roomId: 'r1', seq: 4 }]);
+    expect(receipts).toEqual([{ roomId: 'r1', userId: 'bob', seq: 2 }]);
+    // A read past the end is refused by the server: a `refused` problem, the room still followed.
+    fake.last().push({ type: 'error', code: 'READ_PAST_END', message: 'seq 9 is past the last message', ref: 'r1' });
+    expect(problems).toEqual([{ kind: 'refused', error: expect.objectContaining({ code: 'READ_PAST_END' }) }]);
+    expect(connection.resumePoints()).toEqual({ r1: 0 });
+  });
+});

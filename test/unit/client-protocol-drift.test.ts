@@ -6,7 +6,15 @@ import { CloseCodes } from '../../src/protocol/close-codes';
 import { ErrorCodes } from '../../src/protocol/error-codes';
 import type { ClientFrame, ServerFrame } from '../../src/protocol/frames';
 import { ROOM_EVENTS } from '../../src/protocol/frames';
-import type { AddMemberBody, CreateRoomBody, LoginBody, OpenDmBody, RegisterBody, RenameRoomBody } from '../../src/protocol/http-schemas';
+import type {
+  AddMemberBody,
+  CreateRoomBody,
+  LoginBody,
+  OpenDmBody,
+  ReadBody,
+  RegisterBody,
+  RenameRoomBody,
+} from '../../src/protocol/http-schemas';
 import { MAX_MESSAGE_PAGE, MAX_ROOM_PAGE, MAX_USER_SEARCH_LIMIT, MAX_USER_SEARCH_QUERY } from '../../src/protocol/http-schemas';
 import type {
   ErrorResponse,
@@ -49,6 +57,7 @@ export const checks = [
   same<Same<client.LoginBody, LoginBody>>(),
   same<Same<client.CreateRoomBody, CreateRoomBody>>(),
   same<Same<client.AddMemberBody, AddMemberBody>>(),
+  same<Same<client.ReadBody, ReadBody>>(),
   same<Same<client.PublicUser, z.infer<typeof PublicUserResponse>>>(),
   same<Same<client.LoginResponse, z.infer<typeof LoginResponse>>>(),
   same<Same<client.RefreshResponse, z.infer<typeof RefreshResponse>>>(),

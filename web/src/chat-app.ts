@@ -2,8 +2,9 @@ import { createChatConnection, type ChatConnection, type ConnectionState, type M
 import { ChatError, createApi, type Room } from './api';
 import { createSessionStore, type Session } from './session';
 import { byId, clear, el, newClientMsgId } from './dom';
-import { currentMessages, isChangeEvent, messageItem, type MessageActions } from './message-edits';
+import { currentMessages, messageItem, type MessageActions } from './message-edits';
 import { presenceState, type PresenceState } from './presence-view';
+import { createReadState } from './read-state';
 import { createRoomControls } from './room-controls';
 import { createTokenRefresher } from './token-refresher';
 import { createUserSearch } from './user-search';
@@ -30,7 +31,6 @@ interface RoomState {
   /** Whether older history may exist below the lowest seq held. */
   olderAvailable: boolean;
   historyLoaded: boolean;
-  unread: number;
   /** userId → when their typing indicator expires. */
   readonly typing: Map<string, number>;
 }
@@ -71,6 +71,13 @@ let typingTimer: number | undefined;
 
 /** The live connection of the session (one per login; closed at logout). */
 let connection: ChatConnection | undefined;
+/** Read cursors and receipts (web/src/read-state.ts): unread badges and "seen by". */
+const reads = createReadState({
+  markRead: (roomId, seq) => {
+    if (connection?.markRead(roomId, seq) === true) return;
+    api.markRead(roomId, seq).catch((error: unknown) => showBanner(describe(error), 5_000));
+  },
+});
 
 // Direct messages, rename and leave (web/src/room-controls.ts). The user search component
 // (web/src/user-search.ts) attaches through `userPicker` when it exists.
@@ -78,6 +85,7 @@ const controls = createRoomControls({
   api,
   me: () => session?.user.userId,
   rooms: () => rooms.values(),
+  unread: (room) => reads.unread(room.roomId, rooms.get(room.roomId)?.maxSeq ?? 0),
   current: () => current,
   select: (roomId) => selectRoom(roomId),
   opened: (room) => {
@@ -132,6 +140,14 @@ function connect(): ChatConnection {
     renderTyping();
   });
   c.on('announcement', ({ text }) => showBanner(`Announcement: ${text}`));
+  c.on('read', ({ roomId, seq }) => {
+    reads.onRead(roomId, seq);
+    renderRooms();
+  });
+  c.on('receipt', ({ roomId, userId, seq }) => {
+    reads.onReceipt(roomId, userId, seq);
+    if (roomId === current) renderMessages();
+  });
   c.on('room', (change) => {
     // We left or were removed (on any tab or device): the room is gone for us.
     if (change.event === 'member.removed' && change.member === session?.user.userId) return dropRoom(change.room.roomId);
@@ -197,17 +213,15 @@ function addMessage(message: Message): void {
   room.typing.delete(message.senderId);
   if (message.senderId !== session?.user.userId) online.set(message.senderId, true);
   if (room.roomId === current) {
+    markViewed(room);
     renderMessages();
     renderTyping();
-  } else if (message.senderId !== session?.user.userId && !isChangeEvent(message)) {
-    room.unread++;
-    renderRooms();
-  }
+  } else renderRooms();
 }
 
 // ---- rooms ----------------------------------------------------------------
 
-function newRoomState(r: Room): RoomState {
+function newRoomState(r: Pick<Room, 'roomId' | 'name' | 'members' | 'lastSeq' | 'kind'>): RoomState {
   return {
     roomId: r.roomId,
     name: r.name,
@@ -217,7 +231,6 @@ function newRoomState(r: Room): RoomState {
     maxSeq: r.lastSeq,
     olderAvailable: r.lastSeq > 0,
     historyLoaded: false,
-    unread: 0,
     typing: new Map(),
   };
 }
@@ -233,6 +246,7 @@ async function refreshRooms(): Promise<void> {
     return;
   }
   for (const r of list) {
+    reads.fromList(r);
     const known = rooms.get(r.roomId);
     if (known === undefined) {
       rooms.set(r.roomId, newRoomState(r));
@@ -270,7 +284,7 @@ function selectRoom(roomId: string): void {
   const room = rooms.get(roomId);
   if (room === undefined) return;
   current = roomId;
-  room.unread = 0;
+  markViewed(room);
   renderRooms();
   renderHeader();
   renderMessages();
@@ -285,6 +299,11 @@ function selectRoom(roomId: string): void {
       (error: unknown) => showBanner(describe(error), 5_000),
     );
   }
+}
+
+/** The room on screen is read up to its newest message (when the page is visible). */
+function markViewed(room: RoomState): void {
+  if (document.visibilityState === 'visible') reads.viewed(room.roomId, room.maxSeq);
 }
 
 // ---- rendering ------------------------------------------------------------
@@ -302,7 +321,8 @@ function renderRooms(): void {
     const button = el('button', { type: 'button', text: room.name });
     button.addEventListener('click', () => selectRoom(room.roomId));
     item.append(button);
-    if (room.unread > 0) item.append(el('span', { className: 'badge', text: String(room.unread) }));
+    const unread = reads.unread(room.roomId, room.maxSeq);
+    if (unread > 0) item.append(el('span', { className: 'badge', text: String(unread) }));
     list.append(item);
   }
   if (![...rooms.values()].some((r) => r.kind === 'group'))
@@ -349,6 +369,9 @@ function renderMessages(scrollToEnd = false): void {
     );
     list.append(item);
   }
+  const last = Math.max(0, ...room.messages.keys());
+  const seen = reads.seenBy(room.roomId, last, me);
+  if (seen.length > 0) list.append(el('li', { className: 'seen-by', text: `Seen by ${seen.join(', ')}`, dataset: { seq: String(last) } }));
   if (room.messages.size === 0 && pending.size === 0) list.append(el('li', { className: 'empty', text: 'No messages yet. Say hello!' }));
   if (scrollToEnd || nearBottom) list.scrollTop = list.scrollHeight;
 }
@@ -416,6 +439,7 @@ function endSession(reason?: string): void {
   sessions.clear();
   session = undefined;
   rooms.clear();
+  reads.clear();
   pending.clear();
   online.clear();
   current = undefined;
@@ -535,6 +559,11 @@ byId('older').addEventListener('click', () => {
     },
     (error: unknown) => showBanner(describe(error), 5_000),
   );
+});
+
+document.addEventListener('visibilitychange', () => {
+  const room = current === undefined ? undefined : rooms.get(current);
+  if (room !== undefined) markViewed(room);
 });
 
 // ---- start ----------------------------------------------------------------

@@ -7,7 +7,6 @@ export interface RoomView {
   readonly name: string;
   readonly members: readonly string[];
   readonly kind: 'group' | 'dm';
-  readonly unread: number;
 }
 
 /**
@@ -27,6 +26,7 @@ export function createRoomControls({
   api,
   me,
   rooms,
+  unread,
   current,
   select,
   opened,
@@ -38,6 +38,8 @@ export function createRoomControls({
   /** The logged-in userId. */
   me: () => string | undefined;
   rooms: () => Iterable<RoomView>;
+  /** Unread messages of a room, as the page counts them (read cursors: read-state.ts). */
+  unread: (room: RoomView) => number;
   current: () => string | undefined;
   select: (roomId: string) => void;
   /** A direct room the server answered with (new or existing): the page adds and opens it. */
@@ -64,7 +66,8 @@ export function createRoomControls({
       const button = el('button', { type: 'button', text: titleOf(room) });
       button.addEventListener('click', () => select(room.roomId));
       item.append(button);
-      if (room.unread > 0) item.append(el('span', { className: 'badge', text: String(room.unread) }));
+      const unreadCount = unread(room);
+      if (unreadCount > 0) item.append(el('span', { className: 'badge', text: String(unreadCount) }));
       list.append(item);
     }
     if (count === 0) list.append(el('li', { className: 'empty', text: 'No direct messages yet.' }));

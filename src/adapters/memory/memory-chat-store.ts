@@ -19,6 +19,8 @@ interface RoomRow {
   readonly members: Set<string>;
   /** messages[i].seq === i + 1, so lastSeq === messages.length. */
   readonly messages: Message[];
+  /** Read cursors of members (absent: 0); a member who leaves takes theirs along. */
+  readonly readCursors: Map<string, number>;
 }
 
 const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
@@ -144,7 +146,16 @@ export function createMemoryChatStore({
       const missing = sorted(all).filter((id) => !users.has(id));
       if (missing.length > 0) throw new ChatError('USER_NOT_FOUND', `unknown users: ${missing.join(', ')}`, { details: { missing } });
       if (rooms.has(roomId)) throw new ChatError('INTERNAL', `room ${roomId} already exists`);
-      const room: RoomRow = { roomId, name, kind: 'group', createdBy, createdAt: now(), members: all, messages: [] };
+      const room: RoomRow = {
+        roomId,
+        name,
+        kind: 'group',
+        createdBy,
+        createdAt: now(),
+        members: all,
+        messages: [],
+        readCursors: new Map(),
+      };
       rooms.set(roomId, room);
       const summary = summaryOf(room);
       outbox.add({ event: 'created', room: summary, by: createdBy }, room.createdAt);
@@ -166,6 +177,7 @@ export function createMemoryChatStore({
         createdAt: now(),
         members: new Set([userId, otherUserId]),
         messages: [],
+        readCursors: new Map(),
       };
       rooms.set(roomId, room);
       directRooms.set(key, roomId);
@@ -190,6 +202,8 @@ export function createMemoryChatStore({
       if (!users.has(userId)) throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
       if (room.members.has(userId)) return false;
       room.members.add(userId);
+      // A cursor belongs to a membership (PostgreSQL: ON DELETE CASCADE): one who comes back starts at 0.
+      room.readCursors.delete(userId);
       outbox.add({ event: 'member.added', room: summaryOf(room), by: byUserId, member: userId }, now());
       return true;
     },
@@ -218,6 +232,26 @@ export function createMemoryChatStore({
     },
     coMembers: async (userId) => coMembersOf(userId),
     firstCoMembers: async (userId, limit) => coMembersOf(userId).slice(0, Math.max(0, limit)),
+
+    async markRead(userId, roomId, seq) {
+      const room = roomOrThrow(roomId);
+      assertMember(room, userId);
+      if (seq > room.messages.length)
+        throw new ChatError('READ_PAST_END', `seq ${seq} is past the last message (${room.messages.length}) of room ${roomId}`);
+      const current = room.readCursors.get(userId) ?? 0;
+      const moved = seq > current;
+      if (moved) room.readCursors.set(userId, seq);
+      return { moved, lastReadSeq: moved ? seq : current, members: sorted(room.members) };
+    },
+    async readCursors(userId, roomIds) {
+      const out = new Map<string, number>();
+      for (const roomId of roomIds) {
+        const room = rooms.get(roomId);
+        const seq = room?.members.has(userId) === true ? room.readCursors.get(userId) : undefined;
+        if (seq !== undefined) out.set(roomId, seq);
+      }
+      return out;
+    },
 
     async appendMessages(list) {
       // One at a time with no await in between: the list is atomic, in order.

@@ -85,6 +85,8 @@ export function createPgliteChatStore({
     roomMembers: async (roomId) => store().roomMembers(roomId),
     coMembers: async (userId) => store().coMembers(userId),
     firstCoMembers: async (userId, limit) => store().firstCoMembers(userId, limit),
+    markRead: async (userId, roomId, seq) => store().markRead(userId, roomId, seq),
+    readCursors: async (userId, roomIds) => store().readCursors(userId, roomIds),
     appendMessages: async (messages) => store().appendMessages(messages),
     listMessages: async (roomId, query) => store().listMessages(roomId, query),
     outbox: {

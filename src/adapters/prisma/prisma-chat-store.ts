@@ -9,6 +9,7 @@ import { createPrismaOutbox, writeRoomChange } from './prisma-outbox';
 import { createPrismaRoomMembership } from './prisma-room-membership';
 import { createPrismaRefreshTokenStore } from './prisma-refresh-token-store';
 import { createPrismaSearchUsers } from './prisma-search-users';
+import { createPrismaReadCursors } from './prisma-read-cursors';
 import { roomSummarySelect, sorted, toMessage, toSummary } from './prisma-rows';
 
 /** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
@@ -23,8 +24,9 @@ export type PrismaDriverAdapter = NonNullable<Prisma.PrismaClientOptions['adapte
  *
  * Split by concern: error translation (prisma-errors.ts), row mapping (prisma-rows.ts),
  * the batched append and its sequence numbers (prisma-append-messages.ts), the outbox
- * (prisma-outbox.ts), direct rooms, rename and removal (prisma-room-membership.ts); this
- * file holds the connection and the plain reads and writes.
+ * (prisma-outbox.ts), direct rooms, rename and removal (prisma-room-membership.ts), read
+ * cursors (prisma-read-cursors.ts); this file holds the connection and the plain reads and
+ * writes.
  * Rooms list oldest first by (created_at, id).
  */
 export function createPrismaChatStore({
@@ -68,6 +70,7 @@ export function createPrismaChatStore({
   const appendMessages = createPrismaAppendMessages({ prisma });
   const membership = createPrismaRoomMembership({ transaction });
   const refreshTokens = createPrismaRefreshTokenStore({ transaction });
+  const readCursors = createPrismaReadCursors({ prisma });
 
   /** ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of the room. */
   const assertMember = async (tx: Prisma.TransactionClient, roomId: string, userId: string): Promise<void> => {
@@ -194,6 +197,7 @@ export function createPrismaChatStore({
       return sorted(rows.map((r) => r.userId));
     },
 
+    ...readCursors,
     appendMessages,
     async listMessages(roomId, query) {
       checkMessageQuery(query);
