@@ -361,10 +361,14 @@ ensure_tls() { # a CA, the brokers' certificate signed by it (PEM keystore), the
 }
 
 ensure_sasl_user() { # the SCRAM credentials of KAFKA_SASL_USER (idempotent: set again each time)
-  run_tool kafka.admin.ConfigCommand --bootstrap-server "$(bootstrap)" --command-config "$CONF/admin-client.properties" \
-    --alter --entity-type users --entity-name "$KAFKA_SASL_USER" \
-    --add-config "SCRAM-SHA-256=[password=$SASL_PASSWORD],SCRAM-SHA-512=[password=$SASL_PASSWORD]" >/dev/null \
-    || die "could not create the SCRAM user $KAFKA_SASL_USER"
+  local mechanism
+  # One mechanism per request: Kafka refuses to alter one user's credential twice in one.
+  for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+    run_tool kafka.admin.ConfigCommand --bootstrap-server "$(bootstrap)" --command-config "$CONF/admin-client.properties" \
+      --alter --entity-type users --entity-name "$KAFKA_SASL_USER" \
+      --add-config "$mechanism=[password=$SASL_PASSWORD]" >/dev/null \
+      || die "could not create the $mechanism user $KAFKA_SASL_USER"
+  done
 }
 
 format_storage() { # format the log dirs of the given nodes (in parallel) if not yet formatted

@@ -44,20 +44,31 @@ describe('topic-level min.insync.replicas', () => {
     );
   }, 180_000);
 
+  // Metadata lags creation on some brokers (KRaft propagation): asked until one answers, bounded.
+  const partitionZero = (topic: string) =>
+    waitFor(
+      `${topic} has a leader`,
+      async () => {
+        const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => ({ topics: [] }))).topics;
+        const p = meta?.partitions.find((x) => x.partitionId === 0);
+        return p !== undefined && p.leader >= 0 ? p : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+
   it("refuses acks=all writes below the product topic's own setting while a broker default of 1 accepts them", async () => {
     await kafkaConfigCommand(['--entity-type', 'brokers', '--entity-default', '--alter', '--add-config', 'min.insync.replicas=1']);
 
     const productTopic = randomName('min-isr-product');
     const controlTopic = randomName('min-isr-control');
     await createTopicAdmin({ admin, replicationFactor: 2, requestTopics: [], requestPartitions: 1 }).ensureTopic(productTopic, 1);
-    const [productMeta] = (await admin.fetchTopicMetadata({ topics: [productTopic] })).topics;
-    const replicas = productMeta!.partitions[0]!.replicas;
-    const leader = productMeta!.partitions[0]!.leader;
+    const { replicas, leader } = await partitionZero(productTopic);
     expect(replicas).toHaveLength(2);
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [{ topic: controlTopic, replicaAssignment: [{ partition: 0, replicas: [leader, ...replicas.filter((r) => r !== leader)] }] }],
     });
+    await partitionZero(controlTopic);
 
     // The product's topic carries its own setting; the control topic inherits the default of 1.
     const described = await admin.describeConfigs({

@@ -19,7 +19,7 @@ describe('a producer after a topic it wrote to was deleted', () => {
       clientId: randomName('deleted-topic'),
       brokers: KAFKA_BROKERS,
       logLevel: logLevel.NOTHING,
-      retry: { retries: 2 },
+      retry: { retries: 5 },
     });
     const admin = kafka.admin();
     const producer = kafka.producer({ allowAutoTopicCreation: false });

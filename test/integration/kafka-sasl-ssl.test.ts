@@ -26,12 +26,18 @@ describe('Kafka over SASL_SSL', () => {
       KAFKA_SASL_MECHANISM: mechanism,
       KAFKA_SASL_USERNAME: secure.username,
       KAFKA_SASL_PASSWORD: secure.password,
+      // A new instance's first reply can wait for its inbox topic's metadata to reach every
+      // broker (the owner's producer retries meanwhile): slower over TLS on a loaded box.
+      REQUEST_TIMEOUT_MS: '20000',
       ...extra,
     });
   const start = async (env: Record<string, string>): Promise<App> => {
     const app = createApp({ config: loadConfig(env), logger: silentLogger() });
     apps.push(app);
     await app.start();
+    // Ready as a load balancer sees it: the inbox consumer has joined (a new topic's metadata
+    // can lag on some brokers, and the consumer retries until it is there).
+    await waitFor('ready', async () => (await fetch(`${app.url()}/readyz`)).status === 200, { timeoutMs: 60_000, intervalMs: 200 });
     return app;
   };
   const kafka = (): Kafka =>
@@ -80,9 +86,16 @@ describe('Kafka over SASL_SSL', () => {
     const client = kafka();
     const producer = client.producer();
     const consumer = client.consumer({ groupId: randomName('sasl-dlt'), maxWaitTimeInMs: 200 });
+    const admin = client.admin();
     try {
       await producer.connect();
       await producer.send({ topic: topics.chat, acks: -1, messages: [{ key: 'mallory', value: '{"v":1,"type":"chat.send"}' }] });
+      // The owner creates the dead-letter topic when it first needs it.
+      await admin.connect();
+      await waitFor('the DLT topic', async () => (await admin.listTopics()).includes(`${topics.chat}.dlt`), {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      });
       await consumer.connect();
       await consumer.subscribe({ topics: [`${topics.chat}.dlt`], fromBeginning: true });
       const dead: Record<string, string>[] = [];
@@ -97,6 +110,7 @@ describe('Kafka over SASL_SSL', () => {
     } finally {
       await consumer.disconnect();
       await producer.disconnect();
+      await admin.disconnect();
     }
   }, 180_000);
 

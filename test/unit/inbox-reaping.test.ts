@@ -54,7 +54,7 @@ describe('inbox reaping', () => {
 describe('inbox presence', () => {
   const isInbox = (t: string): boolean => t.startsWith('inbox.');
 
-  it('drops only inbox topics a listing did not contain, and lists once for concurrent callers', async () => {
+  it('never drops a topic that is not an inbox, nor an inbox a listing contains; lists once for concurrent callers', async () => {
     let listings = 0;
     const presence = createInboxPresence({
       listTopics: async () => {
@@ -63,39 +63,44 @@ describe('inbox presence', () => {
       },
       isInbox,
     });
-    const [one, two] = await Promise.all([presence.absent(['inbox.a', 'inbox.gone', 'chat', 'other']), presence.absent(['inbox.gone'])]);
-    expect([...one]).toEqual(['inbox.gone']);
-    expect([...two]).toEqual(['inbox.gone']);
+    const [one, two] = await Promise.all([presence.absent(['inbox.a', 'chat', 'other']), presence.absent(['inbox.a'])]);
+    expect([...one, ...two]).toEqual([]);
     expect(listings).toBe(1);
-    // Known present and known absent: no listing.
-    expect([...(await presence.absent(['inbox.a', 'inbox.gone']))]).toEqual(['inbox.gone']);
-    expect(listings).toBe(1);
+    expect([...(await presence.absent(['inbox.a']))]).toEqual([]);
+    expect(listings).toBe(1); // known present: no listing
   });
 
-  it('asks again after invalidate() and after the absence expires; drops nothing when the listing fails', async () => {
+  it('drops an inbox only once listings have missed it for the grace period (a new topic lags on some brokers)', async () => {
     let t = 0;
-    let topics = ['inbox.a'];
-    let fail = false;
-    let listings = 0;
+    let topics: string[] = [];
+    const presence = createInboxPresence({ listTopics: async () => topics, isInbox, absentGraceMs: 10_000, relistMs: 1_000, now: () => t });
+    expect([...(await presence.absent(['inbox.new']))]).toEqual([]); // first miss: produce anyway
+    t = 5_000;
+    expect([...(await presence.absent(['inbox.new']))]).toEqual([]);
+    topics = ['inbox.new']; // it shows up: never dropped
+    t = 11_000;
+    expect([...(await presence.absent(['inbox.new']))]).toEqual([]);
+    // Deleted later: missed from 20 s on, gone from 30 s on.
+    topics = [];
+    presence.invalidate();
+    t = 20_000;
+    expect([...(await presence.absent(['inbox.new']))]).toEqual([]);
+    t = 29_000;
+    expect([...(await presence.absent(['inbox.new']))]).toEqual([]);
+    t = 30_500;
+    expect([...(await presence.absent(['inbox.new']))]).toEqual(['inbox.new']);
+  });
+
+  it('drops nothing when the listing fails', async () => {
+    let t = 0;
     const presence = createInboxPresence({
-      listTopics: async () => {
-        listings++;
-        if (fail) throw new Error('kafka down');
-        return topics;
-      },
+      listTopics: async () => Promise.reject(new Error('kafka down')),
       isInbox,
-      absentForMs: 1_000,
+      absentGraceMs: 0,
       now: () => t,
     });
-    expect([...(await presence.absent(['inbox.a', 'inbox.b']))]).toEqual(['inbox.b']);
-    topics = ['inbox.b']; // a deleted, b created
-    presence.invalidate();
-    t = 2_000;
-    expect([...(await presence.absent(['inbox.a', 'inbox.b']))]).toEqual(['inbox.a']);
-    presence.invalidate();
-    fail = true;
-    t = 4_000;
-    expect([...(await presence.absent(['inbox.a', 'inbox.c']))]).toEqual([]);
-    expect(listings).toBe(3);
+    expect([...(await presence.absent(['inbox.a']))]).toEqual([]);
+    t = 60_000;
+    expect([...(await presence.absent(['inbox.a']))]).toEqual([]);
   });
 });

@@ -6,28 +6,31 @@ import { withDeletedTopicRecovery } from '../../src/adapters/kafka/kafkajs-delet
  * and a broker whose metadata([]) lists what exists. The real-Kafka test is
  * test/integration/deleted-topic-producer.test.ts.
  */
-function fakeCluster(existing: Set<string>, targets: string[]) {
+function fakeCluster(existing: Set<string>, targets: string[], { lagging = new Set<string>() }: { lagging?: Set<string> } = {}) {
   const unknownTopic = Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
   let refreshes = 0;
   let listings = 0;
+  const broker = (misses: Set<string>) => ({
+    connect: () => Promise.resolve(),
+    metadata: (topics: string[]) => {
+      expect(topics).toEqual([]); // all topics
+      listings++;
+      return Promise.resolve({ topicMetadata: [...existing].filter((t) => !misses.has(t)).map((topic) => ({ topic })) });
+    },
+  });
   const cluster = {
     targetTopics: new Set(targets),
     brokerPool: {
-      withBroker: <T>(
-        callback: (args: { broker: { metadata(topics: string[]): Promise<{ topicMetadata: { topic: string }[] }> } }) => Promise<T>,
-      ) =>
-        callback({
-          broker: {
-            metadata: (topics: string[]) => {
-              expect(topics).toEqual([]); // all topics
-              listings++;
-              return Promise.resolve({ topicMetadata: [...existing].map((topic) => ({ topic })) });
-            },
-          },
-        }),
+      // What kafkajs had loaded before: every target but a topic asked for the first time ('new').
+      metadata: { topicMetadata: targets.filter((t) => t !== 'new').map((topic) => ({ topic })) },
+      // Broker 2 may lag: it does not list the topics in `lagging` yet.
+      brokers: { '1': broker(new Set()), '2': broker(lagging) } as Record<
+        string,
+        { connect(): Promise<void>; metadata(topics: string[]): Promise<{ topicMetadata: { topic: string }[] }> }
+      >,
     },
   };
-  const refresh = async function (this: typeof cluster): Promise<void> {
+  const refresh = async function (this: { targetTopics: Set<string> }): Promise<void> {
     refreshes++;
     if ([...this.targetTopics].some((t) => !existing.has(t))) throw unknownTopic;
   };
@@ -39,14 +42,14 @@ describe('kafkajs deleted-topic fix', () => {
     const { cluster, refresh, counts } = fakeCluster(new Set(['a', 'c']), ['a', 'gone', 'c']);
     await withDeletedTopicRecovery(refresh).call(cluster);
     expect([...cluster.targetTopics]).toEqual(['a', 'c']);
-    expect(counts()).toEqual({ refreshes: 2, listings: 1 });
+    expect(counts()).toEqual({ refreshes: 2, listings: 2 });
   });
 
   it('rethrows when every target topic exists (the error is not about a deleted topic)', async () => {
     const { cluster, unknownTopic, counts } = fakeCluster(new Set(['a']), ['a']);
     const failing = async (): Promise<void> => Promise.reject(unknownTopic);
     await expect(withDeletedTopicRecovery(failing).call(cluster)).rejects.toBe(unknownTopic);
-    expect(counts().listings).toBe(1);
+    expect(counts().listings).toBe(2);
     expect([...cluster.targetTopics]).toEqual(['a']);
   });
 
@@ -61,12 +64,34 @@ describe('kafkajs deleted-topic fix', () => {
     const existing = new Set(['a', 'b']);
     const { cluster, refresh, unknownTopic } = fakeCluster(existing, ['a', 'b', 'gone']);
     let calls = 0;
-    const racing = async function (this: typeof cluster): Promise<void> {
+    const racing = async function (this: { targetTopics: Set<string> }): Promise<void> {
       calls++;
       if (calls === 2) existing.delete('b');
       await refresh.call(this);
     };
     await expect(withDeletedTopicRecovery(racing).call(cluster)).rejects.toBe(unknownTopic);
     expect(calls).toBe(2);
+  });
+
+  it('leaves a topic that never existed alone: asking for it fails as before', async () => {
+    const { cluster, refresh, unknownTopic } = fakeCluster(new Set(['a']), ['a', 'new']);
+    await expect(withDeletedTopicRecovery(refresh).call(cluster)).rejects.toBe(unknownTopic);
+    expect([...cluster.targetTopics]).toEqual(['a', 'new']);
+  });
+
+  it('keeps the original error when the topics cannot be listed', async () => {
+    const { cluster, refresh, unknownTopic } = fakeCluster(new Set(['a']), ['a', 'gone']);
+    cluster.brokerPool.brokers['2'] = {
+      connect: () => Promise.reject(new Error('connection refused')),
+      metadata: () => Promise.resolve({ topicMetadata: [] }),
+    };
+    await expect(withDeletedTopicRecovery(refresh).call(cluster)).rejects.toBe(unknownTopic);
+  });
+
+  it('keeps a topic one lagging broker does not list yet (created a moment ago)', async () => {
+    // 'fresh' exists (broker 1 lists it), broker 2 has not heard of it; 'gone' is deleted.
+    const { cluster, refresh } = fakeCluster(new Set(['a', 'fresh']), ['a', 'fresh', 'gone'], { lagging: new Set(['fresh']) });
+    await withDeletedTopicRecovery(refresh).call(cluster);
+    expect([...cluster.targetTopics]).toEqual(['a', 'fresh']);
   });
 });

@@ -8,14 +8,20 @@
  * it is dropped, counted (`chat_inbox_gone_total`) and logged. Producing it instead would
  * fail the whole sendBatch it shares with everyone else's records, over and over.
  *
- * Guarantees: a record for a topic that is not an inbox is never dropped; an inbox topic
- * is dropped only after a listing of the cluster's topics did not contain it (at most
- * `absentForMs` ago); when the listing fails, nothing is dropped. An inbox once seen is
- * believed to exist until `invalidate()` (called when a produce fails), so the hot path
- * costs nothing.
+ * A topic just created is not listed by every broker at once (KRaft metadata reaches the
+ * brokers one by one, seconds apart on a loaded machine), and a listing asks one broker: so
+ * "not listed" means gone only once it has lasted `absentGraceMs`. Until then the record is
+ * produced as before (a produce to a topic a broker does not know yet fails retriably and
+ * is retried). Dropping a new instance's first replies on one lagging listing would lose
+ * them.
+ *
+ * Guarantees: a record for a topic that is not an inbox is never dropped; an inbox topic is
+ * dropped only when listings have not contained it for at least `absentGraceMs`; when the
+ * listing fails, nothing is dropped. An inbox once seen is believed to exist until
+ * `invalidate()` (called when a produce fails), so the hot path costs nothing.
  */
 export interface InboxPresence {
-  /** The inbox topics among `topics` that do not exist. */
+  /** The inbox topics among `topics` that are gone (missing for the grace period). */
   absent(topics: Iterable<string>): Promise<ReadonlySet<string>>;
   /** Forget which inboxes exist (a produce failed; one of them may have been deleted). */
   invalidate(): void;
@@ -25,15 +31,24 @@ export interface InboxPresenceOptions {
   /** Every topic of the cluster (admin.listTopics). */
   readonly listTopics: () => Promise<readonly string[]>;
   readonly isInbox: (topic: string) => boolean;
-  /** How long a missing inbox is believed missing before the cluster is asked again. Default 5 s. */
-  readonly absentForMs?: number;
+  /** How long an inbox must have been missing from listings to count as gone. Default 10 s. */
+  readonly absentGraceMs?: number;
+  /** How soon a missing inbox is listed again (at most one listing per this, per topic). Default 1 s. */
+  readonly relistMs?: number;
   /** Clock in ms. Default Date.now. */
   readonly now?: () => number;
 }
 
-export function createInboxPresence({ listTopics, isInbox, absentForMs = 5_000, now = Date.now }: InboxPresenceOptions): InboxPresence {
+export function createInboxPresence({
+  listTopics,
+  isInbox,
+  absentGraceMs = 10_000,
+  relistMs = 1_000,
+  now = Date.now,
+}: InboxPresenceOptions): InboxPresence {
   let present = new Set<string>();
-  const absentUntil = new Map<string, number>();
+  /** Missing inboxes: when first missed, and when last listed. */
+  const missing = new Map<string, { since: number; listedAt: number }>();
   // One listing at a time, shared by every caller that needs one meanwhile.
   let listing: Promise<ReadonlySet<string> | undefined> | undefined;
   const list = (): Promise<ReadonlySet<string> | undefined> =>
@@ -41,26 +56,33 @@ export function createInboxPresence({ listTopics, isInbox, absentForMs = 5_000, 
       .then((topics) => new Set(topics.filter(isInbox)) as ReadonlySet<string>)
       .catch(() => undefined)
       .finally(() => (listing = undefined)));
+  const goneBy = (topic: string, t: number): boolean => {
+    const m = missing.get(topic);
+    return m !== undefined && t - m.since >= absentGraceMs;
+  };
 
   return {
     async absent(topics) {
       const t = now();
-      const unknown: string[] = [];
+      const toList: string[] = [];
       const gone = new Set<string>();
       for (const topic of new Set(topics)) {
         if (!isInbox(topic) || present.has(topic)) continue;
-        if ((absentUntil.get(topic) ?? 0) > t) gone.add(topic);
-        else unknown.push(topic);
+        const m = missing.get(topic);
+        if (m !== undefined && t - m.listedAt < relistMs) {
+          if (goneBy(topic, t)) gone.add(topic);
+        } else toList.push(topic);
       }
-      if (unknown.length === 0) return gone;
+      if (toList.length === 0) return gone;
       const existing = await list();
       if (existing === undefined) return gone; // cannot tell: produce, as before
+      const at = now();
       present = new Set([...present, ...existing]);
-      for (const topic of unknown) {
-        if (existing.has(topic)) absentUntil.delete(topic);
+      for (const topic of toList) {
+        if (existing.has(topic)) missing.delete(topic);
         else {
-          absentUntil.set(topic, now() + absentForMs);
-          gone.add(topic);
+          missing.set(topic, { since: missing.get(topic)?.since ?? at, listedAt: at });
+          if (goneBy(topic, at)) gone.add(topic);
         }
       }
       return gone;

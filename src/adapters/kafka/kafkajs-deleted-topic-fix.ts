@@ -12,9 +12,11 @@
  * wedge the producers of all the others.
  *
  * The fix wraps the cluster's two refresh methods: when a refresh fails with
- * UNKNOWN_TOPIC_OR_PARTITION, it lists the topics that exist (one metadata request for all
- * topics, as admin.listTopics does), drops the target topics that no longer exist, and
- * refreshes again, once. A refresh that fails for another reason, or whose target topics all
+ * UNKNOWN_TOPIC_OR_PARTITION, it lists the topics that exist on every broker (a metadata
+ * request for all topics, as admin.listTopics does), drops the target topics that existed
+ * before (kafkajs had their metadata) and no broker lists any more, and refreshes again,
+ * once. A topic that never
+ * existed is not dropped: asking for one fails as before. A refresh that fails for another reason, or whose target topics all
  * exist, fails as before. The set is pruned in place and without kafkajs's
  * `mutatingTargetTopics` lock: addMultipleTargetTopics holds that lock while it refreshes,
  * so taking it here would deadlock; kafkajs itself replaces the set under the same
@@ -24,12 +26,18 @@
  */
 export const KAFKAJS_DELETED_TOPIC_FIX_VERSION = '2.2.4';
 
+interface ListingBroker {
+  /** kafkajs's Broker.connect: returns at once when connected (kafkajs connects brokers lazily). */
+  connect(): Promise<void>;
+  metadata(topics: string[]): Promise<{ topicMetadata: { topic: string }[] }>;
+}
 interface ClusterState {
   targetTopics: Set<string>;
   readonly brokerPool: {
-    withBroker<T>(
-      callback: (args: { broker: { metadata(topics: string[]): Promise<{ topicMetadata: { topic: string }[] }> } }) => Promise<T>,
-    ): Promise<T>;
+    /** The last metadata kafkajs loaded (undefined before the first). */
+    readonly metadata?: { readonly topicMetadata?: readonly { readonly topic: string }[] } | undefined;
+    /** The brokers the pool knows, by node id. */
+    readonly brokers?: Readonly<Record<string, ListingBroker>>;
   };
 }
 type Refresh = (this: ClusterState) => Promise<void>;
@@ -42,12 +50,29 @@ interface ClusterMethods {
 const isUnknownTopic = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
 
-/** Removes the target topics that no longer exist; returns those removed. Exported for the unit test. */
+/**
+ * Removes the target topics that were there (kafkajs had loaded their metadata) and no
+ * longer exist; returns those removed. A topic that never existed is left alone, so asking
+ * for one (a send or a subscribe to a missing topic) fails as it always did. Exported for
+ * the unit test.
+ */
 export async function pruneDeletedTargetTopics(cluster: ClusterState): Promise<string[]> {
-  if (cluster.targetTopics.size === 0) return [];
-  const { topicMetadata } = await cluster.brokerPool.withBroker(({ broker }) => broker.metadata([]));
-  const existing = new Set(topicMetadata.map((t) => t.topic));
-  const gone = [...cluster.targetTopics].filter((t) => !existing.has(t));
+  const known = new Set((cluster.brokerPool.metadata?.topicMetadata ?? []).map((t) => t.topic));
+  const candidates = [...cluster.targetTopics].filter((t) => known.has(t));
+  if (candidates.length === 0) return [];
+  // Every broker is asked, and a topic any of them lists is kept: brokers learn of a new
+  // topic one after another (KRaft metadata propagation), so one lagging broker's listing
+  // would take a topic just created for deleted. A deleted topic is listed by none.
+  const listings = await Promise.allSettled(
+    Object.values(cluster.brokerPool.brokers ?? {}).map(async (broker) => {
+      await broker.connect();
+      return broker.metadata([]);
+    }),
+  );
+  const answered = listings.flatMap((l) => (l.status === 'fulfilled' ? [l.value] : []));
+  if (answered.length === 0 || answered.length < listings.length) return []; // cannot tell: change nothing
+  const existing = new Set(answered.flatMap((l) => l.topicMetadata.map((t) => t.topic)));
+  const gone = candidates.filter((t) => !existing.has(t));
   for (const topic of gone) cluster.targetTopics.delete(topic);
   return gone;
 }
@@ -59,7 +84,8 @@ export function withDeletedTopicRecovery(refresh: Refresh): Refresh {
       await refresh.call(this);
     } catch (error) {
       if (!isUnknownTopic(error)) throw error;
-      const gone = await pruneDeletedTargetTopics(this);
+      // A failure to list (no broker connected yet) leaves the original error to tell.
+      const gone = await pruneDeletedTargetTopics(this).catch(() => []);
       if (gone.length === 0) throw error;
       await refresh.call(this);
     }
