@@ -86,9 +86,13 @@ describe('web client in Chromium: direct messages, rename and leave', () => {
     await bob.page.waitForSelector(`#dms li.room-item[data-peer="${alice.userId}"]`, { timeout: 15_000 });
     await bob.page.click(`#dms li.room-item[data-peer="${alice.userId}"] button`);
     await bob.page.waitForSelector('#messages li.msg .text:text("Hi Bob, a direct message")');
-    // Bob asks for a DM with Alice too: the same room, still one entry on either page.
-    await bob.page.fill('#new-dm-user', alice.userId);
-    await bob.page.click('#start-dm');
+    // Bob asks for a DM with Alice too, finding her with the search box by a prefix of her
+    // userId: the same room, still one entry on either page.
+    await bob.page.fill('#new-dm-search-input', alice.userId.slice(0, -2));
+    await bob.page.waitForSelector(`#new-dm-search-results button[data-user-id="${alice.userId}"]`);
+    await bob.page.screenshot({ path: path.join(ARTIFACTS, 'web-rooms-dm-search-bob.png') });
+    await bob.page.click(`#new-dm-search-results button[data-user-id="${alice.userId}"]`);
+    await bob.page.waitForSelector(`#dms li.room-item.active[data-peer="${alice.userId}"]`);
     await send(bob.page, 'Same room, from my side');
     await alice.page.waitForSelector('#messages li.msg .text:text("Same room, from my side")');
     expect(await bob.page.$$('#dms li.room-item')).toHaveLength(1);

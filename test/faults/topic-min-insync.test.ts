@@ -71,10 +71,18 @@ describe('topic-level min.insync.replicas', () => {
     await partitionZero(controlTopic);
 
     // The product's topic carries its own setting; the control topic inherits the default of 1.
-    const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [productTopic, controlTopic].map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['min.insync.replicas'] })),
-    });
+    // Asked until a broker that knows both topics answers (metadata propagation), bounded.
+    const described = await waitFor(
+      "the topics' configs",
+      () =>
+        admin
+          .describeConfigs({
+            includeSynonyms: false,
+            resources: [productTopic, controlTopic].map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['min.insync.replicas'] })),
+          })
+          .catch(() => undefined),
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     const minIsr = new Map(described.resources.map((r) => [r.resourceName, r.configEntries[0]?.configValue]));
     expect(minIsr.get(productTopic)).toBe('2');
     expect(minIsr.get(controlTopic)).toBe('1');

@@ -99,7 +99,7 @@ describe('rooms v1.1 REST API (PostgreSQL)', () => {
       expect((await dm(alice, { userId: bob.userId }).expect(200)).body).toEqual(created.body);
       expect(nudges).toBe(before + 1);
       expect((await list(bob).expect(200)).body.rooms).toEqual([
-        { roomId: created.body.roomId, name: members.join(', '), members, lastSeq: 0, kind: 'dm' },
+        { roomId: created.body.roomId, name: members.join(', '), members, lastSeq: 0, kind: 'dm', lastReadSeq: 0, unread: 0 },
       ]);
     });
 

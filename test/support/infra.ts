@@ -79,13 +79,22 @@ export function randomTopics(partitions = 12): TestTopics {
   };
 }
 
-/** Deletes every topic whose name starts with `prefix` (test clean-up). */
+/**
+ * Deletes every topic whose name starts with `prefix` (test clean-up). A topic already gone
+ * is fine: instances delete their own inbox when they stop, and a broker whose metadata lags
+ * may still list it.
+ */
 export async function deleteTopics(prefix: string): Promise<void> {
   const admin = new Kafka({ clientId: 'test-cleanup', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 10_000 });
+    for (const topic of topics) {
+      await admin.deleteTopics({ topics: [topic], timeout: 10_000 }).catch((error: unknown) => {
+        const types = [error, (error as { cause?: unknown }).cause].map((e) => (e as { type?: unknown } | undefined)?.type);
+        if (!types.includes('UNKNOWN_TOPIC_OR_PARTITION')) throw error;
+      });
+    }
   } finally {
     await admin.disconnect();
   }

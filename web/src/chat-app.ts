@@ -79,8 +79,9 @@ const reads = createReadState({
   },
 });
 
-// Direct messages, rename and leave (web/src/room-controls.ts). The user search component
-// (web/src/user-search.ts) attaches through `userPicker` when it exists.
+// Direct messages, rename and leave (web/src/room-controls.ts). Starting a DM offers people
+// as you type (the same search box as adding a member): picking one fills the field and
+// opens the DM; typing a whole userId and pressing Enter still works.
 const controls = createRoomControls({
   api,
   me: () => session?.user.userId,
@@ -95,6 +96,19 @@ const controls = createRoomControls({
   },
   left: (roomId) => dropRoom(roomId),
   showError: (error) => showBanner(describe(error), 6_000),
+  userPicker: (input) => {
+    const dmSearch = createUserSearch({
+      id: 'new-dm-search',
+      placeholder: 'Message someone: search people',
+      search: (q) => api.searchUsers(q, 8),
+      exclude: () => (session === undefined ? [] : [session.user.userId]),
+      onPick: (userId) => {
+        input.value = userId;
+        input.form?.requestSubmit();
+      },
+    });
+    input.after(dmSearch.element);
+  },
 });
 
 /** A room we left or were removed from: gone from the page and from the connection. */
@@ -146,7 +160,8 @@ function connect(): ChatConnection {
   });
   c.on('receipt', ({ roomId, userId, seq }) => {
     reads.onReceipt(roomId, userId, seq);
-    if (roomId === current) renderMessages();
+    // Only the "seen by" line: redrawing the whole list would close an open message editor.
+    if (roomId === current) renderSeenBy();
   });
   c.on('room', (change) => {
     // We left or were removed (on any tab or device): the room is gone for us.
@@ -369,11 +384,35 @@ function renderMessages(scrollToEnd = false): void {
     );
     list.append(item);
   }
-  const last = Math.max(0, ...room.messages.keys());
-  const seen = reads.seenBy(room.roomId, last, me);
-  if (seen.length > 0) list.append(el('li', { className: 'seen-by', text: `Seen by ${seen.join(', ')}`, dataset: { seq: String(last) } }));
+  const seenBy = seenByItem(room);
+  if (seenBy !== undefined) list.append(seenBy);
   if (room.messages.size === 0 && pending.size === 0) list.append(el('li', { className: 'empty', text: 'No messages yet. Say hello!' }));
   if (scrollToEnd || nearBottom) list.scrollTop = list.scrollHeight;
+}
+
+/** "Seen by …" under the last message, from the other members' receipts; none when nobody has. */
+function seenByItem(room: RoomState): HTMLElement | undefined {
+  const last = Math.max(0, ...room.messages.keys());
+  const seen = reads.seenBy(room.roomId, last, session?.user.userId);
+  return seen.length === 0
+    ? undefined
+    : el('li', { className: 'seen-by', text: `Seen by ${seen.join(', ')}`, dataset: { seq: String(last) } });
+}
+
+/** Replaces the "seen by" line alone (after a receipt), leaving the messages as they are. */
+function renderSeenBy(): void {
+  const room = current === undefined ? undefined : rooms.get(current);
+  if (room === undefined) return;
+  const list = byId('messages');
+  const next = seenByItem(room);
+  const old = list.querySelector('.seen-by');
+  if (old !== null && next !== undefined) old.replaceWith(next);
+  else if (old !== null) old.remove();
+  else if (next !== undefined) {
+    const empty = list.querySelector('.empty');
+    if (empty !== null) empty.before(next);
+    else list.append(next);
+  }
 }
 
 /** Edit and delete of one's own messages: the connection sends them; the events redraw the list. */
