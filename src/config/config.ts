@@ -65,10 +65,11 @@ const EnvSchema = z.object({
   KAFKA_FETCH_MAX_WAIT_MS: int(1_000, 1, 5_000),
   // 0: commit at the end of every batch, on the fetch path (the behaviour before 2026-11).
   KAFKA_COMMIT_INTERVAL_MS: int(1_000, 0, 60_000),
-  // Inbox topic lifecycle (docs/operations.md, "Inbox topics"): an instance deletes its own
-  // inbox after a graceful stop; a janitor deletes those of instances gone for longer than
-  // the retention. 'false' keeps the inbox (an instance id reused at once, or for debugging).
-  INBOX_DELETE_ON_STOP: z.enum(['true', 'false']).default('true'),
+  // Inbox topic lifecycle (docs/operations.md, "Inbox topics"): a janitor deletes the inboxes
+  // of instances gone for longer than the retention; with 'true' an instance also deletes its
+  // own after a graceful stop (off by default: the other instances' relays to it fail for up
+  // to tens of seconds while they learn it is gone, measured in the SIGTERM fault test).
+  INBOX_DELETE_ON_STOP: z.enum(['true', 'false']).default('false'),
   // Kafka over TLS and SASL (managed Kafka: Confluent Cloud, MSK, Aiven, Redpanda Cloud).
   // TLS is on when KAFKA_SSL=true or a CA or client certificate file is given; the system's
   // CAs are trusted unless KAFKA_SSL_CA_FILE names others.

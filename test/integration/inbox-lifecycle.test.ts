@@ -18,6 +18,7 @@ describe('inbox topics across restarts under new ids', () => {
     SESSION_REANNOUNCE_MS: '1000',
     INBOX_RETENTION_MS: '3000',
     INBOX_JANITOR_INTERVAL_MS: '1000',
+    INBOX_DELETE_ON_STOP: 'true',
   });
   const running: InstanceProcess[] = [];
   let admin: Admin;

@@ -110,7 +110,7 @@ export function createKafkaBus({
   fetchMinBytes = 1,
   fetchMaxWaitMs = 1_000,
   commitIntervalMs = 1_000,
-  deleteInboxOnStop = true,
+  deleteInboxOnStop = false,
   ssl,
   sasl,
   logger,
