@@ -82,8 +82,9 @@ const EnvSchema = z.object({
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   INBOX_RETENTION_MS: int(3_600_000, 1_000),
-  // 0: no janitor on this instance.
-  INBOX_JANITOR_INTERVAL_MS: int(300_000, 0, 24 * 3_600_000),
+  // 0 (the default): no janitor. Opt-in, like self-deletion: deleting an inbox stalls the
+  // other instances' produces for up to tens of seconds (docs/operations.md, "Inbox topics").
+  INBOX_JANITOR_INTERVAL_MS: int(0, 0, 24 * 3_600_000),
 
   DATABASE_URL: z.string().url().optional(),
   // Without DATABASE_URL: the embedded PostgreSQL's directory; `memory://` keeps nothing.

@@ -13,6 +13,7 @@ import { postJson, startReadyInstances, type InstanceProcess } from '../support/
  */
 describe('inbox topics across restarts under new ids', () => {
   const topics = randomTopics(4);
+  // The janitor is opt-in: turned on here, with a short retention.
   const env = realEnv(topics, {
     SESSION_TTL_MS: '3000',
     SESSION_REANNOUNCE_MS: '1000',
@@ -41,6 +42,11 @@ describe('inbox topics across restarts under new ids', () => {
     const user = randomName('u');
     expect((await postJson(`${keeper!.url}/api/auth/register`, { userId: user, password })).status).toBe(201);
 
+    const loginWorks = (url: string): Promise<boolean> =>
+      waitFor(`a login through ${url}`, async () => (await postJson(`${url}/api/auth/login`, { userId: user, password })).status === 200, {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+      });
     let most = 0;
     let killed = 0;
     let previous: InstanceProcess | undefined;
@@ -50,7 +56,10 @@ describe('inbox topics across restarts under new ids', () => {
       running.push(next!);
       // A login through it: the owner (either instance) replies to its inbox, so the
       // keeper's producer may have written to an inbox that is deleted later.
-      expect((await postJson(`${next!.url}/api/auth/login`, { userId: user, password })).status).toBe(200);
+      // Bounded retry: while an inbox is being deleted the other instances' produces stall
+      // for up to tens of seconds (docs/operations.md, "Inbox topics"); what must hold is
+      // that they recover (kafkajs-deleted-topic-fix.ts), not that nothing waits.
+      await loginWorks(next!.url);
       if (previous !== undefined) {
         const how = k % 2 === 0 ? 'SIGTERM' : 'SIGKILL';
         await previous.stop(how);
@@ -75,6 +84,6 @@ describe('inbox topics across restarts under new ids', () => {
     // at the time) deleted those of the instances gone, stopped or killed.
     expect(await inboxes()).toEqual(running.map((i) => `${topics.inboxPrefix}.${i.name}`).sort());
     // The keeper still logs in: its producer got past the deleted inboxes.
-    expect((await postJson(`${keeper!.url}/api/auth/login`, { userId: user, password })).status).toBe(200);
+    await loginWorks(keeper!.url);
   }, 300_000);
 });
