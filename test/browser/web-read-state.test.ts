@@ -1,14 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { MemoryBroker } from '../../src/adapters/memory/memory-broker';
-import { createPgliteChatStore, IN_MEMORY_DATA_DIR } from '../../src/adapters/pglite/pglite-chat-store';
-import type { App } from '../../src/app';
-import type { ChatStore } from '../../src/ports/chat-store';
-import { buildWeb } from '../../scripts/web/build-web';
-import { startMemoryApp } from '../support/apps';
-import { launchChromium, type LaunchedChromium } from '../support/chromium';
-import { randomName, silentLogger, waitFor } from '../support/infra';
+import type { Page } from 'playwright-core';
+import { waitFor } from '../support/infra';
+import { openTwoChatPages, registerOnPage, type ChatPage } from '../support/two-chat-pages';
 
 /**
  * Read state in the web client (web/src/read-state.ts), in headless Chromium, two people
@@ -22,48 +16,20 @@ const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 const PASSWORD = 'correct-horse-1';
 
 describe('web client in Chromium: unread badges and "seen by"', () => {
-  let chromium: LaunchedChromium;
-  let store: ChatStore;
-  let a: App;
-  let b: App;
-  let alice: { context: BrowserContext; page: Page; userId: string };
-  let bob: { context: BrowserContext; page: Page; userId: string };
+  let alice: ChatPage;
+  let bob: ChatPage;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await buildWeb();
-    chromium = await launchChromium();
-    const memoryBroker = new MemoryBroker();
-    store = createPgliteChatStore({ dataDir: IN_MEMORY_DATA_DIR, logger: silentLogger() });
-    await store.start();
-    a = await startMemoryApp({ memoryBroker, store });
-    b = await startMemoryApp({ memoryBroker, store });
-    const open = async (app: App, userId: string) => {
-      const context = await chromium.browser.newContext({ viewport: { width: 1100, height: 700 } });
-      const page = await context.newPage();
-      await page.goto(`${app.url()}/`);
-      return { context, page, userId };
-    };
-    alice = await open(a, randomName('alice').slice(0, 40));
-    bob = await open(b, randomName('bob').slice(0, 40));
+    ({ alice, bob, close } = await openTwoChatPages({ viewport: { width: 1100, height: 700 } }));
   }, 120_000);
 
   afterAll(async () => {
-    await alice?.context.close().catch(() => undefined);
-    await bob?.context.close().catch(() => undefined);
-    await chromium?.close();
-    await a?.stop();
-    await b?.stop();
-    await store?.stop();
+    await close?.();
   });
 
-  const register = async (who: { page: Page; userId: string }): Promise<void> => {
-    await who.page.fill('#auth-user', who.userId);
-    await who.page.fill('#auth-password', PASSWORD);
-    await who.page.click('#register');
-    await who.page.waitForSelector('#chat:not([hidden])');
-    await who.page.waitForSelector('#conn[data-state="open"]');
-  };
+  const register = (who: ChatPage): Promise<void> => registerOnPage(who, PASSWORD);
   const createRoom = async (page: Page, name: string, members = ''): Promise<void> => {
     await page.fill('#new-room-name', name);
     await page.fill('#new-room-members', members);
@@ -77,8 +43,8 @@ describe('web client in Chromium: unread badges and "seen by"', () => {
   };
   const badgeOf = (page: Page, name: string) =>
     page.$eval(`#rooms li.room-item:has(button:text("${name}"))`, (li) => li.querySelector('.badge')?.textContent ?? null);
-  const roomsOnServer = async (app: App, token: string) =>
-    (await (await fetch(`${app.url()}/api/rooms`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+  const roomsOnServer = async (baseUrl: string, token: string) =>
+    (await (await fetch(`${baseUrl}/api/rooms`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
       rooms: { name: string; lastReadSeq: number; unread: number }[];
     };
   // The page keeps its session in sessionStorage (web/src/session.ts); evaluated in the page.
@@ -96,7 +62,7 @@ describe('web client in Chromium: unread badges and "seen by"', () => {
     // The badge counts Alice's 3 messages, and the server agrees.
     await bob.page.waitForSelector('#rooms li.room-item:has(button:text("Reads")) .badge:text("3")', { timeout: 15_000 });
     const bobToken = await tokenOf(bob.page);
-    expect((await roomsOnServer(b, bobToken)).rooms.find((r) => r.name === 'Reads')).toMatchObject({ lastReadSeq: 0, unread: 3 });
+    expect((await roomsOnServer(bob.baseUrl, bobToken)).rooms.find((r) => r.name === 'Reads')).toMatchObject({ lastReadSeq: 0, unread: 3 });
     await bob.page.screenshot({ path: path.join(ARTIFACTS, 'web-read-unread-badge.png') });
 
     // A reload keeps it: it comes from GET /api/rooms, not from the page.
@@ -110,7 +76,7 @@ describe('web client in Chromium: unread badges and "seen by"', () => {
     await bob.page.waitForSelector('#messages li.msg .text:text("unread message 3")');
     expect(await badgeOf(bob.page, 'Reads')).toBeNull();
     await waitFor('the cursor on the server', async () => {
-      const room = (await roomsOnServer(a, bobToken)).rooms.find((r) => r.name === 'Reads');
+      const room = (await roomsOnServer(alice.baseUrl, bobToken)).rooms.find((r) => r.name === 'Reads');
       return room?.lastReadSeq === 3 && room.unread === 0;
     });
     await alice.page.waitForSelector(`#messages li.seen-by[data-seq="3"]:text("Seen by ${bob.userId}")`, { timeout: 15_000 });

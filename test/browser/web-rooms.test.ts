@@ -1,14 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { MemoryBroker } from '../../src/adapters/memory/memory-broker';
-import { createPgliteChatStore, IN_MEMORY_DATA_DIR } from '../../src/adapters/pglite/pglite-chat-store';
-import type { App } from '../../src/app';
-import type { ChatStore } from '../../src/ports/chat-store';
-import { buildWeb } from '../../scripts/web/build-web';
-import { startMemoryApp } from '../support/apps';
-import { launchChromium, type LaunchedChromium } from '../support/chromium';
-import { randomName, silentLogger } from '../support/infra';
+import type { Page } from 'playwright-core';
+import { openTwoChatPages, registerOnPage, type ChatPage } from '../support/two-chat-pages';
 
 /**
  * The v1.1 room features of the web client (web/src/room-controls.ts) in headless
@@ -21,48 +14,20 @@ const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 const PASSWORD = 'correct-horse-1';
 
 describe('web client in Chromium: direct messages, rename and leave', () => {
-  let chromium: LaunchedChromium;
-  let store: ChatStore;
-  let a: App;
-  let b: App;
-  let alice: { context: BrowserContext; page: Page; userId: string };
-  let bob: { context: BrowserContext; page: Page; userId: string };
+  let alice: ChatPage;
+  let bob: ChatPage;
+  let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await buildWeb();
-    chromium = await launchChromium();
-    const memoryBroker = new MemoryBroker();
-    store = createPgliteChatStore({ dataDir: IN_MEMORY_DATA_DIR, logger: silentLogger() });
-    await store.start();
-    a = await startMemoryApp({ memoryBroker, store });
-    b = await startMemoryApp({ memoryBroker, store });
-    const open = async (app: App, userId: string) => {
-      const context = await chromium.browser.newContext({ viewport: { width: 1100, height: 760 } });
-      const page = await context.newPage();
-      await page.goto(`${app.url()}/`);
-      return { context, page, userId };
-    };
-    alice = await open(a, randomName('alice').slice(0, 40));
-    bob = await open(b, randomName('bob').slice(0, 40));
+    ({ alice, bob, close } = await openTwoChatPages({ viewport: { width: 1100, height: 760 } }));
   }, 120_000);
 
   afterAll(async () => {
-    await alice?.context.close().catch(() => undefined);
-    await bob?.context.close().catch(() => undefined);
-    await chromium?.close();
-    await a?.stop();
-    await b?.stop();
-    await store?.stop();
+    await close?.();
   });
 
-  const register = async (who: { page: Page; userId: string }): Promise<void> => {
-    await who.page.fill('#auth-user', who.userId);
-    await who.page.fill('#auth-password', PASSWORD);
-    await who.page.click('#register');
-    await who.page.waitForSelector('#chat:not([hidden])');
-    await who.page.waitForSelector('#conn[data-state="open"]');
-  };
+  const register = (who: ChatPage): Promise<void> => registerOnPage(who, PASSWORD);
   const send = async (page: Page, text: string): Promise<void> => {
     await page.fill('#text', text);
     await page.click('#send');
