@@ -1,4 +1,3 @@
-import http from 'node:http';
 import request from 'supertest';
 import type { App } from '../../src/app';
 import type { ServerFrame } from '../../src/protocol/frames';
@@ -6,26 +5,7 @@ import type { Message } from '../../src/protocol/message';
 import { deleteTopics, randomName, randomTopics, requireKafka, requirePostgres, requireRedis, waitFor } from '../support/infra';
 import { startRealApp } from '../support/apps';
 import { TestClient } from '../support/ws-client';
-
-/** Reads a Server-Sent Events stream into frames. */
-function openStream(url: string, token: string): { frames: ServerFrame[]; close: () => void } {
-  const frames: ServerFrame[] = [];
-  const req = http.get(`${url}/api/stream?token=${encodeURIComponent(token)}`, (res) => {
-    let buffer = '';
-    res.setEncoding('utf8').on('data', (chunk: string) => {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = event.split('\n').find((l) => l.startsWith('data: '));
-        if (data !== undefined && !event.startsWith('event: close')) frames.push(JSON.parse(data.slice(6)) as ServerFrame);
-      }
-    });
-  });
-  req.on('error', () => undefined);
-  return { frames, close: () => req.destroy() };
-}
+import { openStream } from '../support/sse-client';
 
 const messagesOf = (c: { frames: ServerFrame[] }, roomId: string): Message[] =>
   c.frames.flatMap((f) => (f.type === 'message' && f.message.roomId === roomId ? [f.message] : []));
