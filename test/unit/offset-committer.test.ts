@@ -88,6 +88,50 @@ describe('offset committer', () => {
     c.close();
   });
 
+  it('lists what is handled but not committed, until a commit carries it; a refused commit leaves it listed', async () => {
+    let refuse = true;
+    const c = createOffsetCommitter({ intervalMs: 60_000, logger });
+    c.use(async () => {
+      if (refuse) throw new Error('refused');
+    });
+    c.handled('a', 0, '3');
+    c.handled('a', 1, '4');
+    c.handled('a', 0, '2'); // never backwards
+    await expect(c.flush()).rejects.toThrow('refused');
+    expect(c.pending()).toEqual([
+      { topic: 'a', partition: 0, offset: '3' },
+      { topic: 'a', partition: 1, offset: '4' },
+    ]);
+    refuse = false;
+    await c.flush();
+    expect(c.pending()).toEqual([]);
+    c.close();
+  });
+
+  it('an overtaking flush goes out beside a commit in flight, not after it', async () => {
+    const sent: string[][] = [];
+    let release!: () => void;
+    const c = createOffsetCommitter({ intervalMs: 60_000, logger });
+    c.use(async (o) => {
+      sent.push(flat(o));
+      if (sent.length === 1) await new Promise<void>((resolve) => (release = resolve));
+    });
+    c.handled('a', 0, '3');
+    const slow = c.flush();
+    while (sent.length === 0) await Promise.resolve();
+    c.handled('a', 0, '5');
+    const queued = c.flush();
+    const overtaking = c.flush({ overtake: true });
+    await overtaking;
+    expect(sent).toEqual([['a[0]@3'], ['a[0]@5']]);
+    release();
+    await Promise.all([slow, queued]);
+    // The queued one found nothing left: the overtaking commit carried it.
+    expect(sent).toEqual([['a[0]@3'], ['a[0]@5']]);
+    expect(c.pending()).toEqual([]);
+    c.close();
+  });
+
   it('commits on a timer within the interval, and not at all while nothing is handled', async () => {
     const seen: string[][] = [];
     const c = createOffsetCommitter({ intervalMs: 30, logger });

@@ -18,6 +18,7 @@ import { createKafkaProducer, type WireRecord } from './kafka-producer';
 import { createOwnInbox } from './own-inbox';
 import { createInboxPresence } from './inbox-presence';
 import { createOffsetCommitter, type OffsetCommitter } from './offset-committer';
+import { resumePastHandled } from './resume-past-handled';
 import { createPartitionConsumer } from './partition-consumer';
 import { createPartitionMembership } from './partition-membership';
 import { createTopicAdmin } from './topic-admin';
@@ -198,12 +199,19 @@ export function createKafkaBus({
   // loses are not handled again by their next owner. The OffsetCommit goes out while
   // kafkajs first looks the coordinator up again, so it reaches the coordinator ahead of
   // the JoinGroup, while the group still accepts this generation's commits
-  // (PreparingRebalance). Should it lose that race, the records are handled again, with
-  // the same ids (at-least-once).
-  const commitNow = (committer: OffsetCommitter, why: string): void =>
+  // (PreparingRebalance); it overtakes a commit already in flight rather than queue behind
+  // it. Should it still lose the race, partitions kept are sought past what was handled
+  // at GROUP_JOIN (below), and only ones that moved are handled again by their next owner,
+  // with the same ids (at-least-once).
+  const commitNow = (committer: OffsetCommitter, why: 'rebalance' | 'crash' | 'rejoin'): void =>
     void committer
-      .flush()
+      .flush({ overtake: why === 'rebalance' })
       .catch((err: unknown) => log.warn({ why, err: err instanceof Error ? err.message : String(err) }, 'offset commit failed'));
+  // On GROUP_JOIN: kept partitions resume past what was handled, whether or not the
+  // REBALANCING commit above won its race (resume-past-handled.ts), and commit it again.
+  const resumeFromHandled = (consumer: Consumer, committer: OffsetCommitter): void => {
+    if (resumePastHandled({ consumer, committer, logger: log }) > 0) commitNow(committer, 'rejoin');
+  };
 
   const deadLetter = async (raw: RawRecord, error: ChatError, attempts: number): Promise<void> => {
     const dlt = await topicAdmin.ensureDeadLetterTopic(raw.topic);
@@ -253,6 +261,7 @@ export function createKafkaBus({
       const { partitions, revoked, assigned } = membership.assign(Object.values(payload.memberAssignment).flat());
       // A revoked partition's offsets are its new owner's to commit now.
       ownerCommits.retain((_topic, partition) => membership.owns(partition));
+      resumeFromHandled(consumer, ownerCommits);
       metrics.ownerGroupJoins.inc();
       log.info(
         { event: 'partitions.assigned', memberId, partitions, byTopic: payload.memberAssignment, revoked, assigned },
@@ -308,6 +317,7 @@ export function createKafkaBus({
     let joined!: () => void;
     const joinedPromise = new Promise<void>((resolve) => (joined = resolve));
     consumer.on(consumer.events.GROUP_JOIN, () => {
+      resumeFromHandled(consumer, inboxCommits);
       inboxState = 'joined';
       joined();
     });

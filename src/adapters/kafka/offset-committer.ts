@@ -37,10 +37,24 @@ export interface OffsetCommitter {
    * Commits every handled offset not committed yet, in one OffsetCommit. Commits run one
    * at a time, each taking what is handled when it starts, so a later commit never goes
    * backwards. Rejects if the commit failed; its offsets stay, for the next flush.
+   *
+   * `overtake`: send it now, beside a commit already in flight rather than after it. For
+   * the commit at a rebalance, which must reach the coordinator before this member's
+   * JoinGroup (kafkajs sends that right after a FindCoordinator round trip): queued
+   * behind a slow commit it loses that race. Still never backwards: both commits go to
+   * the coordinator over the one connection kafkajs keeps to it, which the broker serves
+   * in order, and this one carries offsets at least as high.
    */
-  flush(): Promise<void>;
+  flush(options?: { overtake?: boolean }): Promise<void>;
   /** Drops uncommitted offsets of partitions `keep` rejects: revoked, so their new owner commits them. */
   retain(keep: (topic: string, partition: number) => boolean): void;
+  /**
+   * Handled offsets not committed yet (the next offset to read, per partition). After a
+   * rejoin kafkajs reads every partition from its last commit; the bus seeks the kept
+   * ones here instead, so a commit that lost its race with the rejoin is only late, not
+   * a reason to handle the same records again.
+   */
+  pending(): readonly { topic: string; partition: number; offset: string }[];
   /** No more timed commits: from now on every batch flushes before it returns (the consumer is stopping). */
   close(): void;
 }
@@ -80,11 +94,12 @@ export function createOffsetCommitter({ intervalMs = 1_000, logger }: OffsetComm
     }
   };
 
-  const flush = (): Promise<void> => {
+  const flush = ({ overtake = false }: { overtake?: boolean } = {}): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
-    const run = chain.then(commitOnce);
-    chain = run.catch(() => undefined);
+    const run = overtake ? commitOnce() : chain.then(commitOnce);
+    const settled = run.catch(() => undefined);
+    chain = overtake ? Promise.all([chain, settled]).then(() => undefined) : settled;
     return run;
   };
 
@@ -121,6 +136,7 @@ export function createOffsetCommitter({ intervalMs = 1_000, logger }: OffsetComm
     retain(keep) {
       for (const [key, e] of uncommitted) if (!keep(e.topic, e.partition)) uncommitted.delete(key);
     },
+    pending: () => [...uncommitted.values()].map(({ topic, partition, offset }) => ({ topic, partition, offset: offset.toString() })),
     close() {
       closing = true;
       clearTimeout(timer);
