@@ -48,7 +48,8 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
     const kafka = (clientId: string): Kafka => new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
     const admin = kafka('resume-admin').admin();
     await admin.connect();
-    const producer = kafka('resume-producer').producer();
+    // Idempotent: a produce retried on a busy machine must not put a record in the log twice.
+    const producer = kafka('resume-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
     try {
       await createTopicAdmin({ admin, replicationFactor: 3, requestTopics: [], requestPartitions: 2 }).ensureTopic(topic, 2);
       await producer.connect();
