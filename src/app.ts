@@ -136,6 +136,10 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
   const parts = createServiceGroup(
     [
       ...infra.connections,
+      // Before the bus creates this instance's inbox: a sighting now, so that after a
+      // restart under an id last seen long ago no janitor takes the new inbox for a gone
+      // instance's in the seconds before this instance first announces itself.
+      service('instance-sighting', { start: () => infra.instanceDirectory.noteSeen(config.instanceId, Date.now()) }),
       service('bus', bus),
       // Stopped before the bus leaves the group: no expiry request is written after that.
       ...(owner === undefined ? [] : [service('owner-expiry', { stop: async () => owner.stop() })]),

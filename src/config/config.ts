@@ -65,11 +65,10 @@ const EnvSchema = z.object({
   KAFKA_FETCH_MAX_WAIT_MS: int(1_000, 1, 5_000),
   // 0: commit at the end of every batch, on the fetch path (the behaviour before 2026-11).
   KAFKA_COMMIT_INTERVAL_MS: int(1_000, 0, 60_000),
-  // Inbox topic lifecycle (docs/operations.md, "Inbox topics"): a janitor deletes the inboxes
-  // of instances gone for longer than the retention; with 'true' an instance also deletes its
-  // own after a graceful stop (off by default: the other instances' relays to it fail for up
-  // to tens of seconds while they learn it is gone, measured in the SIGTERM fault test).
-  INBOX_DELETE_ON_STOP: z.enum(['true', 'false']).default('false'),
+  // Inbox topic lifecycle (docs/operations.md, "Inbox topics"): an instance deletes its own
+  // inbox after a graceful stop, and a janitor deletes the inboxes of instances gone for
+  // longer than the retention; every deletion is announced first (inbox-notices.ts).
+  INBOX_DELETE_ON_STOP: z.enum(['true', 'false']).default('true'),
   // Kafka over TLS and SASL (managed Kafka: Confluent Cloud, MSK, Aiven, Redpanda Cloud).
   // TLS is on when KAFKA_SSL=true or a CA or client certificate file is given; the system's
   // CAs are trusted unless KAFKA_SSL_CA_FILE names others.
@@ -82,9 +81,8 @@ const EnvSchema = z.object({
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   INBOX_RETENTION_MS: int(3_600_000, 1_000),
-  // 0 (the default): no janitor. Opt-in, like self-deletion: deleting an inbox stalls the
-  // other instances' produces for up to tens of seconds (docs/operations.md, "Inbox topics").
-  INBOX_JANITOR_INTERVAL_MS: int(0, 0, 24 * 3_600_000),
+  // 0: no janitor on this instance.
+  INBOX_JANITOR_INTERVAL_MS: int(300_000, 0, 24 * 3_600_000),
 
   DATABASE_URL: z.string().url().optional(),
   // Without DATABASE_URL: the embedded PostgreSQL's directory; `memory://` keeps nothing.

@@ -158,8 +158,26 @@ export const InboxRecordSchema = z.discriminatedUnion('type', [
 ]);
 export type InboxRecord = z.infer<typeof InboxRecordSchema>;
 
+/**
+ * The Kafka bus's own notices about inbox topics, on the broadcast topic, read by the bus
+ * of every instance and never handed to the gateway (adapters/kafka/kafka-bus.ts): an
+ * inbox is about to be deleted (its instance stopped, or the janitor found it gone), so
+ * records for it are dropped from now on instead of failing the batches they share; or an
+ * inbox (re)opened under an id once retired. Keyed by BUS_NOTICE_USER_ID.
+ */
+export const InboxRetiredRecord = base('inbox.retired', z.object({ instanceId: z.string().min(1).max(100) }));
+export const InboxOpenedRecord = base('inbox.opened', z.object({ instanceId: z.string().min(1).max(100) }));
+/** The envelope's userId of the bus's notices, which no user sent. */
+export const BUS_NOTICE_USER_ID = '_bus';
+/** What an inbox consumer reads: the gateway's records and the bus's notices. */
+export const InboxTopicRecordSchema = z.discriminatedUnion('type', [...InboxRecordSchema.options, InboxRetiredRecord, InboxOpenedRecord]);
+export type InboxTopicRecord = z.infer<typeof InboxTopicRecordSchema>;
+export type InboxNoticeRecord = z.infer<typeof InboxRetiredRecord> | z.infer<typeof InboxOpenedRecord>;
+export const isInboxNotice = (record: InboxTopicRecord): record is InboxNoticeRecord =>
+  record.type === 'inbox.retired' || record.type === 'inbox.opened';
+
 /** Every record: the request topics' and the inboxes' (derived, so neither list is repeated). */
-export const AnyRecordSchema = z.discriminatedUnion('type', [...RequestRecordSchema.options, ...InboxRecordSchema.options]);
+export const AnyRecordSchema = z.discriminatedUnion('type', [...RequestRecordSchema.options, ...InboxTopicRecordSchema.options]);
 export type AnyRecord = z.infer<typeof AnyRecordSchema>;
 export type RecordType = AnyRecord['type'];
 export type RecordOf<T extends RecordType> = Extract<AnyRecord, { type: T }>;

@@ -44,6 +44,10 @@ describe('instance loss under load', () => {
     const after = await redelivered();
     if (JSON.stringify(after) !== JSON.stringify(redeliveredBefore)) console.log(logContext(instances, ['commit', 'revoked', 'assigned']));
     expect(after).toEqual(redeliveredBefore);
+    // The victim deleted its inbox as it left, announced first (inbox-notices.ts): no
+    // survivor's produce failed on a record for it.
+    const produceFailures = await Promise.all(instances.slice(0, 2).map((i) => metricValue(i.url, 'chat_produce_failures_total')));
+    expect(produceFailures).toEqual([0, 0]);
   }, 180_000);
 
   it('SIGKILL one instance: every acked message reaches every member; clients resume elsewhere with no gap', async () => {

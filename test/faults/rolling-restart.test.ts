@@ -58,5 +58,9 @@ describe('rolling restart under load', () => {
     const live = cluster.instances.filter((i) => !originals.includes(i));
     const redelivered = await Promise.all(live.map((i) => metricValue(i.url, 'chat_messages_stored_total', { outcome: 'redelivered' })));
     expect(redelivered.reduce((a, b) => a + b, 0)).toBe(0);
+    // Each original deleted its inbox as it left, announced first (inbox-notices.ts): no
+    // produce of the instances that stayed failed on a record for a deleted inbox.
+    const produceFailures = await Promise.all(live.map((i) => metricValue(i.url, 'chat_produce_failures_total')));
+    expect(produceFailures).toEqual(live.map(() => 0));
   }, 300_000);
 });

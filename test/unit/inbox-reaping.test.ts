@@ -103,4 +103,24 @@ describe('inbox presence', () => {
     t = 60_000;
     expect([...(await presence.absent(['inbox.a']))]).toEqual([]);
   });
+
+  it('drops a retired inbox at once and whatever listings say, until it is revived; never a non-inbox', async () => {
+    let listings = 0;
+    const presence = createInboxPresence({
+      listTopics: async () => {
+        listings++;
+        return ['inbox.a', 'inbox.b'];
+      },
+      isInbox,
+    });
+    expect([...(await presence.absent(['inbox.a', 'inbox.b']))]).toEqual([]); // both known present
+    presence.retire('inbox.a');
+    presence.retire('chat'); // not an inbox: ignored
+    expect([...(await presence.absent(['inbox.a', 'inbox.b', 'chat']))]).toEqual(['inbox.a']);
+    presence.invalidate(); // a listing still shows it (deletion not landed yet): still dropped
+    expect([...(await presence.absent(['inbox.a']))]).toEqual(['inbox.a']);
+    presence.revive('inbox.a'); // reopened under the same id
+    expect([...(await presence.absent(['inbox.a']))]).toEqual([]);
+    expect(listings).toBe(2);
+  });
 });

@@ -1,4 +1,4 @@
-import { withDeletedTopicRecovery } from '../../src/adapters/kafka/kafkajs-deleted-topic-fix';
+import { forgetTargetTopics, withDeletedTopicRecovery } from '../../src/adapters/kafka/kafkajs-deleted-topic-fix';
 
 /**
  * A fake cluster with kafkajs's shape: a refresh that fails with UNKNOWN_TOPIC_OR_PARTITION
@@ -93,5 +93,20 @@ describe('kafkajs deleted-topic fix', () => {
     const { cluster, refresh } = fakeCluster(new Set(['a', 'fresh']), ['a', 'fresh', 'gone'], { lagging: new Set(['fresh']) });
     await withDeletedTopicRecovery(refresh).call(cluster);
     expect([...cluster.targetTopics]).toEqual(['a', 'fresh']);
+  });
+
+  it('forgets announced topics in every cluster that refreshed through the fix, before they are deleted', async () => {
+    const one = fakeCluster(new Set(['a', 'inbox.x']), ['a', 'inbox.x']);
+    const two = fakeCluster(new Set(['a', 'inbox.x']), ['a']);
+    await withDeletedTopicRecovery(one.refresh).call(one.cluster);
+    await withDeletedTopicRecovery(two.refresh).call(two.cluster);
+    expect(forgetTargetTopics(['inbox.x'])).toBe(1);
+    expect([...one.cluster.targetTopics]).toEqual(['a']);
+    expect([...two.cluster.targetTopics]).toEqual(['a']);
+    // Deleted now: the next refresh asks for nothing missing, so it neither fails nor lists.
+    const before = one.counts().listings;
+    await withDeletedTopicRecovery(one.refresh).call(one.cluster);
+    expect(one.counts().listings).toBe(before);
+    expect(forgetTargetTopics(['inbox.x'])).toBe(0);
   });
 });

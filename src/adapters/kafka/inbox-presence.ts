@@ -16,8 +16,8 @@
  * them.
  *
  * Guarantees: a record for a topic that is not an inbox is never dropped; an inbox topic is
- * dropped only when listings have not contained it for at least `absentGraceMs`; when the
- * listing fails, nothing is dropped. An inbox once seen is believed to exist until
+ * dropped only when it was retired (announced for deletion) or listings have not contained
+ * it for at least `absentGraceMs`; when the listing fails, nothing else is dropped. An inbox once seen is believed to exist until
  * `invalidate()` (called when a produce fails), so the hot path costs nothing.
  */
 export interface InboxPresence {
@@ -25,6 +25,14 @@ export interface InboxPresence {
   absent(topics: Iterable<string>): Promise<ReadonlySet<string>>;
   /** Forget which inboxes exist (a produce failed; one of them may have been deleted). */
   invalidate(): void;
+  /**
+   * The inbox is about to be deleted (its instance announced it, or the janitor did): gone
+   * from now on, with no grace and no listing, until `revive`. A listing taken before the
+   * deletion lands would still show it, so listings do not bring it back.
+   */
+  retire(topic: string): void;
+  /** An inbox retired earlier was opened again (an instance restarted under the same id). */
+  revive(topic: string): void;
 }
 
 export interface InboxPresenceOptions {
@@ -47,6 +55,7 @@ export function createInboxPresence({
   now = Date.now,
 }: InboxPresenceOptions): InboxPresence {
   let present = new Set<string>();
+  const retired = new Set<string>();
   /** Missing inboxes: when first missed, and when last listed. */
   const missing = new Map<string, { since: number; listedAt: number }>();
   // One listing at a time, shared by every caller that needs one meanwhile.
@@ -67,6 +76,10 @@ export function createInboxPresence({
       const toList: string[] = [];
       const gone = new Set<string>();
       for (const topic of new Set(topics)) {
+        if (retired.has(topic)) {
+          gone.add(topic);
+          continue;
+        }
         if (!isInbox(topic) || present.has(topic)) continue;
         const m = missing.get(topic);
         if (m !== undefined && t - m.listedAt < relistMs) {
@@ -89,6 +102,15 @@ export function createInboxPresence({
     },
     invalidate() {
       present = new Set();
+    },
+    retire(topic) {
+      if (!isInbox(topic)) return;
+      retired.add(topic);
+      present.delete(topic);
+    },
+    revive(topic) {
+      retired.delete(topic);
+      missing.delete(topic);
     },
   };
 }

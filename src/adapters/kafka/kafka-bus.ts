@@ -1,6 +1,12 @@
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer } from 'kafkajs';
 import type { z } from 'zod';
-import { AnyRecordSchema, InboxRecordSchema, RequestRecordSchema } from '../../protocol/envelope';
+import {
+  AnyRecordSchema,
+  InboxTopicRecordSchema,
+  isInboxNotice,
+  RequestRecordSchema,
+  type InboxTopicRecord,
+} from '../../protocol/envelope';
 import { UnavailableError, ValidationError, type ChatError } from '../../domain/errors';
 import type { BackoffPolicy } from '../../domain/backoff';
 import type { Bus, Handled, InboundRecord, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
@@ -17,6 +23,7 @@ import { applyKafkajsDeletedTopicFix, KAFKAJS_DELETED_TOPIC_FIX_VERSION } from '
 import { createKafkaProducer, type WireRecord } from './kafka-producer';
 import { createOwnInbox } from './own-inbox';
 import { createInboxPresence } from './inbox-presence';
+import { createInboxNotices } from './inbox-notices';
 import { createOffsetCommitter, type OffsetCommitter } from './offset-committer';
 import { resumePastHandled } from './resume-past-handled';
 import { createPartitionConsumer } from './partition-consumer';
@@ -111,7 +118,7 @@ export function createKafkaBus({
   fetchMinBytes = 1,
   fetchMaxWaitMs = 1_000,
   commitIntervalMs = 1_000,
-  deleteInboxOnStop = false,
+  deleteInboxOnStop = true,
   ssl,
   sasl,
   logger,
@@ -156,6 +163,15 @@ export function createKafkaBus({
   const producer = createKafkaProducer({ kafka, produceTimeoutMs, logger: log });
   const inboxTopicPrefix = inboxTopic('');
   const inboxPresence = createInboxPresence({ listTopics: () => admin.listTopics(), isInbox: (t) => t.startsWith(inboxTopicPrefix) });
+  // Deletions of inbox topics are announced first, so nobody's produce meets one (see there).
+  const notices = createInboxNotices({
+    instanceId,
+    broadcastTopic: topics.broadcast,
+    inboxTopic,
+    presence: inboxPresence,
+    send: (record) => producer.sendOne(record),
+    logger: log,
+  });
   // Inbox topics seen missing, logged once each.
   const goneLogged = new Set<string>();
   const membership = createPartitionMembership();
@@ -337,7 +353,12 @@ export function createKafkaBus({
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: partitionConsumer('inbox', inboxCommits, InboxRecordSchema, listener),
+      // The bus's own notices (inbox-notices.ts) are handled here; the rest is the gateway's.
+      eachBatch: partitionConsumer('inbox', inboxCommits, InboxTopicRecordSchema, async (inbound: InboundRecord<InboxTopicRecord>) => {
+        const { record } = inbound;
+        if (isInboxNotice(record)) return notices.handle(record);
+        return listener({ ...inbound, record });
+      }),
     });
     // Bounded: a consumer that cannot join fails the start instead of hanging it.
     let timer: NodeJS.Timeout | undefined;
@@ -350,11 +371,24 @@ export function createKafkaBus({
         );
       }),
     ]).finally(() => clearTimeout(timer));
+    // Others may have retired this inbox under this id (a restart with the same id): open it again for them.
+    await retryStartup(() => notices.opened());
   };
 
-  /** Deletes an instance's inbox topic and group; a topic or group already gone is fine. */
+  /**
+   * Deletes an instance's inbox topic and group, announced first (inbox-notices.ts); a
+   * topic or group already gone is fine. An announcement that cannot be written leaves
+   * the topic (the janitor tries again): deleting it unannounced would stall the others.
+   */
   const deleteInbox = async (id: string, why: 'stop' | 'janitor'): Promise<void> => {
     const topic = inboxTopic(id);
+    try {
+      await notices.retiring(id);
+    } catch (error) {
+      log.warn({ topic, why, err: error instanceof Error ? error.message : String(error) }, 'inbox retirement not announced; topic kept');
+      if (why === 'janitor') throw toBusError(error, 'inbox retirement not announced');
+      return;
+    }
     try {
       await admin.deleteTopics({ topics: [topic] });
     } catch (error) {
@@ -493,8 +527,9 @@ export function createKafkaBus({
       if (inboxConsumer !== undefined) await commitBeforeLeaving(inboxCommits);
       if (inboxConsumer !== undefined)
         await inboxConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'inbox consumer disconnect failed'));
-      await producer.stop();
+      // The deletion is announced first, through the producer: before it stops.
       if (deleteInboxOnStop && inboxConsumer !== undefined) await deleteInbox(instanceId, 'stop');
+      await producer.stop();
       await admin.disconnect().catch(() => undefined);
     },
   };

@@ -77,9 +77,47 @@ export async function pruneDeletedTargetTopics(cluster: ClusterState): Promise<s
   return gone;
 }
 
+/**
+ * Every kafkajs cluster (one per producer, consumer and admin) that refreshed metadata in
+ * this process, held weakly: `forgetTargetTopics` reaches them without kafkajs exposing
+ * them.
+ */
+const clusters = new Set<WeakRef<ClusterState>>();
+const registered = new WeakSet<ClusterState>();
+const register = (cluster: ClusterState): void => {
+  if (registered.has(cluster)) return;
+  registered.add(cluster);
+  clusters.add(new WeakRef(cluster));
+};
+
+/**
+ * Removes topics about to be deleted from every cluster's target topics, before they are
+ * deleted: then no later refresh asks for them at all. The recovery below is for a topic
+ * deleted without notice; it has to ask every broker, and right after a deletion some
+ * broker may still list the topic (KRaft metadata reaches brokers one by one), so the
+ * recovery can fail for seconds, and with it every send of that producer. A cluster that
+ * sends to a forgotten topic again adds it back (kafkajs's addMultipleTargetTopics).
+ * Returns how many clusters held one of them.
+ */
+export function forgetTargetTopics(topics: readonly string[]): number {
+  let held = 0;
+  for (const ref of clusters) {
+    const cluster = ref.deref();
+    if (cluster === undefined) {
+      clusters.delete(ref);
+      continue;
+    }
+    let had = false;
+    for (const topic of topics) had = cluster.targetTopics.delete(topic) || had;
+    if (had) held++;
+  }
+  return held;
+}
+
 /** Wraps one refresh method of a Cluster prototype (or a fake's, in the unit test). */
 export function withDeletedTopicRecovery(refresh: Refresh): Refresh {
   return async function (this: ClusterState): Promise<void> {
+    register(this);
     try {
       await refresh.call(this);
     } catch (error) {
