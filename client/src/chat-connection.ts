@@ -62,11 +62,26 @@ export interface ConnectionEvents {
   announcement: { readonly text: string };
   state: StateChange;
   problem: ConnectionProblem;
+  /**
+   * Every frame the server sent, parsed, as it arrived and before the connection acts on it
+   * (so before the dedupe, ordering and gap handling behind `message`): repeats and
+   * re-fetched messages included. For diagnostics and for tests that count what the server
+   * itself sent, e.g. the same message twice on one socket; a `ready` frame starts a new
+   * socket's frames. Applications want `message`. Not JSON or non-text data is not a frame
+   * and is not reported.
+   */
+  frame: ServerFrame;
 }
 
 export interface ChatConnectionOptions {
-  /** The server, e.g. `http://127.0.0.1:3000`; the socket goes to `<url>/ws`. */
-  readonly url: string;
+  /**
+   * The server, e.g. `http://127.0.0.1:3000`; the socket goes to `<url>/ws`. A function is
+   * called before every socket is opened, the first and each reconnect: it lets an
+   * application spread its reconnects over several instances (e.g. move to the next one
+   * of a list on each `reconnecting` state, so a client of an instance that died does not
+   * keep knocking on it). A function that throws counts as a failed attempt (backoff).
+   */
+  readonly url: string | (() => string);
   /** The current access token; undefined means none (the connection closes as `auth-lost`). */
   readonly token: () => string | undefined | Promise<string | undefined>;
   /**
@@ -569,7 +584,7 @@ export function createChatConnection({
     setState('connecting', backoff.attempts() === 0 ? 'connecting' : `connecting (attempt ${backoff.attempts() + 1})`);
     let socket: WebSocketLike;
     try {
-      socket = factory(socketUrl(url, bearer));
+      socket = factory(socketUrl(typeof url === 'function' ? url() : url, bearer));
     } catch (error) {
       scheduleReconnect(`cannot open a socket (${error instanceof Error ? error.message : String(error)})`, undefined);
       return;
@@ -602,6 +617,9 @@ export function createChatConnection({
       } catch {
         return; // not JSON: not a frame of ours
       }
+      events.emit('frame', frame);
+      // A `frame` listener may have closed the connection.
+      if (socket !== current) return;
       onFrame(frame);
     });
     socket.addEventListener('close', (event) => socketGone(socket, event.code, event.reason, opened));

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { createTokenService } from '../../src/auth/token-service';
-import type { ServerFrame } from '../../src/protocol/frames';
+import { createChatConnection } from '../../client/src/chat-connection';
+import { isServerErrorCode, type ChatError } from '../../client/src/chat-error';
 import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
 import { mapLimit } from './chat-target';
 import { KAFKA_HOPS } from './kafka-hops';
@@ -142,41 +143,59 @@ export function createKeyedChatTarget({
         return res.body.roomId;
       });
     },
-    async connect(userId, _rooms, node, events: ConnectionEvents): Promise<BenchConnection> {
-      const ws = new WebSocket(`${url(node).replace(/^http/, 'ws')}/ws`, {
-        headers: { authorization: `Bearer ${tokens.issue(userId).token}` },
-        perMessageDeflate: false,
+    async connect(userId, rooms, node, events: ConnectionEvents): Promise<BenchConnection> {
+      const connection = createChatConnection({
+        url: url(node),
+        token: () => tokens.issue(userId).token,
+        webSocket: (socketUrl) => new WebSocket(socketUrl, { perMessageDeflate: false }),
+        // The rooms are new (prepare made them): following them from seq 0 resumes nothing.
+        rooms: Object.fromEntries(rooms.map((roomId) => [roomId, 0])),
+        // The instances' limits are lifted (WS_MSG_RATE_PER_SEC above): the package's
+        // pacing, tuned to the default limits, would be the bottleneck measured.
+        framesPerSecond: Number(env['WS_MSG_RATE_PER_SEC']),
+        frameBurst: Number(env['WS_MSG_BURST']),
+      });
+      connection.on('message', (message) => {
+        if (message.senderId !== userId) events.onMessage(message.clientMsgId);
+      });
+      // Errors as the server gave them (every refusal, retried or not: what the run counts),
+      // plus what the connection itself reports (policy close, auth lost, frame too large).
+      connection.on('frame', (frame) => {
+        if (frame.type === 'error') events.onError(frame.code, frame.ref);
+      });
+      connection.on('problem', (problem) => {
+        if (problem.kind !== 'refused' && problem.kind !== 'room-refused') events.onError(problem.error.code, undefined);
       });
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${userId}: no ready within 60 s`)), 60_000);
-        ws.on('message', (data: Buffer) => {
-          const frame = JSON.parse(data.toString('utf8')) as ServerFrame;
-          switch (frame.type) {
-            case 'ready':
-              clearTimeout(timer);
-              resolve();
-              break;
-            case 'ack':
-              events.onAck(frame.clientMsgId);
-              break;
-            case 'message':
-              if (frame.message.senderId !== userId) events.onMessage(frame.message.clientMsgId);
-              break;
-            case 'error':
-              events.onError(frame.code, frame.ref);
-              break;
-            default:
-              break;
-          }
+        let settled = false;
+        const fail = (why: string): void => {
+          settled = true;
+          clearTimeout(timer);
+          connection.close();
+          reject(new Error(`${userId}: ${why}`));
+        };
+        const timer = setTimeout(() => fail('no ready within 60 s'), 60_000);
+        // Until the first ready only: after it, the connection reconnects on its own.
+        connection.on('state', ({ state, detail }) => {
+          if (settled) return;
+          if (state === 'open') {
+            settled = true;
+            clearTimeout(timer);
+            resolve();
+          } else if (state !== 'connecting') fail(`${detail} before ready`);
         });
-        ws.once('unexpected-response', (_req, res) => reject(new Error(`${userId}: upgrade refused with ${res.statusCode}`)));
-        ws.once('error', reject);
-        ws.once('close', (code) => reject(new Error(`${userId}: closed with ${code} before ready`)));
+        connection.connect();
       });
-      ws.on('error', () => undefined);
       return {
-        send: (roomId, clientMsgId, text) => ws.send(JSON.stringify({ type: 'send', roomId, clientMsgId, text })),
-        close: () => ws.terminate(),
+        send: (roomId, clientMsgId, text) =>
+          void connection.send(roomId, text, { clientMsgId }).then(
+            () => events.onAck(clientMsgId),
+            // A server refusal was reported from its frame; the rest (closed, auth lost…) here.
+            (error: ChatError) => {
+              if (!isServerErrorCode(error.code)) events.onError(error.code, clientMsgId);
+            },
+          ),
+        close: () => connection.close(),
       };
     },
     async login(userId, pw, node) {

@@ -2,7 +2,14 @@ import WebSocket from 'ws';
 import type { ServerFrame } from '../../src/protocol/frames';
 import { waitFor } from './infra';
 
-/** A real `ws` client that records every frame it receives. */
+/**
+ * A real `ws` client that records every frame it receives: the protocol tests' tool for
+ * speaking raw frames, malformed or out of order ones included, and reading exactly what
+ * the server answered. It is deliberately not a chat client: no reconnect, resume, dedupe
+ * or re-send. Tests that need a client behaving like an application use the client
+ * package's connection (test/support/client-harness.ts, and ResilientClient in
+ * test/support/chat-client.ts for the fault tests).
+ */
 export class TestClient {
   readonly frames: ServerFrame[] = [];
   closeCode: number | undefined;

@@ -398,3 +398,69 @@ describe('client connection: read state', () => {
     expect(connection.resumePoints()).toEqual({ r1: 0 });
   });
 });
+
+describe('client connection: instances and raw frames', () => {
+  it('asks a url function before every socket, so reconnects can move to another instance', async () => {
+    const urls = ['http://one.test', 'http://two.test', 'http://three.test'];
+    let next = 0;
+    const { connection, fake } = setup({ url: () => urls[next % urls.length]! });
+    connection.on('state', (s) => {
+      if (s.state === 'reconnecting') next++;
+    });
+    connection.connect();
+    await flush();
+    fake.last().accept();
+    fake.last().drop(1006);
+    await jest.advanceTimersByTimeAsync(1_000);
+    // Refused before it opened: one more step round the list.
+    fake.last().drop(1006);
+    await jest.advanceTimersByTimeAsync(1_000);
+    fake.last().accept();
+    expect(fake.sockets.map((s) => new URL(s.url).host)).toEqual(['one.test', 'two.test', 'three.test']);
+    expect(fake.sockets.map((s) => s.token())).toEqual(['tok-1', 'tok-1', 'tok-1']);
+    expect(connection.state()).toBe('open');
+  });
+
+  it('a url function that throws is a failed attempt: backed off and asked again', async () => {
+    let calls = 0;
+    const { connection, fake, states } = setup({
+      url: () => {
+        calls++;
+        if (calls === 1) throw new Error('no instance known yet');
+        return 'http://chat.test';
+      },
+    });
+    connection.connect();
+    await flush();
+    expect(fake.sockets).toHaveLength(0);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting' });
+    await jest.advanceTimersByTimeAsync(1_000);
+    fake.last().accept();
+    expect(connection.state()).toBe('open');
+  });
+
+  it('emits every server frame as received, repeats included, while `message` fires once', async () => {
+    const { connection, fake, delivered } = setup({ rooms: { r1: 0 } });
+    const frames: string[] = [];
+    connection.on('frame', (f) => frames.push(f.type === 'message' ? `message ${f.message.id}` : f.type));
+    connection.connect();
+    await flush();
+    fake.last().accept();
+    for (const seq of [1, 2, 1]) fake.last().push({ type: 'message', message: msg(seq) });
+    expect(frames).toEqual(['ready', 'message r1-1', 'message r1-2', 'message r1-1']);
+    expect(delivered.map((m) => m.id)).toEqual(['r1-1', 'r1-2']);
+  });
+
+  it('a `frame` listener that closes the connection stops that frame from being handled', async () => {
+    const { connection, fake, delivered } = setup({ rooms: { r1: 0 } });
+    connection.on('frame', (f) => {
+      if (f.type === 'message' && f.message.seq === 2) connection.close();
+    });
+    connection.connect();
+    await flush();
+    fake.last().accept();
+    for (const seq of [1, 2]) fake.last().push({ type: 'message', message: msg(seq) });
+    expect(delivered.map((m) => m.seq)).toEqual([1]);
+    expect(connection.state()).toBe('closed');
+  });
+});
