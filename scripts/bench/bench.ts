@@ -48,6 +48,7 @@ const { values: args } = parseArgs({
     'no-floor': { type: 'boolean', default: false },
     'floor-messages': { type: 'string' },
     'charts-from': { type: 'string' },
+    logs: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -76,6 +77,7 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
                       quick 10; 0 skips)
   --no-floor          skip the Kafka floor (Java tools and the bare kafkajs hop)
   --floor-messages N  messages of Kafka's EndToEndLatency (default 2000; quick 300)
+  --logs DIR          write each of our instances' log (level info) to DIR/<target>-<n>.log
   --charts-from FILE  only draw latency.svg and throughput.svg into --out from an earlier
                       run's results.json (nothing is run)`;
 if (args.help) {
@@ -369,12 +371,15 @@ async function main(): Promise<void> {
   }
 
   const results: TargetResults[] = [];
+  const logDir = args.logs === undefined ? {} : { logDir: resolve(args.logs) };
+  if (args.logs !== undefined) await mkdir(resolve(args.logs), { recursive: true });
   if (args.baseline !== undefined && args.only !== 'socket.io') {
     const baseline = createKeyedChatTarget({
       brokers: BROKERS,
       databaseUrl: DATABASE_URL,
       redisUrl: REDIS_URL,
       bcryptCost: settings.bcryptCost,
+      ...logDir,
       root: args.baseline,
       name: 'keyed-chat@baseline',
       kafkaHops: await kafkaHopsOf(resolve(args.baseline)),
@@ -389,6 +394,7 @@ async function main(): Promise<void> {
       databaseUrl: DATABASE_URL,
       redisUrl: REDIS_URL,
       bcryptCost: settings.bcryptCost,
+      ...logDir,
       kafkaHops: num(args.hops, KAFKA_HOPS, 'hops'),
       nodeArgs: args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
     });
@@ -422,6 +428,7 @@ async function main(): Promise<void> {
           databaseUrl: DATABASE_URL,
           redisUrl: REDIS_URL,
           bcryptCost: settings.bcryptCost,
+          ...logDir,
           name: `keyed-chat+${label}`,
           extraEnv,
           kafkaHops: num(args.hops, KAFKA_HOPS, 'hops'),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
@@ -29,6 +30,8 @@ export interface KeyedChatTargetOptions {
   extraEnv?: Record<string, string>;
   /** Kafka hops per delivery in this checkout's design (scripts/bench/kafka-hops.ts). */
   kafkaHops?: number;
+  /** Write each instance's log (LOG_LEVEL info) to `<logDir>/<name>-<n>.log`. */
+  logDir?: string;
 }
 
 const ISSUER = 'keyed-chat-bench';
@@ -60,6 +63,7 @@ export function createKeyedChatTarget({
   root,
   name = 'keyed-chat',
   extraEnv = {},
+  logDir,
   kafkaHops = KAFKA_HOPS,
 }: KeyedChatTargetOptions): ChatTarget & {
   login(userId: string, password: string, node: number): Promise<number>;
@@ -72,7 +76,7 @@ export function createKeyedChatTarget({
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: logDir === undefined ? 'warn' : 'info',
     KAFKA_BROKERS: brokers.join(','),
     KAFKA_TOPIC_LOGIN: `${run}.login-request`,
     KAFKA_TOPIC_CHAT: `${run}.chat-request`,
@@ -114,6 +118,7 @@ export function createKeyedChatTarget({
             ...(root === undefined ? {} : { root }),
             env: { ...env, INSTANCE_ID: `${run}-${i + 1}` },
             nodeArgs,
+            ...(logDir === undefined ? {} : { logFile: join(logDir, `${name}-${i + 1}.log`) }),
             ready: async (port) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
           }),
         );

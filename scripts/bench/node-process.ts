@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { createServer } from 'node:net';
@@ -42,6 +43,7 @@ export async function startNode({
   ready,
   timeoutMs = 90_000,
   root = ROOT,
+  logFile,
 }: {
   name: string;
   /** Relative to `root`. */
@@ -52,6 +54,8 @@ export async function startNode({
   nodeArgs?: string[];
   ready: (port: number) => Promise<boolean>;
   timeoutMs?: number;
+  /** Also append every line of its output here (a run's logs, to look into one afterwards). */
+  logFile?: string;
 }): Promise<NodeProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(root, script)], {
@@ -60,8 +64,10 @@ export async function startNode({
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];
+  const log = logFile === undefined ? undefined : createWriteStream(logFile, { flags: 'a' });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
+      log?.write(`${line}\n`);
       tail.push(line.slice(0, 500));
       if (tail.length > 50) tail.shift();
     });

@@ -123,4 +123,62 @@ describe('inbox presence', () => {
     expect([...(await presence.absent(['inbox.a']))]).toEqual([]);
     expect(listings).toBe(2);
   });
+
+  it('holds an unconfirmed inbox until a listing shows it, and shares one wait among its callers, in order', async () => {
+    let t = 0;
+    let topics: string[] = ['inbox.a'];
+    const presence = createInboxPresence({
+      listTopics: async () => topics,
+      isInbox,
+      absentGraceMs: 10_000,
+      relistMs: 1_000,
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+        if (t >= 2_000) topics = ['inbox.a', 'inbox.new']; // a lagging broker catches up
+      },
+    });
+    expect([...presence.unconfirmed(['inbox.a', 'inbox.new', 'chat'])]).toEqual(['inbox.a', 'inbox.new']);
+    expect([...(await presence.absent(['inbox.a']))]).toEqual([]); // listed now
+    expect([...presence.unconfirmed(['inbox.a', 'inbox.new'])]).toEqual(['inbox.new']);
+    const order: string[] = [];
+    const first = presence.settle(['inbox.new']).then((gone) => order.push(`first ${[...gone].join()}`));
+    const second = presence.settle(['inbox.new']).then((gone) => order.push(`second ${[...gone].join()}`));
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first ', 'second ']); // not gone, in the order asked
+    expect(t).toBe(2_000);
+    expect([...presence.unconfirmed(['inbox.new'])]).toEqual([]);
+  });
+
+  it('settles an inbox no listing shows as gone after the grace; a retired one at once', async () => {
+    let t = 0;
+    const presence = createInboxPresence({
+      listTopics: async () => ['inbox.live'],
+      isInbox,
+      absentGraceMs: 10_000,
+      relistMs: 1_000,
+      now: () => t,
+      sleep: async (ms) => void (t += ms),
+    });
+    expect([...(await presence.settle(['inbox.old', 'inbox.live']))]).toEqual(['inbox.old']);
+    expect(t).toBe(10_000);
+    presence.retire('inbox.live');
+    const before = t;
+    expect([...(await presence.settle(['inbox.live']))]).toEqual(['inbox.live']);
+    expect(t).toBe(before);
+  });
+
+  it('gives up waiting at the deadline when listings keep failing (then the records are produced, as before)', async () => {
+    let t = 0;
+    const presence = createInboxPresence({
+      listTopics: async () => Promise.reject(new Error('kafka down')),
+      isInbox,
+      absentGraceMs: 3_000,
+      relistMs: 1_000,
+      now: () => t,
+      sleep: async (ms) => void (t += ms),
+    });
+    expect([...(await presence.settle(['inbox.x']))]).toEqual([]);
+    expect(t).toBe(4_000);
+  });
 });

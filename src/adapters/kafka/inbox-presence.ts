@@ -23,6 +23,21 @@
 export interface InboxPresence {
   /** The inbox topics among `topics` that are gone (missing for the grace period). */
   absent(topics: Iterable<string>): Promise<ReadonlySet<string>>;
+  /**
+   * The inbox topics among `topics` not known to exist yet (not listed, not retired): at
+   * once, no listing. Records for them must not reach kafkajs before `settle`: a topic it
+   * never had metadata for and that does not exist makes every metadata refresh of that
+   * producer fail, so every send of the instance would stall with it.
+   */
+  unconfirmed(topics: Iterable<string>): ReadonlySet<string>;
+  /**
+   * Waits until each of `topics` is listed or gone (relisting every `relistMs`, at most
+   * the grace period and one relisting more) and returns the gone ones. Waiters for one
+   * topic share one wait, so they resume in the order they asked. If listings keep
+   * failing it gives up at the deadline and returns what it knows (then the records are
+   * produced, as before).
+   */
+  settle(topics: Iterable<string>): Promise<ReadonlySet<string>>;
   /** Forget which inboxes exist (a produce failed; one of them may have been deleted). */
   invalidate(): void;
   /**
@@ -45,6 +60,8 @@ export interface InboxPresenceOptions {
   readonly relistMs?: number;
   /** Clock in ms. Default Date.now. */
   readonly now?: () => number;
+  /** Waits `ms` (settle's pace); a parameter for the unit test. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export function createInboxPresence({
@@ -53,6 +70,7 @@ export function createInboxPresence({
   absentGraceMs = 10_000,
   relistMs = 1_000,
   now = Date.now,
+  sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }: InboxPresenceOptions): InboxPresence {
   let present = new Set<string>();
   const retired = new Set<string>();
@@ -65,40 +83,67 @@ export function createInboxPresence({
       .then((topics) => new Set(topics.filter(isInbox)) as ReadonlySet<string>)
       .catch(() => undefined)
       .finally(() => (listing = undefined)));
+  /** One wait per unconfirmed topic, shared by every caller: resolves true when gone. */
+  const waits = new Map<string, Promise<boolean>>();
   const goneBy = (topic: string, t: number): boolean => {
     const m = missing.get(topic);
     return m !== undefined && t - m.since >= absentGraceMs;
   };
 
+  const isUnconfirmed = (topic: string): boolean => isInbox(topic) && !present.has(topic) && !retired.has(topic);
+  const absent = async (topics: Iterable<string>): Promise<ReadonlySet<string>> => {
+    const t = now();
+    const toList: string[] = [];
+    const gone = new Set<string>();
+    for (const topic of new Set(topics)) {
+      if (retired.has(topic)) {
+        gone.add(topic);
+        continue;
+      }
+      if (!isInbox(topic) || present.has(topic)) continue;
+      const m = missing.get(topic);
+      if (m !== undefined && t - m.listedAt < relistMs) {
+        if (goneBy(topic, t)) gone.add(topic);
+      } else toList.push(topic);
+    }
+    if (toList.length === 0) return gone;
+    const existing = await list();
+    if (existing === undefined) return gone; // cannot tell: produce, as before
+    const at = now();
+    present = new Set([...present, ...existing]);
+    for (const topic of toList) {
+      if (existing.has(topic)) missing.delete(topic);
+      else {
+        missing.set(topic, { since: missing.get(topic)?.since ?? at, listedAt: at });
+        if (goneBy(topic, at)) gone.add(topic);
+      }
+    }
+    return gone;
+  };
+  const waitFor = (topic: string): Promise<boolean> => {
+    const known = waits.get(topic);
+    if (known !== undefined) return known;
+    const deadline = now() + absentGraceMs + relistMs;
+    const wait = (async (): Promise<boolean> => {
+      for (;;) {
+        if ((await absent([topic])).has(topic)) return true;
+        if (!isUnconfirmed(topic) || now() >= deadline) return retired.has(topic);
+        await sleep(relistMs);
+      }
+    })().finally(() => waits.delete(topic));
+    waits.set(topic, wait);
+    return wait;
+  };
+
   return {
-    async absent(topics) {
-      const t = now();
-      const toList: string[] = [];
-      const gone = new Set<string>();
-      for (const topic of new Set(topics)) {
-        if (retired.has(topic)) {
-          gone.add(topic);
-          continue;
-        }
-        if (!isInbox(topic) || present.has(topic)) continue;
-        const m = missing.get(topic);
-        if (m !== undefined && t - m.listedAt < relistMs) {
-          if (goneBy(topic, t)) gone.add(topic);
-        } else toList.push(topic);
-      }
-      if (toList.length === 0) return gone;
-      const existing = await list();
-      if (existing === undefined) return gone; // cannot tell: produce, as before
-      const at = now();
-      present = new Set([...present, ...existing]);
-      for (const topic of toList) {
-        if (existing.has(topic)) missing.delete(topic);
-        else {
-          missing.set(topic, { since: missing.get(topic)?.since ?? at, listedAt: at });
-          if (goneBy(topic, at)) gone.add(topic);
-        }
-      }
-      return gone;
+    absent,
+    unconfirmed: (topics) => new Set([...topics].filter(isUnconfirmed)),
+    async settle(topics) {
+      const unique = [...new Set(topics)];
+      const gone = await Promise.all(
+        unique.map((t) => (retired.has(t) ? Promise.resolve(true) : isUnconfirmed(t) ? waitFor(t) : Promise.resolve(false))),
+      );
+      return new Set(unique.filter((_, i) => gone[i]));
     },
     invalidate() {
       present = new Set();

@@ -423,26 +423,26 @@ export function createKafkaBus({
         return error;
       };
       const { local, remote: addressed } = ownInbox.split(records);
-      // Records for an inbox that was deleted (its instance left) are dropped: see inbox-presence.ts.
-      const gone = await inboxPresence.absent(addressed.map((r) => r.topic));
-      const remote = gone.size === 0 ? addressed : addressed.filter((r) => !gone.has(r.topic));
-      if (gone.size > 0) {
-        for (const r of addressed) if (gone.has(r.topic)) metrics.inboxGone.inc({ type: r.record.type });
+      for (const r of addressed) {
+        if (!AnyRecordSchema.safeParse(r.record).success) {
+          throw failed(new ValidationError(`refusing to produce an invalid ${r.record.type} record`), addressed.length);
+        }
+      }
+      /** Records for inboxes that were deleted (their instances left) are dropped: see inbox-presence.ts. */
+      const withoutGone = (batch: readonly OutboundRecord[], gone: ReadonlySet<string>): readonly OutboundRecord[] => {
+        if (gone.size === 0) return batch;
+        for (const r of batch) if (gone.has(r.topic)) metrics.inboxGone.inc({ type: r.record.type });
         const fresh = [...gone].filter((t) => !goneLogged.has(t));
         if (fresh.length > 0) {
           for (const t of fresh) goneLogged.add(t);
           log.warn({ topics: fresh }, 'records for inbox topics that no longer exist (their instances left) dropped');
         }
-      }
-      for (const r of remote) {
-        if (!AnyRecordSchema.safeParse(r.record).success) {
-          throw failed(new ValidationError(`refusing to produce an invalid ${r.record.type} record`), remote.length);
-        }
-      }
-      const produce = async (): Promise<void> => {
-        if (remote.length === 0) return;
-        if (!producer.isConnected()) throw failed(new UnavailableError('the Kafka producer is not connected'), remote.length);
-        const wire: WireRecord[] = remote.map((r) => {
+        return batch.filter((r) => !gone.has(r.topic));
+      };
+      const produce = async (batch: readonly OutboundRecord[]): Promise<void> => {
+        if (batch.length === 0) return;
+        if (!producer.isConnected()) throw failed(new UnavailableError('the Kafka producer is not connected'), batch.length);
+        const wire: WireRecord[] = batch.map((r) => {
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
           return { topic: r.topic, key: r.key, value: JSON.stringify(r.record), headers };
@@ -451,12 +451,28 @@ export function createKafkaBus({
           await producer.publish(wire);
         } catch (error) {
           // An inbox among them may have been deleted since it was seen: look again next time.
-          if (remote.some((r) => r.topic.startsWith(inboxTopicPrefix))) inboxPresence.invalidate();
-          throw failed(toBusError(error, 'produce failed'), remote.length);
+          if (batch.some((r) => r.topic.startsWith(inboxTopicPrefix))) inboxPresence.invalidate();
+          throw failed(toBusError(error, 'produce failed'), batch.length);
         }
-        for (const r of remote) metrics.recordsProduced.inc({ type: r.record.type });
+        for (const r of batch) metrics.recordsProduced.inc({ type: r.record.type });
       };
-      await ownInbox.deliverAfter(produce(), local);
+      // Records for an inbox not known to exist wait, apart, until it is listed or gone
+      // (inbox-presence.ts): handed to kafkajs, a topic that does not exist would stall
+      // every send of this producer, not only theirs. The rest go at once.
+      const unsure = inboxPresence.unconfirmed(addressed.map((r) => r.topic));
+      const ready = withoutGone(
+        addressed.filter((r) => !unsure.has(r.topic)),
+        await inboxPresence.absent(addressed.filter((r) => !unsure.has(r.topic)).map((r) => r.topic)),
+      );
+      const held = addressed.filter((r) => unsure.has(r.topic));
+      const settled = async (): Promise<void> => {
+        if (held.length === 0) return;
+        await produce(withoutGone(held, await inboxPresence.settle(unsure)));
+      };
+      await ownInbox.deliverAfter(
+        Promise.all([produce(ready), settled()]).then(() => undefined),
+        local,
+      );
     },
 
     openInbox(listener: InboxListener): void {
