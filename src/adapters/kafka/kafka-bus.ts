@@ -469,10 +469,10 @@ export function createKafkaBus({
         if (held.length === 0) return;
         await produce(withoutGone(held, await inboxPresence.settle(unsure)));
       };
-      await ownInbox.deliverAfter(
-        Promise.all([produce(ready), settled()]).then(() => undefined),
-        local,
-      );
+      // Records to this instance's own sockets follow the ready ones only: every later local
+      // delivery of the instance queues behind them (own-inbox.ts), and held records are
+      // for other instances, so waiting for them would stall this one's sockets too.
+      await Promise.all([ownInbox.deliverAfter(produce(ready), local), settled()]);
     },
 
     openInbox(listener: InboxListener): void {
