@@ -456,23 +456,28 @@ export function createKafkaBus({
         }
         for (const r of batch) metrics.recordsProduced.inc({ type: r.record.type });
       };
-      // Records for an inbox not known to exist wait, apart, until it is listed or gone
-      // (inbox-presence.ts): handed to kafkajs, a topic that does not exist would stall
-      // every send of this producer, not only theirs. The rest go at once.
+      // Records for an inbox not known to exist wait, apart and off the caller's path, until
+      // it is listed or gone (inbox-presence.ts). Handed to kafkajs, a topic that does not
+      // exist would stall every send of this producer; awaited here, they would hold up the
+      // partition whose output they are for (its later output is written in order after
+      // it) for up to the grace. So publish answers for the rest; a held record that then
+      // fails to be written is counted and logged, and its socket's resume covers it.
       const unsure = inboxPresence.unconfirmed(addressed.map((r) => r.topic));
-      const ready = withoutGone(
-        addressed.filter((r) => !unsure.has(r.topic)),
-        await inboxPresence.absent(addressed.filter((r) => !unsure.has(r.topic)).map((r) => r.topic)),
-      );
+      const sure = addressed.filter((r) => !unsure.has(r.topic));
       const held = addressed.filter((r) => unsure.has(r.topic));
-      const settled = async (): Promise<void> => {
-        if (held.length === 0) return;
-        await produce(withoutGone(held, await inboxPresence.settle(unsure)));
-      };
-      // Records to this instance's own sockets follow the ready ones only: every later local
-      // delivery of the instance queues behind them (own-inbox.ts), and held records are
-      // for other instances, so waiting for them would stall this one's sockets too.
-      await Promise.all([ownInbox.deliverAfter(produce(ready), local), settled()]);
+      if (held.length > 0)
+        void inboxPresence
+          .settle(unsure)
+          .then((gone) => produce(withoutGone(held, gone)))
+          .catch((err: unknown) =>
+            log.warn(
+              { topics: [...unsure], err: err instanceof Error ? err.message : String(err) },
+              'records held for an unlisted inbox not written',
+            ),
+          );
+      const ready = withoutGone(sure, await inboxPresence.absent(sure.map((r) => r.topic)));
+      // Records to this instance's own sockets follow the ready ones (own-inbox.ts).
+      await ownInbox.deliverAfter(produce(ready), local);
     },
 
     openInbox(listener: InboxListener): void {
