@@ -77,7 +77,13 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
         if (seek) sought += resumePastHandled({ consumer: keeper, committer, logger: silentLogger() });
       });
       await keeper.connect();
-      await keeper.subscribe({ topics: [topic], fromBeginning: true });
+      // A topic created a moment ago reaches the brokers one by one: the one asked may not know it yet.
+      const subscribe = (consumer: Consumer) =>
+        waitFor(`subscription to ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => true), {
+          timeoutMs: 15_000,
+          intervalMs: 250,
+        });
+      await subscribe(keeper);
       await keeper.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -106,7 +112,7 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
       });
       consumers.push(joiner);
       await joiner.connect();
-      await joiner.subscribe({ topics: [topic], fromBeginning: true });
+      await subscribe(joiner);
       await joiner.run({ eachMessage: async () => undefined });
       await waitFor('the keeper to rejoin', () => joins >= 2, { timeoutMs: 60_000 });
 
