@@ -97,7 +97,12 @@ describe('Kafka over SASL_SSL', () => {
         intervalMs: 250,
       });
       await consumer.connect();
-      await consumer.subscribe({ topics: [`${topics.chat}.dlt`], fromBeginning: true });
+      // Listed by one broker is not known to all: KRaft metadata reaches them one by one.
+      await waitFor(
+        'a subscription to the DLT topic',
+        () => consumer.subscribe({ topics: [`${topics.chat}.dlt`], fromBeginning: true }).then(() => true),
+        { timeoutMs: 15_000, intervalMs: 250 },
+      );
       const dead: Record<string, string>[] = [];
       await consumer.run({
         eachMessage: async ({ message }) => {
