@@ -87,8 +87,15 @@ describe('topic-level min.insync.replicas', () => {
     expect(minIsr.get(productTopic)).toBe('2');
     expect(minIsr.get(controlTopic)).toBe('1');
 
-    // Both accept writes while both replicas are in sync.
-    for (const topic of [productTopic, controlTopic]) await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'before' }] });
+    // Both accept writes while both replicas are in sync. (Bounded retry: a leader may not
+    // host a partition created a moment ago yet -- KRaft metadata reaches brokers one by
+    // one -- and a write it refused that way was not written.)
+    for (const topic of [productTopic, controlTopic])
+      await waitFor(
+        `a first write to ${topic}`,
+        () => producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'before' }] }).then(() => true),
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
 
     const follower = replicas.find((r) => r !== leader)!;
     try {
