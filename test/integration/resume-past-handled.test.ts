@@ -41,7 +41,11 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
   });
 
   /** Handles 20 records on a kept member, makes another member join, then 4 more records; returns how often each was handled. */
-  const run = async ({ seek }: { seek: boolean }): Promise<{ handled: Map<string, number>; sought: number }> => {
+  const run = async ({
+    seek,
+  }: {
+    seek: boolean;
+  }): Promise<{ handled: Map<string, number>; sought: number; before: number; inLog: number }> => {
     await requireKafka();
     const topic = randomName('resume');
     const groupId = randomName('resume-group');
@@ -61,7 +65,6 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
         });
 
       const handled = new Map<string, number>();
-      const total = (): number => [...handled.values()].reduce((a, b) => a + b, 0);
       const committer = createOffsetCommitter({ intervalMs: 60_000, logger: silentLogger() });
       let joins = 0;
       let sought = 0;
@@ -100,8 +103,12 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
         },
       });
       await waitFor('the keeper to join', () => joins === 1);
+      // What the log holds is counted, not assumed: on a busy machine a produce retried
+      // after a lost answer has once put a partition's batch in the log twice.
+      const inLogNow = async (): Promise<number> => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
       await produce(0, 20);
-      await waitFor('20 records handled', () => total() >= 20);
+      const before = await inLogNow();
+      await waitFor('the records before the rejoin handled', () => handled.size >= before);
 
       // Another member joins: the keeper rejoins (a new generation) and keeps both partitions.
       const joiner = kafka('joiner').consumer({
@@ -118,11 +125,9 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
 
       // Records after the rejoin: once they are handled, whatever was read again was too.
       await produce(20, 4);
-      await waitFor(
-        'the 4 later records handled',
-        () => handled.has('0@10') && handled.has('0@11') && handled.has('1@10') && handled.has('1@11'),
-      );
-      return { handled, sought };
+      const inLog = await inLogNow();
+      await waitFor('every record in the log handled', () => handled.size >= inLog);
+      return { handled, sought, before, inLog };
     } finally {
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
@@ -130,15 +135,15 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
   };
 
   it('with the seek at GROUP_JOIN: both kept partitions are sought, and no record is handled twice', async () => {
-    const { handled, sought } = await run({ seek: true });
+    const { handled, sought, inLog } = await run({ seek: true });
     expect(sought).toBe(2);
-    expect(handled.size).toBe(24);
+    expect(handled.size).toBe(inLog);
     expect([...handled].filter(([, n]) => n > 1)).toEqual([]);
   }, 120_000);
 
-  it('the control, without it: kafkajs reads the kept partitions again from the last commit (all 20 handled twice)', async () => {
-    const { handled } = await run({ seek: false });
-    expect(handled.size).toBe(24);
-    expect([...handled].filter(([, n]) => n > 1)).toHaveLength(20);
+  it('the control, without it: kafkajs reads the kept partitions again from the last commit (every record before the rejoin handled twice)', async () => {
+    const { handled, before, inLog } = await run({ seek: false });
+    expect(handled.size).toBe(inLog);
+    expect([...handled].filter(([, n]) => n > 1)).toHaveLength(before);
   }, 120_000);
 });
