@@ -4,6 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { createTokenService } from '../../src/auth/token-service';
 import { createChatConnection } from '../../client/src/chat-connection';
+import { isUnknownTopic } from '../../src/adapters/kafka/kafka-errors';
 import { isServerErrorCode, type ChatError } from '../../client/src/chat-error';
 import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
 import { mapLimit } from './chat-target';
@@ -233,9 +234,7 @@ export function createKeyedChatTarget({
         // inboxes as they stop, and a listing may still show one a moment after.
         for (const topic of (await admin.listTopics()).filter((t) => t.startsWith(run)))
           await admin.deleteTopics({ topics: [topic] }).catch((error: unknown) => {
-            // kafkajs wraps the protocol error (KafkaJSNonRetriableError, then cause).
-            const e = error as { type?: unknown; cause?: { type?: unknown }; originalError?: { type?: unknown } } | undefined;
-            if (![e?.type, e?.cause?.type, e?.originalError?.type].includes('UNKNOWN_TOPIC_OR_PARTITION')) throw error;
+            if (!isUnknownTopic(error)) throw error;
           });
       } finally {
         await admin.disconnect();

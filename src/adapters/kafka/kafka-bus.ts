@@ -16,7 +16,7 @@ import type { Metrics } from '../../observability/metrics';
 import { deadLetterHeaders, type RawRecord } from '../record-pipeline';
 import { createCoPartitionAssigner } from './co-partition-assigner';
 import { createOwnerLag } from './consumer-lag';
-import { retryStartup, toBusError } from './kafka-errors';
+import { isUnknownTopic, retryStartup, toBusError } from './kafka-errors';
 import { kafkaLogCreator } from './kafka-log-creator';
 import { applyKafkajsIdleFix, KAFKAJS_IDLE_FIX_VERSION } from './kafkajs-idle-fix';
 import { applyKafkajsDeletedTopicFix, KAFKAJS_DELETED_TOPIC_FIX_VERSION } from './kafkajs-deleted-topic-fix';
@@ -555,12 +555,3 @@ export function createKafkaBus({
     },
   };
 }
-
-const isUnknownTopic = (error: unknown): boolean => {
-  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
-    const { type, cause, originalError } = e as { type?: unknown; cause?: unknown; originalError?: unknown };
-    if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
-    e = cause ?? originalError;
-  }
-  return false;
-};

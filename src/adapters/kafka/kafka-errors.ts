@@ -37,3 +37,13 @@ export async function retryStartup<T>(step: () => Promise<T>, totalMs = 30_000):
     }
   }
 }
+
+/** UNKNOWN_TOPIC_OR_PARTITION anywhere in kafkajs's wrapping (its errors nest the protocol error as cause or originalError). */
+export const isUnknownTopic = (error: unknown): boolean => {
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    const { type, cause, originalError } = e as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    e = cause ?? originalError;
+  }
+  return false;
+};
