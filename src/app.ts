@@ -46,6 +46,8 @@ export interface App extends Service {
   /** Produces what REST changes wrote to the outbox (runs on every instance). */
   readonly outboxRelay: OutboxRelay;
   readonly connections: ConnectionRegistry;
+  /** Socket slots held against the connection caps (see Gateway.socketSlots). */
+  socketSlots(): number;
   readonly http: Express;
   readonly server: Server;
   /** http://host:port once started (the real port when config asked for 0). */
@@ -161,6 +163,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     owner,
     outboxRelay,
     connections: gateway.registry,
+    socketSlots: gateway.socketSlots,
     http: gateway.http,
     server: gateway.server,
     url: gateway.url,

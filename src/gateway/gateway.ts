@@ -70,6 +70,11 @@ export interface Gateway {
   readonly http: Express;
   readonly server: Server;
   readonly registry: ConnectionRegistry;
+  /**
+   * Socket slots held against the caps (WebSocket and SSE, handshakes in flight included).
+   * A slot goes back when the TCP socket closes, a moment after the client saw its close.
+   */
+  socketSlots(): number;
   /** http://host:port once listening (the real port when config asked for 0). */
   url(): string;
   /** Announcements, then the listening port and the cluster view; stopped in reverse. Before the bus starts: nothing. */
@@ -277,6 +282,7 @@ export function createGateway({
     http,
     server,
     registry,
+    socketSlots: () => caps.size(),
     url,
     services: [
       service('session-announcer', announcer),

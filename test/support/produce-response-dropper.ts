@@ -3,22 +3,36 @@ import type { ISocketFactory } from 'kafkajs';
 
 /**
  * A kafkajs socket factory that routes every broker connection through a local TCP relay
- * which lets Kafka's frames pass, except that it swallows the responses to the first
- * `dropProduces` Produce requests (API key 0). The broker has written those batches; the
- * client never hears so, times the request out and sends the batch again: the situation
- * an idempotent producer exists for.
+ * which lets Kafka's frames pass, except that it swallows the first `dropProduces`
+ * successful responses to Produce requests (API key 0). The broker has written those
+ * batches; the client never hears so, times the request out and sends the batch again:
+ * the situation an idempotent producer exists for. A Produce answered with an error
+ * (a busy cluster: NOT_ENOUGH_REPLICAS, a leader moving) wrote nothing, so it passes and
+ * the next Produce is the one swallowed: losing it would prove nothing.
  *
  * Frames are read by Kafka's own framing: a request is [int32 size][int16 apiKey]
  * [int16 apiVersion][int32 correlationId]…, a response [int32 size][int32 correlationId]….
+ * A Produce response up to v8 (kafkajs sends ≤ v7) then holds [int32 topics][int16 name
+ * length][name][int32 partitions][int32 partition][int16 error code]….
  */
 export interface ProduceResponseDropper {
   readonly socketFactory: ISocketFactory;
   /** Produce responses swallowed so far. */
   dropped(): number;
+  /** Error codes of the Produce responses that were to be swallowed but carried an error (let through). */
+  errorsLetThrough(): number[];
   close(): Promise<void>;
 }
 
 const PRODUCE = 0;
+/** The first flexible Produce version, whose response layout differs (never sent by kafkajs). */
+const PRODUCE_FLEXIBLE = 9;
+
+/** The error code of the first partition in a Produce response (≤ v8). */
+function produceErrorCode(frame: Buffer): number {
+  const nameLength = frame.readInt16BE(12);
+  return frame.readInt16BE(14 + nameLength + 4 + 4);
+}
 
 /** Splits a byte stream into whole Kafka frames (size-prefixed), keeping the remainder. */
 function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
@@ -49,6 +63,9 @@ export function createProduceResponseDropper({
 } = {}): ProduceResponseDropper {
   let dropped = 0;
   let passed = 0;
+  // Produce requests picked to lose their answer, not yet answered (over every connection).
+  let picked = 0;
+  const errorsLetThrough: number[] = [];
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
   const track = (s: Socket): Socket => {
@@ -69,7 +86,12 @@ export function createProduceResponseDropper({
         framer((frame) => {
           if (frame.readInt16BE(4) === PRODUCE) {
             if (passed < passProduces) passed++;
-            else if (dropped + toDrop.size < dropProduces) toDrop.add(frame.readInt32BE(8));
+            // A flexible version's answer is laid out otherwise: never picked (so the test's
+            // dropped() count stays 0 and says so).
+            else if (dropped + picked < dropProduces && frame.readInt16BE(6) < PRODUCE_FLEXIBLE) {
+              toDrop.add(frame.readInt32BE(8));
+              picked++;
+            }
           }
           broker.write(frame);
         }),
@@ -79,13 +101,23 @@ export function createProduceResponseDropper({
         framer((frame) => {
           const correlationId = frame.readInt32BE(4);
           if (toDrop.delete(correlationId)) {
-            dropped++;
-            return;
+            picked--;
+            const errorCode = produceErrorCode(frame);
+            if (errorCode === 0) {
+              dropped++;
+              return;
+            }
+            errorsLetThrough.push(errorCode);
           }
           client.write(frame);
         }),
       );
-      client.on('close', () => broker.destroy());
+      client.on('close', () => {
+        // Picked requests this connection never got an answer to: no longer pending.
+        picked -= toDrop.size;
+        toDrop.clear();
+        broker.destroy();
+      });
       broker.on('close', () => client.destroy());
     });
     servers.push(server);
@@ -102,6 +134,7 @@ export function createProduceResponseDropper({
   return {
     socketFactory,
     dropped: () => dropped,
+    errorsLetThrough: () => [...errorsLetThrough],
     async close() {
       for (const s of sockets) s.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
