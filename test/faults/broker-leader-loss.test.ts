@@ -43,7 +43,7 @@ describe('broker loss under load', () => {
       () => undefined,
     );
     const notReady = clients.filter((cl) => !cl.isReady()).map((cl) => cl.describe());
-    // Before counting: countDeliveries closes the clients (1005 each).
+    // Before counting: countDeliveries closes the clients.
     const closes = clients.flatMap((cl) => cl.closes).join(',') || 'none';
     const counts = await countDeliveries('leader', c, clients);
     console.log(

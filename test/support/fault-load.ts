@@ -213,7 +213,7 @@ export async function countDeliveries(label: string, cluster: FaultCluster, clie
   counts.restored = [...idsOf.values()].filter((ids) => ids.size > 1).length;
   await Promise.all(clients.map((c) => c.stop()));
   console.log(
-    `${label}: acked ${counts.acked}, delivered ${counts.delivered}/${counts.expectedDeliveries}, lost ${counts.lost}, duplicates ${counts.duplicates}, stored twice ${counts.restored} (re-fetched by resume and dropped by id: ${counts.refetched}), reconnects ${clients.reduce((s, c) => s + c.reconnects, 0)}`,
+    `${label}: acked ${counts.acked}, delivered ${counts.delivered}/${counts.expectedDeliveries}, lost ${counts.lost}, duplicates ${counts.duplicates}, stored twice ${counts.restored} (re-fetched by resume and dropped by id: ${counts.refetched}; resumes asked again on a socket: ${counts.resumesRepeated}), reconnects ${clients.reduce((s, c) => s + c.reconnects, 0)}`,
   );
   return counts;
 }

@@ -248,7 +248,7 @@ export async function runLoad(
   await Promise.all(clients.map((c) => c.stop()));
   if (checkStored) counts.ackedNotStored = await countNotStored([...acked.values()]);
   console.log(
-    `${label}: acked ${counts.acked}, delivered ${counts.delivered}/${counts.expectedDeliveries}, lost ${counts.lost}, duplicates ${counts.duplicates} (re-fetched by resume and dropped by id: ${counts.refetched}), reconnects ${counts.reconnects}${checkStored ? `, acked but not stored ${counts.ackedNotStored}` : ''}`,
+    `${label}: acked ${counts.acked}, delivered ${counts.delivered}/${counts.expectedDeliveries}, lost ${counts.lost}, duplicates ${counts.duplicates} (re-fetched by resume and dropped by id: ${counts.refetched}; resumes asked again on a socket: ${counts.resumesRepeated}), reconnects ${counts.reconnects}${checkStored ? `, acked but not stored ${counts.ackedNotStored}` : ''}`,
   );
   return counts;
 }

@@ -1,13 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer } from 'kafkajs';
 import type { z } from 'zod';
-import {
-  AnyRecordSchema,
-  InboxTopicRecordSchema,
-  isInboxNotice,
-  RequestRecordSchema,
-  type InboxTopicRecord,
-} from '../../protocol/envelope';
-import { UnavailableError, ValidationError, type ChatError } from '../../domain/errors';
+import { InboxTopicRecordSchema, isInboxNotice, RequestRecordSchema, type InboxTopicRecord } from '../../protocol/envelope';
+import { UnavailableError, type ChatError } from '../../domain/errors';
 import type { BackoffPolicy } from '../../domain/backoff';
 import type { Bus, Handled, InboundRecord, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
 import type { HealthCheck } from '../../ports/service';
@@ -20,7 +14,8 @@ import { isUnknownTopic, retryStartup, toBusError } from './kafka-errors';
 import { kafkaLogCreator } from './kafka-log-creator';
 import { applyKafkajsIdleFix, KAFKAJS_IDLE_FIX_VERSION } from './kafkajs-idle-fix';
 import { applyKafkajsDeletedTopicFix, KAFKAJS_DELETED_TOPIC_FIX_VERSION } from './kafkajs-deleted-topic-fix';
-import { createKafkaProducer, type WireRecord } from './kafka-producer';
+import { createKafkaProducer } from './kafka-producer';
+import { createKafkaPublisher } from './kafka-publisher';
 import { createOwnInbox } from './own-inbox';
 import { createInboxPresence } from './inbox-presence';
 import { createInboxNotices } from './inbox-notices';
@@ -162,7 +157,8 @@ export function createKafkaBus({
   const topicAdmin = createTopicAdmin({ admin, replicationFactor, requestTopics, requestPartitions: topics.partitions });
   const producer = createKafkaProducer({ kafka, produceTimeoutMs, logger: log });
   const inboxTopicPrefix = inboxTopic('');
-  const inboxPresence = createInboxPresence({ listTopics: () => admin.listTopics(), isInbox: (t) => t.startsWith(inboxTopicPrefix) });
+  const isInboxTopic = (t: string): boolean => t.startsWith(inboxTopicPrefix);
+  const inboxPresence = createInboxPresence({ listTopics: () => admin.listTopics(), isInbox: isInboxTopic });
   // Deletions of inbox topics are announced first, so nobody's produce meets one (see there).
   const notices = createInboxNotices({
     instanceId,
@@ -172,8 +168,6 @@ export function createKafkaBus({
     send: (record) => producer.sendOne(record),
     logger: log,
   });
-  // Inbox topics seen missing, logged once each.
-  const goneLogged = new Set<string>();
   const membership = createPartitionMembership();
   const lag = createOwnerLag({
     admin,
@@ -203,6 +197,15 @@ export function createKafkaBus({
   const ownInbox = createOwnInbox({
     topic: inboxTopic(instanceId),
     listener: () => (inboxState === 'idle' ? undefined : inboxListener),
+    metrics,
+    logger: log,
+  });
+
+  const publisher = createKafkaPublisher({
+    producer,
+    ownInbox,
+    inboxPresence,
+    isInboxTopic,
     metrics,
     logger: log,
   });
@@ -414,71 +417,7 @@ export function createKafkaBus({
       delete: (id) => deleteInbox(id, 'janitor'),
     },
 
-    async publish(records: readonly OutboundRecord[]): Promise<void> {
-      if (records.length === 0) return;
-      // Counted per record meant for Kafka, like chat_records_produced_total, so the two
-      // make a ratio (records for this instance's own inbox are never produced).
-      const failed = (error: ChatError, count: number): ChatError => {
-        metrics.produceFailures.inc({ code: error.code }, count);
-        return error;
-      };
-      const { local, remote: addressed } = ownInbox.split(records);
-      for (const r of addressed) {
-        if (!AnyRecordSchema.safeParse(r.record).success) {
-          throw failed(new ValidationError(`refusing to produce an invalid ${r.record.type} record`), addressed.length);
-        }
-      }
-      /** Records for inboxes that were deleted (their instances left) are dropped: see inbox-presence.ts. */
-      const withoutGone = (batch: readonly OutboundRecord[], gone: ReadonlySet<string>): readonly OutboundRecord[] => {
-        if (gone.size === 0) return batch;
-        for (const r of batch) if (gone.has(r.topic)) metrics.inboxGone.inc({ type: r.record.type });
-        const fresh = [...gone].filter((t) => !goneLogged.has(t));
-        if (fresh.length > 0) {
-          for (const t of fresh) goneLogged.add(t);
-          log.warn({ topics: fresh }, 'records for inbox topics that no longer exist (their instances left) dropped');
-        }
-        return batch.filter((r) => !gone.has(r.topic));
-      };
-      const produce = async (batch: readonly OutboundRecord[]): Promise<void> => {
-        if (batch.length === 0) return;
-        if (!producer.isConnected()) throw failed(new UnavailableError('the Kafka producer is not connected'), batch.length);
-        const wire: WireRecord[] = batch.map((r) => {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(r.headers ?? {})) if (v !== undefined) headers[k] = v;
-          return { topic: r.topic, key: r.key, value: JSON.stringify(r.record), headers };
-        });
-        try {
-          await producer.publish(wire);
-        } catch (error) {
-          // An inbox among them may have been deleted since it was seen: look again next time.
-          if (batch.some((r) => r.topic.startsWith(inboxTopicPrefix))) inboxPresence.invalidate();
-          throw failed(toBusError(error, 'produce failed'), batch.length);
-        }
-        for (const r of batch) metrics.recordsProduced.inc({ type: r.record.type });
-      };
-      // Records for an inbox not known to exist wait, apart and off the caller's path, until
-      // it is listed or gone (inbox-presence.ts). Handed to kafkajs, a topic that does not
-      // exist would stall every send of this producer; awaited here, they would hold up the
-      // partition whose output they are for (its later output is written in order after
-      // it) for up to the grace. So publish answers for the rest; a held record that then
-      // fails to be written is counted and logged, and its socket's resume covers it.
-      const unsure = inboxPresence.unconfirmed(addressed.map((r) => r.topic));
-      const sure = addressed.filter((r) => !unsure.has(r.topic));
-      const held = addressed.filter((r) => unsure.has(r.topic));
-      if (held.length > 0)
-        void inboxPresence
-          .settle(unsure)
-          .then((gone) => produce(withoutGone(held, gone)))
-          .catch((err: unknown) =>
-            log.warn(
-              { topics: [...unsure], err: err instanceof Error ? err.message : String(err) },
-              'records held for an unlisted inbox not written',
-            ),
-          );
-      const ready = withoutGone(sure, await inboxPresence.absent(sure.map((r) => r.topic)));
-      // Records to this instance's own sockets follow the ready ones (own-inbox.ts).
-      await ownInbox.deliverAfter(produce(ready), local);
-    },
+    publish: (records: readonly OutboundRecord[]) => publisher.publish(records),
 
     openInbox(listener: InboxListener): void {
       inboxListener = listener;
