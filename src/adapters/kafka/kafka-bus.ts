@@ -1,14 +1,13 @@
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type Admin } from 'kafkajs';
 import type { z } from 'zod';
 import { InboxTopicRecordSchema, isInboxNotice, RequestRecordSchema, type InboxTopicRecord } from '../../protocol/envelope';
-import { UnavailableError, type ChatError } from '../../domain/errors';
+import type { ChatError } from '../../domain/errors';
 import type { BackoffPolicy } from '../../domain/backoff';
 import type { Bus, Handled, InboundRecord, InboxListener, OutboundRecord, OwnerGroupListener, OwnerGroupStatus } from '../../ports/bus';
 import type { HealthCheck } from '../../ports/service';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import { deadLetterHeaders, type RawRecord } from '../record-pipeline';
-import { createCoPartitionAssigner } from './co-partition-assigner';
 import { createOwnerLag } from './consumer-lag';
 import { isUnknownTopic, retryStartup, toBusError } from './kafka-errors';
 import { kafkaLogCreator } from './kafka-log-creator';
@@ -20,7 +19,8 @@ import { createOwnInbox } from './own-inbox';
 import { createInboxPresence } from './inbox-presence';
 import { createInboxNotices } from './inbox-notices';
 import { createOffsetCommitter, type OffsetCommitter } from './offset-committer';
-import { resumePastHandled } from './resume-past-handled';
+import { createInboxConsumer, type InboxConsumer } from './inbox-consumer';
+import { createOwnerGroupConsumer, type GroupConsumerSettings, type OwnerGroupConsumer } from './owner-group-consumer';
 import { createPartitionConsumer } from './partition-consumer';
 import { createPartitionMembership } from './partition-membership';
 import { createTopicAdmin } from './topic-admin';
@@ -181,14 +181,21 @@ export function createKafkaBus({
 
   let ownerListener: OwnerGroupListener | undefined;
   let inboxListener: InboxListener | undefined;
-  let ownerConsumer: Consumer | undefined;
-  let inboxConsumer: Consumer | undefined;
-  let memberId: string | undefined;
+  let ownerGroup: OwnerGroupConsumer | undefined;
+  let inboxConsumer: InboxConsumer | undefined;
   let started = false;
-  let inboxState: 'idle' | 'joined' | 'crashed' = 'idle';
+  const inboxState = (): 'idle' | 'joined' | 'crashed' => inboxConsumer?.state() ?? 'idle';
   // A consumer that crashes (say, on metadata of a topic created a moment ago) restarts
   // itself, quickly: while it is down, replies to this instance wait.
   const consumerRetry = { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000, restartOnFailure: async () => true };
+  const consumerSettings = (maxWaitTimeInMs: number): GroupConsumerSettings => ({
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: heartbeatIntervalMs,
+    rebalanceTimeout: rebalanceTimeoutMs,
+    minBytes: fetchMinBytes,
+    maxWaitTimeInMs,
+    retry: consumerRetry,
+  });
 
   // After the inbox first joined, records to it go straight to its listener (own-inbox.ts).
   // Not before: records produced while it joins are read once it has, and local ones
@@ -196,11 +203,10 @@ export function createKafkaBus({
   // the listener is in this process either way.
   const ownInbox = createOwnInbox({
     topic: inboxTopic(instanceId),
-    listener: () => (inboxState === 'idle' ? undefined : inboxListener),
+    listener: () => (inboxState() === 'idle' ? undefined : inboxListener),
     metrics,
     logger: log,
   });
-
   const publisher = createKafkaPublisher({
     producer,
     ownInbox,
@@ -209,28 +215,6 @@ export function createKafkaBus({
     metrics,
     logger: log,
   });
-
-  const ownerCommits = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
-  const inboxCommits = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
-  // On kafkajs's REBALANCING event (it has waited for in-flight batches, which commit what
-  // they handled themselves): what earlier batches handled is committed before the member
-  // rejoins, so partitions it keeps are not fetched again from an older commit and ones it
-  // loses are not handled again by their next owner. The OffsetCommit goes out while
-  // kafkajs first looks the coordinator up again, so it reaches the coordinator ahead of
-  // the JoinGroup, while the group still accepts this generation's commits
-  // (PreparingRebalance); it overtakes a commit already in flight rather than queue behind
-  // it. Should it still lose the race, partitions kept are sought past what was handled
-  // at GROUP_JOIN (below), and only ones that moved are handled again by their next owner,
-  // with the same ids (at-least-once).
-  const commitNow = (committer: OffsetCommitter, why: 'rebalance' | 'crash' | 'rejoin'): void =>
-    void committer
-      .flush({ overtake: why === 'rebalance' })
-      .catch((err: unknown) => log.warn({ why, err: err instanceof Error ? err.message : String(err) }, 'offset commit failed'));
-  // On GROUP_JOIN: kept partitions resume past what was handled, whether or not the
-  // REBALANCING commit above won its race (resume-past-handled.ts), and commit it again.
-  const resumeFromHandled = (consumer: Consumer, committer: OffsetCommitter): void => {
-    if (resumePastHandled({ consumer, committer, logger: log }) > 0) commitNow(committer, 'rejoin');
-  };
 
   const deadLetter = async (raw: RawRecord, error: ChatError, attempts: number): Promise<void> => {
     const dlt = await topicAdmin.ensureDeadLetterTopic(raw.topic);
@@ -257,65 +241,21 @@ export function createKafkaBus({
     });
 
   const startOwner = async (listener: OwnerGroupListener): Promise<void> => {
-    const consumer = kafka.consumer({
-      groupId: topics.ownerGroup,
-      partitionAssigners: [
-        createCoPartitionAssigner({
-          instanceId,
-          onJoin: () => membership.join(),
-          onMismatch: (counts) => log.error({ counts }, 'request topics differ in partition count: co-partitioning is broken'),
-        }),
-      ],
-      sessionTimeout: sessionTimeoutMs,
-      heartbeatInterval: heartbeatIntervalMs,
-      rebalanceTimeout: rebalanceTimeoutMs,
-      minBytes: fetchMinBytes,
-      maxWaitTimeInMs: fetchWaitMs,
-      allowAutoTopicCreation: false,
-      retry: consumerRetry,
+    const committer = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
+    ownerGroup = createOwnerGroupConsumer({
+      kafka,
+      instanceId,
+      topics,
+      settings: consumerSettings(fetchWaitMs),
+      membership,
+      committer,
+      eachBatch: partitionConsumer('owner', committer, RequestRecordSchema, listener.onRecord),
+      listener,
+      lag,
+      metrics,
+      logger: log,
     });
-    ownerConsumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      memberId = payload.memberId;
-      const { partitions, revoked, assigned } = membership.assign(Object.values(payload.memberAssignment).flat());
-      // A revoked partition's offsets are its new owner's to commit now.
-      ownerCommits.retain((_topic, partition) => membership.owns(partition));
-      resumeFromHandled(consumer, ownerCommits);
-      metrics.ownerGroupJoins.inc();
-      log.info(
-        { event: 'partitions.assigned', memberId, partitions, byTopic: payload.memberAssignment, revoked, assigned },
-        'owner group joined',
-      );
-      // Records of revoked partitions stopped being handled when this member rejoined
-      // (onJoin), so dropping their users' state now races with nothing.
-      for (const p of revoked)
-        for (const t of requestTopics) metrics.consumerLag.remove({ source: 'owner', topic: t, partition: String(p) });
-      if (revoked.length > 0) void Promise.resolve(listener.onRevoked(revoked)).catch((err) => log.error({ err }, 'onRevoked failed'));
-      if (assigned.length > 0) {
-        const ready = Promise.resolve(listener.onAssigned(assigned)).catch((err: unknown) => log.error({ err }, 'onAssigned failed'));
-        membership.prepare(assigned, ready);
-      }
-    });
-    consumer.on(consumer.events.FETCH, () => metrics.kafkaFetches.inc({ source: 'owner' }));
-    consumer.on(consumer.events.REBALANCING, () => {
-      membership.rebalancing();
-      commitNow(ownerCommits, 'rebalance');
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      membership.rebalancing();
-      commitNow(ownerCommits, 'crash');
-      log.error({ err: payload.error?.message, restart: payload.restart }, 'owner consumer crashed');
-    });
-    membership.rebalancing();
-    await consumer.connect();
-    await retryStartup(() => consumer.subscribe({ topics: [topics.login, topics.chat], fromBeginning: true }));
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.max(1, topics.partitions * 2),
-      eachBatch: partitionConsumer('owner', ownerCommits, RequestRecordSchema, listener.onRecord),
-    });
-    lag.start();
+    await ownerGroup.start();
   };
 
   const startInbox = async (listener: InboxListener): Promise<void> => {
@@ -323,57 +263,26 @@ export function createKafkaBus({
     await retryStartup(() => topicAdmin.ensureTopic(topic, 1));
     // One partition keeps cluster-wide frames (announcements) in one order everywhere.
     await retryStartup(() => topicAdmin.ensureTopic(topics.broadcast, 1));
-    const consumer = kafka.consumer({
+    const committer = createOffsetCommitter({ intervalMs: commitIntervalMs, logger: log });
+    inboxConsumer = createInboxConsumer({
+      kafka,
       groupId: inboxGroupOf(topics, instanceId),
-      sessionTimeout: sessionTimeoutMs,
-      heartbeatInterval: heartbeatIntervalMs,
-      minBytes: fetchMinBytes,
-      maxWaitTimeInMs: inboxFetchWaitMs,
-      allowAutoTopicCreation: false,
-      retry: consumerRetry,
-    });
-    inboxConsumer = consumer;
-    let joined!: () => void;
-    const joinedPromise = new Promise<void>((resolve) => (joined = resolve));
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      resumeFromHandled(consumer, inboxCommits);
-      inboxState = 'joined';
-      joined();
-    });
-    consumer.on(consumer.events.REBALANCING, () => commitNow(inboxCommits, 'rebalance'));
-    consumer.on(consumer.events.FETCH, () => metrics.kafkaFetches.inc({ source: 'inbox' }));
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      inboxState = 'crashed';
-      commitNow(inboxCommits, 'crash');
-      log.warn({ err: payload.error?.message, restart: payload.restart }, 'inbox consumer crashed');
-    });
-    await consumer.connect();
-    // The inbox from the beginning of what this group has not committed: a reply produced
-    // while the consumer was still joining is not skipped. The broadcast topic is shared by
-    // all instances; its group offsets are this instance's own.
-    await retryStartup(() => consumer.subscribe({ topics: [topic], fromBeginning: true }));
-    await retryStartup(() => consumer.subscribe({ topics: [topics.broadcast], fromBeginning: false }));
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
+      inboxTopic: topic,
+      broadcastTopic: topics.broadcast,
+      settings: consumerSettings(inboxFetchWaitMs),
+      committer,
       // The bus's own notices (inbox-notices.ts) are handled here; the rest is the gateway's.
-      eachBatch: partitionConsumer('inbox', inboxCommits, InboxTopicRecordSchema, async (inbound: InboundRecord<InboxTopicRecord>) => {
+      eachBatch: partitionConsumer('inbox', committer, InboxTopicRecordSchema, async (inbound: InboundRecord<InboxTopicRecord>) => {
         const { record } = inbound;
         if (isInboxNotice(record)) return notices.handle(record);
         return listener({ ...inbound, record });
       }),
+      // Bounded: a consumer that cannot join fails the start instead of hanging it.
+      joinTimeoutMs: rebalanceTimeoutMs + 30_000,
+      metrics,
+      logger: log,
     });
-    // Bounded: a consumer that cannot join fails the start instead of hanging it.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      joinedPromise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new UnavailableError(`inbox consumer did not join within ${rebalanceTimeoutMs + 30_000} ms`)),
-          rebalanceTimeoutMs + 30_000,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
+    await inboxConsumer.start();
     // Others may have retired this inbox under this id (a restart with the same id): open it again for them.
     await retryStartup(() => notices.opened());
   };
@@ -428,12 +337,12 @@ export function createKafkaBus({
     },
 
     ownerStatus(): OwnerGroupStatus {
-      return { state: membership.state, memberId, partitions: membership.partitions() };
+      return { state: membership.state, memberId: ownerGroup?.memberId(), partitions: membership.partitions() };
     },
 
     async health(): Promise<HealthCheck> {
       if (!started) return { ok: false, detail: 'not started' };
-      if (inboxListener !== undefined && inboxState !== 'joined') return { ok: false, detail: `inbox consumer ${inboxState}` };
+      if (inboxListener !== undefined && inboxState() !== 'joined') return { ok: false, detail: `inbox consumer ${inboxState()}` };
       try {
         const cluster = await Promise.race([
           admin.describeCluster(),
@@ -465,28 +374,10 @@ export function createKafkaBus({
     async stop(): Promise<void> {
       if (!started) return;
       started = false;
-      lag.stop();
-      // Commit everything handled, before leaving the group: the committer is closed first,
-      // so a batch that ends from now on commits before it returns, and kafkajs waits for
-      // in-flight batches before it leaves. (consumer.commitOffsets would not do: kafkajs
-      // drops it silently once the consumer is stopping.)
-      const commitBeforeLeaving = async (committer: OffsetCommitter): Promise<void> => {
-        committer.close();
-        await committer
-          .flush()
-          .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'offset commit at stop failed'));
-      };
       // Owner first: finish and commit in-flight records, leave the group so the
       // partitions move now rather than after a session timeout.
-      if (ownerConsumer !== undefined) {
-        await commitBeforeLeaving(ownerCommits);
-        await ownerConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'owner consumer disconnect failed'));
-        const revoked = membership.stop();
-        if (revoked.length > 0 && ownerListener !== undefined) await ownerListener.onRevoked(revoked);
-      }
-      if (inboxConsumer !== undefined) await commitBeforeLeaving(inboxCommits);
-      if (inboxConsumer !== undefined)
-        await inboxConsumer.disconnect().catch((err: unknown) => log.warn({ err }, 'inbox consumer disconnect failed'));
+      await ownerGroup?.stop();
+      await inboxConsumer?.stop();
       // The deletion is announced first, through the producer: before it stops.
       if (deleteInboxOnStop && inboxConsumer !== undefined) await deleteInbox(instanceId, 'stop');
       await producer.stop();
