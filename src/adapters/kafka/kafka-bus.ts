@@ -321,7 +321,7 @@ export function createKafkaBus({
     inboxes: {
       async list() {
         const all = await admin.listTopics();
-        return all.filter((t) => t.startsWith(inboxTopicPrefix) && !t.endsWith('.dlt')).map((t) => t.slice(inboxTopicPrefix.length));
+        return all.filter((t) => isInboxTopic(t) && !t.endsWith('.dlt')).map((t) => t.slice(inboxTopicPrefix.length));
       },
       delete: (id) => deleteInbox(id, 'janitor'),
     },
