@@ -24,7 +24,7 @@ export interface InboxPresence {
   /** The inbox topics among `topics` that are gone (missing for the grace period). */
   absent(topics: Iterable<string>): Promise<ReadonlySet<string>>;
   /**
-   * The inbox topics among `topics` not known to exist yet (not listed, not retired): at
+   * The inbox topics among `topics` no listing has ever shown (and not retired): at
    * once, no listing. Records for them must not reach kafkajs before `settle`: a topic it
    * never had metadata for and that does not exist makes every metadata refresh of that
    * producer fail, so every send of the instance would stall with it.
@@ -73,6 +73,10 @@ export function createInboxPresence({
   sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }: InboxPresenceOptions): InboxPresence {
   let present = new Set<string>();
+  // Inboxes some listing has shown: kafkajs has had their metadata, so after an
+  // `invalidate` they are checked again on the caller's path (a failed write rejects the
+  // publish, and its caller retries), never held apart as if never seen.
+  const seen = new Set<string>();
   const retired = new Set<string>();
   /** Missing inboxes: when first missed, and when last listed. */
   const missing = new Map<string, { since: number; listedAt: number }>();
@@ -90,7 +94,7 @@ export function createInboxPresence({
     return m !== undefined && t - m.since >= absentGraceMs;
   };
 
-  const isUnconfirmed = (topic: string): boolean => isInbox(topic) && !present.has(topic) && !retired.has(topic);
+  const isUnconfirmed = (topic: string): boolean => isInbox(topic) && !present.has(topic) && !seen.has(topic) && !retired.has(topic);
   const absent = async (topics: Iterable<string>): Promise<ReadonlySet<string>> => {
     const t = now();
     const toList: string[] = [];
@@ -111,6 +115,7 @@ export function createInboxPresence({
     if (existing === undefined) return gone; // cannot tell: produce, as before
     const at = now();
     present = new Set([...present, ...existing]);
+    for (const topic of existing) seen.add(topic);
     for (const topic of toList) {
       if (existing.has(topic)) missing.delete(topic);
       else {
