@@ -121,9 +121,15 @@ describe('web client in Chromium: two people, two instances', () => {
     await bob.page.screenshot({ path: path.join(ARTIFACTS, 'web-chat-bob.png') });
 
     // Bob loses the network: his socket is cut and reconnects fail while he is offline.
+    // WHY a recorder and not waitForSelector: `reconnecting` can last a few milliseconds (the
+    // first retry waits a random 0–500 ms), then the retry sits in `connecting` while offline
+    // until the client's 20 s ready timeout. Playwright polls a selector every 500 ms or so,
+    // so it could miss every short `reconnecting` in its 30 s and fail although the page did
+    // the right thing (CI met this). The page records each state it shows instead.
+    await recordConnStates(bob.page);
     await bob.context.setOffline(true);
     for (const c of b.connections.all()) c.close(CloseCodes.GOING_AWAY, 'test: network lost');
-    await bob.page.waitForSelector('#conn[data-state="reconnecting"]');
+    await waitForConnState(bob.page, 'reconnecting');
     await send(alice.page, 'Sent while Bob was offline (1)');
     await send(alice.page, 'Sent while Bob was offline (2)');
     await alice.page.waitForSelector('#messages li.msg .text:text("Sent while Bob was offline (2)")');
@@ -172,3 +178,30 @@ describe('web client in Chromium: two people, two instances', () => {
     await bobAdmin.waitForSelector('#auth-error:has-text("not an admin")');
   }, 60_000);
 });
+
+/**
+ * Starts recording every state the page's connection badge (#conn) shows, however briefly,
+ * with page times, into `window.connStates`. (A script string: the tests compile without
+ * the DOM's types.)
+ */
+async function recordConnStates(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    const badge = document.getElementById('conn');
+    if (badge === null) throw new Error('no #conn on the page');
+    const seen = (window.connStates = []);
+    new MutationObserver(() => seen.push(Math.round(performance.now()) + 'ms ' + badge.dataset.state))
+      .observe(badge, { attributes: true, attributeFilter: ['data-state'] });
+  })()`);
+}
+
+/** Waits (30 s at most) until the badge has shown `state` since recordConnStates; says what it showed if not. */
+async function waitForConnState(page: Page, state: string): Promise<void> {
+  try {
+    await page.waitForFunction(`(window.connStates || []).some((x) => x.endsWith(' ' + ${JSON.stringify(state)}))`, undefined, {
+      timeout: 30_000,
+    });
+  } catch (error) {
+    const seen: unknown = await page.evaluate('window.connStates');
+    throw new Error(`the page never showed "${state}"; it showed: ${JSON.stringify(seen)} (${String(error)})`);
+  }
+}
