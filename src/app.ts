@@ -115,6 +115,7 @@ export function createApp({ config, logger: given, memoryBroker, store: givenSto
     topics: config.topics,
     batchSize: config.outbox.batchSize,
     pollIntervalMs: config.outbox.pollIntervalMs,
+    idlePollMaxMs: config.outbox.idlePollMaxMs,
     logger,
     metrics,
   });

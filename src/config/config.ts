@@ -113,8 +113,10 @@ const EnvSchema = z.object({
   // Read receipts go to the other members only in rooms of at most this many members
   // (docs/architecture.md, "Read cursors and receipts"); 0 sends none at all.
   RECEIPTS_MAX_ROOM_MEMBERS: int(50, 0, 100_000),
-  // The outbox relay (docs/architecture.md, "Outbox"): a pass per interval, sooner when nudged.
+  // The outbox relay (docs/architecture.md, "Outbox"): a pass per interval, sooner when nudged;
+  // empty looks in a row double the wait, up to the idle maximum.
   OUTBOX_POLL_INTERVAL_MS: int(1_000, 10, 60_000),
+  OUTBOX_IDLE_POLL_MAX_MS: int(8_000, 10, 300_000),
   OUTBOX_BATCH_SIZE: int(100, 1, 1_000),
   // How long a newly assigned partition's records wait for its users' state to load eagerly.
   OWNER_EAGER_LOAD_TIMEOUT_MS: int(5_000, 0, 120_000),
@@ -224,8 +226,10 @@ export interface Config {
     readonly eagerLoadTimeoutMs: number;
   };
   readonly outbox: {
-    /** A relay pass runs this often when idle (a REST change nudges it sooner on its own instance). */
+    /** The wait after a pass that found rows, and after the first empty one (a REST change nudges the relay of its own instance at once). */
     readonly pollIntervalMs: number;
+    /** Empty looks in a row double the wait up to this: an idle cluster looks seldom. At least pollIntervalMs (a smaller setting is raised to it). */
+    readonly idlePollMaxMs: number;
     /** Rows per pass; a full pass is followed by another at once. */
     readonly batchSize: number;
   };
@@ -363,7 +367,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       receiptsMaxRoomMembers: e.RECEIPTS_MAX_ROOM_MEMBERS,
       eagerLoadTimeoutMs: e.OWNER_EAGER_LOAD_TIMEOUT_MS,
     },
-    outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE },
+    outbox: {
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      idlePollMaxMs: Math.max(e.OUTBOX_IDLE_POLL_MAX_MS, e.OUTBOX_POLL_INTERVAL_MS),
+      batchSize: e.OUTBOX_BATCH_SIZE,
+    },
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,

@@ -19,7 +19,11 @@ export interface OutboxRelay extends Service {
  * Each pass claims up to `batchSize` pending rows (rows another instance's relay holds are
  * skipped, so every instance may run one), produces their records and waits for the bus to
  * acknowledge them (acks=all on Kafka) before the rows are deleted; a full pass is followed
- * by another at once, an empty or partial one by a wait of `pollIntervalMs` or a nudge.
+ * by another at once, a partial one by a wait of `pollIntervalMs` or a nudge. Empty looks in
+ * a row wait longer each time (`pollIntervalMs` doubled per look, at most `idlePollMaxMs`):
+ * WHY: a change made on this instance nudges its relay, so polling only finds rows a
+ * crashed instance left; an idle cluster should not query PostgreSQL every second for that.
+ * A pass that found rows, or a nudge, starts again from `pollIntervalMs`.
  *
  * At-least-once: a crash between the produce and the delete produces the rows again with
  * the same record ids; the consumers (the members' owners, then the clients) are idempotent.
@@ -32,6 +36,7 @@ export function createOutboxRelay({
   topics,
   batchSize,
   pollIntervalMs,
+  idlePollMaxMs = pollIntervalMs,
   backoff = defaultBackoff,
   logger,
   metrics,
@@ -42,6 +47,8 @@ export function createOutboxRelay({
   topics: { readonly chat: string };
   batchSize: number;
   pollIntervalMs: number;
+  /** The longest wait after empty looks in a row (default: pollIntervalMs, no growth). */
+  idlePollMaxMs?: number;
   backoff?: BackoffPolicy;
   logger: Logger;
   metrics: Metrics;
@@ -93,7 +100,9 @@ export function createOutboxRelay({
 
   const run = async (): Promise<void> => {
     let failures = 0;
+    let emptyLooks = 0;
     while (running) {
+      if (nudged) emptyLooks = 0;
       nudged = false;
       let relayed: number;
       try {
@@ -116,7 +125,8 @@ export function createOutboxRelay({
         continue;
       }
       if (relayed > 0) log.debug({ event: 'outbox.relayed', relayed }, 'outbox rows relayed');
-      if (relayed < batchSize) await pause(pollIntervalMs, true);
+      emptyLooks = relayed === 0 ? emptyLooks + 1 : 0;
+      if (relayed < batchSize) await pause(idlePollDelayMs(emptyLooks, pollIntervalMs, idlePollMaxMs), true);
     }
   };
 
@@ -140,4 +150,13 @@ export function createOutboxRelay({
       wake?.();
     },
   };
+}
+
+/**
+ * The wait after a pass: `pollIntervalMs` after a pass that found rows (`emptyLooks` 0) or
+ * the first empty look, then doubled per further empty look in a row, at most `maxMs`.
+ */
+export function idlePollDelayMs(emptyLooks: number, pollIntervalMs: number, maxMs: number): number {
+  const doublings = Math.min(Math.max(0, emptyLooks - 1), 30);
+  return Math.max(pollIntervalMs, Math.min(maxMs, pollIntervalMs * 2 ** doublings));
 }

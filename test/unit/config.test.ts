@@ -102,13 +102,16 @@ describe('refresh tokens', () => {
 });
 
 describe('outbox and eager-load settings', () => {
-  it('default to a 1 s poll, batches of 100 and a 5 s eager-load bound, and take overrides', () => {
+  it('default to a 1 s poll growing to 8 s when idle, batches of 100 and a 5 s eager-load bound, and take overrides', () => {
     const defaults = loadConfig({});
-    expect(defaults.outbox).toEqual({ pollIntervalMs: 1_000, batchSize: 100 });
+    expect(defaults.outbox).toEqual({ pollIntervalMs: 1_000, idlePollMaxMs: 8_000, batchSize: 100 });
     expect(defaults.chat.eagerLoadTimeoutMs).toBe(5_000);
     const set = loadConfig({ OUTBOX_POLL_INTERVAL_MS: '250', OUTBOX_BATCH_SIZE: '10', OWNER_EAGER_LOAD_TIMEOUT_MS: '0' });
-    expect(set.outbox).toEqual({ pollIntervalMs: 250, batchSize: 10 });
+    expect(set.outbox).toEqual({ pollIntervalMs: 250, idlePollMaxMs: 8_000, batchSize: 10 });
     expect(set.chat.eagerLoadTimeoutMs).toBe(0);
+    // An idle maximum under the poll interval is raised to it (the wait never shrinks when idle).
+    expect(loadConfig({ OUTBOX_POLL_INTERVAL_MS: '20000' }).outbox.idlePollMaxMs).toBe(20_000);
+    expect(loadConfig({ OUTBOX_IDLE_POLL_MAX_MS: '30000' }).outbox.idlePollMaxMs).toBe(30_000);
   });
 
   it('refuses a batch outside 1..1000 and a poll interval under 10 ms', () => {

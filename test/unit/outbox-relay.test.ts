@@ -5,7 +5,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import type { Bus, OutboundRecord } from '../../src/ports/bus';
 import type { ChatStore } from '../../src/ports/chat-store';
 import type { Outbox, OutboxEntry } from '../../src/ports/outbox';
-import { createOutboxRelay, type OutboxRelay } from '../../src/relay/outbox-relay';
+import { createOutboxRelay, idlePollDelayMs, type OutboxRelay } from '../../src/relay/outbox-relay';
 import { outboxRecord } from '../../src/relay/outbox-record';
 import { silentLogger, waitFor } from '../support/infra';
 
@@ -104,13 +104,17 @@ describe('outbox relay', () => {
     await relay?.stop();
     relay = undefined;
   });
-  const start = async (bus: Bus, over: { batchSize?: number; pollIntervalMs?: number; outbox?: Outbox } = {}): Promise<OutboxRelay> => {
+  const start = async (
+    bus: Bus,
+    over: { batchSize?: number; pollIntervalMs?: number; idlePollMaxMs?: number; outbox?: Outbox } = {},
+  ): Promise<OutboxRelay> => {
     relay = createOutboxRelay({
       outbox: over.outbox ?? store.outbox,
       bus,
       topics: TOPICS,
       batchSize: over.batchSize ?? 100,
       pollIntervalMs: over.pollIntervalMs ?? 60_000,
+      ...(over.idlePollMaxMs === undefined ? {} : { idlePollMaxMs: over.idlePollMaxMs }),
       backoff: FAST,
       logger: silentLogger(),
       metrics,
@@ -231,6 +235,37 @@ describe('outbox relay', () => {
     expect(claims).toBeGreaterThanOrEqual(1);
   });
 
+  it('looks less often while the outbox stays empty, and a nudge during a long idle wait still relays at once', async () => {
+    jest.useFakeTimers();
+    try {
+      const { bus, published } = recordingBus();
+      let looks = 0;
+      const counting: Outbox = {
+        backlog: async () => (looks++, store.outbox.backlog()),
+        relay: (limit, publish) => store.outbox.relay(limit, publish),
+      };
+      // 10 ms doubling to 60 s: looks at 0, 10, 30, 70, 150, 310, 630 and 1270 ms, so 7 in the
+      // first second (a fixed 10 ms poll would make 100), and none in the next 0.7 s.
+      const r = await start(bus, { pollIntervalMs: 10, idlePollMaxMs: 60_000, outbox: counting });
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(looks).toBe(7);
+      await jest.advanceTimersByTimeAsync(250);
+      expect(looks).toBe(7);
+      await store.createRoom({ roomId: 'r1', name: 'n', createdBy: 'alice', members: [] });
+      r.nudge();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(published).toHaveLength(1);
+      // The nudge started the schedule again: the next look comes one interval after that pass.
+      const before = looks;
+      await jest.advanceTimersByTimeAsync(10);
+      expect(looks).toBe(before + 1);
+      await relay?.stop();
+      relay = undefined;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('stops after the pass in flight, and publishes nothing after stop', async () => {
     const { bus, published } = recordingBus();
     const r = await start(bus, { pollIntervalMs: 10 });
@@ -239,6 +274,17 @@ describe('outbox relay', () => {
     r.nudge();
     expect(published).toEqual([]);
     expect((await store.outbox.backlog()).pending).toBe(1);
+  });
+});
+
+describe('idlePollDelayMs', () => {
+  it('waits the poll interval after a pass with rows and after the first empty look, then doubles up to the maximum', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 50].map((n) => idlePollDelayMs(n, 1_000, 8_000))).toEqual([
+      1_000, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000,
+    ]);
+    // No growth when the maximum is the interval (the relay's default), never under the interval.
+    expect([0, 1, 5].map((n) => idlePollDelayMs(n, 1_000, 1_000))).toEqual([1_000, 1_000, 1_000]);
+    expect(idlePollDelayMs(3, 1_000, 10)).toBe(1_000);
   });
 });
 
