@@ -58,11 +58,14 @@ const EnvSchema = z.object({
   KAFKA_REBALANCE_TIMEOUT_MS: int(60_000, 1_000),
   KAFKA_PRODUCE_TIMEOUT_MS: int(10_000, 500, 120_000),
   KAFKA_FETCH_MIN_BYTES: int(1, 1, 10_485_760),
-  // 1 s, not kafkajs's 5 s or our former 250 ms: with minBytes 1 a fetch answers as soon as
-  // a record is there, so the wait only sets how often an idle consumer asks each broker
-  // (idle CPU), how soon it heartbeats, and how long a rebalance or a stop waits for the
-  // fetch in flight. The bus caps it at the heartbeat interval.
-  KAFKA_FETCH_MAX_WAIT_MS: int(1_000, 1, 5_000),
+  // 3 s (the heartbeat interval), not kafkajs's 5 s or our former 1 s and 250 ms: with
+  // minBytes 1 a fetch answers as soon as a record is there, so the wait only sets how often
+  // an idle consumer asks each broker (idle CPU: 1 s was half of an idle instance's), how
+  // soon it heartbeats, and how long a rebalance or a stop waits for the fetch in flight.
+  // Heartbeats go every heartbeat interval whatever the wait, and a rebalance measured no
+  // slower at 3 s than at 1 s (docs/benchmarks.md, "idle instance"). The bus caps it at the
+  // heartbeat interval.
+  KAFKA_FETCH_MAX_WAIT_MS: int(3_000, 1, 5_000),
   // 0: commit at the end of every batch, on the fetch path (the behaviour before 2026-11).
   KAFKA_COMMIT_INTERVAL_MS: int(1_000, 0, 60_000),
   // Inbox topic lifecycle (docs/operations.md, "Inbox topics"): an instance deletes its own
@@ -183,7 +186,7 @@ export interface Config {
          * A fetch returns once this many bytes are there, or after fetchMaxWaitMs. 1 (the
          * default) answers at once, lowest latency; larger values trade up to
          * fetchMaxWaitMs per hop for fewer fetch requests under load (see docs/benchmarks.md).
-         * fetchMaxWaitMs (default 1 s, at most the heartbeat interval) is how often an idle
+         * fetchMaxWaitMs (default 3 s, at most the heartbeat interval) is how often an idle
          * consumer fetches from each broker.
          */
         readonly fetchMinBytes: number;

@@ -63,10 +63,11 @@ export interface KafkaBusOptions {
   produceTimeoutMs?: number;
   /**
    * Consumers' fetch: answered once `fetchMinBytes` are there or after `fetchMaxWaitMs`.
-   * Defaults 1 byte and 1 s: every fetch answers as soon as one record is there (lowest
+   * Defaults 1 byte and 3 s: every fetch answers as soon as one record is there (lowest
    * latency, most fetch requests under load); the wait sets how often an idle consumer
    * fetches from each broker (4 times a second at 250 ms was most of an idle instance's
-   * Kafka CPU). It is capped at the heartbeat interval: kafkajs heartbeats between fetches.
+   * Kafka CPU, once a second still half of it). It is capped at the heartbeat interval:
+   * kafkajs heartbeats between fetches.
    */
   fetchMinBytes?: number;
   fetchMaxWaitMs?: number;
@@ -111,7 +112,7 @@ export function createKafkaBus({
   lagRefreshMs = 5_000,
   produceTimeoutMs = 10_000,
   fetchMinBytes = 1,
-  fetchMaxWaitMs = 1_000,
+  fetchMaxWaitMs = 3_000,
   commitIntervalMs = 1_000,
   deleteInboxOnStop = true,
   ssl,
