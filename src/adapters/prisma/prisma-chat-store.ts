@@ -69,7 +69,7 @@ export function createPrismaChatStore({
   const outbox = createPrismaOutbox({ prisma, run, transaction, relayTimeoutMs });
   const appendMessages = createPrismaAppendMessages({ prisma });
   const membership = createPrismaRoomMembership({ transaction });
-  const refreshTokens = createPrismaRefreshTokenStore({ transaction });
+  const refreshTokens = createPrismaRefreshTokenStore({ prisma, transaction });
   const readCursors = createPrismaReadCursors({ prisma });
 
   /** ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of the room. */

@@ -1,5 +1,6 @@
-import type { Prisma } from '../../generated/prisma/client';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client';
 import { ChatError } from '../../domain/errors';
+import { constraintOf, toStoreError } from './prisma-errors';
 import type { RefreshTokenStore, RotateOutcome } from '../../ports/refresh-token-store';
 
 /** The family row a rotation locks. */
@@ -18,23 +19,39 @@ interface FamilyLockRow {
  * reuse answer is returned, not thrown, so the revocation commits.
  */
 export function createPrismaRefreshTokenStore({
+  prisma,
   transaction,
 }: {
+  /** For single statements (issue). */
+  prisma: Pick<PrismaClient, '$executeRaw'>;
   /** Runs a transaction with the store's limits, its failure mapped to a ChatError. */
   transaction: <T>(what: string, body: (tx: Prisma.TransactionClient) => Promise<T>) => Promise<T>;
 }): RefreshTokenStore {
   return {
     async issue({ tokenHash, familyId, userId, expiresAt, now }) {
-      await transaction('issue refresh token', async (tx) => {
-        if ((await tx.user.findUnique({ where: { id: userId }, select: { id: true } })) === null) {
+      // One statement: atomic on its own and one round trip. WHY: every login issues a
+      // token, and as an interactive transaction (BEGIN, a user check, Prisma's select and
+      // delete of dead families, two inserts and a read-back, COMMIT) it was most of a
+      // login's database work (docs/benchmarks.md, "logins"). An unknown user fails the
+      // family's foreign key. The families the user has with no token left alive go in the
+      // same statement: nothing of them can work any more.
+      try {
+        await prisma.$executeRaw`
+          WITH dead AS (
+            DELETE FROM refresh_token_families f
+            WHERE f.user_id = ${userId}
+              AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.expires_at > ${new Date(now)})
+          ), family AS (
+            INSERT INTO refresh_token_families (id, user_id) VALUES (${familyId}, ${userId}) RETURNING id
+          )
+          INSERT INTO refresh_tokens (token_hash, family_id, expires_at)
+          SELECT ${tokenHash}, family.id, ${new Date(expiresAt)} FROM family`;
+      } catch (error) {
+        // A raw statement reports a violated constraint as P2010: name the one that matters.
+        if (constraintOf(error) === 'refresh_token_families_user_id_fkey')
           throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
-        }
-        // The user's families with no token left alive: nothing of them can work any more.
-        await tx.refreshTokenFamily.deleteMany({ where: { userId, tokens: { none: { expiresAt: { gt: new Date(now) } } } } });
-        await tx.refreshTokenFamily.create({
-          data: { id: familyId, userId, tokens: { create: [{ tokenHash, expiresAt: new Date(expiresAt) }] } },
-        });
-      });
+        throw toStoreError(error, 'issue refresh token');
+      }
     },
 
     async rotate(tokenHash, next, now) {
