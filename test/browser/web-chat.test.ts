@@ -125,7 +125,9 @@ describe('web client in Chromium: two people, two instances', () => {
     // first retry waits a random 0–500 ms), then the retry sits in `connecting` while offline
     // until the client's 20 s ready timeout. Playwright polls a selector every 500 ms or so,
     // so it could miss every short `reconnecting` in its 30 s and fail although the page did
-    // the right thing (CI met this). The page records each state it shows instead.
+    // the right thing (CI met this). The page records each state it shows instead. The wait
+    // is 50 s: should the offline browser hold the server's close frame, the client's own
+    // watchdog drops a socket silent for 30 s at its next 15 s ping tick.
     await recordConnStates(bob.page);
     await bob.context.setOffline(true);
     for (const c of b.connections.all()) c.close(CloseCodes.GOING_AWAY, 'test: network lost');
@@ -194,11 +196,11 @@ async function recordConnStates(page: Page): Promise<void> {
   })()`);
 }
 
-/** Waits (30 s at most) until the badge has shown `state` since recordConnStates; says what it showed if not. */
+/** Waits (50 s at most) until the badge has shown `state` since recordConnStates; says what it showed if not. */
 async function waitForConnState(page: Page, state: string): Promise<void> {
   try {
     await page.waitForFunction(`(window.connStates || []).some((x) => x.endsWith(' ' + ${JSON.stringify(state)}))`, undefined, {
-      timeout: 30_000,
+      timeout: 50_000,
     });
   } catch (error) {
     const seen: unknown = await page.evaluate('window.connStates');
