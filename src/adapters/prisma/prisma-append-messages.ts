@@ -3,7 +3,7 @@ import { ChatError, UnavailableError } from '../../domain/errors';
 import type { AppendOutcome, ChatStore, NewMessage } from '../../ports/chat-store';
 import type { Message } from '../../protocol/message';
 import { changeRefusal } from '../../domain/message-change';
-import { constraintOf, toStoreError } from './prisma-errors';
+import { toStoreError } from './prisma-errors';
 import { changeFields } from './prisma-rows';
 
 /** A row of appendMessages' statement: one per entry, the message's columns null when nothing was written. */
@@ -118,9 +118,6 @@ export function createPrismaAppendMessages({ prisma }: { prisma: PrismaClient })
         FROM input i LEFT JOIN written w ON w.ord = i.ord LEFT JOIN targets t ON t.id = i.edits
         ORDER BY i.ord`;
     } catch (error) {
-      // A raw query reports constraint violations as P2010, not P2002: name the one that matters.
-      if (constraintOf(error) === 'messages_sender_id_client_msg_id_key')
-        throw new UnavailableError('append messages: a concurrent append of the same clientMsgId won; retry', error);
       throw toStoreError(error, 'append messages');
     }
     return list.map((m, i): AppendOutcome => {

@@ -4,6 +4,8 @@ import { ChatError, UnavailableError } from '../../domain/errors';
 const UNIQUE_VIOLATION = 'P2002';
 const FOREIGN_KEY_VIOLATION = 'P2003';
 const RECORD_NOT_FOUND = 'P2025';
+/** A raw statement failed: a violated constraint is reported with this code, not P2002/P2003. */
+const RAW_QUERY_FAILED = 'P2010';
 /** "Could not start a transaction in time" and "write conflict or deadlock": worth a retry. */
 const RETRIABLE_QUERY_ERRORS = new Set(['P2028', 'P2034']);
 
@@ -41,6 +43,7 @@ const CONSTRAINT_ERRORS: Record<string, (what: string, cause: unknown) => ChatEr
   messages_sender_id_fkey: () => new ChatError('USER_NOT_FOUND', 'sender does not exist'),
   memberships_room_id_fkey: () => new ChatError('ROOM_NOT_FOUND', 'room does not exist'),
   messages_room_id_fkey: () => new ChatError('ROOM_NOT_FOUND', 'room does not exist'),
+  refresh_token_families_user_id_fkey: () => new ChatError('USER_NOT_FOUND', 'user does not exist'),
 };
 
 /** `value[key]` of an unknown value, or undefined. */
@@ -63,7 +66,7 @@ export function toStoreError(error: unknown, what: string): ChatError {
   const code = errorCode(error);
   const constraint = constraintOf(error);
   const message = error instanceof Error ? error.message : String(error);
-  if ((code === UNIQUE_VIOLATION || code === FOREIGN_KEY_VIOLATION) && constraint !== undefined) {
+  if ((code === UNIQUE_VIOLATION || code === FOREIGN_KEY_VIOLATION || code === RAW_QUERY_FAILED) && constraint !== undefined) {
     const known = CONSTRAINT_ERRORS[constraint];
     if (known !== undefined) return known(what, error);
   }

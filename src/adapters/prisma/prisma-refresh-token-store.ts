@@ -1,6 +1,5 @@
 import type { Prisma, PrismaClient } from '../../generated/prisma/client';
-import { ChatError } from '../../domain/errors';
-import { constraintOf, toStoreError } from './prisma-errors';
+import { toStoreError } from './prisma-errors';
 import type { RefreshTokenStore, RotateOutcome } from '../../ports/refresh-token-store';
 
 /** The family row a rotation locks. */
@@ -47,9 +46,6 @@ export function createPrismaRefreshTokenStore({
           INSERT INTO refresh_tokens (token_hash, family_id, expires_at)
           SELECT ${tokenHash}, family.id, ${new Date(expiresAt)} FROM family`;
       } catch (error) {
-        // A raw statement reports a violated constraint as P2010: name the one that matters.
-        if (constraintOf(error) === 'refresh_token_families_user_id_fkey')
-          throw new ChatError('USER_NOT_FOUND', `user ${userId} does not exist`);
         throw toStoreError(error, 'issue refresh token');
       }
     },
