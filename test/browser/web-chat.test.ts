@@ -122,10 +122,9 @@ describe('web client in Chromium: two people, two instances', () => {
 
     // Bob loses the network: his socket is cut and reconnects fail while he is offline.
     // WHY a recorder and not waitForSelector: `reconnecting` can last a few milliseconds (the
-    // first retry waits a random 0–500 ms), then the retry sits in `connecting` while offline
-    // until the client's 20 s ready timeout. Playwright polls a selector every 500 ms or so,
-    // so it could miss every short `reconnecting` in its 30 s and fail although the page did
-    // the right thing (CI met this). The page records each state it shows instead. The wait
+    // first retry waits a random 0–500 ms, and a retry fails within ~10 ms while offline), so
+    // a selector poll can miss it although the page did the right thing (CI once waited 30 s
+    // in vain). The page records each state it shows instead. The wait
     // is 50 s: should the offline browser hold the server's close frame, the client's own
     // watchdog drops a socket silent for 30 s at its next 15 s ping tick.
     await recordConnStates(bob.page);
