@@ -138,7 +138,8 @@ function describe(r: LoadResult): string {
   const acct = ['brokers', 'postgres', 'redis', 'generator'].map((g) => `${g} ${r.cpu.cores[g] ?? '–'}`).join(' ');
   const perRecord =
     r.brokersCpuMsPerRecord === undefined ? '' : `  ${r.recordsPerMessage} records/msg, brokers ${r.brokersCpuMsPerRecord} ms/record`;
-  return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores (machine ${r.machineCores})  gen-lag p99 ${r.generatorLagP99Ms} ms\n           cpu: ${acct} rest ${r.cpu.other}  servers ${r.serverCpuMsPerDelivery} ms/delivery${perRecord}`;
+  const fallback = (r.fallbackFanOuts ?? 0) > 0 ? `  ${r.fallbackFanOuts} fan-outs through the owners (directory not trusted)` : '';
+  return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores (machine ${r.machineCores})  gen-lag p99 ${r.generatorLagP99Ms} ms\n           cpu: ${acct} rest ${r.cpu.other}  servers ${r.serverCpuMsPerDelivery} ms/delivery${perRecord}${fallback}`;
 }
 
 async function benchTarget(

@@ -34,6 +34,16 @@ export interface ChatTarget {
   kafkaRecords?(): Promise<number>;
   /** Kafka fetch requests its consumers had answered so far (ours only, from /metrics): compare two readings. */
   kafkaFetches?(): Promise<number>;
+  /**
+   * Resolves once the target is in the steady state a measurement should see; called after
+   * every client is connected, before the first run. Ours: the session directory trusted
+   * (a brand-new or emptied Redis is not, for 2 × SESSION_REANNOUNCE_MS, and every fan-out
+   * takes the fallback path through the recipients' owners meanwhile: about 8 Kafka records
+   * per message in rooms of 5 instead of 3). `say` tells why it waits.
+   */
+  settle?(say: (line: string) => void): Promise<void>;
+  /** Fan-outs that took the fallback path through the recipients' owners so far (ours only): compare two readings. */
+  fallbackFanOuts?(): Promise<number>;
   stop(): Promise<void>;
 }
 

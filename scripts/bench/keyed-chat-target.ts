@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { createTokenService } from '../../src/auth/token-service';
 import { createChatConnection } from '../../client/src/chat-connection';
@@ -105,6 +106,19 @@ export function createKeyedChatTarget({
   };
   let procs: NodeProcess[] = [];
   const url = (node: number): string => `http://127.0.0.1:${procs[node % procs.length]!.port}`;
+  /** The sum over the instances of the /metrics samples whose line starts with `prefix`. */
+  const metricTotal = async (prefix: string): Promise<number> => {
+    const counts = await Promise.all(
+      procs.map(async (p) => {
+        const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
+        return text
+          .split('\n')
+          .filter((l) => l.startsWith(prefix))
+          .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  };
 
   return {
     name,
@@ -211,17 +225,27 @@ export function createKeyedChatTarget({
     kafkaHops,
     kafkaRecords: () => recordsWritten({ brokers, prefix: run }),
     // chat_kafka_fetches_total summed over the instances (a checkout without it reads 0).
-    async kafkaFetches() {
-      const counts = await Promise.all(
-        procs.map(async (p) => {
-          const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
-          return text
-            .split('\n')
-            .filter((l) => l.startsWith('chat_kafka_fetches_total{'))
-            .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-        }),
-      );
-      return counts.reduce((a, b) => a + b, 0);
+    kafkaFetches: () => metricTotal('chat_kafka_fetches_total{'),
+    fallbackFanOuts: () => metricTotal('chat_fanouts_total{path="via-owner"}'),
+    async settle(say) {
+      // The instances trust the session directory once 2 × SESSION_REANNOUNCE_MS have passed
+      // since its marker was set (src/adapters/redis/redis-session-mirror.ts): the first
+      // session written to a brand-new Redis sets it, so on a fresh machine the first minute
+      // of a run would measure the fallback path. A checkout without the marker waits nothing.
+      const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await redis.connect();
+        const since = Number(await redis.get('chat:sessions:@since'));
+        const trustedAt = since + 2 * Number(env['SESSION_REANNOUNCE_MS'] ?? 30_000) + 1_000;
+        if (Number.isFinite(since) && since > 0 && trustedAt > Date.now()) {
+          say(
+            `== ${name}: waiting ${((trustedAt - Date.now()) / 1000).toFixed(0)} s until the session directory is trusted (a fresh Redis)`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, trustedAt - Date.now()));
+        }
+      } finally {
+        redis.disconnect();
+      }
     },
     async stop() {
       await Promise.all(procs.map((p) => p.stop()));

@@ -52,6 +52,8 @@ export interface LoadResult {
   readonly kafkaFetches?: number;
   /** kafkaFetches / messages sent. */
   readonly fetchesPerMessage?: number;
+  /** Fan-outs through the recipients' owners in the phase (ours: 0 in the steady state). */
+  readonly fallbackFanOuts?: number;
   /** kafkaRecords / messages sent. */
   readonly recordsPerMessage?: number;
   /** The brokers' CPU-milliseconds per record written (ours only). */
@@ -130,6 +132,7 @@ export async function openLoadSession(
     },
   };
   const conns: BenchConnection[] = await mapLimit(users, 50, (u, i) => target.connect(u, [roomOf(i)], i % nodes, events));
+  await target.settle?.((line) => void process.stdout.write(`${line}\n`));
   const text = 'x'.repeat(workload.textBytes);
   let runNo = 0;
 
@@ -155,6 +158,7 @@ export async function openLoadSession(
       // costs this run its record count, not the run.
       const recordsBefore = await target.kafkaRecords?.().catch(() => undefined);
       const fetchesBefore = await target.kafkaFetches?.().catch(() => undefined);
+      const fallbackBefore = await target.fallbackFanOuts?.().catch(() => undefined);
       const reading = await startCpuReading(cpuGroups);
       lag.enable();
       const start = performance.now();
@@ -190,6 +194,7 @@ export async function openLoadSession(
       const cpu = await reading.stop();
       const recordsAfter = await target.kafkaRecords?.().catch(() => undefined);
       const fetchesAfter = await target.kafkaFetches?.().catch(() => undefined);
+      const fallbackAfter = await target.fallbackFanOuts?.().catch(() => undefined);
       const kafkaFetches =
         fetchesBefore === undefined || fetchesAfter === undefined || fetchesAfter === 0 ? undefined : fetchesAfter - fetchesBefore;
       const kafkaRecords = recordsBefore === undefined || recordsAfter === undefined ? undefined : recordsAfter - recordsBefore;
@@ -219,6 +224,7 @@ export async function openLoadSession(
         deliveredAll,
         serverCpuMsPerDelivery: round(cpuMsOf('servers') / Math.max(1, deliveredAll), 3),
         ...(kafkaFetches === undefined ? {} : { kafkaFetches, fetchesPerMessage: round(kafkaFetches / Math.max(1, sent), 2) }),
+        ...(fallbackBefore === undefined || fallbackAfter === undefined ? {} : { fallbackFanOuts: fallbackAfter - fallbackBefore }),
         ...(kafkaRecords === undefined
           ? {}
           : {
