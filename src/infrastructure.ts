@@ -83,7 +83,7 @@ export function createInfrastructure({
     givenStore ??
     (config.databaseUrl === undefined
       ? createPgliteChatStore({ dataDir: config.dataDir, logger })
-      : createPrismaChatStore({ databaseUrl: config.databaseUrl }));
+      : createPrismaChatStore({ databaseUrl: config.databaseUrl, preparedStatements: config.databasePreparedStatements }));
   const redis: Redis | undefined = config.redisUrl === undefined ? undefined : createRedisClient({ url: config.redisUrl, logger });
   const limits = {
     maxPerAccount: config.security.loginMaxFailuresPerAccount,

@@ -88,6 +88,10 @@ const EnvSchema = z.object({
   INBOX_JANITOR_INTERVAL_MS: int(300_000, 0, 24 * 3_600_000),
 
   DATABASE_URL: z.string().url().optional(),
+  // The hot statements (the message append, the login's refresh token) as named prepared
+  // statements on each pooled connection; 'false' behind a pooler in transaction mode that
+  // cannot keep them (PgBouncer before 1.21, or without max_prepared_statements).
+  DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   // Without DATABASE_URL: the embedded PostgreSQL's directory; `memory://` keeps nothing.
   DATA_DIR: z.string().min(1).default('data/pglite'),
   REDIS_URL: z.string().url().optional(),
@@ -238,6 +242,8 @@ export interface Config {
   };
   /** Absent: the embedded PostgreSQL (PGlite) in this process, under dataDir. */
   readonly databaseUrl: string | undefined;
+  /** The hot statements as named prepared statements (with databaseUrl; DATABASE_PREPARED_STATEMENTS). */
+  readonly databasePreparedStatements: boolean;
   /** Where the embedded PostgreSQL (PGlite) keeps its files when databaseUrl is absent; `memory://` keeps nothing. */
   readonly dataDir: string;
   /** Absent: in-memory revocations and mirrors (single process only). */
@@ -376,6 +382,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       batchSize: e.OUTBOX_BATCH_SIZE,
     },
     databaseUrl: e.DATABASE_URL,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'true',
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     auth: {

@@ -4,6 +4,7 @@ import { ChatError, ValidationError } from '../../domain/errors';
 import type { ChatStore } from '../../ports/chat-store';
 import { checkMessageQuery } from '../../ports/message-query';
 import { createPrismaAppendMessages } from './prisma-append-messages';
+import { preparedStatementName } from './prepared-statements';
 import { toStoreError } from './prisma-errors';
 import { createPrismaOutbox, writeRoomChange } from './prisma-outbox';
 import { createPrismaRoomMembership } from './prisma-room-membership';
@@ -36,6 +37,7 @@ export function createPrismaChatStore({
   transactionMaxWaitMs = 5_000,
   transactionTimeoutMs = 10_000,
   relayTimeoutMs = 60_000,
+  preparedStatements = true,
 }: {
   /** A PostgreSQL server, through @prisma/adapter-pg. Required unless `adapter` is given. */
   databaseUrl?: string;
@@ -52,10 +54,23 @@ export function createPrismaChatStore({
    * produce, so it must outlast the bus's own retries). Default 60000.
    */
   relayTimeoutMs?: number;
+  /**
+   * With `databaseUrl`: the hot statements as named prepared statements, parsed and planned
+   * once per connection (prepared-statements.ts). Default true; false behind a pooler in
+   * transaction mode that cannot keep them.
+   */
+  preparedStatements?: boolean;
 }): ChatStore & { readonly prisma: PrismaClient } {
   if ((databaseUrl === undefined) === (adapter === undefined))
     throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
-  const prisma = new PrismaClient({ adapter: adapter ?? new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
+  const prisma = new PrismaClient({
+    adapter:
+      adapter ??
+      new PrismaPg(
+        { connectionString: databaseUrl, max: poolSize },
+        preparedStatements ? { statementNameGenerator: ({ sql }) => preparedStatementName(sql) } : {},
+      ),
+  });
   const run = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
     try {
       return await op();

@@ -35,7 +35,7 @@ export function createPrismaRefreshTokenStore({
       // family's foreign key. The families the user has with no token left alive go in the
       // same statement: nothing of them can work any more.
       try {
-        await prisma.$executeRaw`
+        await prisma.$executeRaw`/* prepared: issue_refresh_token */
           WITH dead AS (
             DELETE FROM refresh_token_families f
             WHERE f.user_id = ${userId}
