@@ -448,7 +448,7 @@ async function main(): Promise<void> {
     r.recordsPerMessage === undefined ? [] : [Math.round(r.offeredRate * r.recordsPerMessage)],
   );
   if (settings.floor && recordRates.length > 0) {
-    say('\n== Kafka floor: Java ProducerPerformance at our record rates');
+    say("\n== Kafka floor: Java ProducerPerformance at our record rates, alone and with Kafka's Java consumer reading");
     producerFloor = await measureProducerFloor({
       brokers: BROKERS,
       infraDir: INFRA_DIR,

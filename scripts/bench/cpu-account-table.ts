@@ -6,6 +6,7 @@
 import type { CpuAccount } from './cpu-account';
 import type { LoadResult } from './load-run';
 import type { ProducerFloor } from './measure-floor';
+import { readerLabel } from './floor-table';
 import type { TargetResults } from './target-results';
 
 const fmt = (v: number | undefined, digits = 2): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
@@ -37,7 +38,7 @@ export function cpuAccountTable({ results, producer }: { results: readonly Targe
   for (const p of producer) {
     if ('error' in p) continue;
     rows.push(
-      `| Java ProducerPerformance | ${p.offeredRecordsPerSec} records/s | ${coreCells(p.cpu)} | – | – | – | ${fmt(p.brokersCpuMsPerRecord, 3)} |`,
+      `| Java ProducerPerformance, ${readerLabel(p)} | ${p.offeredRecordsPerSec} records/s | ${coreCells(p.cpu)} | – | – | – | ${fmt(p.brokersCpuMsPerRecord, 3)} |`,
     );
   }
   const idle = results.filter((r) => r.idleCpu !== undefined);

@@ -6,6 +6,10 @@ import type { LatencyFloor, ProducerFloor } from './measure-floor';
 import { ratio } from './stats';
 import type { TargetResults } from './target-results';
 
+/** What read a producer floor's records: nothing, or Kafka's Java consumer (and how many it got). */
+export const readerLabel = (p: { reader?: string; consumed?: number; records: number }): string =>
+  p.reader === 'ConsumerPerformance' ? `Java consumer reading (${p.consumed ?? '?'}/${p.records})` : 'nothing reading';
+
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
 export function floorTable({
@@ -38,7 +42,7 @@ export function floorTable({
     if ('error' in p) rows.push(`| Java ProducerPerformance | – | – | failed: ${p.error} |`);
     else
       rows.push(
-        `| Java ProducerPerformance at ${p.offeredRecordsPerSec} records/s (acks=all, idempotent; send→ack) | ${fmt(p.p50)} | ${fmt(p.p99)} | kept ${fmt(p.recordsPerSec, 0)} records/s; brokers ${fmt(p.cpu.cores['brokers'], 2)} cores, ${fmt(p.brokersCpuMsPerRecord, 3)} ms/record |`,
+        `| Java ProducerPerformance at ${p.offeredRecordsPerSec} records/s (acks=all, idempotent; send→ack), ${readerLabel(p)} | ${fmt(p.p50)} | ${fmt(p.p99)} | kept ${fmt(p.recordsPerSec, 0)} records/s; brokers ${fmt(p.cpu.cores['brokers'], 2)} cores, ${fmt(p.brokersCpuMsPerRecord, 3)} ms/record |`,
       );
   }
   const ours = results.filter((r) => r.kafkaHops !== undefined);

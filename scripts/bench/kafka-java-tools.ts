@@ -157,3 +157,52 @@ export async function runProducerPerformance({
   });
   return { tool: 'ProducerPerformance', offeredRecordsPerSec: rate, recordBytes, ...parseProducerPerformance(out) };
 }
+
+/**
+ * The values line after ConsumerPerformance's header (`start.time, end.time,
+ * data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, …`): the records it consumed.
+ */
+export function parseConsumerPerformance(out: string): { consumed: number } {
+  const lines = out.split('\n');
+  const header = lines.findIndex((l) => l.startsWith('start.time'));
+  // A timeout prints a WARNING line between the header and the values.
+  const values =
+    header < 0
+      ? undefined
+      : lines
+          .slice(header + 1)
+          .find((l) => /^\d{4}-\d{2}-\d{2}/.test(l))
+          ?.split(',')
+          .map((v) => v.trim());
+  const consumed = Number(values?.[4]);
+  if (!Number.isFinite(consumed)) throw new Error(`ConsumerPerformance: no summary line in its output:\n${out.slice(-800)}`);
+  return { consumed };
+}
+
+/**
+ * Kafka's Java consumer (its own group, default fetch settings: fetch.min.bytes 1,
+ * fetch.max.wait.ms 500) reading `topic` from the start until it has `messages` records or
+ * none came for `idleTimeoutMs`: the reader beside ProducerPerformance, so the brokers' CPU
+ * per record of Kafka's own clients covers a record produced *and* fetched, as ours are.
+ */
+export async function runConsumerPerformance({
+  infraDir,
+  brokers,
+  topic,
+  messages,
+  idleTimeoutMs,
+}: {
+  infraDir: string;
+  brokers: readonly string[];
+  topic: string;
+  messages: number;
+  idleTimeoutMs: number;
+}): Promise<{ consumed: number }> {
+  const out = await runJava({
+    infraDir,
+    mainClass: 'org.apache.kafka.tools.ConsumerPerformance',
+    args: ['--bootstrap-server', brokers.join(','), '--topic', topic, '--messages', String(messages), '--timeout', String(idleTimeoutMs)],
+    timeoutMs: 120_000 + idleTimeoutMs,
+  });
+  return parseConsumerPerformance(out);
+}

@@ -6,7 +6,13 @@
  * account of its run. A tool that fails is reported as an error, not as a failed bench.
  */
 import { startCpuReading, standardGroups, type CpuAccount } from './cpu-account';
-import { runEndToEndLatency, runProducerPerformance, type EndToEndLatencyResult, type ProducerPerformanceResult } from './kafka-java-tools';
+import {
+  runConsumerPerformance,
+  runEndToEndLatency,
+  runProducerPerformance,
+  type EndToEndLatencyResult,
+  type ProducerPerformanceResult,
+} from './kafka-java-tools';
 import { runKafkajsHop, type KafkajsHopResult } from './kafkajs-hop';
 import { waitMachineQuiet } from './node-process';
 import { createScratchTopics } from './scratch-topics';
@@ -19,7 +25,14 @@ export interface LatencyFloor {
   readonly kafkajsHop: Measured<KafkajsHopResult>[];
 }
 
-export type ProducerFloor = Measured<ProducerPerformanceResult & { readonly brokersCpuMsPerRecord: number }>;
+export type ProducerFloor = Measured<
+  ProducerPerformanceResult & {
+    readonly brokersCpuMsPerRecord: number;
+    /** What read the records meanwhile: nothing, or Kafka's ConsumerPerformance (with what it consumed). */
+    readonly reader: 'none' | 'ConsumerPerformance';
+    readonly consumed?: number;
+  }
+>;
 
 interface FloorContext {
   readonly brokers: readonly string[];
@@ -68,9 +81,11 @@ export async function measureLatencyFloor({
 }
 
 /**
- * Kafka's Java producer at each of `recordRates` (records/s, acks=all, idempotent, nothing
- * reading), with the brokers' CPU per record it wrote: what the brokers charge for a
- * record from Kafka's own client, to set beside what they charge for one of ours.
+ * Kafka's Java producer at each of `recordRates` (records/s, acks=all, idempotent), twice:
+ * with nothing reading, then with Kafka's Java consumer reading the records as they come
+ * (ConsumerPerformance, started a few seconds before so it has joined): what the brokers
+ * charge for a record from Kafka's own clients, produced alone and produced and fetched,
+ * to set beside what they charge for one of ours (every one of ours is fetched).
  */
 export async function measureProducerFloor({
   brokers,
@@ -80,16 +95,28 @@ export async function measureProducerFloor({
   recordBytes,
 }: FloorContext & { recordRates: readonly number[]; seconds: number; recordBytes: number }): Promise<ProducerFloor[]> {
   const topics = createScratchTopics({ brokers });
+  const perRecord = (r: ProducerPerformanceResult & { cpu: CpuAccount }): number =>
+    round(((r.cpu.cores['brokers'] ?? 0) * r.cpu.wallS * 1000) / Math.max(1, r.records), 3);
   try {
     const out: ProducerFloor[] = [];
     for (const rate of recordRates) {
-      const topic = await topics.create(`produce-${rate}`, 12);
-      const r = await measured(infraDir, async () => runProducerPerformance({ infraDir, brokers, topic, rate, seconds, recordBytes }));
-      out.push(
-        'error' in r
-          ? r
-          : { ...r, brokersCpuMsPerRecord: round(((r.cpu.cores['brokers'] ?? 0) * r.cpu.wallS * 1000) / Math.max(1, r.records), 3) },
+      const alone = await measured(infraDir, async () =>
+        runProducerPerformance({ infraDir, brokers, topic: await topics.create(`produce-${rate}`, 12), rate, seconds, recordBytes }),
       );
+      out.push('error' in alone ? alone : { ...alone, brokersCpuMsPerRecord: perRecord(alone), reader: 'none' });
+
+      const topic = await topics.create(`produce-read-${rate}`, 12);
+      const records = Math.max(1, Math.round(rate * seconds));
+      // The reader's JVM start and group join happen before the measured window opens.
+      const reader = runConsumerPerformance({ infraDir, brokers, topic, messages: records, idleTimeoutMs: 15_000 }).catch(
+        (error: unknown) => ({ error: error instanceof Error ? error.message.split('\n')[0]! : String(error) }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const read = await measured(infraDir, () => runProducerPerformance({ infraDir, brokers, topic, rate, seconds, recordBytes }));
+      const consumed = await reader;
+      if ('error' in read) out.push(read);
+      else if ('error' in consumed) out.push({ error: `ConsumerPerformance: ${consumed.error}` });
+      else out.push({ ...read, brokersCpuMsPerRecord: perRecord(read), reader: 'ConsumerPerformance', consumed: consumed.consumed });
     }
     return out;
   } finally {
