@@ -10,7 +10,26 @@ import { runLoad, startLoadCluster, waitReady, type LoadCluster } from '../suppo
  * Clients chat throughout. Counted: acked, delivered, lost (must be 0), reconnects, and the
  * duplicates a resume re-fetched that clients dropped by id.
  */
-describe('rolling restart under load', () => {
+/**
+ * Two timing profiles: the tests' fast one (heartbeat 500 ms, so a fetch waits at most
+ * 500 ms), and the production defaults (heartbeat 3 s, fetch wait 3 s, session timeout 30 s,
+ * rebalance timeout 60 s: docs/architecture.md, "Idle cost"), where a member notices a
+ * rebalance only at its next heartbeat and a stop waits for the fetch in flight.
+ */
+const PROFILES: [string, Record<string, string>][] = [
+  ["the tests' Kafka timings (heartbeat 500 ms)", {}],
+  [
+    'the production Kafka defaults (heartbeat and fetch wait 3 s)',
+    {
+      KAFKA_SESSION_TIMEOUT_MS: '30000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '3000',
+      KAFKA_REBALANCE_TIMEOUT_MS: '60000',
+      KAFKA_FETCH_MAX_WAIT_MS: '3000',
+    },
+  ],
+];
+
+describe.each(PROFILES)('rolling restart under load, %s', (_profile, timings) => {
   const topics = randomTopics(12);
   // A drain on a loaded CI machine can outlast the default 10 s grace (then exit code 1).
   const env = realEnv(topics, {
@@ -19,6 +38,7 @@ describe('rolling restart under load', () => {
     WS_MSG_BURST: '1000',
     WS_MSG_RATE_PER_SEC: '200',
     SHUTDOWN_GRACE_MS: '30000',
+    ...timings,
   });
   let cluster: LoadCluster;
 
