@@ -58,7 +58,8 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
   --room-size K       members per room (default 5)
   --rates A,B,C       fixed offered loads, messages/s (default 100,200,1000,2000; quick 100,1000)
   --duration S        seconds per fixed load (default 20; quick 6)
-  --max-rates A,B,..  steps of the sustained-rate search, until one fails
+  --max-rates A,B,..  steps of the sustained-rate search, until one has p99 > 250 ms, a loss
+                      or an error (reported: the best step within p99 100 ms, and within 250 ms)
                       (default 50,100,150,200,300,500,1000,2000,3000,4000,6000; quick 100,200,400)
   --idle N            idle connections for the memory figure (default 10000; quick 1000; 0 skips)
   --login-seconds S   seconds of logins and of raw bcrypt (default 10; quick 4; 0 skips)
@@ -110,6 +111,8 @@ const settings = Object.freeze({
   loginUsers: 48,
   bcryptCost: 10,
   p99LimitMs: 100,
+  /** Issue #12's limit: the highest rate sustained with p99 ≤ this and nothing lost (the search goes on to it). */
+  p99TargetMs: 250,
   idleCpuS: num(args['idle-cpu'], quick ? 10 : 20, 'idle-cpu', 0),
   floor: !args['no-floor'],
   floorMessages: num(args['floor-messages'], quick ? 300 : 2000, 'floor-messages'),
@@ -128,7 +131,12 @@ const INFRA_DIR = resolve(process.env['INFRA_DIR'] ?? join(ROOT, '.infra'));
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const sustainedOk = (r: LoadResult): boolean => r.lost === 0 && Object.keys(r.errors).length === 0 && r.latency.p99 <= settings.p99LimitMs;
+const sustainedWithin = (r: LoadResult, p99Ms: number): boolean =>
+  r.lost === 0 && Object.keys(r.errors).length === 0 && r.latency.p99 <= p99Ms;
+const sustainedOk = (r: LoadResult): boolean => sustainedWithin(r, settings.p99LimitMs);
+/** The best step that kept p99 ≤ `p99Ms` with nothing lost. */
+const bestWithin = (steps: readonly LoadResult[], p99Ms: number): LoadResult | undefined =>
+  steps.filter((r) => sustainedWithin(r, p99Ms)).sort((a, b) => b.messagesPerSec - a.messagesPerSec)[0];
 
 function describe(r: LoadResult): string {
   const errs =
@@ -179,13 +187,19 @@ async function benchTarget(
     try {
       // A short untimed run first: JIT, connection pools and Kafka fetch sessions warm up.
       await session.run({ rate: 200, durationMs: 3_000, warmupMs: 3_000, drainMs: 5_000 });
-      // The sustained-rate search first (it stops at the first step that fails), then the
-      // fixed loads in ascending order: the heaviest, which may overload, goes last.
+      // The sustained-rate search first (it stops at the first step that fails the looser
+      // limit, p99TargetMs, so both figures come from one search), then the fixed loads in
+      // ascending order: the heaviest, which may overload, goes last.
       for (const rate of settings.maxRates) {
         const r = await session.run({ rate, durationMs: settings.maxStepS * 1000, warmupMs: settings.warmupS * 1000, drainMs: 10_000 });
-        say(`${describe(r)}  ${sustainedOk(r) ? 'sustained' : 'NOT sustained'}`);
+        const verdict = sustainedOk(r)
+          ? 'sustained'
+          : sustainedWithin(r, settings.p99TargetMs)
+            ? `NOT sustained (p99 > ${settings.p99LimitMs} ms; within ${settings.p99TargetMs} ms)`
+            : 'NOT sustained';
+        say(`${describe(r)}  ${verdict}`);
         steps.push(r);
-        if (!sustainedOk(r)) break;
+        if (!sustainedWithin(r, Math.max(settings.p99LimitMs, settings.p99TargetMs))) break;
       }
       for (const rate of [...settings.rates].sort((a, b) => a - b)) {
         const r = await session.run({ rate, durationMs: settings.durationS * 1000, warmupMs: settings.warmupS * 1000, drainMs: 10_000 });
@@ -195,7 +209,8 @@ async function benchTarget(
     } finally {
       session.close();
     }
-    const sustained = [...steps].filter(sustainedOk).sort((a, b) => b.messagesPerSec - a.messagesPerSec)[0];
+    const sustained = bestWithin(steps, settings.p99LimitMs);
+    const sustainedAtTarget = bestWithin(steps, settings.p99TargetMs);
     return {
       target: target.name,
       idle,
@@ -204,6 +219,7 @@ async function benchTarget(
       fixed,
       steps,
       sustained,
+      sustainedAtTarget,
       ...(login === undefined ? {} : { login }),
     };
   } finally {
@@ -239,7 +255,18 @@ function beforeAfterTable(before: TargetResults, after: TargetResults): string {
     r.idleCpu === undefined ? undefined : r.idleCpu.perInstance.reduce((x, y) => x + y, 0) / r.idleCpu.perInstance.length;
   row(`idle CPU per instance, no client (cores)`, idleMean(before), idleMean(after), 3);
   row(`Kafka hops per delivery`, before.kafkaHops, after.kafkaHops, 0);
-  row(`highest sustained rate (msg/s)`, before.sustained?.messagesPerSec, after.sustained?.messagesPerSec, 0);
+  row(
+    `highest sustained rate, p99 ≤ ${settings.p99LimitMs} ms (msg/s)`,
+    before.sustained?.messagesPerSec,
+    after.sustained?.messagesPerSec,
+    0,
+  );
+  row(
+    `highest sustained rate, p99 ≤ ${settings.p99TargetMs} ms (msg/s)`,
+    before.sustainedAtTarget?.messagesPerSec,
+    after.sustainedAtTarget?.messagesPerSec,
+    0,
+  );
   row(`memory per idle connection (KB)`, before.idle?.perConnectionKB, after.idle?.perConnectionKB);
   return rows.join('\n');
 }
@@ -258,7 +285,8 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
   for (const rate of settings.rates) {
     const a = ours?.fixed.find((r) => r.offeredRate === rate);
     const b = peer?.fixed.find((r) => r.offeredRate === rate);
-    const t = rate === 1000 ? ['p50 ≤ 15', '', 'p99 ≤ 50'] : ['', '', ''];
+    // Issue #12's: p99 ≤ 250 ms at 200 msg/s, ≤ 500 ms at 1000 msg/s (every send acked, every delivery made).
+    const t = rate === 200 ? ['', '', 'p99 ≤ 250'] : rate === 1000 ? ['', '', 'p99 ≤ 500'] : ['', '', ''];
     row(`p50 send→deliver at ${rate} msg/s (ms)`, a?.latency.p50, b?.latency.p50, t[0]!);
     row(`p95 send→deliver at ${rate} msg/s (ms)`, a?.latency.p95, b?.latency.p95, t[1]!);
     row(`p99 send→deliver at ${rate} msg/s (ms)`, a?.latency.p99, b?.latency.p99, t[2]!);
@@ -267,7 +295,14 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
     `highest sustained rate, p99 ≤ ${settings.p99LimitMs} ms (msg/s)`,
     ours?.sustained?.messagesPerSec,
     peer?.sustained?.messagesPerSec,
-    '≥ 2000, ≥ 0.5× peer',
+    '',
+    0,
+  );
+  row(
+    `highest sustained rate, p99 ≤ ${settings.p99TargetMs} ms (msg/s)`,
+    ours?.sustainedAtTarget?.messagesPerSec,
+    peer?.sustainedAtTarget?.messagesPerSec,
+    '≥ 1000',
     0,
   );
   row('… as deliveries to members (frames/s)', ours?.sustained?.deliveriesPerSec, peer?.sustained?.deliveriesPerSec, '', 0);
