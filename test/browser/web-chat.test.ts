@@ -195,14 +195,22 @@ async function recordConnStates(page: Page): Promise<void> {
   })()`);
 }
 
-/** Waits (50 s at most) until the badge has shown `state` since recordConnStates; says what it showed if not. */
+/**
+ * Waits (50 s at most) until the badge has shown `state` since recordConnStates; says what it
+ * showed if not. WHY page.evaluate in a loop and not page.waitForFunction: the page's CSP
+ * (script-src 'self', no 'unsafe-eval') refuses the eval that waitForFunction's polling of a
+ * string predicate runs in the page, so it threw whenever the state came after its first
+ * check (seen in CI: the page had shown it, 1.6 s in). page.evaluate goes through the
+ * DevTools protocol, which the CSP does not govern.
+ */
 async function waitForConnState(page: Page, state: string): Promise<void> {
-  try {
-    await page.waitForFunction(`(window.connStates || []).some((x) => x.endsWith(' ' + ${JSON.stringify(state)}))`, undefined, {
-      timeout: 50_000,
-    });
-  } catch (error) {
-    const seen: unknown = await page.evaluate('window.connStates');
-    throw new Error(`the page never showed "${state}"; it showed: ${JSON.stringify(seen)} (${String(error)})`);
+  const deadline = Date.now() + 50_000;
+  const shown = `(window.connStates || []).some((x) => x.endsWith(' ' + ${JSON.stringify(state)}))`;
+  while (!(await page.evaluate(shown))) {
+    if (Date.now() > deadline) {
+      const seen: unknown = await page.evaluate('window.connStates');
+      throw new Error(`the page never showed "${state}" within 50 s; it showed: ${JSON.stringify(seen)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
