@@ -107,8 +107,10 @@ export async function measureProducerFloor({
 
       const topic = await topics.create(`produce-read-${rate}`, 12);
       const records = Math.max(1, Math.round(rate * seconds));
-      // The reader's JVM start and group join happen before the measured window opens.
-      const reader = runConsumerPerformance({ infraDir, brokers, topic, messages: records, idleTimeoutMs: 15_000 }).catch(
+      // The reader's JVM start and group join happen before the measured window opens. Its
+      // idle timeout counts from its start, so it outlasts the 5 s here plus measured()'s wait
+      // for a quiet machine (up to 30 s) before the first record.
+      const reader = runConsumerPerformance({ infraDir, brokers, topic, messages: records, idleTimeoutMs: 45_000 }).catch(
         (error: unknown) => ({ error: error instanceof Error ? error.message.split('\n')[0]! : String(error) }),
       );
       await new Promise((resolve) => setTimeout(resolve, 5_000));
