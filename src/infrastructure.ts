@@ -26,7 +26,7 @@ import { createRedisInstanceDirectory } from './adapters/redis/redis-instance-di
 import { createRedisLoginThrottle } from './adapters/redis/redis-login-throttle';
 import { createRedisRateWindow } from './adapters/redis/redis-rate-window';
 import { createRedisRevocationStore } from './adapters/redis/redis-revocation-store';
-import { createRedisSessionMirror } from './adapters/redis/redis-session-mirror';
+import { createRedisSessionMirror, sessionMirrorRebuildMs } from './adapters/redis/redis-session-mirror';
 import { service, type NamedService } from './service-group';
 
 /** Every adapter an instance runs on, each picked once from the configuration. */
@@ -110,7 +110,11 @@ export function createInfrastructure({
           loginThrottle: createRedisLoginThrottle({ redis, limits }),
           registrations: createRedisRateWindow({ redis, limits: registerLimits, prefix: 'chat:register:ip:' }),
           userSearches: createRedisRateWindow({ redis, limits: searchLimits, prefix: 'chat:search:user:' }),
-          mirror: createRedisSessionMirror({ redis, ttlMs: config.chat.sessionTtlMs, rebuildMs: 2 * config.chat.sessionReannounceMs }),
+          mirror: createRedisSessionMirror({
+            redis,
+            ttlMs: config.chat.sessionTtlMs,
+            rebuildMs: sessionMirrorRebuildMs(config.chat.sessionReannounceMs),
+          }),
           instanceDirectory: createRedisInstanceDirectory({ redis }),
         };
 

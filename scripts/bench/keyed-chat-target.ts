@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { createTokenService } from '../../src/auth/token-service';
 import { createChatConnection } from '../../client/src/chat-connection';
 import { isUnknownTopic } from '../../src/adapters/kafka/kafka-errors';
+import { sessionMirrorRebuildMs, sessionMirrorSinceKey } from '../../src/adapters/redis/redis-session-mirror';
 import { isServerErrorCode, type ChatError } from '../../client/src/chat-error';
 import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
 import { mapLimit } from './chat-target';
@@ -228,15 +229,16 @@ export function createKeyedChatTarget({
     kafkaFetches: () => metricTotal('chat_kafka_fetches_total{'),
     fallbackFanOuts: () => metricTotal('chat_fanouts_total{path="via-owner"}'),
     async settle(say) {
-      // The instances trust the session directory once 2 × SESSION_REANNOUNCE_MS have passed
+      // The instances trust the session directory once sessionMirrorRebuildMs has passed
       // since its marker was set (src/adapters/redis/redis-session-mirror.ts): the first
       // session written to a brand-new Redis sets it, so on a fresh machine the first minute
       // of a run would measure the fallback path. A checkout without the marker waits nothing.
       const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       try {
         await redis.connect();
-        const since = Number(await redis.get('chat:sessions:@since'));
-        const trustedAt = since + 2 * Number(env['SESSION_REANNOUNCE_MS'] ?? 30_000) + 1_000;
+        const since = Number(await redis.get(sessionMirrorSinceKey()));
+        // 30 000: the config's default SESSION_REANNOUNCE_MS.
+        const trustedAt = since + sessionMirrorRebuildMs(Number(env['SESSION_REANNOUNCE_MS'] ?? 30_000)) + 1_000;
         if (Number.isFinite(since) && since > 0 && trustedAt > Date.now()) {
           say(
             `== ${name}: waiting ${((trustedAt - Date.now()) / 1000).toFixed(0)} s until the session directory is trusted (a fresh Redis)`,

@@ -32,9 +32,21 @@ const LOAD_CHUNK = 500;
  * pipelined HGETALLs, and removes members left with no live session (their last socket
  * closed: `remove` does not touch the index, so a close costs one command as before).
  */
+/** The mirror's default key prefix. */
+export const SESSION_MIRROR_PREFIX = 'chat:sessions:';
+
+/** The completeness marker's key under `prefix` (see above). */
+export const sessionMirrorSinceKey = (prefix: string = SESSION_MIRROR_PREFIX): string => `${prefix}@since`;
+
+/**
+ * How long a fresh store stays untrusted: two re-announce periods, so a gateway whose
+ * announce ran just before the loss has announced again (with room for one late timer).
+ */
+export const sessionMirrorRebuildMs = (reannounceMs: number): number => 2 * reannounceMs;
+
 export function createRedisSessionMirror({
   redis,
-  prefix = 'chat:sessions:',
+  prefix = SESSION_MIRROR_PREFIX,
   ttlMs,
   rebuildMs = 0,
   now = () => Date.now(),
@@ -46,7 +58,7 @@ export function createRedisSessionMirror({
   ttlMs: number;
   /**
    * How long after the store was found empty `lookup` refuses: at least one re-announce
-   * period (the app passes 2 × SESSION_REANNOUNCE_MS). Default 0 (trust it at once).
+   * period (the app passes sessionMirrorRebuildMs(SESSION_REANNOUNCE_MS)). Default 0 (trust it at once).
    */
   rebuildMs?: number;
   /** Clock for the seenAt check. Default Date.now. */
@@ -54,7 +66,7 @@ export function createRedisSessionMirror({
 }): SessionMirror {
   const keyOf = (userId: string) => `${prefix}${userId}`;
   const indexOf = (partition: number) => `${prefix}@partition:${partition}`;
-  const sinceKey = `${prefix}@since`;
+  const sinceKey = sessionMirrorSinceKey(prefix);
 
   /** The session a field holds, or undefined when it is unreadable or too old. */
   const liveSession = (connectionId: string, value: string): MirroredSession | undefined => {
