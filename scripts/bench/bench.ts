@@ -20,7 +20,7 @@ import { KAFKA_HOPS, kafkaHopsOf } from './kafka-hops';
 import { createKeyedChatTarget } from './keyed-chat-target';
 import { openLoadSession, type LoadResult, type Workload } from './load-run';
 import { measureLoginRate, type LoginRateResult } from './login-rate';
-import { measureLatencyFloor, measureProducerFloor, type LatencyFloor, type ProducerFloor } from './measure-floor';
+import { besideKafkajsPath, measureLatencyFloor, measureProducerFloor, type LatencyFloor, type ProducerFloor } from './measure-floor';
 import { ROOT } from './node-process';
 import { createSocketIoTarget } from './socketio-target';
 import { ratio } from './stats';
@@ -118,6 +118,9 @@ const settings = Object.freeze({
   floorMessages: num(args['floor-messages'], quick ? 300 : 2000, 'floor-messages'),
   floorRecordBytes: 100,
   floorSeconds: quick ? 5 : 10,
+  // Records per message on the kafkajs path's second hop: ours write one per other instance
+  // holding members (rooms of 5 over 3 instances: 2; the own instance's go in-process).
+  floorFanOut: 2,
 });
 if (args.only !== undefined && args.only !== 'keyed-chat' && args.only !== 'socket.io')
   throw new Error('--only must be keyed-chat or socket.io');
@@ -150,6 +153,14 @@ function describe(r: LoadResult): string {
   return `${r.target.padEnd(10)} offered ${String(r.offeredRate).padStart(5)}/s  sent ${r.sent} acked ${r.acked}  msgs ${String(r.messagesPerSec).padStart(5)}/s  deliveries ${String(r.deliveriesPerSec).padStart(6)}/s  p50 ${r.latency.p50.toFixed(1)}  p95 ${r.latency.p95.toFixed(1)}  p99 ${r.latency.p99.toFixed(1)} ms  lost ${r.lost}  dup ${r.duplicates}  errors ${errs}  server ${r.serverCores} cores (machine ${r.machineCores})  gen-lag p99 ${r.generatorLagP99Ms} ms\n           cpu: ${acct} rest ${r.cpu.other}  servers ${r.serverCpuMsPerDelivery} ms/delivery${perRecord}${fallback}`;
 }
 
+/** The login's Kafka ceiling, when measured: raw bcrypt beside a bare kafkajs path moving the logins' records. */
+const loginCeiling = (l: LoginRateResult): string =>
+  l.kafkaCeiling !== undefined
+    ? `; ${l.recordsPerLogin} Kafka records per login; raw bcrypt beside a bare kafkajs path moving them: ${l.rawBesideKafkaPerSec}/s, a ceiling of ${l.kafkaCeiling}`
+    : l.besideKafkaError !== undefined
+      ? `; the Kafka ceiling failed: ${l.besideKafkaError}`
+      : '';
+
 async function benchTarget(
   target: ChatTarget,
   withLogin: ((t: ChatTarget) => Promise<LoginRateResult>) | undefined,
@@ -175,7 +186,7 @@ async function benchTarget(
     const login = withLogin === undefined || settings.loginSeconds === 0 ? undefined : await withLogin(target);
     if (login !== undefined)
       say(
-        `${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})`,
+        `${target.name}: ${login.loginsPerSec} logins/s vs ${login.rawComparesPerSec} raw bcrypt compares/s at cost ${login.cost} (ratio ${login.ratio}, failures ${login.loginFailures})${loginCeiling(login)}`,
       );
     const workload: Workload = { clients: settings.clients, roomSize: settings.roomSize, textBytes: settings.textBytes };
     say(`== ${target.name}: ${workload.clients} clients, rooms of ${workload.roomSize}`);
@@ -324,7 +335,7 @@ function summaryTable(ours: TargetResults | undefined, peer: TargetResults | und
   row(`idle CPU of the busiest instance, no client (cores)`, idleMax(ours), idleMax(peer), '≤ 0.01', 3);
   if (ours?.login !== undefined) {
     rows.push(
-      `| logins/s (bcrypt cost ${ours.login.cost}, ${ours.login.concurrency} concurrent) | ${fmt(ours.login.loginsPerSec)} | – | ${fmt(ours.login.ratio, 2)} of raw bcrypt (${fmt(ours.login.rawComparesPerSec)}/s) | ≥ 0.90 of raw |`,
+      `| logins/s (bcrypt cost ${ours.login.cost}, ${ours.login.concurrency} concurrent) | ${fmt(ours.login.loginsPerSec)} | – | ${fmt(ours.login.ratio, 2)} of raw bcrypt (${fmt(ours.login.rawComparesPerSec)}/s)${loginCeiling(ours.login)} | ≥ 0.90 of raw |`,
     );
   }
   return rows.join('\n');
@@ -391,7 +402,7 @@ async function main(): Promise<void> {
   // rates ours wrote).
   let latencyFloor: LatencyFloor | undefined;
   if (settings.floor) {
-    say('\n== Kafka floor: Java EndToEndLatency, bare kafkajs hop');
+    say('\n== Kafka floor: Java EndToEndLatency, bare kafkajs hop and two-hop kafkajs path');
     latencyFloor = await measureLatencyFloor({
       brokers: BROKERS,
       infraDir: INFRA_DIR,
@@ -399,11 +410,13 @@ async function main(): Promise<void> {
       bytes: settings.floorRecordBytes,
       rates: settings.rates,
       seconds: settings.floorSeconds,
+      fanOut: settings.floorFanOut,
     }).catch((error: unknown) => {
       say(`Kafka floor failed (the bench goes on without it): ${String(error)}`);
       return undefined;
     });
-    if (latencyFloor !== undefined) say(floorTable({ latency: latencyFloor, producer: [], results: [] }));
+    if (latencyFloor !== undefined)
+      say(floorTable({ latency: latencyFloor, producer: [], results: [], deliveriesPerMessage: settings.roomSize - 1 }));
   }
 
   const results: TargetResults[] = [];
@@ -445,6 +458,13 @@ async function main(): Promise<void> {
           concurrency: settings.loginConcurrency,
           durationMs: settings.loginSeconds * 1000,
           login: (u, pw, i) => ours.login(u, pw, i),
+          ...(ours.kafkaRecords === undefined ? {} : { kafkaRecords: ours.kafkaRecords }),
+          ...(settings.floor
+            ? {
+                besideKafka: async (recordsPerSec: number, seconds: number, during: () => Promise<number>) =>
+                  (await besideKafkajsPath({ brokers: BROKERS, recordsPerSec, seconds, during })).result,
+              }
+            : {}),
         });
       }),
     );
@@ -501,7 +521,11 @@ async function main(): Promise<void> {
     ...(before !== undefined && ours !== undefined ? [beforeAfterTable(before, ours)] : []),
     ...(ours === undefined ? [] : results.filter((r) => r.target.startsWith('keyed-chat+')).map((v) => beforeAfterTable(ours, v))),
   ];
-  const floor = settings.floor ? [`### Kafka floor\n\n${floorTable({ latency: latencyFloor, producer: producerFloor, results })}`] : [];
+  const floor = settings.floor
+    ? [
+        `### Kafka floor\n\n${floorTable({ latency: latencyFloor, producer: producerFloor, results, deliveriesPerMessage: settings.roomSize - 1 })}`,
+      ]
+    : [];
   const account = `### CPU account (cores over each phase; rest of machine = busy cores no group explains)\n\n${cpuAccountTable({ results, producer: producerFloor })}`;
   const table = [summaryTable(ours, peer), ...floor, account, ...comparisons].join('\n\n');
   const machine = {

@@ -1,7 +1,9 @@
 /**
- * The floor table (markdown): Kafka's own tools and a bare kafkajs hop on the benchmark's
- * cluster, then each keyed-chat target's send→deliver p50 as a ratio to hops × floor p50.
+ * The floor table (markdown): Kafka's own tools, a bare kafkajs hop and the two-hop kafkajs
+ * path on the benchmark's cluster; then each keyed-chat target's send→deliver p50 as a ratio
+ * to hops × floor p50, and its fixed loads beside the kafkajs path at the same rate.
  */
+import type { KafkajsHopResult } from './kafkajs-hop';
 import type { LatencyFloor, ProducerFloor } from './measure-floor';
 import { ratio } from './stats';
 import type { TargetResults } from './target-results';
@@ -12,14 +14,20 @@ export const readerLabel = (p: { reader?: string; consumed?: number; records: nu
 
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
+/** kafkajs's CPU per message of a hop or path run, after its warm-up (ms). */
+const cpuPerMessage = (h: KafkajsHopResult): number => h.cpuMs / Math.max(1, h.measuredMessages);
+
 export function floorTable({
   latency,
   producer,
   results,
+  deliveriesPerMessage,
 }: {
   latency: LatencyFloor | undefined;
   producer: readonly ProducerFloor[];
   results: readonly TargetResults[];
+  /** Frames a message makes (room size − 1): the path's CPU per message is split over them. */
+  deliveriesPerMessage: number;
 }): string {
   const rows = ['| floor (none of our code) | p50 (ms) | p99 (ms) | notes |', '| --- | --- | --- | --- |'];
   const e2e = latency?.endToEnd;
@@ -35,7 +43,14 @@ export function floorTable({
     if ('error' in hop) rows.push(`| kafkajs hop | – | – | failed: ${hop.error} |`);
     else
       rows.push(
-        `| kafkajs hop at ${hop.rate} msg/s (1 producer, 1 consumer minBytes 1) | ${fmt(hop.latency.p50)} | ${fmt(hop.latency.p99)} | ${hop.received}/${hop.sent} received; brokers ${fmt(hop.cpu.cores['brokers'], 2)} cores, bench ${fmt(hop.cpu.cores['generator'], 2)} |`,
+        `| kafkajs hop at ${hop.rate} msg/s (1 producer, 1 consumer minBytes 1) | ${fmt(hop.latency.p50)} | ${fmt(hop.latency.p99)} | ${hop.received}/${hop.sent} received; brokers ${fmt(hop.cpu.cores['brokers'], 2)} cores, bench ${fmt(hop.cpu.cores['generator'], 2)}; kafkajs ${fmt(cpuPerMessage(hop), 2)} ms CPU/message |`,
+      );
+  }
+  for (const path of latency?.kafkajsPath ?? []) {
+    if ('error' in path) rows.push(`| kafkajs path | – | – | failed: ${path.error} |`);
+    else
+      rows.push(
+        `| kafkajs path at ${path.rate} msg/s (2 hops: 1 record, then ${path.fanOut} per message; a producer and a consumer per hop) | ${fmt(path.latency.p50)} | ${fmt(path.latency.p99)} | ${path.received}/${path.sent * path.fanOut} records read; brokers ${fmt(path.cpu.cores['brokers'], 2)} cores, machine ${fmt(path.cpu.machine, 2)}; kafkajs ${fmt(cpuPerMessage(path), 2)} ms CPU/message |`,
       );
   }
   for (const p of producer) {
@@ -63,6 +78,26 @@ export function floorTable({
         const vsE2e = e2eP50 === undefined ? '–' : fmt(ratio(run.latency.p50, hops * e2eP50), 2);
         const vsHop = hopP50 === undefined ? '–' : fmt(ratio(run.latency.p50, hops * hopP50), 2);
         rows.push(`| ${r.target} | ${kind} ${run.offeredRate} | ${fmt(run.latency.p50)} | ${hops} | ${vsE2e} | ${vsHop} |`);
+      }
+    }
+  }
+  const paths = (latency?.kafkajsPath ?? []).filter((p): p is Exclude<typeof p, { error: string }> => !('error' in p));
+  if (ours.length > 0 && paths.length > 0) {
+    rows.push(
+      '',
+      `| ours beside the kafkajs path at the same rate | msg/s | p50 (ms) | p99 (ms) | CPU per delivery (ms; the path's: its kafkajs CPU per message ÷ ${deliveriesPerMessage}) | machine (cores) |`,
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const path of paths) {
+      rows.push(
+        `| kafkajs path | ${path.rate} | ${fmt(path.latency.p50)} | ${fmt(path.latency.p99)} | ${fmt(cpuPerMessage(path) / deliveriesPerMessage, 3)} | ${fmt(path.cpu.machine, 2)} |`,
+      );
+      for (const r of ours) {
+        const run = r.fixed.find((x) => x.offeredRate === path.rate);
+        if (run !== undefined)
+          rows.push(
+            `| ${r.target} | ${run.offeredRate} | ${fmt(run.latency.p50)} | ${fmt(run.latency.p99)} | ${fmt(run.serverCpuMsPerDelivery, 3)} | ${fmt(run.machineCores, 2)} |`,
+          );
       }
     }
   }

@@ -4,17 +4,58 @@
  * (minBytes 1), on a fresh topic with the product's partitioning. Open loop: messages fall
  * due at `rate` per second whatever Kafka does; a sample is due time → consumed, in this
  * process (one clock).
+ *
+ * With `fanOut` k > 0 it is a two-hop path shaped like a chat message's: a relay consumer
+ * (its own group) reads each message and produces k records for it to a second topic
+ * (keyed by k "gateways"), through a second idempotent producer, before its batch returns;
+ * the reader consumes that topic, and a sample is due time → one of the k records consumed.
+ * 1 + k records per message, as ours write 3 for a room of 5 over 3 instances (the send, and
+ * a record per other instance holding members). Everything runs in this process, with one
+ * producer and one consumer per hop: the least CPU any deployment of that path can cost in
+ * kafkajs, whereas ours spread it over 3 instances.
+ *
+ * kafkajs here runs with the fix of its request queues' 1 ms polling that ours load
+ * (src/adapters/kafka/kafkajs-idle-fix.ts, the fix proposed upstream), unless `idleFix` is
+ * false: without it each client's connections poll whether anything is in flight or not,
+ * about 0.1–0.25 cores of this process whatever the rate, which is not what a record costs.
+ * The fix patches kafkajs for the whole process, so a run without it must come first.
  */
 import { performance } from 'node:perf_hooks';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { applyKafkajsIdleFix, kafkajsIdleFixApplied } from '../../src/adapters/kafka/kafkajs-idle-fix';
 import { round, summarize, type LatencySummary } from './stats';
 
 export interface KafkajsHopResult {
   readonly rate: number;
   readonly seconds: number;
+  /** Records written per message after the first hop (0: a single hop). */
+  readonly fanOut: number;
   readonly sent: number;
+  /** Records the reader consumed (fanOut per message on a path). */
   readonly received: number;
+  /** Whether kafkajs ran with the idle fix (see above). */
+  readonly idleFix: boolean;
   readonly latency: LatencySummary;
+  /**
+   * This process's CPU (user + system, ms) from the end of the warm-up until the last record
+   * was read: kafkajs's cost, as nothing else runs here then, with its JIT warmed up.
+   */
+  readonly cpuMs: number;
+  /** Messages sent after the warm-up: what `cpuMs` was spent on. */
+  readonly measuredMessages: number;
+}
+
+/** Retries `op` while a fresh topic's metadata spreads (UNKNOWN_TOPIC_OR_PARTITION past kafkajs's own retries). */
+async function retried(op: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await op();
+      return;
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }
 
 export async function runKafkajsHop({
@@ -22,94 +63,149 @@ export async function runKafkajsHop({
   topic,
   rate,
   seconds,
+  fanOut = 0,
   warmupS = 1,
   keys = 60,
   bytes = 100,
+  onWarm,
+  idleFix = true,
 }: {
   brokers: readonly string[];
+  /** The first hop's topic; a path also uses `<topic>-out`, which the caller creates too. */
   topic: string;
   rate: number;
   seconds: number;
+  /** Records per message on a second hop. Default 0 (one hop). */
+  fanOut?: number;
   warmupS?: number;
   keys?: number;
   bytes?: number;
+  /** Called when the warm-up ends and the measured load begins. */
+  onWarm?: () => void;
+  /** Load the idle fix of kafkajs's request queues first (see above). Default true. */
+  idleFix?: boolean;
 }): Promise<KafkajsHopResult> {
+  if (idleFix && !applyKafkajsIdleFix()) throw new Error('kafkajs-hop: the kafkajs idle fix does not apply to this kafkajs version');
+  if (!idleFix && kafkajsIdleFixApplied()) throw new Error('kafkajs-hop: without the idle fix asked, but this process has applied it');
   const kafka = new Kafka({ clientId: 'bench-kafkajs-hop', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const consumerOf = (groupId: string): Consumer =>
+    kafka.consumer({ groupId, minBytes: 1, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  const consumer = kafka.consumer({ groupId: `${topic}-reader`, minBytes: 1, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
+  const readTopic = fanOut > 0 ? `${topic}-out` : topic;
+  const reader = consumerOf(`${readTopic}-reader`);
+  const relay =
+    fanOut > 0
+      ? {
+          consumer: consumerOf(`${topic}-relay`),
+          producer: kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
+        }
+      : undefined;
+  const clients: (Producer | Consumer)[] = [producer, reader, ...(relay === undefined ? [] : [relay.consumer, relay.producer])];
+  const groups = [`${readTopic}-reader`, ...(relay === undefined ? [] : [`${topic}-relay`])];
   const samples: number[] = [];
   const measuredFrom = warmupS * 1000;
+  const total = Math.round(rate * (seconds + warmupS));
+  const expected = total * Math.max(1, fanOut);
   let received = 0;
   let started = 0;
-  await producer.connect();
-  await consumer.connect();
-  // A fresh topic may not be known to every broker yet (its metadata spreads): retry.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      break;
-    } catch (error) {
-      if (attempt >= 50) throw error;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-  // The producer's first send to a fresh topic can meet a broker that does not know it yet
-  // (UNKNOWN_TOPIC_OR_PARTITION past kafkajs's own retries): one warm-up record, retried.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await producer.send({ topic, acks: -1, messages: [{ key: 'warm-up', value: 'w', headers: { warm: '1' } }] });
-      break;
-    } catch (error) {
-      if (attempt >= 50) throw error;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (message.headers?.['warm'] !== undefined) return;
-      received++;
-      const dueAt = Number(message.headers?.['due']?.toString() ?? 'NaN');
-      if (dueAt - started >= measuredFrom) samples.push(performance.now() - dueAt);
-    },
-  });
-  await joined;
-  const padding = 'x'.repeat(bytes);
-  const total = Math.round(rate * (seconds + warmupS));
   let sent = 0;
+  let cpuAtMeasure: NodeJS.CpuUsage | undefined;
+  let sentAtMeasure = 0;
+  let cpuMs = 0;
   try {
+    for (const c of clients) await c.connect();
+    const joins = [reader, ...(relay === undefined ? [] : [relay.consumer])].map(
+      (c) => new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve())),
+    );
+    await retried(() => reader.subscribe({ topics: [readTopic], fromBeginning: true }));
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        if (message.headers?.['warm'] !== undefined) return;
+        received++;
+        const dueAt = Number(message.headers?.['due']?.toString() ?? 'NaN');
+        if (dueAt - started >= measuredFrom) samples.push(performance.now() - dueAt);
+      },
+    });
+    if (relay !== undefined) {
+      await retried(() => relay.consumer.subscribe({ topics: [topic], fromBeginning: true }));
+      await relay.consumer.run({
+        // The batch's output is produced before the batch returns (and its offsets commit).
+        eachBatch: async ({ batch }) => {
+          const out = batch.messages
+            .filter((m) => m.headers?.['warm'] === undefined)
+            .flatMap((m) =>
+              Array.from({ length: fanOut }, (_, g) => ({ key: `g${g}`, value: m.value, headers: { due: m.headers!['due']! } })),
+            );
+          if (out.length > 0) await relay.producer.send({ topic: readTopic, acks: -1, messages: out });
+        },
+      });
+      await retried(() =>
+        relay.producer.send({ topic: readTopic, acks: -1, messages: [{ key: 'warm-up', value: 'w', headers: { warm: '1' } }] }),
+      );
+    }
+    await retried(() => producer.send({ topic, acks: -1, messages: [{ key: 'warm-up', value: 'w', headers: { warm: '1' } }] }));
+    await Promise.all(joins);
+
+    const padding = 'x'.repeat(bytes);
     started = performance.now();
+    const warmedUp = setTimeout(() => {
+      cpuAtMeasure = process.cpuUsage();
+      sentAtMeasure = sent;
+      onWarm?.();
+    }, measuredFrom);
     const queue: { key: string; value: string; headers: { due: string } }[] = [];
-    let inFlight: Promise<unknown> | undefined;
+    let inFlight = false;
     await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      // Woken when the next message falls due or the send in flight returns, not polled:
+      // a 1 ms poll was most of this process's CPU at 50 msg/s, and counted as kafkajs's.
       const tick = (): void => {
-        const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+        timer = undefined;
+        const now = performance.now();
+        const due = Math.min(total, Math.floor(((now - started) / 1000) * rate) + 1);
         while (sent < due) {
-          const dueAt = started + (sent * 1000) / rate;
-          queue.push({ key: `k${sent % keys}`, value: padding, headers: { due: String(dueAt) } });
+          queue.push({ key: `k${sent % keys}`, value: padding, headers: { due: String(started + (sent * 1000) / rate) } });
           sent++;
         }
-        if (inFlight === undefined && queue.length > 0) {
-          inFlight = producer.send({ topic, acks: -1, messages: queue.splice(0) }).then(() => (inFlight = undefined), reject);
+        if (!inFlight && queue.length > 0) {
+          inFlight = true;
+          producer.send({ topic, acks: -1, messages: queue.splice(0) }).then(() => {
+            inFlight = false;
+            if (timer !== undefined) clearTimeout(timer);
+            tick();
+          }, reject);
         }
-        if (sent >= total && queue.length === 0) resolve();
-        else setTimeout(tick, 1);
+        if (sent >= total && queue.length === 0 && !inFlight) return resolve();
+        if (sent < total) timer = setTimeout(tick, Math.max(0, started + (sent * 1000) / rate - performance.now()));
       };
       tick();
     });
-    await inFlight;
     const deadline = performance.now() + 10_000;
-    while (received < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (received < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    clearTimeout(warmedUp);
+    if (cpuAtMeasure !== undefined) {
+      const used = process.cpuUsage(cpuAtMeasure);
+      cpuMs = (used.user + used.system) / 1000;
+    }
   } finally {
-    await consumer.disconnect();
-    await producer.disconnect();
-    // Its group goes with it, as its topic does.
+    for (const c of clients.reverse()) await c.disconnect();
+    // Its groups go with it, as its topics do.
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteGroups([`${topic}-reader`]).catch(() => undefined);
+    await admin.deleteGroups(groups).catch(() => undefined);
     await admin.disconnect();
   }
-  return { rate, seconds, sent, received, latency: roundSummary(summarize(samples)) };
+  return {
+    rate,
+    seconds,
+    fanOut,
+    sent,
+    received,
+    idleFix,
+    latency: roundSummary(summarize(samples)),
+    cpuMs: round(cpuMs),
+    measuredMessages: sent - sentAtMeasure,
+  };
 }
 
 const roundSummary = (s: LatencySummary): LatencySummary => ({

@@ -10,6 +10,17 @@ export interface LoginRateResult {
   /** bcrypt.compare calls per second in this process, same cost and concurrency. */
   readonly rawComparesPerSec: number;
   readonly ratio: number;
+  /** Kafka records the logins wrote, per login (when the target counts its records). */
+  readonly recordsPerLogin?: number;
+  /**
+   * The same raw compares while a bare kafkajs path moved the logins' Kafka records per
+   * second (`besideKafka`): what is left for bcrypt once Kafka has done a login's share.
+   */
+  readonly rawBesideKafkaPerSec?: number;
+  /** rawBesideKafkaPerSec / rawComparesPerSec: the ratio a login could reach with nothing of ours. */
+  readonly kafkaCeiling?: number;
+  /** Why the compares beside Kafka were not measured. */
+  readonly besideKafkaError?: string;
 }
 
 /** Runs `op` with `concurrency` callers for `durationMs`; returns completions per second and failures. */
@@ -17,7 +28,7 @@ async function closedLoop(
   concurrency: number,
   durationMs: number,
   op: (i: number) => Promise<boolean>,
-): Promise<{ perSec: number; failures: number }> {
+): Promise<{ perSec: number; done: number; failures: number }> {
   const start = performance.now();
   let done = 0;
   let failures = 0;
@@ -30,7 +41,7 @@ async function closedLoop(
       }
     }),
   );
-  return { perSec: done / ((performance.now() - start) / 1000), failures };
+  return { perSec: done / ((performance.now() - start) / 1000), done, failures };
 }
 
 /**
@@ -46,6 +57,8 @@ export async function measureLoginRate({
   concurrency,
   durationMs,
   login,
+  kafkaRecords,
+  besideKafka,
 }: {
   users: readonly string[];
   password: string;
@@ -53,16 +66,37 @@ export async function measureLoginRate({
   concurrency: number;
   durationMs: number;
   login: (userId: string, password: string, i: number) => Promise<number>;
+  /** The Kafka records the target has written so far (to count a login's). */
+  kafkaRecords?: () => Promise<number>;
+  /** Runs `during` while Kafka, with none of our code, moves `recordsPerSec` (measure-floor.ts). */
+  besideKafka?: (recordsPerSec: number, seconds: number, during: () => Promise<number>) => Promise<number>;
 }): Promise<LoginRateResult> {
+  const recordsBefore = await kafkaRecords?.().catch(() => undefined);
   const logins = await closedLoop(concurrency, durationMs, async (i) => (await login(users[i % users.length]!, password, i)) === 200);
+  const recordsAfter = await kafkaRecords?.().catch(() => undefined);
   const hash = await bcrypt.hash(password, cost);
-  const raw = await closedLoop(concurrency, durationMs, (_i) => bcrypt.compare(password, hash));
+  const compare = async (): Promise<number> => (await closedLoop(concurrency, durationMs, (_i) => bcrypt.compare(password, hash))).perSec;
+  const raw = await compare();
+  const attempts = logins.done + logins.failures;
+  const recordsPerLogin =
+    recordsBefore === undefined || recordsAfter === undefined || attempts === 0 ? undefined : (recordsAfter - recordsBefore) / attempts;
+  let beside: number | { error: string } | undefined;
+  if (besideKafka !== undefined && recordsPerLogin !== undefined)
+    beside = await besideKafka(logins.perSec * recordsPerLogin, durationMs / 1000, compare).catch((error: unknown) => ({
+      error: error instanceof Error ? error.message.split('\n')[0]! : String(error),
+    }));
   return {
     cost,
     concurrency,
     loginsPerSec: round(logins.perSec),
     loginFailures: logins.failures,
-    rawComparesPerSec: round(raw.perSec),
-    ratio: round(logins.perSec / raw.perSec, 2),
+    rawComparesPerSec: round(raw),
+    ratio: round(logins.perSec / raw, 2),
+    ...(recordsPerLogin === undefined ? {} : { recordsPerLogin: round(recordsPerLogin, 2) }),
+    ...(beside === undefined
+      ? {}
+      : typeof beside === 'number'
+        ? { rawBesideKafkaPerSec: round(beside), kafkaCeiling: round(beside / raw, 2) }
+        : { besideKafkaError: beside.error }),
   };
 }

@@ -23,6 +23,8 @@ export type Measured<T> = (T & { readonly cpu: CpuAccount }) | { readonly error:
 export interface LatencyFloor {
   readonly endToEnd: Measured<EndToEndLatencyResult>;
   readonly kafkajsHop: Measured<KafkajsHopResult>[];
+  /** The two-hop kafkajs path (kafkajs-hop.ts, `fanOut`) at each rate; absent in older results. */
+  readonly kafkajsPath?: Measured<KafkajsHopResult>[];
 }
 
 export type ProducerFloor = Measured<
@@ -39,6 +41,12 @@ interface FloorContext {
   readonly infraDir: string;
 }
 
+/**
+ * Seconds of load before the kafkajs runs' latency and CPU count: this process's kafkajs code
+ * is cold at the first rate, where ours has run for minutes.
+ */
+const HOP_WARMUP_S = 3;
+
 async function measured<T>(infraDir: string, fn: () => Promise<T>): Promise<Measured<T>> {
   await waitMachineQuiet({ timeoutMs: 30_000 });
   const reading = await startCpuReading(standardGroups({ servers: () => [], infraDir }));
@@ -51,7 +59,10 @@ async function measured<T>(infraDir: string, fn: () => Promise<T>): Promise<Meas
   }
 }
 
-/** EndToEndLatency (one message at a time) and the kafkajs hop at each of `rates` msg/s. */
+/**
+ * EndToEndLatency (one message at a time), and at each of `rates` msg/s the kafkajs hop and
+ * the two-hop kafkajs path with `fanOut` records per message on its second hop.
+ */
 export async function measureLatencyFloor({
   brokers,
   infraDir,
@@ -59,7 +70,8 @@ export async function measureLatencyFloor({
   bytes,
   rates,
   seconds,
-}: FloorContext & { messages: number; bytes: number; rates: readonly number[]; seconds: number }): Promise<LatencyFloor> {
+  fanOut,
+}: FloorContext & { messages: number; bytes: number; rates: readonly number[]; seconds: number; fanOut: number }): Promise<LatencyFloor> {
   const topics = createScratchTopics({ brokers });
   try {
     // Topic set-up inside each measurement: one that fails costs that row only.
@@ -67,14 +79,22 @@ export async function measureLatencyFloor({
       runEndToEndLatency({ infraDir, brokers, topic: await topics.create('e2e', 1), messages, bytes }),
     );
     const kafkajsHop: Measured<KafkajsHopResult>[] = [];
+    const kafkajsPath: Measured<KafkajsHopResult>[] = [];
     for (const rate of rates) {
       kafkajsHop.push(
         await measured(infraDir, async () =>
-          runKafkajsHop({ brokers, topic: await topics.create(`hop-${rate}`, 12), rate, seconds, bytes }),
+          runKafkajsHop({ brokers, topic: await topics.create(`hop-${rate}`, 12), rate, seconds, bytes, warmupS: HOP_WARMUP_S }),
         ),
       );
+      kafkajsPath.push(
+        await measured(infraDir, async () => {
+          const topic = await topics.create(`path-${rate}`, 12);
+          await topics.create(`path-${rate}-out`, 12);
+          return runKafkajsHop({ brokers, topic, rate, seconds, bytes, fanOut, warmupS: HOP_WARMUP_S });
+        }),
+      );
     }
-    return { endToEnd, kafkajsHop };
+    return { endToEnd, kafkajsHop, kafkajsPath };
   } finally {
     await topics.dispose();
   }
@@ -121,6 +141,49 @@ export async function measureProducerFloor({
       else out.push({ ...read, brokersCpuMsPerRecord: perRecord(read), reader: 'ConsumerPerformance', consumed: consumed.consumed });
     }
     return out;
+  } finally {
+    await topics.dispose();
+  }
+}
+
+/**
+ * Runs `during` (for about `seconds`) while a bare kafkajs path carries `recordsPerSec`
+ * records: one record in and one out per message, as a login's request and reply, from the
+ * end of the path's warm-up. What `during` achieves then is what the machine leaves it once
+ * kafkajs and the brokers have moved that many records, with none of our code.
+ */
+export async function besideKafkajsPath<T>({
+  brokers,
+  recordsPerSec,
+  seconds,
+  during,
+}: {
+  brokers: readonly string[];
+  recordsPerSec: number;
+  seconds: number;
+  during: () => Promise<T>;
+}): Promise<{ path: KafkajsHopResult; result: T }> {
+  const topics = createScratchTopics({ brokers });
+  try {
+    const topic = await topics.create('beside', 12);
+    await topics.create('beside-out', 12);
+    let result: Promise<T> | undefined;
+    const path = await runKafkajsHop({
+      brokers,
+      topic,
+      rate: Math.max(1, recordsPerSec / 2),
+      // The path outlasts `during` by a little: it must not stop while `during` runs.
+      seconds: seconds + 2,
+      fanOut: 1,
+      warmupS: HOP_WARMUP_S,
+      onWarm: () => {
+        result = during();
+        // Awaited below; until then a failure must not count as unhandled.
+        result.catch(() => undefined);
+      },
+    });
+    if (result === undefined) throw new Error('the kafkajs path ended before its warm-up did');
+    return { path, result: await result };
   } finally {
     await topics.dispose();
   }

@@ -1,4 +1,4 @@
-import { applyKafkajsIdleFix } from '../../src/adapters/kafka/kafkajs-idle-fix';
+import { applyKafkajsIdleFix, kafkajsIdleFixApplied } from '../../src/adapters/kafka/kafkajs-idle-fix';
 
 interface Queue {
   pending: unknown[];
@@ -37,6 +37,13 @@ const makeQueue = ({ enforceRequestTimeout = false, requestTimeout = 30_000 } = 
     isConnected: () => true,
   });
 };
+
+// First in the file: jest gives each file its own kafkajs modules, and nothing here has patched them yet.
+test('kafkajsIdleFixApplied says whether this process has the fix', () => {
+  expect(kafkajsIdleFixApplied()).toBe(false);
+  expect(applyKafkajsIdleFix()).toBe(true);
+  expect(kafkajsIdleFixApplied()).toBe(true);
+});
 
 describe('kafkajs idle fix', () => {
   beforeAll(() => {

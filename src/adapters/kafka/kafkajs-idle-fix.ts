@@ -120,3 +120,9 @@ export function applyKafkajsIdleFix(): boolean {
   proto.idleFixApplied = true;
   return true;
 }
+
+/** Whether the fix is in place in this process (it patches kafkajs for every client). */
+export function kafkajsIdleFixApplied(): boolean {
+  const RequestQueue: unknown = require('kafkajs/src/network/requestQueue');
+  return hasMethods<QueueMethods>(RequestQueue, ['scheduleCheckPendingRequests']) && RequestQueue.prototype.idleFixApplied === true;
+}
