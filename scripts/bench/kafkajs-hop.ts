@@ -7,21 +7,25 @@
  *
  * With `fanOut` k > 0 it is a two-hop path shaped like a chat message's: a relay consumer
  * (its own group) reads each message and produces k records for it to a second topic
- * (keyed by k "gateways"), through a second idempotent producer, before its batch returns;
- * the reader consumes that topic, and a sample is due time → one of the k records consumed.
+ * (keyed by k "gateways") through a second idempotent producer, one send in flight, without
+ * holding its fetch loop; the reader consumes that topic, and a sample is due time → one of the k records consumed.
  * 1 + k records per message, as ours write 3 for a room of 5 over 3 instances (the send, and
  * a record per other instance holding members). Everything runs in this process, with one
  * producer and one consumer per hop: the least CPU any deployment of that path can cost in
  * kafkajs, whereas ours spread it over 3 instances.
  *
- * kafkajs here runs with the fix of its request queues' 1 ms polling that ours load
+ * Commits as ours do: the reader none (ours' inboxes commit nothing), the relay every
+ * second (ours' owner consumers commit periodically, off the fetch path); kafkajs's default
+ * would send an offset commit after every batch, a request per fetch.
+ *
+ * kafkajs here runs with the fix of its request queues' idle polling that ours load
  * (src/adapters/kafka/kafkajs-idle-fix.ts, the fix proposed upstream), unless `idleFix` is
- * false: without it each client's connections poll whether anything is in flight or not,
- * about 0.1–0.25 cores of this process whatever the rate, which is not what a record costs.
- * The fix patches kafkajs for the whole process, so a run without it must come first.
+ * false. Under load it changes little (hop-settings.ts: 0.93–0.97 of the CPU per message
+ * as shipped); it is what an idle client costs that it fixes. It patches kafkajs for the
+ * whole process, so a run without it must come first.
  */
 import { performance } from 'node:perf_hooks';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Message, type Producer } from 'kafkajs';
 import { applyKafkajsIdleFix, kafkajsIdleFixApplied } from '../../src/adapters/kafka/kafkajs-idle-fix';
 import { round, summarize, type LatencySummary } from './stats';
 
@@ -35,6 +39,7 @@ export interface KafkajsHopResult {
   readonly received: number;
   /** Whether kafkajs ran with the idle fix (see above). */
   readonly idleFix: boolean;
+  readonly commits: 'periodic' | 'every-batch';
   readonly latency: LatencySummary;
   /**
    * This process's CPU (user + system, ms) from the end of the warm-up until the last record
@@ -69,6 +74,7 @@ export async function runKafkajsHop({
   bytes = 100,
   onWarm,
   idleFix = true,
+  commits = 'periodic',
 }: {
   brokers: readonly string[];
   /** The first hop's topic; a path also uses `<topic>-out`, which the caller creates too. */
@@ -84,6 +90,8 @@ export async function runKafkajsHop({
   onWarm?: () => void;
   /** Load the idle fix of kafkajs's request queues first (see above). Default true. */
   idleFix?: boolean;
+  /** 'periodic' as ours (see above), or kafkajs's default: 'every-batch'. Default 'periodic'. */
+  commits?: 'periodic' | 'every-batch';
 }): Promise<KafkajsHopResult> {
   if (idleFix && !applyKafkajsIdleFix()) throw new Error('kafkajs-hop: the kafkajs idle fix does not apply to this kafkajs version');
   if (!idleFix && kafkajsIdleFixApplied()) throw new Error('kafkajs-hop: without the idle fix asked, but this process has applied it');
@@ -118,7 +126,9 @@ export async function runKafkajsHop({
       (c) => new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve())),
     );
     await retried(() => reader.subscribe({ topics: [readTopic], fromBeginning: true }));
+    const periodic = commits === 'periodic';
     await reader.run({
+      autoCommit: !periodic,
       eachMessage: async ({ message }) => {
         if (message.headers?.['warm'] !== undefined) return;
         received++;
@@ -126,17 +136,27 @@ export async function runKafkajsHop({
         if (dueAt - started >= measuredFrom) samples.push(performance.now() - dueAt);
       },
     });
+    // A run fails as soon as one of its sends does.
+    let failed: ((error: unknown) => void) | undefined;
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    failure.catch(() => undefined);
     if (relay !== undefined) {
+      const out = createPump(relay.producer, readTopic, failed!);
       await retried(() => relay.consumer.subscribe({ topics: [topic], fromBeginning: true }));
       await relay.consumer.run({
-        // The batch's output is produced before the batch returns (and its offsets commit).
+        ...(periodic ? { autoCommitInterval: 1000 } : {}),
+        // The output goes to the relay's pump and the batch returns at once: the fetch loop
+        // does not wait for an acks=all produce (as ours do not). Offsets may then commit
+        // before their output is written, which ours hold back; that costs no request, and
+        // nothing crashes here.
         eachBatch: async ({ batch }) => {
-          const out = batch.messages
-            .filter((m) => m.headers?.['warm'] === undefined)
-            .flatMap((m) =>
-              Array.from({ length: fanOut }, (_, g) => ({ key: `g${g}`, value: m.value, headers: { due: m.headers!['due']! } })),
-            );
-          if (out.length > 0) await relay.producer.send({ topic: readTopic, acks: -1, messages: out });
+          out.push(
+            batch.messages
+              .filter((m) => m.headers?.['warm'] === undefined)
+              .flatMap((m) =>
+                Array.from({ length: fanOut }, (_, g) => ({ key: `g${g}`, value: m.value, headers: { due: m.headers!['due']! } })),
+              ),
+          );
         },
       });
       await retried(() =>
@@ -147,39 +167,30 @@ export async function runKafkajsHop({
     await Promise.all(joins);
 
     const padding = 'x'.repeat(bytes);
+    const send = createPump(producer, topic, failed!);
     started = performance.now();
     const warmedUp = setTimeout(() => {
       cpuAtMeasure = process.cpuUsage();
       sentAtMeasure = sent;
       onWarm?.();
     }, measuredFrom);
-    const queue: { key: string; value: string; headers: { due: string } }[] = [];
-    let inFlight = false;
-    await new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      // Woken when the next message falls due or the send in flight returns, not polled:
-      // a 1 ms poll was most of this process's CPU at 50 msg/s, and counted as kafkajs's.
-      const tick = (): void => {
-        timer = undefined;
-        const now = performance.now();
-        const due = Math.min(total, Math.floor(((now - started) / 1000) * rate) + 1);
-        while (sent < due) {
-          queue.push({ key: `k${sent % keys}`, value: padding, headers: { due: String(started + (sent * 1000) / rate) } });
-          sent++;
-        }
-        if (!inFlight && queue.length > 0) {
-          inFlight = true;
-          producer.send({ topic, acks: -1, messages: queue.splice(0) }).then(() => {
-            inFlight = false;
-            if (timer !== undefined) clearTimeout(timer);
-            tick();
-          }, reject);
-        }
-        if (sent >= total && queue.length === 0 && !inFlight) return resolve();
-        if (sent < total) timer = setTimeout(tick, Math.max(0, started + (sent * 1000) / rate - performance.now()));
-      };
-      tick();
-    });
+    // Woken when the next message falls due, not polled.
+    await Promise.race([
+      failure,
+      new Promise<void>((resolve) => {
+        const tick = (): void => {
+          const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+          const batch: Message[] = [];
+          for (; sent < due; sent++)
+            batch.push({ key: `k${sent % keys}`, value: padding, headers: { due: String(started + (sent * 1000) / rate) } });
+          send.push(batch);
+          if (sent < total) setTimeout(tick, Math.max(0, started + (sent * 1000) / rate - performance.now()));
+          else resolve();
+        };
+        tick();
+      }),
+    ]);
+    await Promise.race([failure, send.drained()]);
     const deadline = performance.now() + 10_000;
     while (received < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     clearTimeout(warmedUp);
@@ -202,9 +213,47 @@ export async function runKafkajsHop({
     sent,
     received,
     idleFix,
+    commits,
     latency: roundSummary(summarize(samples)),
     cpuMs: round(cpuMs),
     measuredMessages: sent - sentAtMeasure,
+  };
+}
+
+/**
+ * Sends to `topic` with one send in flight; what is pushed meanwhile goes in the next one
+ * (as ours batch). A failed send goes to `onError`.
+ */
+function createPump(
+  producer: Producer,
+  topic: string,
+  onError: (error: unknown) => void,
+): { push(messages: readonly Message[]): void; drained(): Promise<void> } {
+  let queue: Message[] = [];
+  let inFlight: Promise<void> | undefined;
+  const next = (): void => {
+    if (inFlight !== undefined || queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    inFlight = producer.send({ topic, acks: -1, messages: batch }).then(
+      () => {
+        inFlight = undefined;
+        next();
+      },
+      (error: unknown) => {
+        inFlight = undefined;
+        onError(error);
+      },
+    );
+  };
+  return {
+    push(messages) {
+      queue.push(...messages);
+      next();
+    },
+    async drained() {
+      while (inFlight !== undefined) await inFlight;
+    },
   };
 }
 
