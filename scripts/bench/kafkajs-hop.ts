@@ -73,6 +73,7 @@ export async function runKafkajsHop({
   keys = 60,
   bytes = 100,
   onWarm,
+  onMeasured,
   idleFix = true,
   commits = 'periodic',
 }: {
@@ -88,6 +89,8 @@ export async function runKafkajsHop({
   bytes?: number;
   /** Called when the warm-up ends and the measured load begins. */
   onWarm?: () => void;
+  /** Called when the last record was read (or the wait for it ended), before the clients disconnect. */
+  onMeasured?: () => void;
   /** Load the idle fix of kafkajs's request queues first (see above). Default true. */
   idleFix?: boolean;
   /** 'periodic' as ours (see above), or kafkajs's default: 'every-batch'. Default 'periodic'. */
@@ -194,6 +197,7 @@ export async function runKafkajsHop({
     const deadline = performance.now() + 10_000;
     while (received < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     clearTimeout(warmedUp);
+    onMeasured?.();
     if (cpuAtMeasure !== undefined) {
       const used = process.cpuUsage(cpuAtMeasure);
       cpuMs = (used.user + used.system) / 1000;
