@@ -20,7 +20,7 @@
  *
  * kafkajs here runs with the fix of its request queues' idle polling that ours load
  * (src/adapters/kafka/kafkajs-idle-fix.ts, the fix proposed upstream), unless `idleFix` is
- * false. Under load it changes little (hop-settings.ts: 0.93–0.97 of the CPU per message
+ * false. Under load it changes little (hop-settings.ts: 0.93–0.99 of the CPU per message
  * as shipped); it is what an idle client costs that it fixes. It patches kafkajs for the
  * whole process, so a run without it must come first.
  */
