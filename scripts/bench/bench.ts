@@ -26,6 +26,7 @@ import { createSocketIoTarget } from './socketio-target';
 import { ratio } from './stats';
 import { lineChart, type Series } from './svg-chart';
 import type { TargetResults } from './target-results';
+import { LOCAL_BROKERS } from './scratch-topics';
 
 const { values: args } = parseArgs({
   options: {
@@ -125,7 +126,6 @@ const settings = Object.freeze({
 if (args.only !== undefined && args.only !== 'keyed-chat' && args.only !== 'socket.io')
   throw new Error('--only must be keyed-chat or socket.io');
 
-const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
 const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chat_bench';
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
 const outDir = resolve(ROOT, args.out);
@@ -404,7 +404,7 @@ async function main(): Promise<void> {
   if (settings.floor) {
     say('\n== Kafka floor: Java EndToEndLatency, bare kafkajs hop and two-hop kafkajs path');
     latencyFloor = await measureLatencyFloor({
-      brokers: BROKERS,
+      brokers: LOCAL_BROKERS,
       infraDir: INFRA_DIR,
       messages: settings.floorMessages,
       bytes: settings.floorRecordBytes,
@@ -424,7 +424,7 @@ async function main(): Promise<void> {
   if (args.logs !== undefined) await mkdir(resolve(args.logs), { recursive: true });
   if (args.baseline !== undefined && args.only !== 'socket.io') {
     const baseline = createKeyedChatTarget({
-      brokers: BROKERS,
+      brokers: LOCAL_BROKERS,
       databaseUrl: DATABASE_URL,
       redisUrl: REDIS_URL,
       bcryptCost: settings.bcryptCost,
@@ -439,7 +439,7 @@ async function main(): Promise<void> {
     const profDir = join(outDir, 'profiles');
     if (args['cpu-prof']) await mkdir(profDir, { recursive: true });
     const ours = createKeyedChatTarget({
-      brokers: BROKERS,
+      brokers: LOCAL_BROKERS,
       databaseUrl: DATABASE_URL,
       redisUrl: REDIS_URL,
       bcryptCost: settings.bcryptCost,
@@ -462,7 +462,7 @@ async function main(): Promise<void> {
           ...(settings.floor
             ? {
                 besideKafka: async (recordsPerSec: number, seconds: number, during: () => Promise<number>) =>
-                  (await besideKafkajsPath({ brokers: BROKERS, recordsPerSec, seconds, during })).result,
+                  await besideKafkajsPath({ brokers: LOCAL_BROKERS, recordsPerSec, seconds, during }),
               }
             : {}),
         });
@@ -480,7 +480,7 @@ async function main(): Promise<void> {
     results.push(
       await benchTarget(
         createKeyedChatTarget({
-          brokers: BROKERS,
+          brokers: LOCAL_BROKERS,
           databaseUrl: DATABASE_URL,
           redisUrl: REDIS_URL,
           bcryptCost: settings.bcryptCost,
@@ -505,7 +505,7 @@ async function main(): Promise<void> {
   if (settings.floor && recordRates.length > 0) {
     say("\n== Kafka floor: Java ProducerPerformance at our record rates, alone and with Kafka's Java consumer reading");
     producerFloor = await measureProducerFloor({
-      brokers: BROKERS,
+      brokers: LOCAL_BROKERS,
       infraDir: INFRA_DIR,
       recordRates,
       seconds: settings.floorSeconds,

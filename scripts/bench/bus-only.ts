@@ -28,8 +28,8 @@ import { makeRecord } from '../../src/protocol/envelope';
 import type { Bus, OutboundRecord } from '../../src/ports/bus';
 import { cpuMs, machineTicks, waitMachineQuiet } from './node-process';
 import { round, summarize } from './stats';
+import { LOCAL_BROKERS } from './scratch-topics';
 
-const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
 const NODES = 3;
 /** User ids are USER + index (user ids have a minimum length). */
 const USER = 'user';
@@ -70,7 +70,7 @@ async function child(index: number, plan: Plan): Promise<void> {
   let acks = 0;
   const bus: Bus = createKafkaBus({
     instanceId,
-    brokers: BROKERS,
+    brokers: LOCAL_BROKERS,
     topics,
     fetchMinBytes: plan.fetchMinBytes,
     fetchMaxWaitMs: plan.fetchMaxWaitMs,
@@ -229,7 +229,7 @@ async function parent(): Promise<void> {
   children.forEach((c) => c.send({ kind: 'stop' } satisfies ToChild));
   await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
   // This run's topics go with it.
-  const admin = new Kafka({ clientId: 'bus-only-cleanup', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'bus-only-cleanup', brokers: [...LOCAL_BROKERS], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   const ours = (await admin.listTopics()).filter((t) => t.includes(plan.runId));
   if (ours.length > 0) await admin.deleteTopics({ topics: ours });

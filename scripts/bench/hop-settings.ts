@@ -12,9 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import { runKafkajsHop } from './kafkajs-hop';
-import { createScratchTopics } from './scratch-topics';
+import { createScratchTopics, LOCAL_BROKERS } from './scratch-topics';
 
-const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
 const { values } = parseArgs({
   options: {
     rates: { type: 'string', default: '50,200,1000' },
@@ -35,18 +34,16 @@ const seconds = Number(values.seconds);
 const fanOut = Number(values['fan-out']);
 
 async function main(): Promise<void> {
-  const topics = createScratchTopics({ brokers: BROKERS, prefix: `bench-hop-settings-${Date.now().toString(36)}` });
+  const topics = createScratchTopics({ brokers: LOCAL_BROKERS, prefix: `bench-hop-settings-${Date.now().toString(36)}` });
   try {
     const label = `${idleFix ? 'idle fix' : 'no idle fix'}, commits ${commits}`;
     if (jitWarmupS > 0) {
-      const topic = await topics.create('jit-warm-up', 12);
-      if (fanOut > 0) await topics.create('jit-warm-up-out', 12);
-      await runKafkajsHop({ brokers: BROKERS, topic, rate: 1000, seconds: jitWarmupS, fanOut, warmupS: 0, idleFix, commits });
+      const topic = await topics.createHop('jit-warm-up', fanOut);
+      await runKafkajsHop({ brokers: LOCAL_BROKERS, topic, rate: 1000, seconds: jitWarmupS, fanOut, warmupS: 0, idleFix, commits });
     }
     for (const rate of rates) {
-      const topic = await topics.create(`r${rate}`, 12);
-      if (fanOut > 0) await topics.create(`r${rate}-out`, 12);
-      const r = await runKafkajsHop({ brokers: BROKERS, topic, rate, seconds, fanOut, warmupS: 3, idleFix, commits });
+      const topic = await topics.createHop(`r${rate}`, fanOut);
+      const r = await runKafkajsHop({ brokers: LOCAL_BROKERS, topic, rate, seconds, fanOut, warmupS: 3, idleFix, commits });
       console.log(
         `${label}  ${rate} msg/s  fan-out ${fanOut}  ${r.received} read  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  kafkajs ${(r.cpuMs / Math.max(1, r.measuredMessages)).toFixed(3)} ms CPU/message (${(r.cpuMs / 1000 / (r.measuredMessages / rate)).toFixed(3)} cores over its sending)`,
       );

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import bcrypt from 'bcrypt';
 import { round } from './stats';
+import { errorLine } from './error-line';
 
 export interface LoginRateResult {
   readonly cost: number;
@@ -83,7 +84,7 @@ export async function measureLoginRate({
   let beside: number | { error: string } | undefined;
   if (besideKafka !== undefined && recordsPerLogin !== undefined)
     beside = await besideKafka(logins.perSec * recordsPerLogin, durationMs / 1000, compare).catch((error: unknown) => ({
-      error: error instanceof Error ? error.message.split('\n')[0]! : String(error),
+      error: errorLine(error),
     }));
   return {
     cost,

@@ -17,6 +17,7 @@ import { runKafkajsHop, type KafkajsHopResult } from './kafkajs-hop';
 import { waitMachineQuiet } from './node-process';
 import { createScratchTopics } from './scratch-topics';
 import { round } from './stats';
+import { errorLine } from './error-line';
 
 export type Measured<T> = (T & { readonly cpu: CpuAccount }) | { readonly error: string };
 
@@ -53,8 +54,7 @@ const HOP_WARMUP_S = 3;
  * during the first rate's run.
  */
 async function warmKafkajs(brokers: readonly string[], topics: ReturnType<typeof createScratchTopics>, rate: number): Promise<void> {
-  const topic = await topics.create('jit-warm-up', 12);
-  await topics.create('jit-warm-up-out', 12);
+  const topic = await topics.createHop('jit-warm-up', 2);
   await runKafkajsHop({ brokers, topic, rate, seconds: JIT_WARMUP_S, fanOut: 2, warmupS: 0 });
 }
 
@@ -68,7 +68,7 @@ async function measured<T>(infraDir: string, fn: () => Promise<T>): Promise<Meas
     return { ...result, cpu: await reading.stop() };
   } catch (error) {
     await reading.stop();
-    return { error: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
+    return { error: errorLine(error) };
   }
 }
 
@@ -97,7 +97,7 @@ async function measuredKafkajs(
     return { ...result, cpu: await account };
   } catch (error) {
     await account?.catch(() => undefined);
-    return { error: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
+    return { error: errorLine(error) };
   }
 }
 
@@ -131,8 +131,7 @@ export async function measureLatencyFloor({
       );
       kafkajsPath.push(
         await measuredKafkajs(infraDir, async (hooks) => {
-          const topic = await topics.create(`path-${rate}`, 12);
-          await topics.create(`path-${rate}-out`, 12);
+          const topic = await topics.createHop(`path-${rate}`, fanOut);
           return runKafkajsHop({ brokers, topic, rate, seconds, bytes, fanOut, warmupS: HOP_WARMUP_S, ...hooks });
         }),
       );
@@ -174,7 +173,7 @@ export async function measureProducerFloor({
       // idle timeout counts from its start, so it outlasts the 5 s here plus measured()'s wait
       // for a quiet machine (up to 30 s) before the first record.
       const reader = runConsumerPerformance({ infraDir, brokers, topic, messages: records, idleTimeoutMs: 45_000 }).catch(
-        (error: unknown) => ({ error: error instanceof Error ? error.message.split('\n')[0]! : String(error) }),
+        (error: unknown) => ({ error: errorLine(error) }),
       );
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       const read = await measured(infraDir, () => runProducerPerformance({ infraDir, brokers, topic, rate, seconds, recordBytes }));
@@ -205,13 +204,12 @@ export async function besideKafkajsPath<T>({
   recordsPerSec: number;
   seconds: number;
   during: () => Promise<T>;
-}): Promise<{ path: KafkajsHopResult; result: T }> {
+}): Promise<T> {
   const topics = createScratchTopics({ brokers });
   try {
-    const topic = await topics.create('beside', 12);
-    await topics.create('beside-out', 12);
+    const topic = await topics.createHop('beside', 1);
     let result: Promise<T> | undefined;
-    const path = await runKafkajsHop({
+    await runKafkajsHop({
       brokers,
       topic,
       rate: Math.max(1, recordsPerSec / 2),
@@ -226,7 +224,7 @@ export async function besideKafkajsPath<T>({
       },
     });
     if (result === undefined) throw new Error('the kafkajs path ended before its warm-up did');
-    return { path, result: await result };
+    return await result;
   } finally {
     await topics.dispose();
   }

@@ -5,9 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 
+/** The bootstrap servers of the local cluster scripts/infra/infra.sh starts. */
+export const LOCAL_BROKERS: readonly string[] = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
+
 export interface ScratchTopics {
   /** Creates a topic named `<prefix>-<label>` and waits for its leaders. */
   create(label: string, partitions: number): Promise<string>;
+  /**
+   * The topics of a kafkajs hop (kafkajs-hop.ts): `<prefix>-<label>`, and with `fanOut` > 0 the
+   * path's second topic `<prefix>-<label>-out` too. Resolves to the first one's name.
+   */
+  createHop(label: string, fanOut: number): Promise<string>;
   /** Deletes every topic this made. */
   dispose(): Promise<void>;
 }
@@ -22,7 +30,7 @@ export function createScratchTopics({
   const admin = new Kafka({ clientId: 'bench-floor-admin', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
   let connected: Promise<void> | undefined;
   const made: string[] = [];
-  return {
+  const topics: ScratchTopics = {
     async create(label, partitions) {
       connected ??= admin.connect();
       await connected;
@@ -47,6 +55,11 @@ export function createScratchTopics({
         if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions not led and in sync within 30 s`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
+    },
+    async createHop(label, fanOut) {
+      const topic = await topics.create(label, 12);
+      if (fanOut > 0) await topics.create(`${label}-out`, 12);
+      return topic;
     },
     async dispose() {
       if (connected === undefined) return;
@@ -73,6 +86,7 @@ export function createScratchTopics({
       }
     },
   };
+  return topics;
 }
 
 /** Records written so far to the topics whose names start with `prefix` (sum of high watermarks: compare two readings). */
