@@ -58,6 +58,17 @@ export interface LoadResult {
   readonly recordsPerMessage?: number;
   /** The brokers' CPU-milliseconds per record written (ours only). */
   readonly brokersCpuMsPerRecord?: number;
+  /**
+   * The run's CPU-account window on CLOCK_MONOTONIC, in µs (from its first send to the end of
+   * its drain): the clock of V8's CPU profiles, so `profile-summary.ts --window FROM:TO`
+   * keeps only the samples of this run.
+   */
+  readonly monotonicWindowUs: readonly [number, number];
+}
+
+/** CLOCK_MONOTONIC in µs, as V8's CPU profiles time their samples (and process.hrtime reads it). */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 interface InFlight {
@@ -161,6 +172,7 @@ export async function openLoadSession(
       const fallbackBefore = await target.fallbackFanOuts?.().catch(() => undefined);
       const reading = await startCpuReading(cpuGroups);
       lag.enable();
+      const windowStartUs = monotonicUs();
       const start = performance.now();
       let sent = 0;
       let expected = 0;
@@ -191,6 +203,7 @@ export async function openLoadSession(
       while ((delivered < expected || acked < sent) && performance.now() < drainDeadline)
         await new Promise((resolve) => setTimeout(resolve, 20));
       lag.disable();
+      const windowEndUs = monotonicUs();
       const cpu = await reading.stop();
       const recordsAfter = await target.kafkaRecords?.().catch(() => undefined);
       const fetchesAfter = await target.kafkaFetches?.().catch(() => undefined);
@@ -223,6 +236,7 @@ export async function openLoadSession(
         cpu,
         deliveredAll,
         serverCpuMsPerDelivery: round(cpuMsOf('servers') / Math.max(1, deliveredAll), 3),
+        monotonicWindowUs: [windowStartUs, windowEndUs],
         ...(kafkaFetches === undefined ? {} : { kafkaFetches, fetchesPerMessage: round(kafkaFetches / Math.max(1, sent), 2) }),
         ...(fallbackBefore === undefined || fallbackAfter === undefined ? {} : { fallbackFanOuts: fallbackAfter - fallbackBefore }),
         ...(kafkaRecords === undefined

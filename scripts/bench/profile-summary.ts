@@ -1,7 +1,13 @@
 /**
- * `npx tsx scripts/bench/profile-summary.ts <dir|file.cpuprofile...> [--top N]`: where the
+ * `npx tsx scripts/bench/profile-summary.ts <dir|file.cpuprofile...> [--top N] [--window FROM:TO]`: where the
  * CPU went in V8 CPU profiles (node --cpu-prof, as `npm run bench -- --cpu-prof` writes
- * them): self time by function and by package or source file, summed over the files.
+ * them): self time by function and by package or source file, summed over the files; and the
+ * same self time charged to the nearest package or source frame up the stack, so that a native
+ * write (writev, writeBuffer) or a runtime internal is billed to the code that asked for it.
+ * `--window FROM:TO` keeps the samples taken in that span of CLOCK_MONOTONIC µs only: a load
+ * step's `monotonicWindowUs` in the bench's results.json, so start-up, sign-ups and the other
+ * steps stay out of it. Self time is wall time in a function while sampled; on a saturated
+ * machine a thread preempted inside a system call is billed to that call.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +20,7 @@ interface ProfileNode {
   children?: number[];
 }
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -30,6 +37,11 @@ export function owner(url: string, functionName: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
+/** True for an owner that is code (a package or a source file), not a V8 pseudo frame or a node internal. */
+function isCode(o: string): boolean {
+  return !o.startsWith('(') && !o.startsWith('node:');
+}
+
 async function files(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
@@ -40,23 +52,53 @@ async function files(paths: string[]): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' }, window: { type: 'string' } },
+  });
   const top = Number(values.top);
+  const [from, to] = values.window === undefined ? [-Infinity, Infinity] : values.window.split(':').map(Number);
+  if (from === undefined || to === undefined || !(from < to)) throw new Error('--window FROM:TO, µs of CLOCK_MONOTONIC, FROM < TO');
   const byFunction = new Map<string, number>();
   const byOwner = new Map<string, number>();
+  const byCaller = new Map<string, number>();
   let total = 0;
   for (const file of await files(positionals)) {
     const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
     const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const caller = new Map<number, string>();
+    const callerOf = (id: number, self: string): string => {
+      const known = caller.get(id);
+      if (known !== undefined) return known;
+      let at = parent.get(id);
+      let found = self;
+      while (at !== undefined && !isCode(self)) {
+        const frame = nodes.get(at)!.callFrame;
+        const o = owner(frame.url, frame.functionName);
+        if (isCode(o)) {
+          found = o;
+          break;
+        }
+        at = parent.get(at);
+      }
+      caller.set(id, found);
+      return found;
+    };
+    let at = profile.startTime;
     profile.samples.forEach((id, i) => {
-      const node = nodes.get(id);
-      if (node === undefined) return;
       const us = profile.timeDeltas[i] ?? 0;
+      at += us;
+      const node = nodes.get(id);
+      if (node === undefined || at < from || at > to) return;
       const { functionName, url, lineNumber } = node.callFrame;
       const o = owner(url, functionName);
       const fn = `${functionName || '(anonymous)'}  ${o}${url === '' ? '' : `:${lineNumber + 1}`}`;
       byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
       byOwner.set(o, (byOwner.get(o) ?? 0) + us);
+      const c = callerOf(id, o);
+      byCaller.set(c, (byCaller.get(c) ?? 0) + us);
       total += us;
     });
   }
@@ -68,6 +110,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(`total sampled: ${(total / 1e6).toFixed(1)} s\n`);
   print('self time by package / file', byOwner);
+  print('self time charged to the nearest package or source frame up the stack', byCaller);
   print('self time by function', byFunction);
 }
 
