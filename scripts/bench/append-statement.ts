@@ -1,23 +1,42 @@
 /**
- * `npx tsx scripts/bench/append-statement.ts [--appends N] [--rounds R] [--batch B]`: the
- * message append alone, against the real PostgreSQL of DATABASE_URL, with named prepared
- * statements on and off, alternating (on, off, on, off…) so the machine's drift hits both:
- * for each, the wall time per append and PostgreSQL's CPU per append (every `postgres`
- * process's utime + stime from /proc, summed, before and after). One store of one pooled
- * connection per setting, 5-member rooms, B messages per statement (the batcher's list).
+ * `npx tsx scripts/bench/append-statement.ts [--compare prepared|driver] [--appends N] [--rounds R] [--batch B]`:
+ * the message append alone, against the real PostgreSQL of DATABASE_URL, two settings
+ * alternating (A, B, B, A…) so the machine's drift hits both:
+ * - `prepared` (default): named prepared statements on and off;
+ * - `driver`: the statement run on the pg pool itself (the store's own appendMessages) and
+ *   the same statement through Prisma (`$queryRawUnsafe` on the same store's client and pool,
+ *   as the PGlite store runs it and as every store did before).
+ * For each: the wall time per append, this process's CPU per append (process.cpuUsage: the
+ * driver's and our code's share) and PostgreSQL's CPU per append (every `postgres` process's
+ * utime + stime from /proc, summed, before and after). One store of one pooled connection per
+ * setting, 5-member rooms, B messages per statement (the batcher's list).
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { AppendRow } from '../../src/adapters/prisma/append-statement';
+import { createPrismaAppendMessages } from '../../src/adapters/prisma/prisma-append-messages';
 import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
+import type { ChatStore } from '../../src/ports/chat-store';
 
 const { values } = parseArgs({
   options: {
     appends: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '3' },
     batch: { type: 'string', default: '1' },
+    compare: { type: 'string', default: 'prepared' },
   },
 });
+if (values.compare !== 'prepared' && values.compare !== 'driver') throw new Error('--compare prepared|driver');
+const compare = values.compare;
+/** The two settings compared, A first. */
+const SETTINGS = compare === 'prepared' ? (['prepared', 'unnamed'] as const) : (['pool', 'prisma'] as const);
+type Setting = (typeof SETTINGS)[number];
+interface RoundResult {
+  wallMs: number;
+  ownCpuMs: number;
+  pgCpuMs: number;
+}
 const appends = Number(values.appends);
 const rounds = Number(values.rounds);
 const batch = Number(values.batch);
@@ -39,9 +58,13 @@ function postgresCpuS(): number {
   return ticks / 100;
 }
 
-async function run(prepared: boolean): Promise<{ wallMs: number; pgCpuMs: number }> {
-  const store = createPrismaChatStore({ databaseUrl, poolSize: 1, preparedStatements: prepared });
+async function run(setting: Setting): Promise<RoundResult> {
+  const store = createPrismaChatStore({ databaseUrl, poolSize: 1, preparedStatements: setting !== 'unnamed' });
   await store.start();
+  const append: ChatStore['appendMessages'] =
+    setting === 'prisma'
+      ? createPrismaAppendMessages({ query: (sql, args) => store.prisma.$queryRawUnsafe<AppendRow[]>(sql, ...args) })
+      : (list) => store.appendMessages(list);
   try {
     const tag = randomUUID().slice(0, 8);
     const users = Array.from({ length: 5 }, (_, i) => `as-${tag}-${i}`);
@@ -51,8 +74,9 @@ async function run(prepared: boolean): Promise<{ wallMs: number; pgCpuMs: number
     );
     // Warm-up: the connection, and (prepared) the first five custom plans.
     for (let i = 0; i < 20; i++)
-      await store.appendMessages([{ id: randomUUID(), roomId: rooms[0]!.roomId, senderId: users[0]!, clientMsgId: `w${i}`, text: 'warm' }]);
+      await append([{ id: randomUUID(), roomId: rooms[0]!.roomId, senderId: users[0]!, clientMsgId: `w${i}`, text: 'warm' }]);
     const cpu0 = postgresCpuS();
+    const own0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < appends; i++) {
       const list = Array.from({ length: batch }, (_, j) => ({
@@ -62,33 +86,35 @@ async function run(prepared: boolean): Promise<{ wallMs: number; pgCpuMs: number
         clientMsgId: `m${i}-${j}`,
         text: 'x'.repeat(100),
       }));
-      await store.appendMessages(list);
+      await append(list);
     }
-    return { wallMs: (performance.now() - t0) / appends, pgCpuMs: ((postgresCpuS() - cpu0) * 1000) / appends };
+    const wallMs = (performance.now() - t0) / appends;
+    const own = process.cpuUsage(own0);
+    return { wallMs, ownCpuMs: (own.user + own.system) / 1000 / appends, pgCpuMs: ((postgresCpuS() - cpu0) * 1000) / appends };
   } finally {
     await store.stop();
   }
 }
 
 async function main(): Promise<void> {
-  console.log(`append-statement: ${appends} appends of ${batch} message(s) per round, ${rounds} rounds, alternating`);
-  const out: Record<string, { wallMs: number; pgCpuMs: number }[]> = { prepared: [], unnamed: [] };
+  console.log(
+    `append-statement: ${appends} appends of ${batch} message(s) per round, ${rounds} rounds, ${SETTINGS.join(' vs ')}, alternating`,
+  );
+  const out = new Map<Setting, RoundResult[]>(SETTINGS.map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const prepared of r % 2 === 0 ? [true, false] : [false, true]) {
-      const result = await run(prepared);
-      out[prepared ? 'prepared' : 'unnamed']!.push(result);
+    for (const setting of r % 2 === 0 ? SETTINGS : [...SETTINGS].reverse()) {
+      const result = await run(setting);
+      out.get(setting)!.push(result);
       console.log(
-        `round ${r + 1} ${prepared ? 'prepared' : 'unnamed '}  wall ${result.wallMs.toFixed(3)} ms/append  postgres CPU ${result.pgCpuMs.toFixed(3)} ms/append`,
+        `round ${r + 1} ${setting.padEnd(8)}  wall ${result.wallMs.toFixed(3)} ms/append  this process's CPU ${result.ownCpuMs.toFixed(3)} ms/append  postgres CPU ${result.pgCpuMs.toFixed(3)} ms/append`,
       );
     }
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const p = out['prepared']!;
-  const u = out['unnamed']!;
+  const [a, b] = SETTINGS.map((k) => out.get(k)!);
+  const ratio = (f: (x: RoundResult) => number): string => (median(a!.map(f)) / median(b!.map(f))).toFixed(2);
   console.log(
-    `median: prepared / unnamed  wall ${(median(p.map((x) => x.wallMs)) / median(u.map((x) => x.wallMs))).toFixed(2)}  postgres CPU ${(
-      median(p.map((x) => x.pgCpuMs)) / median(u.map((x) => x.pgCpuMs))
-    ).toFixed(2)}`,
+    `median: ${SETTINGS[0]} / ${SETTINGS[1]}  wall ${ratio((x) => x.wallMs)}  this process's CPU ${ratio((x) => x.ownCpuMs)}  postgres CPU ${ratio((x) => x.pgCpuMs)}`,
   );
 }
 

@@ -1,8 +1,10 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { PrismaClient, type Prisma } from '../../generated/prisma/client';
 import { ChatError, ValidationError } from '../../domain/errors';
 import type { ChatStore } from '../../ports/chat-store';
 import { checkMessageQuery } from '../../ports/message-query';
+import type { AppendRow, AppendRowsQuery } from './append-statement';
 import { createPrismaAppendMessages } from './prisma-append-messages';
 import { preparedStatementName } from './prepared-statements';
 import { toStoreError } from './prisma-errors';
@@ -15,6 +17,25 @@ import { roomSummarySelect, sorted, toMessage, toSummary } from './prisma-rows';
 
 /** A Prisma 7 driver adapter (factory), as PrismaClient takes it. */
 export type PrismaDriverAdapter = NonNullable<Prisma.PrismaClientOptions['adapter']>;
+
+/** @prisma/adapter-pg on `pool` (which it ends on disconnect), or the adapter given. */
+function driverAdapter({
+  pool,
+  adapter,
+  preparedStatements,
+}: {
+  pool: Pool | undefined;
+  adapter: PrismaDriverAdapter | undefined;
+  preparedStatements: boolean;
+}): PrismaDriverAdapter {
+  if (pool !== undefined)
+    return new PrismaPg(pool, {
+      disposeExternalPool: true,
+      ...(preparedStatements ? { statementNameGenerator: ({ sql }) => preparedStatementName(sql) } : {}),
+    });
+  if (adapter !== undefined) return adapter;
+  throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
+}
 
 /**
  * ChatStore on PostgreSQL through Prisma 7's query compiler and a driver adapter: no
@@ -63,14 +84,18 @@ export function createPrismaChatStore({
 }): ChatStore & { readonly prisma: PrismaClient } {
   if ((databaseUrl === undefined) === (adapter === undefined))
     throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
-  const prisma = new PrismaClient({
-    adapter:
-      adapter ??
-      new PrismaPg(
-        { connectionString: databaseUrl, max: poolSize },
-        preparedStatements ? { statementNameGenerator: ({ sql }) => preparedStatementName(sql) } : {},
-      ),
-  });
+  // One pool for Prisma and for the append, which runs on it directly: through Prisma's
+  // $queryRaw the append's parameters and rows cost more of our CPU than the pg driver's own
+  // work (docs/benchmarks.md, "The append beside Prisma"). Prisma ends the pool on $disconnect.
+  const pool = databaseUrl === undefined ? undefined : new Pool({ connectionString: databaseUrl, max: poolSize });
+  const prisma = new PrismaClient({ adapter: driverAdapter({ pool, adapter, preparedStatements }) });
+  const appendQuery: AppendRowsQuery =
+    pool === undefined
+      ? (sql, values) => prisma.$queryRawUnsafe<AppendRow[]>(sql, ...values)
+      : async (sql, values) => {
+          const name = preparedStatements ? preparedStatementName(sql) : '';
+          return (await pool.query<AppendRow>({ text: sql, values: [...values], ...(name === '' ? {} : { name }) })).rows;
+        };
   const run = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
     try {
       return await op();
@@ -82,7 +107,7 @@ export function createPrismaChatStore({
     run(what, () => prisma.$transaction(body, { maxWait: transactionMaxWaitMs, timeout }));
 
   const outbox = createPrismaOutbox({ prisma, run, transaction, relayTimeoutMs });
-  const appendMessages = createPrismaAppendMessages({ prisma });
+  const appendMessages = createPrismaAppendMessages({ query: appendQuery });
   const membership = createPrismaRoomMembership({ transaction });
   const refreshTokens = createPrismaRefreshTokenStore({ prisma, transaction });
   const readCursors = createPrismaReadCursors({ prisma });

@@ -63,6 +63,7 @@ function errorCode(error: unknown): string | undefined {
  */
 export function toStoreError(error: unknown, what: string): ChatError {
   if (error instanceof ChatError) return error;
+  if (isPgDatabaseError(error)) return fromPgDatabaseError(error, what);
   const code = errorCode(error);
   const constraint = constraintOf(error);
   const message = error instanceof Error ? error.message : String(error);
@@ -94,4 +95,31 @@ export function constraintOf(error: unknown): string | undefined {
   if (typeof index === 'string') return index;
   const original = prop(cause, 'originalMessage');
   return typeof original === 'string' ? /constraint "([^"]+)"/.exec(original)?.[1] : undefined;
+}
+
+/**
+ * A PostgreSQL error as node-postgres reports it (a statement run on the pool itself, not
+ * through Prisma): a SQLSTATE `code`, a `severity`, and the violated `constraint` if any.
+ * A socket error (ECONNREFUSED) or a pool timeout has no severity and is left to the rest
+ * of toStoreError (retriable).
+ */
+interface PgDatabaseError extends Error {
+  readonly code: string;
+  readonly severity: string;
+  readonly constraint?: string;
+}
+
+function isPgDatabaseError(error: unknown): error is PgDatabaseError {
+  const code = prop(error, 'code');
+  return error instanceof Error && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof prop(error, 'severity') === 'string';
+}
+
+/** As for Prisma's errors: a known constraint by meaning, the retriable SQLSTATE classes as UNAVAILABLE, the rest INTERNAL. */
+function fromPgDatabaseError(error: PgDatabaseError, what: string): ChatError {
+  const known = error.constraint === undefined ? undefined : CONSTRAINT_ERRORS[error.constraint];
+  if (known !== undefined) return known(what, error);
+  if (RETRIABLE_SQLSTATE_CLASSES.has(error.code.slice(0, 2))) return new UnavailableError(`${what}: SQLSTATE ${error.code}, retry`, error);
+  return new ChatError('INTERNAL', `${what}: SQLSTATE ${error.code}${error.constraint === undefined ? '' : ` (${error.constraint})`}`, {
+    cause: error,
+  });
 }
