@@ -176,6 +176,7 @@ export function createPartitionConsumer<R>({
     };
     committer.use(commitOffsetsIfNecessary);
     let threw = false;
+    let lastTaken: string | undefined;
     try {
       const waitFor = preparation(partition);
       if (waitFor !== undefined && !(await awaitHeartbeating(waitFor, heartbeat, active, { stopWhenInactive: true }))) return;
@@ -199,12 +200,16 @@ export function createPartitionConsumer<R>({
         published.catch(() => undefined);
         pending.push({ offset: message.offset, published });
         if (pending.length > maxPending) await settle(maxPending / 2);
-        // Cheap: the fetch response carries the high watermark, no admin round trip.
+        lastTaken = message.offset;
+        await heartbeat();
+      }
+      // Once per batch, not per record: a gauge set hashes its labels, and the lag is only
+      // scraped every few seconds. Cheap: the fetch response carries the high watermark.
+      if (lastTaken !== undefined) {
         metrics.consumerLag.set(
           { source, topic, partition: String(partition) },
-          Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n),
+          Number(BigInt(batch.highWatermark) - BigInt(lastTaken) - 1n),
         );
-        await heartbeat();
       }
       await settle(0);
       if (produceFailure === undefined) {
