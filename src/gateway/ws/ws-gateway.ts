@@ -18,7 +18,6 @@ import { parseClientFrame, type FrameHandler } from '../frame-handler';
 import { loopbackClientIps, type ClientIpRequest } from '../client-ip';
 import { isOriginAllowed } from './origin-policy';
 import { createConnectionCaps, type ConnectionCaps } from './connection-caps';
-import { createWriteCoalescer } from './write-coalescer';
 
 export interface WsGatewayOptions {
   server: Server;
@@ -139,7 +138,7 @@ export function createWsGateway({
     socket.once('close', () => caps.release(ip));
     const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
     authenticateToken(token, tokens, revocations).then(
-      (claims) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, claims)),
+      (claims) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, claims)),
       (error: unknown) => {
         const err = toChatError(error);
         refuse(socket, err.status, err.code, err.code === 'INTERNAL' ? 'internal error' : err.message);
@@ -147,8 +146,7 @@ export function createWsGateway({
     );
   };
 
-  const onConnection = (ws: WebSocket, socket: Duplex, claims: { userId: string; jti: string; exp: number }): void => {
-    const writes = createWriteCoalescer(socket);
+  const onConnection = (ws: WebSocket, claims: { userId: string; jti: string; exp: number }): void => {
     const connection: ClientConnection = {
       id: randomUUID(),
       userId: claims.userId,
@@ -161,7 +159,6 @@ export function createWsGateway({
           this.close(CloseCodes.POLICY, 'too slow: backlog over limit');
           return false;
         }
-        writes.hold();
         ws.send(frameJson(frame));
         metrics.framesSent.inc({ type: frame.type });
         return true;
