@@ -86,7 +86,7 @@ export function createPrismaChatStore({
     throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
   // One pool for Prisma and for the append, which runs on it directly: through Prisma's
   // $queryRaw the append's parameters and rows cost more of our CPU than the pg driver's own
-  // work (docs/benchmarks.md, "The append beside Prisma"). Prisma ends the pool on $disconnect.
+  // work (docs/database.md, "The message append runs on the pool"). Prisma ends the pool on $disconnect.
   const pool = databaseUrl === undefined ? undefined : new Pool({ connectionString: databaseUrl, max: poolSize });
   const prisma = new PrismaClient({ adapter: driverAdapter({ pool, adapter, preparedStatements }) });
   const appendQuery: AppendRowsQuery =
