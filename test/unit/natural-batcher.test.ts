@@ -110,4 +110,67 @@ describe('natural batcher', () => {
       await expect(b.submit([1])).rejects.toThrow('broker down');
     });
   });
+
+  describe('with a linger', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('holds the first call for lingerMs and sends what came meanwhile with it', async () => {
+      const batches: number[][] = [];
+      const b = createNaturalBatcher<number>({ lingerMs: 5, now: () => Date.now(), send: async (items) => void batches.push(items) });
+      const calls = [b.submit([1])];
+      jest.advanceTimersByTime(3);
+      calls.push(b.submit([2]));
+      expect(batches).toEqual([]);
+      jest.advanceTimersByTime(2);
+      await Promise.all(calls);
+      expect(batches).toEqual([[1, 2]]);
+    });
+
+    it('counts the linger from the oldest call, so calls queued behind a batch in flight are not held again', async () => {
+      const batches: number[][] = [];
+      let release!: () => void;
+      const b = createNaturalBatcher<number>({
+        lingerMs: 5,
+        now: () => Date.now(),
+        send: async (items) => {
+          batches.push(items);
+          if (batches.length === 1) await new Promise<void>((r) => (release = r));
+        },
+      });
+      const first = b.submit([1]);
+      jest.advanceTimersByTime(5);
+      expect(batches).toEqual([[1]]);
+      const second = b.submit([2]);
+      jest.advanceTimersByTime(10);
+      release();
+      await first;
+      await second;
+      expect(batches).toEqual([[1], [2]]);
+    });
+
+    it('sends a full batch at once, and drain() waits for a linger', async () => {
+      const batches: number[][] = [];
+      const b = createNaturalBatcher<number>({
+        lingerMs: 50,
+        maxItems: 3,
+        now: () => Date.now(),
+        send: async (items) => void batches.push(items),
+      });
+      const a = b.submit([1, 2]);
+      const drained = b.drain();
+      expect(batches).toEqual([]);
+      const c = b.submit([3]);
+      await Promise.all([a, c, drained]);
+      expect(batches).toEqual([[1, 2, 3]]);
+      const d = b.submit([4]);
+      let drainedAgain = false;
+      const again = b.drain().then(() => (drainedAgain = true));
+      await Promise.resolve();
+      expect(drainedAgain).toBe(false);
+      jest.advanceTimersByTime(50);
+      await Promise.all([d, again]);
+      expect(batches).toEqual([[1, 2, 3], [4]]);
+    });
+  });
 });
