@@ -57,9 +57,6 @@ const EnvSchema = z.object({
   KAFKA_HEARTBEAT_INTERVAL_MS: int(3_000, 100),
   KAFKA_REBALANCE_TIMEOUT_MS: int(60_000, 1_000),
   KAFKA_PRODUCE_TIMEOUT_MS: int(10_000, 500, 120_000),
-  // 0: a produce goes out as soon as none is in flight (natural batching only). A linger
-  // holds the oldest waiting publish that long for others to join it (docs/benchmarks.md).
-  KAFKA_PRODUCE_LINGER_MS: int(0, 0, 1_000),
   KAFKA_FETCH_MIN_BYTES: int(1, 1, 10_485_760),
   // 3 s (the heartbeat interval), not kafkajs's 5 s or our former 1 s and 250 ms: with
   // minBytes 1 a fetch answers as soon as a record is there, so the wait only sets how often
@@ -189,8 +186,6 @@ export interface Config {
         readonly replicationFactor: number;
         /** Longest wait for a produce to be acknowledged; then a retriable error (UNAVAILABLE or TIMEOUT). */
         readonly produceTimeoutMs: number;
-        /** How long the oldest waiting publish is held for others before a produce (0: none). */
-        readonly produceLingerMs: number;
         /**
          * A fetch returns once this many bytes are there, or after fetchMaxWaitMs. 1 (the
          * default) answers at once, lowest latency; larger values trade up to
@@ -353,7 +348,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS,
             replicationFactor: e.KAFKA_REPLICATION_FACTOR,
             produceTimeoutMs: e.KAFKA_PRODUCE_TIMEOUT_MS,
-            produceLingerMs: e.KAFKA_PRODUCE_LINGER_MS,
             fetchMinBytes: e.KAFKA_FETCH_MIN_BYTES,
             fetchMaxWaitMs: e.KAFKA_FETCH_MAX_WAIT_MS,
             commitIntervalMs: e.KAFKA_COMMIT_INTERVAL_MS,

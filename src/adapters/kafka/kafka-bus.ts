@@ -62,11 +62,6 @@ export interface KafkaBusOptions {
    */
   produceTimeoutMs?: number;
   /**
-   * How long the oldest waiting publish is held for others to join its produce request.
-   * Default 0: sent as soon as none is in flight (natural batching, natural-batcher.ts).
-   */
-  produceLingerMs?: number;
-  /**
    * Consumers' fetch: answered once `fetchMinBytes` are there or after `fetchMaxWaitMs`.
    * Defaults 1 byte and 3 s: every fetch answers as soon as one record is there (lowest
    * latency, most fetch requests under load); the wait sets how often an idle consumer
@@ -116,7 +111,6 @@ export function createKafkaBus({
   maxHandlerMs = 300_000,
   lagRefreshMs = 5_000,
   produceTimeoutMs = 10_000,
-  produceLingerMs = 0,
   fetchMinBytes = 1,
   fetchMaxWaitMs = 3_000,
   commitIntervalMs = 1_000,
@@ -162,7 +156,7 @@ export function createKafkaBus({
   const requestTopics = [topics.login, topics.chat];
   const admin: Admin = kafka.admin();
   const topicAdmin = createTopicAdmin({ admin, replicationFactor, requestTopics, requestPartitions: topics.partitions });
-  const producer = createKafkaProducer({ kafka, produceTimeoutMs, lingerMs: produceLingerMs, logger: log });
+  const producer = createKafkaProducer({ kafka, produceTimeoutMs, logger: log });
   const inboxTopicPrefix = inboxTopic('');
   const isInboxTopic = (t: string): boolean => t.startsWith(inboxTopicPrefix);
   const inboxPresence = createInboxPresence({ listTopics: () => admin.listTopics(), isInbox: isInboxTopic });

@@ -21,8 +21,6 @@ export interface KafkaProducerOptions {
    * Required (the bus passes its default, 10 s).
    */
   readonly produceTimeoutMs: number;
-  /** How long the oldest waiting publish is held for others before a sendBatch. Default 0 (natural-batcher.ts). */
-  readonly lingerMs?: number;
   /** Already scoped by the caller (the bus's component). */
   readonly logger: Logger;
 }
@@ -50,7 +48,7 @@ export interface KafkaProducer {
  * client), behind the natural batcher: one sendBatch at a time for the whole instance,
  * each checked for partitions kafkajs silently skipped and sent again whole if so.
  */
-export function createKafkaProducer({ kafka, produceTimeoutMs, lingerMs = 0, logger }: KafkaProducerOptions): KafkaProducer {
+export function createKafkaProducer({ kafka, produceTimeoutMs, logger }: KafkaProducerOptions): KafkaProducer {
   const log = logger;
   // Where the messages of the sendBatch in flight went, for sendWhole's check.
   let placing: Map<string, Set<number>> | undefined;
@@ -115,7 +113,6 @@ export function createKafkaProducer({ kafka, produceTimeoutMs, lingerMs = 0, log
   // waits longer than produceTimeoutMs: a queued one is withdrawn (never written), an
   // in-flight one may still be written (TIMEOUT: the caller retries with the same ids).
   const batcher = createNaturalBatcher<WireRecord>({
-    lingerMs,
     deadline: {
       ms: produceTimeoutMs,
       error: (outcome, ms) => {

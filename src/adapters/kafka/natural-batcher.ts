@@ -1,13 +1,9 @@
 /**
  * Natural batching for produce calls: while one batch is in flight, new calls queue; when
  * it completes, everything queued goes out as the next batch. An idle producer sends at
- * once (no linger by default), a busy one sends fewer, larger requests — which is what
- * lets one kafkajs producer with one in-flight request per broker (needed for idempotence
- * and order) keep up with many concurrent handlers.
- *
- * With `lingerMs`, a batch goes out once its oldest call has waited that long (or it is
- * full), as the Java producer's linger.ms: fewer, fuller produce requests for up to that
- * much more latency.
+ * once (no linger), a busy one sends fewer, larger requests — which is what lets one
+ * kafkajs producer with one in-flight request per broker (needed for idempotence and
+ * order) keep up with many concurrent handlers.
  *
  * Guarantees: items of one call stay together and in order; calls are sent in call order;
  * a call resolves only when the batch holding it was written, and rejects if that batch
@@ -32,8 +28,6 @@ export interface NaturalBatcher<T> {
 
 interface Waiting<T> {
   readonly items: readonly T[];
-  /** When it was submitted (`now()`), for the linger. */
-  readonly at: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
   timer?: NodeJS.Timeout;
@@ -43,15 +37,12 @@ interface Waiting<T> {
 export function createNaturalBatcher<T>({
   send,
   maxItems = 2_000,
-  lingerMs = 0,
   deadline,
   now = Date.now,
 }: {
   send: (items: T[]) => Promise<void>;
   /** Largest batch, in items (a single call larger than this still goes whole). Default 2000. */
   maxItems?: number;
-  /** How long the oldest queued call waits for others before its batch is sent, when nothing is in flight. Default 0. */
-  lingerMs?: number;
   /** Longest wait for a call's answer, and the error it then gets. Default: none (wait for `send`). */
   deadline?: { ms: number; error: (outcome: DeadlineOutcome, ms: number) => Error };
   /** Clock in ms, for the stalled check. Default Date.now. */
@@ -68,31 +59,8 @@ export function createNaturalBatcher<T>({
     else w.reject(error);
   };
 
-  /** The linger's timer, while one runs, and what drain() waits on meanwhile. */
-  let lingering: { timer: NodeJS.Timeout; done: Promise<void>; fire: () => void } | undefined;
-
   const pump = (): void => {
     if (inFlight !== undefined || queue.length === 0) return;
-    const wait = lingerMs > 0 ? lingerMs - (now() - queue[0]!.at) : 0;
-    if (wait > 0 && queue.reduce((n, w) => n + w.items.length, 0) < maxItems) {
-      if (lingering === undefined) {
-        let fire!: () => void;
-        const done = new Promise<void>((resolve) => (fire = resolve));
-        const timer = setTimeout(() => {
-          lingering = undefined;
-          fire();
-          pump();
-        }, wait);
-        lingering = { timer, done, fire };
-      }
-      return;
-    }
-    if (lingering !== undefined) {
-      // Full before its linger ran out: sent now, and whoever waits on the linger goes on.
-      clearTimeout(lingering.timer);
-      lingering.fire();
-      lingering = undefined;
-    }
     const batch: Waiting<T>[] = [];
     let size = 0;
     while (queue.length > 0 && (batch.length === 0 || size + queue[0]!.items.length <= maxItems)) {
@@ -126,7 +94,7 @@ export function createNaturalBatcher<T>({
           reject(deadline.error('stalled', now() - inFlightSince));
           return;
         }
-        const waiting: Waiting<T> = { items, at: now(), resolve, reject, sent: false };
+        const waiting: Waiting<T> = { items, resolve, reject, sent: false };
         if (deadline !== undefined) {
           waiting.timer = setTimeout(() => {
             if (!waiting.sent) queue = queue.filter((w) => w !== waiting);
@@ -139,7 +107,7 @@ export function createNaturalBatcher<T>({
       });
     },
     async drain() {
-      while (inFlight !== undefined || queue.length > 0) await (inFlight ?? lingering?.done ?? Promise.resolve());
+      while (inFlight !== undefined || queue.length > 0) await (inFlight ?? Promise.resolve());
     },
   };
 }
