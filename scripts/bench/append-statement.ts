@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { AppendRow } from '../../src/adapters/prisma/append-statement';
+import { APPEND_MESSAGES_SQL, type AppendRow } from '../../src/adapters/prisma/append-statement';
 import { createPrismaAppendMessages } from '../../src/adapters/prisma/prisma-append-messages';
 import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
 import type { ChatStore } from '../../src/ports/chat-store';
@@ -63,7 +63,7 @@ async function run(setting: Setting): Promise<RoundResult> {
   await store.start();
   const append: ChatStore['appendMessages'] =
     setting === 'prisma'
-      ? createPrismaAppendMessages({ query: (sql, args) => store.prisma.$queryRawUnsafe<AppendRow[]>(sql, ...args) })
+      ? createPrismaAppendMessages({ query: (args) => store.prisma.$queryRawUnsafe<AppendRow[]>(APPEND_MESSAGES_SQL, ...args) })
       : (list) => store.appendMessages(list);
   try {
     const tag = randomUUID().slice(0, 8);

@@ -89,10 +89,10 @@ export interface AppendRow {
   members: string[] | null;
 }
 
-/** Runs APPEND_MESSAGES_SQL with `values` and resolves to its rows, in order; rejects with the driver's error. */
-export type AppendRowsQuery = (sql: string, values: readonly unknown[]) => Promise<AppendRow[]>;
+/** Runs APPEND_MESSAGES_SQL with `values` (appendValues) and resolves to its rows, in order; rejects with the driver's error. */
+export type AppendRowsQuery = (values: readonly unknown[]) => Promise<AppendRow[]>;
 
-export const isDelete = (m: NewMessage): boolean => m.edits !== undefined && m.deleted === true;
+const isDelete = (m: NewMessage): boolean => m.edits !== undefined && m.deleted === true;
 
 /** The statement's seven parameters for `list`: one array per column, entry i of each for entry i of the list. */
 export function appendValues(list: readonly NewMessage[]): unknown[] {

@@ -4,7 +4,7 @@ import type { Message } from '../../protocol/message';
 import { changeRefusal } from '../../domain/message-change';
 import { toStoreError } from './prisma-errors';
 import { changeFields } from './prisma-rows';
-import { APPEND_MESSAGES_SQL, appendValues, type AppendRowsQuery, type AppendRow } from './append-statement';
+import { appendValues, type AppendRowsQuery, type AppendRow } from './append-statement';
 
 /**
  * ChatStore.appendMessages on PostgreSQL: the batched append (one statement per list)
@@ -15,7 +15,7 @@ import { APPEND_MESSAGES_SQL, appendValues, type AppendRowsQuery, type AppendRow
 export function createPrismaAppendMessages({
   query,
 }: {
-  /** Runs the statement: straight on the pg pool for a PostgreSQL server, through Prisma for PGlite (prisma-chat-store.ts). */
+  /** Runs APPEND_MESSAGES_SQL: straight on the pg pool for a PostgreSQL server, through Prisma for PGlite (prisma-chat-store.ts). */
   query: AppendRowsQuery;
 }): ChatStore['appendMessages'] {
   /**
@@ -39,7 +39,7 @@ export function createPrismaAppendMessages({
   const appendStatement = async (list: readonly NewMessage[]): Promise<AppendOutcome[]> => {
     let rows: AppendRow[];
     try {
-      rows = await query(APPEND_MESSAGES_SQL, appendValues(list));
+      rows = await query(appendValues(list));
     } catch (error) {
       throw toStoreError(error, 'append messages');
     }

@@ -4,7 +4,7 @@ import { PrismaClient, type Prisma } from '../../generated/prisma/client';
 import { ChatError, ValidationError } from '../../domain/errors';
 import type { ChatStore } from '../../ports/chat-store';
 import { checkMessageQuery } from '../../ports/message-query';
-import type { AppendRow, AppendRowsQuery } from './append-statement';
+import { APPEND_MESSAGES_SQL, type AppendRow, type AppendRowsQuery } from './append-statement';
 import { createPrismaAppendMessages } from './prisma-append-messages';
 import { preparedStatementName } from './prepared-statements';
 import { toStoreError } from './prisma-errors';
@@ -89,13 +89,19 @@ export function createPrismaChatStore({
   // work (docs/database.md, "The message append runs on the pool"). Prisma ends the pool on $disconnect.
   const pool = databaseUrl === undefined ? undefined : new Pool({ connectionString: databaseUrl, max: poolSize });
   const prisma = new PrismaClient({ adapter: driverAdapter({ pool, adapter, preparedStatements }) });
+  // The statement and its name are fixed: settled once here, not per append.
+  const appendStatementName = preparedStatements ? preparedStatementName(APPEND_MESSAGES_SQL) : '';
   const appendQuery: AppendRowsQuery =
     pool === undefined
-      ? (sql, values) => prisma.$queryRawUnsafe<AppendRow[]>(sql, ...values)
-      : async (sql, values) => {
-          const name = preparedStatements ? preparedStatementName(sql) : '';
-          return (await pool.query<AppendRow>({ text: sql, values: [...values], ...(name === '' ? {} : { name }) })).rows;
-        };
+      ? (values) => prisma.$queryRawUnsafe<AppendRow[]>(APPEND_MESSAGES_SQL, ...values)
+      : async (values) =>
+          (
+            await pool.query<AppendRow>({
+              text: APPEND_MESSAGES_SQL,
+              values: [...values],
+              ...(appendStatementName === '' ? {} : { name: appendStatementName }),
+            })
+          ).rows;
   const run = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
     try {
       return await op();

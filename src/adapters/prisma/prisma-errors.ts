@@ -1,3 +1,4 @@
+import { DatabaseError } from 'pg';
 import { ChatError, UnavailableError } from '../../domain/errors';
 
 /** Prisma's known-request error codes this adapter maps (https://pris.ly/d/error-reference). */
@@ -29,7 +30,11 @@ function retriableAdapterError(error: unknown): boolean {
   const kind = prop(cause, 'kind');
   if (typeof kind === 'string' && RETRIABLE_ADAPTER_KINDS.has(kind)) return true;
   const sqlState = prop(cause, 'code');
-  return kind === 'postgres' && typeof sqlState === 'string' && RETRIABLE_SQLSTATE_CLASSES.has(sqlState.slice(0, 2));
+  return kind === 'postgres' && typeof sqlState === 'string' && retriableSqlState(sqlState);
+}
+
+function retriableSqlState(sqlState: string): boolean {
+  return RETRIABLE_SQLSTATE_CLASSES.has(sqlState.slice(0, 2));
 }
 
 /** What a violated constraint means, by its name in prisma/migrations (see constraintOf). */
@@ -63,7 +68,7 @@ function errorCode(error: unknown): string | undefined {
  */
 export function toStoreError(error: unknown, what: string): ChatError {
   if (error instanceof ChatError) return error;
-  if (isPgDatabaseError(error)) return fromPgDatabaseError(error, what);
+  if (error instanceof DatabaseError && error.code !== undefined) return fromPgDatabaseError(error, error.code, what);
   const code = errorCode(error);
   const constraint = constraintOf(error);
   const message = error instanceof Error ? error.message : String(error);
@@ -99,27 +104,15 @@ export function constraintOf(error: unknown): string | undefined {
 
 /**
  * A PostgreSQL error as node-postgres reports it (a statement run on the pool itself, not
- * through Prisma): a SQLSTATE `code`, a `severity`, and the violated `constraint` if any.
- * A socket error (ECONNREFUSED) or a pool timeout has no severity and is left to the rest
+ * through Prisma): its SQLSTATE, and the violated `constraint` if any. A socket error
+ * (ECONNREFUSED), a pool timeout or a DatabaseError without a SQLSTATE is left to the rest
  * of toStoreError (retriable).
  */
-interface PgDatabaseError extends Error {
-  readonly code: string;
-  readonly severity: string;
-  readonly constraint?: string;
-}
-
-function isPgDatabaseError(error: unknown): error is PgDatabaseError {
-  const code = prop(error, 'code');
-  return error instanceof Error && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof prop(error, 'severity') === 'string';
-}
-
-/** As for Prisma's errors: a known constraint by meaning, the retriable SQLSTATE classes as UNAVAILABLE, the rest INTERNAL. */
-function fromPgDatabaseError(error: PgDatabaseError, what: string): ChatError {
+function fromPgDatabaseError(error: DatabaseError, sqlState: string, what: string): ChatError {
   const known = error.constraint === undefined ? undefined : CONSTRAINT_ERRORS[error.constraint];
   if (known !== undefined) return known(what, error);
-  if (RETRIABLE_SQLSTATE_CLASSES.has(error.code.slice(0, 2))) return new UnavailableError(`${what}: SQLSTATE ${error.code}, retry`, error);
-  return new ChatError('INTERNAL', `${what}: SQLSTATE ${error.code}${error.constraint === undefined ? '' : ` (${error.constraint})`}`, {
+  if (retriableSqlState(sqlState)) return new UnavailableError(`${what}: SQLSTATE ${sqlState}, retry`, error);
+  return new ChatError('INTERNAL', `${what}: SQLSTATE ${sqlState}${error.constraint === undefined ? '' : ` (${error.constraint})`}`, {
     cause: error,
   });
 }
