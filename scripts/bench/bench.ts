@@ -23,6 +23,7 @@ import { measureLoginRate, type LoginRateResult } from './login-rate';
 import { besideKafkajsPath, measureLatencyFloor, measureProducerFloor, type LatencyFloor, type ProducerFloor } from './measure-floor';
 import { ROOT } from './node-process';
 import { createSocketIoTarget } from './socketio-target';
+import { createWsRelayTarget } from './ws-relay-target';
 import { ratio } from './stats';
 import { lineChart, type Series } from './svg-chart';
 import type { TargetResults } from './target-results';
@@ -64,7 +65,8 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
                       (default 50,100,150,200,300,500,1000,2000,3000,4000,6000; quick 100,200,400)
   --idle N            idle connections for the memory figure (default 10000; quick 1000; 0 skips)
   --login-seconds S   seconds of logins and of raw bcrypt (default 10; quick 4; 0 skips)
-  --only NAME         keyed-chat or socket.io
+  --only NAME         keyed-chat, socket.io or ws-relay (the WebSocket floor: one plain ws
+                      process, no cluster; runs after the peer unless --no-floor)
   --baseline DIR      also run keyed-chat from another checkout (e.g. a git worktree of an
                       earlier commit, with npm ci done) and report after/before ratios
   --variant NAME:K=V,K=V  also run keyed-chat with these environment overrides (repeatable),
@@ -123,8 +125,11 @@ const settings = Object.freeze({
   // holding members (rooms of 5 over 3 instances: 2; the own instance's go in-process).
   floorFanOut: 2,
 });
-if (args.only !== undefined && args.only !== 'keyed-chat' && args.only !== 'socket.io')
-  throw new Error('--only must be keyed-chat or socket.io');
+const TARGETS = ['keyed-chat', 'socket.io', 'ws-relay'] as const;
+if (args.only !== undefined && !(TARGETS as readonly string[]).includes(args.only))
+  throw new Error(`--only must be one of ${TARGETS.join(', ')}`);
+/** Whether this run benchmarks `name` (every target unless --only names one). */
+const runs = (name: (typeof TARGETS)[number]): boolean => args.only === undefined || args.only === name;
 
 const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chat_bench';
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -422,7 +427,7 @@ async function main(): Promise<void> {
   const results: TargetResults[] = [];
   const logDir = args.logs === undefined ? {} : { logDir: resolve(args.logs) };
   if (args.logs !== undefined) await mkdir(resolve(args.logs), { recursive: true });
-  if (args.baseline !== undefined && args.only !== 'socket.io') {
+  if (args.baseline !== undefined && runs('keyed-chat')) {
     const baseline = createKeyedChatTarget({
       brokers: LOCAL_BROKERS,
       databaseUrl: DATABASE_URL,
@@ -435,7 +440,7 @@ async function main(): Promise<void> {
     });
     results.push(await benchTarget(baseline, undefined));
   }
-  if (args.only !== 'socket.io') {
+  if (runs('keyed-chat')) {
     const profDir = join(outDir, 'profiles');
     if (args['cpu-prof']) await mkdir(profDir, { recursive: true });
     const ours = createKeyedChatTarget({
@@ -469,7 +474,7 @@ async function main(): Promise<void> {
       }),
     );
   }
-  for (const spec of args.only === 'socket.io' ? [] : (args.variant ?? [])) {
+  for (const spec of runs('keyed-chat') ? (args.variant ?? []) : []) {
     const [label, assignments = ''] = spec.split(':', 2);
     const extraEnv = Object.fromEntries(
       assignments
@@ -493,7 +498,10 @@ async function main(): Promise<void> {
       ),
     );
   }
-  if (args.only !== 'keyed-chat') results.push(await benchTarget(createSocketIoTarget({ redisUrl: REDIS_URL }), undefined));
+  if (runs('socket.io')) results.push(await benchTarget(createSocketIoTarget({ redisUrl: REDIS_URL }), undefined));
+  // The WebSocket floor: part of the floor (none of our code), or asked for alone.
+  if (args.only === 'ws-relay' || (args.only === undefined && settings.floor))
+    results.push(await benchTarget(createWsRelayTarget(), undefined));
 
   const ours = results.find((r) => r.target === 'keyed-chat');
   // Kafka's Java producer at the record rates ours wrote at the fixed loads: the brokers' CPU

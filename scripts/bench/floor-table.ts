@@ -1,7 +1,8 @@
 /**
  * The floor table (markdown): Kafka's own tools, a bare kafkajs hop and the two-hop kafkajs
  * path on the benchmark's cluster; then each keyed-chat target's send→deliver p50 as a ratio
- * to hops × floor p50, and its fixed loads beside the kafkajs path at the same rate.
+ * to hops × floor p50, and its fixed loads beside the kafkajs path (and the WebSocket floor,
+ * scripts/bench/ws-relay-node.ts, when it ran) at the same rate.
  */
 import type { KafkajsHopResult } from './kafkajs-hop';
 import type { LatencyFloor, ProducerFloor } from './measure-floor';
@@ -81,6 +82,7 @@ export function floorTable({
       }
     }
   }
+  const wsRelay = results.find((r) => r.target === 'ws-relay');
   const paths = (latency?.kafkajsPath ?? []).filter((p): p is Exclude<typeof p, { error: string }> => !('error' in p));
   if (ours.length > 0 && paths.length > 0) {
     rows.push(
@@ -92,6 +94,15 @@ export function floorTable({
       rows.push(
         `| kafkajs path | ${path.rate} | ${fmt(path.latency.p50)} | ${fmt(path.latency.p99)} | ${fmt(cpuPerMessage(path) / deliveriesPerMessage, 3)} | ${fmt(path.cpu.machine, 2)} |`,
       );
+      // The WebSocket floor at the same rate, and with the path: what a delivery of ours
+      // cannot cost less than with these libraries (its WebSocket work and its Kafka work).
+      const relay = wsRelay?.fixed.find((x) => x.offeredRate === path.rate);
+      if (relay !== undefined) {
+        rows.push(
+          `| ws relay (one plain ws process, no cluster) | ${relay.offeredRate} | ${fmt(relay.latency.p50)} | ${fmt(relay.latency.p99)} | ${fmt(relay.serverCpuMsPerDelivery, 3)} | ${fmt(relay.machineCores, 2)} |`,
+          `| ws relay + kafkajs path (sum of CPU per delivery) | ${path.rate} | – | – | ${fmt(relay.serverCpuMsPerDelivery + cpuPerMessage(path) / deliveriesPerMessage, 3)} | – |`,
+        );
+      }
       for (const r of ours) {
         const run = r.fixed.find((x) => x.offeredRate === path.rate);
         if (run !== undefined)
