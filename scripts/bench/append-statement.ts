@@ -1,11 +1,13 @@
 /**
- * `npx tsx scripts/bench/append-statement.ts [--compare prepared|driver] [--appends N] [--rounds R] [--batch B]`:
+ * `npx tsx scripts/bench/append-statement.ts [--compare prepared|driver|plan] [--appends N] [--rounds R] [--batch B]`:
  * the message append alone, against the real PostgreSQL of DATABASE_URL, two settings
  * alternating (A, B, B, A…) so the machine's drift hits both:
  * - `prepared` (default): named prepared statements on and off;
  * - `driver`: the statement run on the pg pool itself (the store's own appendMessages) and
  *   the same statement through Prisma (`$queryRawUnsafe` on the same store's client and pool,
- *   as the PGlite store runs it and as every store did before).
+ *   as the PGlite store runs it and as every store did before);
+ * - `plan`: the statement on the store's append pool, which keeps PostgreSQL's generic plan
+ *   (append-pool.ts), and on the main pool with `plan_cache_mode` auto (planned every time).
  * For each: the wall time per append, this process's CPU per append (process.cpuUsage: the
  * driver's and our code's share) and PostgreSQL's CPU per append (every `postgres` process's
  * utime + stime from /proc, summed, before and after). One store of one pooled connection per
@@ -27,11 +29,16 @@ const { values } = parseArgs({
     compare: { type: 'string', default: 'prepared' },
   },
 });
-if (values.compare !== 'prepared' && values.compare !== 'driver') throw new Error('--compare prepared|driver');
+const COMPARISONS = {
+  prepared: ['prepared', 'unnamed'],
+  driver: ['pool', 'prisma'],
+  plan: ['generic', 'auto'],
+} as const;
 const compare = values.compare;
+if (!Object.hasOwn(COMPARISONS, compare)) throw new Error('--compare prepared|driver|plan');
 /** The two settings compared, A first. */
-const SETTINGS = compare === 'prepared' ? (['prepared', 'unnamed'] as const) : (['pool', 'prisma'] as const);
-type Setting = (typeof SETTINGS)[number];
+const SETTINGS = COMPARISONS[compare as keyof typeof COMPARISONS];
+type Setting = (typeof COMPARISONS)[keyof typeof COMPARISONS][number];
 interface RoundResult {
   wallMs: number;
   ownCpuMs: number;
@@ -59,7 +66,14 @@ function postgresCpuS(): number {
 }
 
 async function run(setting: Setting): Promise<RoundResult> {
-  const store = createPrismaChatStore({ databaseUrl, poolSize: 1, preparedStatements: setting !== 'unnamed' });
+  const store = createPrismaChatStore({
+    databaseUrl,
+    poolSize: 1,
+    preparedStatements: setting !== 'unnamed',
+    // Every setting but `auto` as the product runs it (the generic plan kept), so the other
+    // comparisons measure what they always did plus today's default.
+    genericAppendPlan: setting !== 'auto',
+  });
   await store.start();
   const append: ChatStore['appendMessages'] =
     setting === 'prisma'

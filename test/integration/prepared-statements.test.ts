@@ -12,7 +12,9 @@ jest.setTimeout(60_000);
 beforeAll(() => requirePostgres());
 
 async function preparedAfterUse(preparedStatements: boolean): Promise<string[]> {
-  const store = createPrismaChatStore({ databaseUrl: DATABASE_URL, poolSize: 1, preparedStatements });
+  // The append on the main pool (as without its own pool, append-pool.ts; that pool has its
+  // own test, append-generic-plan.test.ts), so this one connection holds every statement.
+  const store = createPrismaChatStore({ databaseUrl: DATABASE_URL, poolSize: 1, preparedStatements, genericAppendPlan: false });
   await store.start();
   try {
     const [alice, bob] = [randomName('prep-a'), randomName('prep-b')];

@@ -4,6 +4,7 @@ import { PrismaClient, type Prisma } from '../../generated/prisma/client';
 import { ChatError, ValidationError } from '../../domain/errors';
 import type { ChatStore } from '../../ports/chat-store';
 import { checkMessageQuery } from '../../ports/message-query';
+import { createAppendPool } from './append-pool';
 import { APPEND_MESSAGES_SQL, type AppendRow, type AppendRowsQuery } from './append-statement';
 import { createPrismaAppendMessages } from './prisma-append-messages';
 import { preparedStatementName } from './prepared-statements';
@@ -59,6 +60,7 @@ export function createPrismaChatStore({
   transactionTimeoutMs = 10_000,
   relayTimeoutMs = 60_000,
   preparedStatements = true,
+  genericAppendPlan = true,
 }: {
   /** A PostgreSQL server, through @prisma/adapter-pg. Required unless `adapter` is given. */
   databaseUrl?: string;
@@ -81,27 +83,36 @@ export function createPrismaChatStore({
    * transaction mode that cannot keep them.
    */
   preparedStatements?: boolean;
+  /**
+   * With `databaseUrl` and prepared statements: the append on connections of its own that
+   * keep PostgreSQL's generic plan for it (append-pool.ts). Default true; false plans it
+   * every time on the main pool (PostgreSQL's default, measured against in the benchmarks).
+   */
+  genericAppendPlan?: boolean;
 }): ChatStore & { readonly prisma: PrismaClient } {
   if ((databaseUrl === undefined) === (adapter === undefined))
     throw new Error('createPrismaChatStore: give exactly one of databaseUrl and adapter');
-  // One pool for Prisma and for the append, which runs on it directly: through Prisma's
-  // $queryRaw the append's parameters and rows cost more of our CPU than the pg driver's own
-  // work (docs/database.md, "The message append runs on the pool"). Prisma ends the pool on $disconnect.
+  // One pool for Prisma, on which the append also runs directly (through Prisma's $queryRaw
+  // its parameters and rows cost more of our CPU than the pg driver's own work: docs/database.md,
+  // "The message append runs on the pool"), unless it has connections of its own that keep
+  // its generic plan (append-pool.ts). Prisma ends the main pool on $disconnect.
   const pool = databaseUrl === undefined ? undefined : new Pool({ connectionString: databaseUrl, max: poolSize });
   const prisma = new PrismaClient({ adapter: driverAdapter({ pool, adapter, preparedStatements }) });
   // The statement and its name are fixed: settled once here, not per append.
   const appendStatementName = preparedStatements ? preparedStatementName(APPEND_MESSAGES_SQL) : '';
+  const appendConfig = (values: readonly unknown[]): { text: string; values: unknown[]; name?: string } => ({
+    text: APPEND_MESSAGES_SQL,
+    values: [...values],
+    ...(appendStatementName === '' ? {} : { name: appendStatementName }),
+  });
+  const appendPool =
+    databaseUrl !== undefined && preparedStatements && genericAppendPlan ? createAppendPool({ connectionString: databaseUrl }) : undefined;
   const appendQuery: AppendRowsQuery =
-    pool === undefined
-      ? (values) => prisma.$queryRawUnsafe<AppendRow[]>(APPEND_MESSAGES_SQL, ...values)
-      : async (values) =>
-          (
-            await pool.query<AppendRow>({
-              text: APPEND_MESSAGES_SQL,
-              values: [...values],
-              ...(appendStatementName === '' ? {} : { name: appendStatementName }),
-            })
-          ).rows;
+    appendPool !== undefined
+      ? async (values) => (await appendPool.query<AppendRow>(appendConfig(values))).rows
+      : pool !== undefined
+        ? async (values) => (await pool.query<AppendRow>(appendConfig(values))).rows
+        : (values) => prisma.$queryRawUnsafe<AppendRow[]>(APPEND_MESSAGES_SQL, ...values);
   const run = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
     try {
       return await op();
@@ -136,6 +147,7 @@ export function createPrismaChatStore({
     },
     async stop() {
       await prisma.$disconnect();
+      await appendPool?.end();
     },
     async createUser(user) {
       try {
