@@ -14,49 +14,25 @@ import { randomUUID } from 'node:crypto';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import jwt from 'jsonwebtoken';
+import { isSendFrame, requiredEnv, tokenVerifier } from './peer-checks';
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is required`);
-  return value;
-};
-const port = Number(env('PORT'));
-const secret = env('JWT_SECRET');
-const issuer = env('JWT_ISSUER');
-const audience = env('JWT_AUDIENCE');
-const pub = new Redis(env('REDIS_URL'));
+const port = Number(requiredEnv('PORT'));
+const verify = tokenVerifier();
+const pub = new Redis(requiredEnv('REDIS_URL'));
 const sub = pub.duplicate();
 
-const MAX_TEXT = 4_000;
 const http = createServer();
 const io = new Server(http, {
   transports: ['websocket'],
   perMessageDeflate: false,
   maxHttpBufferSize: 64 * 1024,
-  adapter: createAdapter(pub, sub, { key: env('CHANNEL') }),
+  adapter: createAdapter(pub, sub, { key: requiredEnv('CHANNEL') }),
 });
-
-interface SendFrame {
-  roomId: string;
-  clientMsgId: string;
-  text: string;
-}
-const isSend = (v: unknown): v is SendFrame =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as SendFrame).roomId === 'string' &&
-  typeof (v as SendFrame).clientMsgId === 'string' &&
-  typeof (v as SendFrame).text === 'string' &&
-  (v as SendFrame).text.length <= MAX_TEXT;
 
 // Same check as ours: HS256 only, issuer and audience; the rooms a user is in come with the handshake.
 io.use((socket, next) => {
   try {
-    const token = String((socket.handshake.auth as Record<string, unknown>)['token'] ?? '');
-    const claims = jwt.verify(token, secret, { algorithms: ['HS256'], issuer, audience });
-    if (typeof claims === 'string' || typeof claims.sub !== 'string') throw new Error('no subject');
-    socket.data = { userId: claims.sub };
+    socket.data = { userId: verify(String((socket.handshake.auth as Record<string, unknown>)['token'] ?? '')) };
     next();
   } catch {
     next(new Error('UNAUTHORIZED'));
@@ -68,7 +44,7 @@ io.on('connection', (socket) => {
   const rooms = (socket.handshake.auth as Record<string, unknown>)['rooms'];
   if (Array.isArray(rooms)) void socket.join(rooms.filter((r): r is string => typeof r === 'string').map((r) => `room:${r}`));
   socket.on('send', (frame: unknown, ack?: (reply: unknown) => void) => {
-    if (!isSend(frame) || !socket.rooms.has(`room:${frame.roomId}`)) {
+    if (!isSendFrame(frame) || !socket.rooms.has(`room:${frame.roomId}`)) {
       ack?.({ error: 'VALIDATION' });
       return;
     }

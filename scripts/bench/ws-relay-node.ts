@@ -16,34 +16,13 @@
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import jwt from 'jsonwebtoken';
+import { isSendFrame, requiredEnv, tokenVerifier } from './peer-checks';
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`${name} is required`);
-  return value;
-};
-const port = Number(env('PORT'));
-const secret = env('JWT_SECRET');
-const issuer = env('JWT_ISSUER');
-const audience = env('JWT_AUDIENCE');
+const port = Number(requiredEnv('PORT'));
+const verify = tokenVerifier();
 
-const MAX_TEXT = 4_000;
 const rooms = new Map<string, Set<WebSocket>>();
 const userOf = new WeakMap<WebSocket, { userId: string; rooms: readonly string[] }>();
-
-interface SendFrame {
-  roomId: string;
-  clientMsgId: string;
-  text: string;
-}
-const isSend = (v: unknown): v is SendFrame =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as SendFrame).roomId === 'string' &&
-  typeof (v as SendFrame).clientMsgId === 'string' &&
-  typeof (v as SendFrame).text === 'string' &&
-  (v as SendFrame).text.length <= MAX_TEXT;
 
 const http = createServer((_req, res) => res.writeHead(200).end('ws relay'));
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
@@ -53,9 +32,7 @@ http.on('upgrade', (req, socket, head) => {
   const url = new URL(req.url ?? '/', 'http://relay');
   let userId: string;
   try {
-    const claims = jwt.verify(url.searchParams.get('token') ?? '', secret, { algorithms: ['HS256'], issuer, audience });
-    if (typeof claims === 'string' || typeof claims.sub !== 'string') throw new Error('no subject');
-    userId = claims.sub;
+    userId = verify(url.searchParams.get('token') ?? '');
   } catch {
     socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
     return;
@@ -75,9 +52,9 @@ http.on('upgrade', (req, socket, head) => {
       } catch {
         frame = undefined;
       }
-      const members = isSend(frame) ? rooms.get(frame.roomId) : undefined;
-      if (!isSend(frame) || members === undefined || !members.has(ws)) {
-        ws.send(JSON.stringify({ type: 'error', clientMsgId: isSend(frame) ? frame.clientMsgId : undefined, code: 'VALIDATION' }));
+      const members = isSendFrame(frame) ? rooms.get(frame.roomId) : undefined;
+      if (!isSendFrame(frame) || members === undefined || !members.has(ws)) {
+        ws.send(JSON.stringify({ type: 'error', clientMsgId: isSendFrame(frame) ? frame.clientMsgId : undefined, code: 'VALIDATION' }));
         return;
       }
       const message = {
