@@ -2,8 +2,9 @@
  * What the benchmark's non-product servers (socketio-node.ts, the peer; ws-relay-node.ts,
  * the WebSocket floor) check per connection and per frame, written once so both do the
  * same work: their settings from the environment, the token (as ours: HS256 only, issuer
- * and audience) and the shape of a send.
+ * and audience), the shape of a send, and the message it becomes.
  */
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 /** A setting the script cannot run without (the bench passes them). */
@@ -41,3 +42,16 @@ export const isSendFrame = (v: unknown): v is SendFrame =>
   typeof (v as SendFrame).clientMsgId === 'string' &&
   typeof (v as SendFrame).text === 'string' &&
   (v as SendFrame).text.length <= MAX_TEXT;
+
+/** The message a valid send becomes: stamped with an id and the time, as ours stamps it. */
+export const stampedMessage = (
+  frame: SendFrame,
+  senderId: string,
+): { id: string; roomId: string; senderId: string; text: string; ts: number; clientMsgId: string } => ({
+  id: randomUUID(),
+  roomId: frame.roomId,
+  senderId,
+  text: frame.text,
+  ts: Date.now(),
+  clientMsgId: frame.clientMsgId,
+});

@@ -10,11 +10,10 @@
  * JWT_AUDIENCE and CHANNEL (the adapter's key prefix, per run) come from the environment.
  */
 import { createServer } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import { isSendFrame, requiredEnv, tokenVerifier } from './peer-checks';
+import { isSendFrame, requiredEnv, stampedMessage, tokenVerifier } from './peer-checks';
 
 const port = Number(requiredEnv('PORT'));
 const verify = tokenVerifier();
@@ -48,14 +47,7 @@ io.on('connection', (socket) => {
       ack?.({ error: 'VALIDATION' });
       return;
     }
-    const message = {
-      id: randomUUID(),
-      roomId: frame.roomId,
-      senderId: userId,
-      text: frame.text,
-      ts: Date.now(),
-      clientMsgId: frame.clientMsgId,
-    };
+    const message = stampedMessage(frame, userId);
     socket.to(`room:${frame.roomId}`).emit('message', message);
     ack?.({ message });
   });

@@ -14,9 +14,8 @@
  * others' messages as `{"type":"message","message"}`.
  */
 import { createServer } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isSendFrame, requiredEnv, tokenVerifier } from './peer-checks';
+import { isSendFrame, requiredEnv, stampedMessage, tokenVerifier } from './peer-checks';
 
 const port = Number(requiredEnv('PORT'));
 const verify = tokenVerifier();
@@ -57,14 +56,7 @@ http.on('upgrade', (req, socket, head) => {
         ws.send(JSON.stringify({ type: 'error', clientMsgId: isSendFrame(frame) ? frame.clientMsgId : undefined, code: 'VALIDATION' }));
         return;
       }
-      const message = {
-        id: randomUUID(),
-        roomId: frame.roomId,
-        senderId: userId,
-        text: frame.text,
-        ts: Date.now(),
-        clientMsgId: frame.clientMsgId,
-      };
+      const message = stampedMessage(frame, userId);
       const out = JSON.stringify({ type: 'message', message });
       for (const member of members) if (member !== ws) member.send(out);
       ws.send(JSON.stringify({ type: 'ack', clientMsgId: frame.clientMsgId, message }));
