@@ -8,11 +8,12 @@ import { DatabaseError, Pool, type PoolClient, type QueryResult, type QueryResul
  * prepared, PostgreSQL parses it once per connection, but with `plan_cache_mode` auto it
  * compares the generic plan's estimated cost with the custom plans' after five runs, and
  * for this statement it never picks the generic one: it planned the statement again for
- * every append. Measured alone (scripts/bench/append-statement.ts --compare plan), forcing the
- * generic plan cut PostgreSQL's CPU per append of one message to 0.41–0.48 of what it was,
- * and the wall time to 0.51–0.61 (two runs; with ten messages per statement PostgreSQL's own choice already
- * matched it). The plan does not depend on what the arrays hold: an index probe per input
- * row, the room rows locked in id order. (`plan_cache_mode` came with PostgreSQL 12.)
+ * every append. Measured alone (scripts/bench/append-statement.ts --compare plan), forcing
+ * the generic plan cut PostgreSQL's CPU per append of one message to 0.41–0.48 of what it
+ * was, and the wall time to 0.51–0.61 (two runs; with ten messages per statement
+ * PostgreSQL's own choice already matched it). The plan does not depend on what the arrays
+ * hold: an index probe per input row, the room rows locked in id order.
+ * (`plan_cache_mode` came with PostgreSQL 12.)
  *
  * Why a pool of its own: the setting is per session, and the main pool also runs Prisma's
  * other queries, whose plans should stay PostgreSQL's choice. The append runs one statement
@@ -34,9 +35,9 @@ export function createAppendPool({ connectionString, max = 2 }: { connectionStri
   // before the statement (node-postgres is moving away from queuing a query behind another
   // on one client, so not from the pool's synchronous 'connect' event).
   const generic = new WeakSet<PoolClient>();
-  // An idle connection that breaks (a server restart) is dropped by the pool and replaced at
-  // the next append, whose own failure is the one reported (retriable, prisma-errors.ts).
-  // Without a listener, node-postgres's 'error' event would end the process.
+  // An idle connection that breaks (a server restart) is dropped by the pool and a new one
+  // made at the next append; should that fail too, its error is the one reported (retriable,
+  // prisma-errors.ts). Without a listener, node-postgres's 'error' event would end the process.
   pool.on('error', () => undefined);
   return {
     async query<R extends QueryResultRow>(config: { text: string; values: unknown[]; name?: string }): Promise<QueryResult<R>> {

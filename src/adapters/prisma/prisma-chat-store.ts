@@ -146,8 +146,11 @@ export function createPrismaChatStore({
       await run('connect', () => prisma.$connect());
     },
     async stop() {
-      await prisma.$disconnect();
-      await appendPool?.end();
+      try {
+        await prisma.$disconnect();
+      } finally {
+        await appendPool?.end();
+      }
     },
     async createUser(user) {
       try {
