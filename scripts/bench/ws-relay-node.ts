@@ -21,7 +21,6 @@ const port = Number(requiredEnv('PORT'));
 const verify = tokenVerifier();
 
 const rooms = new Map<string, Set<WebSocket>>();
-const userOf = new WeakMap<WebSocket, { userId: string; rooms: readonly string[] }>();
 
 const http = createServer((_req, res) => res.writeHead(200).end('ws relay'));
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
@@ -38,7 +37,6 @@ http.on('upgrade', (req, socket, head) => {
   }
   const joined = (url.searchParams.get('rooms') ?? '').split(',').filter(Boolean);
   wss.handleUpgrade(req, socket, head, (ws) => {
-    userOf.set(ws, { userId, rooms: joined });
     for (const r of joined) {
       const members = rooms.get(r) ?? new Set<WebSocket>();
       members.add(ws);
@@ -51,18 +49,19 @@ http.on('upgrade', (req, socket, head) => {
       } catch {
         frame = undefined;
       }
-      const members = isSendFrame(frame) ? rooms.get(frame.roomId) : undefined;
-      if (!isSendFrame(frame) || members === undefined || !members.has(ws)) {
-        ws.send(JSON.stringify({ type: 'error', clientMsgId: isSendFrame(frame) ? frame.clientMsgId : undefined, code: 'VALIDATION' }));
+      const send = isSendFrame(frame) ? frame : undefined;
+      const members = send === undefined ? undefined : rooms.get(send.roomId);
+      if (send === undefined || members === undefined || !members.has(ws)) {
+        ws.send(JSON.stringify({ type: 'error', clientMsgId: send?.clientMsgId, code: 'VALIDATION' }));
         return;
       }
-      const message = stampedMessage(frame, userId);
+      const message = stampedMessage(send, userId);
       const out = JSON.stringify({ type: 'message', message });
       for (const member of members) if (member !== ws) member.send(out);
-      ws.send(JSON.stringify({ type: 'ack', clientMsgId: frame.clientMsgId, message }));
+      ws.send(JSON.stringify({ type: 'ack', clientMsgId: send.clientMsgId, message }));
     });
     ws.on('close', () => {
-      for (const r of userOf.get(ws)?.rooms ?? []) rooms.get(r)?.delete(ws);
+      for (const r of joined) rooms.get(r)?.delete(ws);
     });
   });
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { createAppendPool } from '../../src/adapters/prisma/append-pool';
+import { createAppendPool, type StatementConfig } from '../../src/adapters/prisma/append-pool';
 import { APPEND_MESSAGES_SQL, appendValues } from '../../src/adapters/prisma/append-statement';
 import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
+import { preparedStatementName } from '../../src/adapters/prisma/prepared-statements';
 import { DATABASE_URL, randomName, requirePostgres } from '../support/infra';
 
 /**
@@ -17,7 +18,7 @@ jest.setTimeout(60_000);
 beforeAll(() => requirePostgres());
 
 const RUNS = 8;
-const NAME = 'chat_append_messages';
+const NAME = preparedStatementName(APPEND_MESSAGES_SQL);
 
 interface PlanCounts {
   generic_plans: string | number;
@@ -25,7 +26,7 @@ interface PlanCounts {
 }
 
 async function plansAfter(
-  runOn: (config: { text: string; values: unknown[]; name?: string }) => Promise<{ rows: unknown[] }>,
+  runOn: (config: StatementConfig) => Promise<{ rows: unknown[] }>,
   roomId: string,
   senderId: string,
 ): Promise<{ generic: number; custom: number }> {

@@ -23,9 +23,16 @@ import { DatabaseError, Pool, type PoolClient, type QueryResult, type QueryResul
  * a pooler in transaction mode they are off (DATABASE_PREPARED_STATEMENTS=false), and so is
  * this pool: the append then runs on the main pool, planned every time as before.
  */
+/** A statement as node-postgres takes it: named (prepared) when `name` is given. */
+export interface StatementConfig {
+  text: string;
+  values: unknown[];
+  name?: string;
+}
+
 export interface AppendPool {
-  /** Runs `text` (named `name` when given) on a connection that keeps generic plans. */
-  query<R extends QueryResultRow>(config: { text: string; values: unknown[]; name?: string }): Promise<QueryResult<R>>;
+  /** Runs the statement on a connection that keeps generic plans. */
+  query<R extends QueryResultRow>(config: StatementConfig): Promise<QueryResult<R>>;
   end(): Promise<void>;
 }
 
@@ -40,7 +47,7 @@ export function createAppendPool({ connectionString, max = 2 }: { connectionStri
   // prisma-errors.ts). Without a listener, node-postgres's 'error' event would end the process.
   pool.on('error', () => undefined);
   return {
-    async query<R extends QueryResultRow>(config: { text: string; values: unknown[]; name?: string }): Promise<QueryResult<R>> {
+    async query<R extends QueryResultRow>(config: StatementConfig): Promise<QueryResult<R>> {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {

@@ -4,7 +4,7 @@ import { PrismaClient, type Prisma } from '../../generated/prisma/client';
 import { ChatError, ValidationError } from '../../domain/errors';
 import type { ChatStore } from '../../ports/chat-store';
 import { checkMessageQuery } from '../../ports/message-query';
-import { createAppendPool } from './append-pool';
+import { createAppendPool, type StatementConfig } from './append-pool';
 import { APPEND_MESSAGES_SQL, type AppendRow, type AppendRowsQuery } from './append-statement';
 import { createPrismaAppendMessages } from './prisma-append-messages';
 import { preparedStatementName } from './prepared-statements';
@@ -100,7 +100,7 @@ export function createPrismaChatStore({
   const prisma = new PrismaClient({ adapter: driverAdapter({ pool, adapter, preparedStatements }) });
   // The statement and its name are fixed: settled once here, not per append.
   const appendStatementName = preparedStatements ? preparedStatementName(APPEND_MESSAGES_SQL) : '';
-  const appendConfig = (values: readonly unknown[]): { text: string; values: unknown[]; name?: string } => ({
+  const appendConfig = (values: readonly unknown[]): StatementConfig => ({
     text: APPEND_MESSAGES_SQL,
     values: [...values],
     ...(appendStatementName === '' ? {} : { name: appendStatementName }),
