@@ -15,6 +15,9 @@ export class RoomSequencer<M extends SequencedMessage> {
   private next: number | undefined;
   private readonly pending = new Map<number, M>();
   private readonly sent = new Set<number>();
+  /** The seqs in `sent`, in the order they were written, from `writtenHead` on. */
+  private written: number[] = [];
+  private writtenHead = 0;
   private heldSince: number | undefined;
 
   constructor(
@@ -84,11 +87,19 @@ export class RoomSequencer<M extends SequencedMessage> {
 
   private emit(message: M): void {
     this.sent.add(message.seq);
+    this.written.push(message.seq);
     const window = this.options.window ?? 4_096;
-    if (this.sent.size > window) {
-      // Forget the oldest seqs; a duplicate that old is no longer expected.
-      const drop = [...this.sent].sort((a, b) => a - b).slice(0, this.sent.size - window);
-      for (const s of drop) this.sent.delete(s);
+    // Forget the oldest seqs written; a duplicate that old is no longer expected (and would
+    // be written as late). Oldest by order of writing: seqs are written in ascending order
+    // but for a late one, which is so kept a little longer than the lowest. Constant time
+    // per message: this used to sort the whole set to find the lowest, which cost a
+    // connection O(window log window) for every message of a room once `window` had passed
+    // on it (scripts/bench/room-sequencer.ts; docs/benchmarks.md, sixth round).
+    while (this.sent.size > window) this.sent.delete(this.written[this.writtenHead++]!);
+    if (this.writtenHead >= window) {
+      // Drop the forgotten prefix now and then, not per message (amortised constant time).
+      this.written = this.written.slice(this.writtenHead);
+      this.writtenHead = 0;
     }
     this.write(message);
   }

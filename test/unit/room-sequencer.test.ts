@@ -58,3 +58,46 @@ describe('RoomSequencer', () => {
     expect(out).toEqual([11, 12]);
   });
 });
+
+describe('RoomSequencer window', () => {
+  const windowed = (window: number) => {
+    const out: number[] = [];
+    const s = new RoomSequencer<{ seq: number }>((m) => out.push(m.seq), { gapTimeoutMs: 1_000, window });
+    return { s, out };
+  };
+
+  it('drops duplicates within the last `window` seqs written, and writes one older than that as late', () => {
+    const { s, out } = windowed(3);
+    for (const seq of [1, 2, 3, 4, 5]) s.offer({ seq }, 0);
+    s.offer({ seq: 3 }, 0);
+    s.offer({ seq: 5 }, 0);
+    expect(out).toEqual([1, 2, 3, 4, 5]);
+    s.offer({ seq: 2 }, 0);
+    expect(out).toEqual([1, 2, 3, 4, 5, 2]);
+  });
+
+  it('forgets by age of writing: a late seq written after newer ones is remembered longer', () => {
+    const { s, out } = windowed(3);
+    s.offer({ seq: 1 }, 0);
+    s.offer({ seq: 3 }, 0);
+    s.tick(1_000); // gives up on 2: writes 3
+    s.offer({ seq: 4 }, 1_000);
+    s.offer({ seq: 5 }, 1_000);
+    s.offer({ seq: 2 }, 1_000); // late: written, and remembered past 3
+    expect(out).toEqual([1, 3, 4, 5, 2]);
+    s.offer({ seq: 2 }, 1_000);
+    expect(out).toEqual([1, 3, 4, 5, 2]);
+    s.offer({ seq: 3 }, 1_000);
+    expect(out).toEqual([1, 3, 4, 5, 2, 3]);
+  });
+
+  it('keeps at most `window` seqs however many pass', () => {
+    const { s, out } = windowed(4);
+    for (let seq = 1; seq <= 10_000; seq++) s.offer({ seq }, 0);
+    expect(out).toHaveLength(10_000);
+    for (let seq = 9_997; seq <= 10_000; seq++) s.offer({ seq }, 0);
+    expect(out).toHaveLength(10_000);
+    s.offer({ seq: 9_996 }, 0);
+    expect(out).toHaveLength(10_001);
+  });
+});
