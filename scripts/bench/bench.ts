@@ -28,6 +28,7 @@ import { ratio } from './stats';
 import { lineChart, type Series } from './svg-chart';
 import type { TargetResults } from './target-results';
 import { LOCAL_BROKERS } from './scratch-topics';
+import { createPerfRecorder } from './perf-recorder';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,6 +45,7 @@ const { values: args } = parseArgs({
     variant: { type: 'string', multiple: true },
     out: { type: 'string', default: 'bench-results' },
     'cpu-prof': { type: 'boolean', default: false },
+    perf: { type: 'boolean', default: false },
     'no-infra': { type: 'boolean', default: false },
     hops: { type: 'string' },
     'idle-cpu': { type: 'string' },
@@ -73,6 +75,9 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
                       e.g. --variant batched-fetch:KAFKA_FETCH_MIN_BYTES=65536,KAFKA_FETCH_MAX_WAIT_MS=10
   --out DIR           where JSON, SVG and summary.md go (default bench-results/)
   --cpu-prof          write CPU profiles of our instances to DIR/profiles
+  --perf              record each load step of our instances (and the baseline's and variants')
+                      with Linux perf (cpu-clock, call graphs) into DIR/perf/<target>-<rate>-run<N>.data;
+                      read them with scripts/bench/perf-summary.ts
   --no-infra          do not run \`infra.sh up\` first (INFRA_DIR in the environment: where
                       the cluster's pid files and Kafka's jars are; default <repo>/.infra)
   --hops N            Kafka hops per delivery of this checkout's design (default KAFKA_HOPS
@@ -166,9 +171,13 @@ const loginCeiling = (l: LoginRateResult): string =>
       ? `; the Kafka ceiling failed: ${l.besideKafkaError}`
       : '';
 
+/** Our instances run with --perf-basic-prof under --perf, so that perf can name JavaScript frames. */
+const perfNodeArgs = args.perf ? ['--perf-basic-prof'] : [];
+
 async function benchTarget(
   target: ChatTarget,
   withLogin: ((t: ChatTarget) => Promise<LoginRateResult>) | undefined,
+  { recordPerf = false }: { recordPerf?: boolean } = {},
 ): Promise<TargetResults> {
   const tag = `${target.name.replace(/\W/g, '')}-${randomBytes(3).toString('hex')}`;
   say(`\n== ${target.name}: starting ${settings.nodes} nodes`);
@@ -197,6 +206,7 @@ async function benchTarget(
     say(`== ${target.name}: ${workload.clients} clients, rooms of ${workload.roomSize}`);
     const session = await openLoadSession(target, workload, settings.nodes, tag, {
       cpuGroups: standardGroups({ servers: () => target.pids(), infraDir: INFRA_DIR }),
+      ...(recordPerf ? { recorder: createPerfRecorder({ dir: join(outDir, 'perf'), pids: () => target.pids() }) } : {}),
     });
     const fixed: LoadResult[] = [];
     const steps: LoadResult[] = [];
@@ -437,8 +447,9 @@ async function main(): Promise<void> {
       root: args.baseline,
       name: 'keyed-chat@baseline',
       kafkaHops: await kafkaHopsOf(resolve(args.baseline)),
+      nodeArgs: perfNodeArgs,
     });
-    results.push(await benchTarget(baseline, undefined));
+    results.push(await benchTarget(baseline, undefined, { recordPerf: args.perf }));
   }
   if (runs('keyed-chat')) {
     const profDir = join(outDir, 'profiles');
@@ -450,28 +461,32 @@ async function main(): Promise<void> {
       bcryptCost: settings.bcryptCost,
       ...logDir,
       kafkaHops: num(args.hops, KAFKA_HOPS, 'hops'),
-      nodeArgs: args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+      nodeArgs: [...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...perfNodeArgs],
     });
     results.push(
-      await benchTarget(ours, async () => {
-        const users = Array.from({ length: settings.loginUsers }, (_, i) => `login-${randomBytes(3).toString('hex')}-${i}`);
-        await ours.prepare(users, []);
-        return measureLoginRate({
-          users,
-          password: ours.password,
-          cost: settings.bcryptCost,
-          concurrency: settings.loginConcurrency,
-          durationMs: settings.loginSeconds * 1000,
-          login: (u, pw, i) => ours.login(u, pw, i),
-          ...(ours.kafkaRecords === undefined ? {} : { kafkaRecords: ours.kafkaRecords }),
-          ...(settings.floor
-            ? {
-                besideKafka: async (recordsPerSec: number, seconds: number, during: () => Promise<number>) =>
-                  await besideKafkajsPath({ brokers: LOCAL_BROKERS, recordsPerSec, seconds, during }),
-              }
-            : {}),
-        });
-      }),
+      await benchTarget(
+        ours,
+        async () => {
+          const users = Array.from({ length: settings.loginUsers }, (_, i) => `login-${randomBytes(3).toString('hex')}-${i}`);
+          await ours.prepare(users, []);
+          return measureLoginRate({
+            users,
+            password: ours.password,
+            cost: settings.bcryptCost,
+            concurrency: settings.loginConcurrency,
+            durationMs: settings.loginSeconds * 1000,
+            login: (u, pw, i) => ours.login(u, pw, i),
+            ...(ours.kafkaRecords === undefined ? {} : { kafkaRecords: ours.kafkaRecords }),
+            ...(settings.floor
+              ? {
+                  besideKafka: async (recordsPerSec: number, seconds: number, during: () => Promise<number>) =>
+                    await besideKafkajsPath({ brokers: LOCAL_BROKERS, recordsPerSec, seconds, during }),
+                }
+              : {}),
+          });
+        },
+        { recordPerf: args.perf },
+      ),
     );
   }
   for (const spec of runs('keyed-chat') ? (args.variant ?? []) : []) {
@@ -493,8 +508,10 @@ async function main(): Promise<void> {
           name: `keyed-chat+${label}`,
           extraEnv,
           kafkaHops: num(args.hops, KAFKA_HOPS, 'hops'),
+          nodeArgs: perfNodeArgs,
         }),
         undefined,
+        { recordPerf: args.perf },
       ),
     );
   }

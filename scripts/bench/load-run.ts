@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BenchConnection, ChatTarget, ConnectionEvents } from './chat-target';
 import { mapLimit } from './chat-target';
+import type { PerfRecorder } from './perf-recorder';
 import { startCpuReading, type CpuAccount, type CpuGroups } from './cpu-account';
 import { waitMachineQuiet } from './node-process';
 import { round, summarize, type LatencySummary } from './stats';
@@ -95,7 +96,7 @@ export async function openLoadSession(
   workload: Workload,
   nodes: number,
   tag: string,
-  { cpuGroups }: { cpuGroups: CpuGroups },
+  { cpuGroups, recorder }: { cpuGroups: CpuGroups; recorder?: PerfRecorder },
 ): Promise<LoadSession> {
   const { clients, roomSize } = workload;
   const users = Array.from({ length: clients }, (_, i) => `${tag}-u${i}`);
@@ -171,6 +172,8 @@ export async function openLoadSession(
       const fetchesBefore = await target.kafkaFetches?.().catch(() => undefined);
       const fallbackBefore = await target.fallbackFanOuts?.().catch(() => undefined);
       const reading = await startCpuReading(cpuGroups);
+      // The untimed warm-up run (runNo 1) is not recorded.
+      const stopRecording = runNo > 1 ? await recorder?.start(`${target.name}-${rate}-run${runNo}`) : undefined;
       lag.enable();
       const windowStartUs = monotonicUs();
       const start = performance.now();
@@ -205,6 +208,7 @@ export async function openLoadSession(
       lag.disable();
       const windowEndUs = monotonicUs();
       const cpu = await reading.stop();
+      await stopRecording?.();
       const recordsAfter = await target.kafkaRecords?.().catch(() => undefined);
       const fetchesAfter = await target.kafkaFetches?.().catch(() => undefined);
       const fallbackAfter = await target.fallbackFanOuts?.().catch(() => undefined);

@@ -114,7 +114,9 @@ async function main(): Promise<void> {
   print('self time by function', byFunction);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(1);
-});
+// Run as a script; perf-summary.ts imports owner() from here.
+if (require.main === module)
+  main().catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
