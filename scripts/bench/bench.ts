@@ -48,6 +48,7 @@ const { values: args } = parseArgs({
     perf: { type: 'boolean', default: false },
     'no-infra': { type: 'boolean', default: false },
     hops: { type: 'string' },
+    'warm-up': { type: 'string' },
     'idle-cpu': { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
     'floor-messages': { type: 'string' },
@@ -82,6 +83,10 @@ const USAGE = `usage: npm run bench -- [--quick] [options]
                       the cluster's pid files and Kafka's jars are; default <repo>/.infra)
   --hops N            Kafka hops per delivery of this checkout's design (default KAFKA_HOPS
                       in scripts/bench/kafka-hops.ts; a --baseline uses its own, or 3)
+  --warm-up S         seconds of the untimed run at 200 msg/s that every target gets before its
+                      first measured step (default 30; quick 3): until V8 has compiled the hot
+                      code, its compiler threads take 10-20 % of an instance's CPU (perf, sixth
+                      round of docs/benchmarks.md), which is start-up, not a message's cost
   --idle-cpu S        seconds of idle CPU per target, no client connected (default 20;
                       quick 10; 0 skips)
   --no-floor          skip the Kafka floor (Java tools and the bare kafkajs hop)
@@ -111,6 +116,8 @@ const settings = Object.freeze({
   rates: list(args.rates, quick ? [100, 1000] : [100, 200, 1000, 2000], 'rates'),
   durationS: num(args.duration, quick ? 6 : 20, 'duration'),
   warmupS: quick ? 1 : 3,
+  /** Seconds of the untimed run at 200 msg/s before the first measured step (see --warm-up). */
+  warmUpRunS: num(args['warm-up'], quick ? 3 : 30, 'warm-up'),
   maxRates: list(args['max-rates'], quick ? [100, 200, 400] : [50, 100, 150, 200, 300, 500, 1000, 2000, 3000, 4000, 6000], 'max-rates'),
   maxStepS: quick ? 5 : 10,
   idleConnections: num(args.idle, quick ? 1000 : 10_000, 'idle', 0),
@@ -211,8 +218,9 @@ async function benchTarget(
     const fixed: LoadResult[] = [];
     const steps: LoadResult[] = [];
     try {
-      // A short untimed run first: JIT, connection pools and Kafka fetch sessions warm up.
-      await session.run({ rate: 200, durationMs: 3_000, warmupMs: 3_000, drainMs: 5_000 });
+      // An untimed run first: JIT, connection pools and Kafka fetch sessions warm up.
+      const warmUpMs = settings.warmUpRunS * 1000;
+      await session.run({ rate: 200, durationMs: warmUpMs, warmupMs: warmUpMs, drainMs: 5_000 });
       // The sustained-rate search first (it stops at the first step that fails the looser
       // limit, p99TargetMs, so both figures come from one search), then the fixed loads in
       // ascending order: the heaviest, which may overload, goes last.
@@ -490,12 +498,18 @@ async function main(): Promise<void> {
     );
   }
   for (const spec of runs('keyed-chat') ? (args.variant ?? []) : []) {
-    const [label, assignments = ''] = spec.split(':', 2);
+    const colon = spec.indexOf(':');
+    const [label, assignments] = colon < 0 ? [spec, ''] : [spec.slice(0, colon), spec.slice(colon + 1)];
     const extraEnv = Object.fromEntries(
       assignments
         .split(',')
         .filter(Boolean)
-        .map((kv) => kv.split('=', 2) as [string, string]),
+        .map((kv): [string, string] => {
+          // At the first '=' only: a value may hold one (NODE_OPTIONS=--max-semi-space-size=64).
+          const eq = kv.indexOf('=');
+          if (eq < 1) throw new Error(`--variant ${spec}: ${kv} is not K=V`);
+          return [kv.slice(0, eq), kv.slice(eq + 1)];
+        }),
     );
     results.push(
       await benchTarget(

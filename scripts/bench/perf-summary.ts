@@ -98,7 +98,8 @@ export async function* readSamples(lines: AsyncIterable<string>): AsyncGenerator
       thread = ids !== null && ids[1] === ids[2] ? 'main' : 'helper';
       continue;
     }
-    const m = /^\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$/.exec(line);
+    // The symbol may hold parentheses (C++ signatures); the file in the last pair does not.
+    const m = /^\s*[0-9a-f]+\s+(.*)\s+\(([^()]*)\)\s*$/.exec(line);
     if (m !== null) frames.push({ symbol: m[1]!.replace(/\+0x[0-9a-f]+$/, ''), dso: m[2]! });
   }
   if (thread !== undefined) yield { thread, frames };
