@@ -13,6 +13,10 @@ import { join } from 'node:path';
  * CPU /proc counted (docs/benchmarks.md, fourth round). perf also sees the kernel's share of
  * our CPU (system calls, TCP), which V8's profiles cannot. The instances must run with
  * `--perf-basic-prof`, so that perf can name JavaScript frames (from /tmp/perf-<pid>.map).
+ * That map only grows: once V8 frees or moves code and reuses its address, perf may name a
+ * sample after the function that had the address first (2–5 % of the samples of a load had
+ * a stack that cannot be, docs/benchmarks.md, sixth round). Read file-level shares with that
+ * margin; V8's jitdump (`--perf-prof`, `perf inject --jit`) times each code load and avoids it.
  */
 export interface PerfRecorder {
   /** Starts a recording named `label`; the returned function stops it and resolves once the file is written. */
