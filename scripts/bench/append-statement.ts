@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { median } from './stats';
 import { APPEND_MESSAGES_SQL, type AppendRow } from '../../src/adapters/prisma/append-statement';
 import { createPrismaAppendMessages } from '../../src/adapters/prisma/prisma-append-messages';
 import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
@@ -124,7 +125,6 @@ async function main(): Promise<void> {
       );
     }
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const [a, b] = SETTINGS.map((k) => out.get(k)!);
   const ratio = (f: (x: RoundResult) => number): string => (median(a!.map(f)) / median(b!.map(f))).toFixed(2);
   console.log(

@@ -14,6 +14,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './node-process';
+import { median } from './stats';
 
 interface Sequencer {
   offer(message: { seq: number }, now: number): void;
@@ -40,8 +41,6 @@ function timeOne(Seq: SequencerClass, messages: number, window: number): [number
   const us = (u: NodeJS.CpuUsage): number => u.user + u.system;
   return [us(t1) / window, us(t3) / (messages - window)];
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function main(): void {
   const { values } = parseArgs({
