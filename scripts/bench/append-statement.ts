@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { appendList, createAppendFixture } from './append-fixture';
 import { median } from './stats';
 import { APPEND_MESSAGES_SQL, type AppendRow } from '../../src/adapters/prisma/append-statement';
 import { createPrismaAppendMessages } from '../../src/adapters/prisma/prisma-append-messages';
@@ -82,26 +83,15 @@ async function run(setting: Setting): Promise<RoundResult> {
       : (list) => store.appendMessages(list);
   try {
     const tag = randomUUID().slice(0, 8);
-    const users = Array.from({ length: 5 }, (_, i) => `as-${tag}-${i}`);
-    for (const userId of users) await store.createUser({ userId, displayName: userId, passwordHash: 'x' });
-    const rooms = await Promise.all(
-      [0, 1, 2, 3].map((i) => store.createRoom({ roomId: `as-${tag}-r${i}`, name: 'bench', createdBy: users[0]!, members: users })),
-    );
+    const fixture = await createAppendFixture(store, `as-${tag}`);
     // Warm-up: the connection, and (prepared) the first five custom plans.
     for (let i = 0; i < 20; i++)
-      await append([{ id: randomUUID(), roomId: rooms[0]!.roomId, senderId: users[0]!, clientMsgId: `w${i}`, text: 'warm' }]);
+      await append([{ id: randomUUID(), roomId: fixture.roomIds[0]!, senderId: fixture.users[0]!, clientMsgId: `w${i}`, text: 'warm' }]);
     const cpu0 = postgresCpuS();
     const own0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < appends; i++) {
-      const list = Array.from({ length: batch }, (_, j) => ({
-        id: randomUUID(),
-        roomId: rooms[(i + j) % rooms.length]!.roomId,
-        senderId: users[(i + j) % users.length]!,
-        clientMsgId: `m${i}-${j}`,
-        text: 'x'.repeat(100),
-      }));
-      await append(list);
+      await append(appendList(fixture, i, batch));
     }
     const wallMs = (performance.now() - t0) / appends;
     const own = process.cpuUsage(own0);

@@ -29,6 +29,8 @@ import { lineChart, type Series } from './svg-chart';
 import type { TargetResults } from './target-results';
 import { LOCAL_BROKERS } from './scratch-topics';
 import { createPerfRecorder } from './perf-recorder';
+import { applyMigrations, dropDatabase } from '../../src/adapters/postgres/migrations';
+import { MIGRATIONS_DIR, withDatabase } from '../db/env';
 
 const { values: args } = parseArgs({
   options: {
@@ -144,6 +146,21 @@ if (args.only !== undefined && !(TARGETS as readonly string[]).includes(args.onl
 const runs = (name: (typeof TARGETS)[number]): boolean => args.only === undefined || args.only === name;
 
 const DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chat_bench';
+
+/**
+ * An empty, migrated database for one keyed-chat target (`chat_bench_<label>`, dropped and
+ * made again at each run; left after it, to look into). Every target starts from the same
+ * state, as a new deployment does: when they shared one database, each started on the
+ * messages of the targets before it, and what a table's size does to the append's plan
+ * (append-pool.ts) favoured whichever ran later.
+ */
+async function freshDatabase(label: string): Promise<string> {
+  const name = `chat_bench_${label.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
+  await dropDatabase(DATABASE_URL, name);
+  const url = withDatabase(DATABASE_URL, name);
+  await applyMigrations({ databaseUrl: url, migrationsDir: MIGRATIONS_DIR });
+  return url;
+}
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
 const outDir = resolve(ROOT, args.out);
 /** The cluster's infra directory (broker pid files, Kafka's jars): as infra.sh has it. */
@@ -411,12 +428,6 @@ async function main(): Promise<void> {
     const up = spawnSync('bash', [join(ROOT, 'scripts/infra/infra.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (up.status !== 0) throw new Error('infra.sh up failed');
   }
-  const migrate = spawnSync('npm', ['run', '--silent', 'db:migrate'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  if (migrate.status !== 0) throw new Error('migrating the benchmark database failed');
   await mkdir(outDir, { recursive: true });
   say(`bench: ${JSON.stringify(settings)}`);
 
@@ -448,7 +459,7 @@ async function main(): Promise<void> {
   if (args.baseline !== undefined && runs('keyed-chat')) {
     const baseline = createKeyedChatTarget({
       brokers: LOCAL_BROKERS,
-      databaseUrl: DATABASE_URL,
+      databaseUrl: await freshDatabase('baseline'),
       redisUrl: REDIS_URL,
       bcryptCost: settings.bcryptCost,
       ...logDir,
@@ -464,7 +475,7 @@ async function main(): Promise<void> {
     if (args['cpu-prof']) await mkdir(profDir, { recursive: true });
     const ours = createKeyedChatTarget({
       brokers: LOCAL_BROKERS,
-      databaseUrl: DATABASE_URL,
+      databaseUrl: await freshDatabase('ours'),
       redisUrl: REDIS_URL,
       bcryptCost: settings.bcryptCost,
       ...logDir,
@@ -515,7 +526,7 @@ async function main(): Promise<void> {
       await benchTarget(
         createKeyedChatTarget({
           brokers: LOCAL_BROKERS,
-          databaseUrl: DATABASE_URL,
+          databaseUrl: await freshDatabase(`variant_${label}`),
           redisUrl: REDIS_URL,
           bcryptCost: settings.bcryptCost,
           ...logDir,

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
+import { applyMigrations, dropDatabase } from '../../src/adapters/postgres/migrations';
+import { withDatabase } from '../../src/adapters/postgres/postgres-url';
 import { createAppendPool, type StatementConfig } from '../../src/adapters/prisma/append-pool';
 import { APPEND_MESSAGES_SQL, appendValues } from '../../src/adapters/prisma/append-statement';
 import { createPrismaChatStore } from '../../src/adapters/prisma/prisma-chat-store';
 import { preparedStatementName } from '../../src/adapters/prisma/prepared-statements';
+import { MIGRATIONS_DIR } from '../../scripts/db/env';
 import { DATABASE_URL, randomName, requirePostgres } from '../support/infra';
 
 /**
@@ -11,6 +14,8 @@ import { DATABASE_URL, randomName, requirePostgres } from '../support/infra';
  * its first run (append-pool.ts), on the real PostgreSQL. The control is a plain pool, where
  * PostgreSQL (`plan_cache_mode` auto) makes custom plans for at least the first five runs:
  * were the setting missing, the append pool's count of custom plans would not be 0.
+ * Its connections are renewed after `renewAfter` statements, so that the plan, made from the
+ * tables' sizes when a connection prepares the statement, follows a growing table.
  * PostgreSQL being unreachable fails the suite; it never skips.
  */
 jest.setTimeout(60_000);
@@ -81,6 +86,72 @@ describe('the append pool', () => {
       expect(rows).toEqual([]);
     } finally {
       await store.stop();
+    }
+  });
+});
+
+describe('the append pool, as tables grow', () => {
+  it('renews a connection after `renewAfter` statements, each new session with its settings again', async () => {
+    const appendPool = createAppendPool({ connectionString: DATABASE_URL, max: 1, renewAfter: 3 });
+    try {
+      const seen: { pid: number; plans: string; seqscan: string }[] = [];
+      for (let i = 0; i < 7; i++) {
+        const { rows } = await appendPool.query<{ pid: number; plans: string; seqscan: string }>({
+          text: `SELECT pg_backend_pid() AS pid, current_setting('plan_cache_mode') AS plans, current_setting('enable_seqscan') AS seqscan`,
+          values: [],
+        });
+        seen.push(rows[0]!);
+      }
+      const pids = seen.map((s) => s.pid);
+      expect(new Set(pids.slice(0, 3)).size).toBe(1);
+      expect(new Set(pids.slice(3, 6)).size).toBe(1);
+      expect(new Set([pids[0], pids[3], pids[6]]).size).toBe(3);
+      expect(seen.every((s) => s.plans === 'force_generic_plan' && s.seqscan === 'off')).toBe(true);
+    } finally {
+      await appendPool.end();
+    }
+  });
+
+  it('keeps a plan made on an empty messages table from reading the table whole once it has grown', async () => {
+    // A database of its own, so that `messages` is empty when the statement is prepared;
+    // autovacuum off on the table, so that no ANALYZE replans it meanwhile (these machines
+    // run with autovacuum off anyway). Without the pool's settings the plan kept here is a
+    // sequential scan of `messages` (docs/database.md, "The append keeps its generic plan").
+    const name = `append_plan_${randomUUID().slice(0, 8)}`;
+    const url = withDatabase(DATABASE_URL, name);
+    await applyMigrations({ databaseUrl: url, migrationsDir: MIGRATIONS_DIR });
+    const store = createPrismaChatStore({ databaseUrl: url, poolSize: 1 });
+    const appendPool = createAppendPool({ connectionString: url, max: 1 });
+    try {
+      await store.start();
+      const alice = 'alice';
+      await store.createUser({ userId: alice, displayName: alice, passwordHash: 'x' });
+      const room = await store.createRoom({ roomId: 'room', name: 'plans', createdBy: alice, members: [alice] });
+      await store.prisma.$executeRawUnsafe('ALTER TABLE messages SET (autovacuum_enabled = false)');
+      const values = (clientMsgId: string): unknown[] =>
+        appendValues([{ id: randomUUID(), roomId: room.roomId, senderId: alice, clientMsgId, text: clientMsgId }]);
+
+      const { rows } = await appendPool.query({ name: NAME, text: APPEND_MESSAGES_SQL, values: values('first') });
+      expect(rows).toHaveLength(1); // prepared, and its generic plan made, on an empty table
+      await store.prisma.$executeRawUnsafe(
+        `INSERT INTO messages (id, room_id, seq, sender_id, client_msg_id, text)
+         SELECT 'bulk-' || n, $1, n + 1, $2, 'bulk-' || n, 'x' FROM generate_series(1, 20000) AS n`,
+        room.roomId,
+        alice,
+      );
+      // The plan the same session keeps, for an append's arguments.
+      const literal = (v: unknown): string => `'${JSON.stringify(v).replace(/^\[/, '{').replace(/\]$/, '}').replace(/'/g, "''")}'`;
+      const plan = await appendPool.query<{ 'QUERY PLAN': string }>({
+        text: `EXPLAIN EXECUTE "${NAME}"(${values('second').map(literal).join(', ')})`,
+        values: [],
+      });
+      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).not.toMatch(/Seq Scan on messages/);
+      expect(text).toMatch(/Index Scan using messages_sender_id_client_msg_id_key on messages/);
+    } finally {
+      await appendPool.end();
+      await store.stop();
+      await dropDatabase(DATABASE_URL, name);
     }
   });
 });

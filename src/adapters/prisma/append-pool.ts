@@ -12,8 +12,25 @@ import { DatabaseError, Pool, type PoolClient, type QueryResult, type QueryResul
  * the generic plan cut PostgreSQL's CPU per append of one message to 0.41–0.48 of what it
  * was, and the wall time to 0.51–0.61 (two runs; with ten messages per statement
  * PostgreSQL's own choice already matched it). The plan does not depend on what the arrays
- * hold: an index probe per input row, the room rows locked in id order.
- * (`plan_cache_mode` came with PostgreSQL 12.)
+ * hold. (`plan_cache_mode` came with PostgreSQL 12.)
+ *
+ * Why its sessions also set `enable_seqscan = off`, and why a connection is renewed: a
+ * generic plan is made once per connection, from the tables' sizes at that moment, and kept
+ * for the connection's life. Made on an empty `messages` table (a new deployment, a bench's
+ * fresh database) it read the whole table for every append, twice; the table then grew
+ * under it, and so did every append's cost, for as long as the connection lived
+ * (PostgreSQL's CPU per append 0.6 ms in the first 2,000 messages, 3.9–4.1 ms at 20,000:
+ * scripts/bench/append-growth.ts, docs/benchmarks.md, seventh round). With autovacuum on, an
+ * ANALYZE of the table invalidates the plan; with it off (these machines), or behind an
+ * autovacuum that lags, nothing does. Every access the append makes is by key (a message
+ * by id or by sender and client id, a membership, a room), so an index probe is right at
+ * any size and a sequential scan only saves anything on a table of a few pages: the
+ * sessions rule sequential scans out. What that setting cannot fix (a subplan that hashes a
+ * small `rooms` whole, say) the renewal does: a connection is closed after `renewAfter`
+ * statements or `maxAgeSeconds`, whichever comes first, and its replacement plans the
+ * statement again from the sizes of now. The age limit is for the pool's second connection,
+ * which the batcher's one statement at a time seldom uses. The cost: a connection and a
+ * planning per thousand appends or five minutes.
  *
  * Why a pool of its own: the setting is per session, and the main pool also runs Prisma's
  * other queries, whose plans should stay PostgreSQL's choice. The append runs one statement
@@ -36,8 +53,28 @@ export interface AppendPool {
   end(): Promise<void>;
 }
 
-export function createAppendPool({ connectionString, max = 2 }: { connectionString: string; max?: number }): AppendPool {
-  const pool = new Pool({ connectionString, max });
+/** What an append-pool session sets before its first statement (see above). */
+export const SESSION_SETTINGS = 'SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off';
+
+export function createAppendPool({
+  connectionString,
+  max = 2,
+  renewAfter = 1_000,
+  maxAgeSeconds = 300,
+}: {
+  connectionString: string;
+  /** Connections, at most. Default 2. */
+  max?: number;
+  /** Statements a connection runs before it is closed and replaced (and its plan made again). Default 1000. */
+  renewAfter?: number;
+  /** Seconds a connection lives at most, for the same reason. Default 300. */
+  maxAgeSeconds?: number;
+}): AppendPool {
+  if (!Number.isInteger(renewAfter) || renewAfter < 1) throw new Error('createAppendPool: renewAfter must be a positive integer');
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 1) throw new Error('createAppendPool: maxAgeSeconds must be a positive integer');
+  // node-postgres: a client checked out `maxUses` times, or older than `maxLifetimeSeconds`,
+  // is closed when released (an idle one when it reaches that age).
+  const pool = new Pool({ connectionString, max, maxUses: renewAfter, maxLifetimeSeconds: maxAgeSeconds });
   // Connections whose session has the setting. Set on a connection's first use, awaited
   // before the statement (node-postgres is moving away from queuing a query behind another
   // on one client, so not from the pool's synchronous 'connect' event).
@@ -52,7 +89,7 @@ export function createAppendPool({ connectionString, max = 2 }: { connectionStri
       let broken: Error | undefined;
       try {
         if (!generic.has(client)) {
-          await client.query('SET plan_cache_mode = force_generic_plan');
+          await client.query(SESSION_SETTINGS);
           generic.add(client);
         }
         return await client.query<R>(config);
