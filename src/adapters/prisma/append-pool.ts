@@ -19,8 +19,8 @@ import { DatabaseError, Pool, type PoolClient, type QueryResult, type QueryResul
  * for the connection's life. Made on an empty `messages` table (a new deployment, a bench's
  * fresh database) it read the whole table for every append, twice; the table then grew
  * under it, and so did every append's cost, for as long as the connection lived
- * (PostgreSQL's CPU per append 0.6 ms in the first 2,000 messages, 3.9–4.1 ms at 20,000:
- * scripts/bench/append-growth.ts, docs/benchmarks.md, seventh round). With autovacuum on, an
+ * (PostgreSQL's CPU per append 0.70–0.83 ms in the first 2,000 messages, 4.8–4.9 ms at
+ * 20,000: scripts/bench/append-growth.ts, docs/benchmarks.md, seventh round). With autovacuum on, an
  * ANALYZE of the table invalidates the plan; with it off (these machines), or behind an
  * autovacuum that lags, nothing does. Every access the append makes is by key (a message
  * by id or by sender and client id, a membership, a room), so an index probe is right at
@@ -32,7 +32,7 @@ import { DatabaseError, Pool, type PoolClient, type QueryResult, type QueryResul
  * which the batcher's one statement at a time seldom uses. The cost: a connection and a
  * planning per thousand appends or five minutes.
  *
- * Why a pool of its own: the setting is per session, and the main pool also runs Prisma's
+ * Why a pool of its own: the settings are per session, and the main pool also runs Prisma's
  * other queries, whose plans should stay PostgreSQL's choice. The append runs one statement
  * at a time per store (owner/append-batcher.ts), so two connections are plenty.
  *
@@ -54,7 +54,7 @@ export interface AppendPool {
 }
 
 /** What an append-pool session sets before its first statement (see above). */
-export const SESSION_SETTINGS = 'SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off';
+const SESSION_SETTINGS = 'SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off';
 
 export function createAppendPool({
   connectionString,
@@ -75,7 +75,7 @@ export function createAppendPool({
   // node-postgres: a client checked out `maxUses` times, or older than `maxLifetimeSeconds`,
   // is closed when released (an idle one when it reaches that age).
   const pool = new Pool({ connectionString, max, maxUses: renewAfter, maxLifetimeSeconds: maxAgeSeconds });
-  // Connections whose session has the setting. Set on a connection's first use, awaited
+  // Connections whose session has the settings. Set on a connection's first use, awaited
   // before the statement (node-postgres is moving away from queuing a query behind another
   // on one client, so not from the pool's synchronous 'connect' event).
   const generic = new WeakSet<PoolClient>();
