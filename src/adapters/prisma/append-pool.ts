@@ -20,17 +20,18 @@ import { DatabaseError, Pool, type PoolClient, type QueryResult, type QueryResul
  * fresh database) it read the whole table for every append, twice; the table then grew
  * under it, and so did every append's cost, for as long as the connection lived
  * (PostgreSQL's CPU per append 0.70–0.83 ms in the first 2,000 messages, 4.8–4.9 ms at
- * 20,000: scripts/bench/append-growth.ts, docs/benchmarks.md, seventh round). With autovacuum on, an
- * ANALYZE of the table invalidates the plan; with it off (these machines), or behind an
- * autovacuum that lags, nothing does. Every access the append makes is by key (a message
- * by id or by sender and client id, a membership, a room), so an index probe is right at
- * any size and a sequential scan only saves anything on a table of a few pages: the
- * sessions rule sequential scans out. What that setting cannot fix (a subplan that hashes a
+ * 20,000: scripts/bench/append-growth.ts, docs/benchmarks.md, seventh round). With
+ * autovacuum on, an ANALYZE of the table invalidates the plan; with it off (these
+ * machines), or behind an autovacuum that lags, nothing does. Every access the append makes
+ * is by key (a message by id or by sender and client id, a membership, a room), so an
+ * index probe is right at any size and a sequential scan only saves anything on a table of
+ * a few pages: the sessions rule sequential scans out. What that setting cannot fix (a subplan that hashes a
  * small `rooms` whole, say) the renewal does: a connection is closed after `renewAfter`
  * statements or `maxAgeSeconds`, whichever comes first, and its replacement plans the
- * statement again from the sizes of now. The age limit is for the pool's second connection,
- * which the batcher's one statement at a time seldom uses. The cost: a connection and a
- * planning per thousand appends or five minutes.
+ * statement again from the sizes of now. The age limit is for a connection used too seldom
+ * to reach `renewAfter` (the pool's second: the batcher runs one statement at a time) but
+ * often enough never to sit idle for node-postgres's 10 s idle timeout, which closes it
+ * otherwise. The cost: a connection and a planning per thousand appends or five minutes.
  *
  * Why a pool of its own: the settings are per session, and the main pool also runs Prisma's
  * other queries, whose plans should stay PostgreSQL's choice. The append runs one statement
