@@ -4,6 +4,7 @@
  * under Kafka's own Java producer at the same record rate; and each target's idle CPU.
  */
 import type { CpuAccount } from './cpu-account';
+import type { IdleWindow } from './idle-cpu';
 import type { LoadResult } from './load-run';
 import type { ProducerFloor } from './measure-floor';
 import { readerLabel } from './floor-table';
@@ -26,11 +27,12 @@ export function cpuAccountTable({ results, producer }: { results: readonly Targe
   };
   for (const r of results) {
     if (r.idleCpu !== undefined) {
-      const { cpu, perInstance } = r.idleCpu;
-      const servers = perInstance.reduce((x, y) => x + y, 0);
-      rows.push(
-        `| ${r.target} | idle ${r.idleCpu.seconds} s, no client | ${coreCells({ ...cpu, cores: { ...cpu.cores, servers } })} | – | – | – | – |`,
-      );
+      const idle = (label: string, { cpu, perInstance }: IdleWindow): void => {
+        const servers = perInstance.reduce((x, y) => x + y, 0);
+        rows.push(`| ${r.target} | ${label} | ${coreCells({ ...cpu, cores: { ...cpu.cores, servers } })} | – | – | – | – |`);
+      };
+      idle(`idle ${r.idleCpu.seconds} s after start-up, no client`, r.idleCpu.startUp);
+      idle(`idle ${r.idleCpu.seconds} s from ${r.idleCpu.steadyAfterS} s, no client`, r.idleCpu);
     }
     for (const run of r.steps) phase(r, run, 'step');
     for (const run of r.fixed) phase(r, run, 'fixed');
@@ -43,11 +45,19 @@ export function cpuAccountTable({ results, producer }: { results: readonly Targe
   }
   const idle = results.filter((r) => r.idleCpu !== undefined);
   if (idle.length > 0) {
-    rows.push('', '| idle instance, no client (cores; target ≤ 0.01 each) | per instance | brokers meanwhile |', '| --- | --- | --- |');
-    for (const r of idle)
-      rows.push(
-        `| ${r.target} (${r.idleCpu!.seconds} s) | ${r.idleCpu!.perInstance.map((c) => fmt(c, 3)).join(', ')} | ${fmt(r.idleCpu!.cpu.cores['brokers'])} |`,
-      );
+    rows.push(
+      '',
+      '| idle instance, no client (cores; target ≤ 0.01 each) | window | per instance | brokers meanwhile |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const r of idle) {
+      const { seconds, steadyAfterS, startUp } = r.idleCpu!;
+      for (const [window, w] of [
+        [`${seconds} s once start-up went quiet`, startUp],
+        [`${seconds} s from ${steadyAfterS} s after ready`, r.idleCpu!],
+      ] as const)
+        rows.push(`| ${r.target} | ${window} | ${w.perInstance.map((c) => fmt(c, 3)).join(', ')} | ${fmt(w.cpu.cores['brokers'])} |`);
+    }
   }
   return rows.join('\n');
 }
