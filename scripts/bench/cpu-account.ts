@@ -30,8 +30,9 @@ export interface CpuReading {
 
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
-interface ProcTimes {
+export interface ProcTimes {
   readonly start: string;
+  readonly ppid: number;
   /** utime + stime, ms. */
   readonly self: number;
   /** cutime + cstime, ms: children it has reaped (a postmaster's exited backends). */
@@ -42,9 +43,10 @@ async function procTimes(pid: number): Promise<ProcTimes | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the command: state(0) … utime(11) stime(12) cutime(13) cstime(14) … starttime(19).
+    // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14) … starttime(19).
     return {
       start: f[19]!,
+      ppid: Number(f[1]),
       self: (Number(f[11]) + Number(f[12])) * CLOCK_TICK_MS,
       reaped: (Number(f[13]) + Number(f[14])) * CLOCK_TICK_MS,
     };
@@ -53,10 +55,10 @@ async function procTimes(pid: number): Promise<ProcTimes | undefined> {
   }
 }
 
-type GroupSnapshot = Map<number, ProcTimes>;
+export type GroupSnapshot = ReadonlyMap<number, ProcTimes>;
 
 async function snapshot(pids: readonly number[]): Promise<GroupSnapshot> {
-  const out: GroupSnapshot = new Map();
+  const out = new Map<number, ProcTimes>();
   for (const pid of new Set(pids)) {
     const t = await procTimes(pid);
     if (t !== undefined) out.set(pid, t);
@@ -67,18 +69,27 @@ async function snapshot(pids: readonly number[]): Promise<GroupSnapshot> {
 /**
  * CPU a group used between two snapshots (ms): each process's own time since the first
  * snapshot (all of it for a process started since), plus what its members reaped from
- * children that exited in between. A process that exited unreaped between the readings
- * is missed: for the groups here (PostgreSQL's postmaster reaps its backends) that does
- * not happen.
+ * children that exited in between, less what those children had used by the first
+ * snapshot. The kernel adds a child's whole life to its reaper's `reaped` when it exits,
+ * so a PostgreSQL backend that lived through earlier phases and closed in this one (the
+ * append pool renews its connections, node-postgres closes idle ones) would otherwise be
+ * billed here for all of them, and counted twice: until 2026-12-01's eighth round it was,
+ * which is how PostgreSQL's cores swung between phases of one load by 0.2–0.5.
+ * A process that exited unreaped between the readings, or reaped by a process outside the
+ * group, is missed: for the groups here (the postmaster reaps its backends) neither happens.
  */
-function usedMs(before: GroupSnapshot, after: GroupSnapshot): number {
+export function usedMs(before: GroupSnapshot, after: GroupSnapshot): number {
+  const stayed = (pid: number): boolean => {
+    const a = after.get(pid);
+    return a !== undefined && a.start === before.get(pid)?.start;
+  };
   let ms = 0;
   for (const [pid, a] of after) {
-    const b = before.get(pid);
-    const same = b !== undefined && b.start === a.start;
-    ms += a.self - (same ? b.self : 0);
-    if (same) ms += a.reaped - b.reaped;
+    const same = stayed(pid);
+    ms += a.self - (same ? before.get(pid)!.self : 0);
+    if (same) ms += a.reaped - before.get(pid)!.reaped;
   }
+  for (const [pid, b] of before) if (!stayed(pid) && stayed(b.ppid)) ms -= b.self;
   return ms;
 }
 
