@@ -25,10 +25,10 @@ import { DatabaseError, Pool, type PoolClient, type QueryResult, type QueryResul
  * machines), or behind an autovacuum that lags, nothing does. Every access the append makes
  * is by key (a message by id or by sender and client id, a membership, a room), so an
  * index probe is right at any size and a sequential scan only saves anything on a table of
- * a few pages: the sessions rule sequential scans out. What that setting cannot fix (a subplan that hashes a
- * small `rooms` whole, say) the renewal does: a connection is closed after `renewAfter`
- * statements or `maxAgeSeconds`, whichever comes first, and its replacement plans the
- * statement again from the sizes of now. The age limit is for a connection used too seldom
+ * a few pages: the sessions rule sequential scans out. What that setting cannot fix (a
+ * subplan that hashes a small `rooms` whole, say) the renewal does: a connection is closed
+ * after `renewAfter` statements or `maxAgeSeconds`, whichever comes first, and its
+ * replacement plans the statement again from the sizes of now. The age limit is for a connection used too seldom
  * to reach `renewAfter` (the pool's second: the batcher runs one statement at a time) but
  * often enough never to sit idle for node-postgres's 10 s idle timeout, which closes it
  * otherwise. The cost: a connection and a planning per thousand appends or five minutes.
