@@ -39,7 +39,8 @@ export interface ProcTimes {
   readonly reaped: number;
 }
 
-async function procTimes(pid: number): Promise<ProcTimes | undefined> {
+/** A process's CPU times from /proc/<pid>/stat; undefined once it is gone. */
+export async function procTimes(pid: number): Promise<ProcTimes | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -85,9 +86,8 @@ export function usedMs(before: GroupSnapshot, after: GroupSnapshot): number {
   };
   let ms = 0;
   for (const [pid, a] of after) {
-    const same = stayed(pid);
-    ms += a.self - (same ? before.get(pid)!.self : 0);
-    if (same) ms += a.reaped - before.get(pid)!.reaped;
+    const b = before.get(pid);
+    ms += b !== undefined && b.start === a.start ? a.self - b.self + (a.reaped - b.reaped) : a.self;
   }
   for (const [pid, b] of before) if (!stayed(pid) && stayed(b.ppid)) ms -= b.self;
   return ms;

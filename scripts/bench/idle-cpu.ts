@@ -8,7 +8,7 @@
  * start-up, on its own threads: V8 compiles what start-up ran hot and its memory reducer
  * collects the start-up heap once allocation slows (a `perf record -s` of an idle instance's
  * first 30 s: a third of its samples in GC marking and sweeping). A window there measured
- * 0.010–0.028 cores where the same instance idled at 0.004–0.008 from a minute on
+ * 0.010–0.028 cores where the same instance idled at 0.005–0.009 from a minute on
  * (docs/benchmarks.md, eighth round). Both are reported; neither hides the other.
  */
 import type { ChatTarget } from './chat-target';

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { Client } from 'pg';
-import { postgresPids, startCpuReading } from '../../scripts/bench/cpu-account';
+import { postgresPids, procTimes, startCpuReading } from '../../scripts/bench/cpu-account';
 import { DATABASE_URL, requirePostgres, waitFor } from '../support/infra';
 
 /**
@@ -15,15 +14,8 @@ jest.setTimeout(60_000);
 
 beforeAll(() => requirePostgres());
 
-/** A process's utime + stime, ms (USER_HZ 100); undefined once it is gone. */
-async function cpuMs(pid: number): Promise<number | undefined> {
-  try {
-    const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
+/** A process's utime + stime, ms; undefined once it is gone. */
+const cpuMs = async (pid: number): Promise<number | undefined> => (await procTimes(pid))?.self;
 
 it('bills a PostgreSQL backend that exits during a phase only for its time in the phase', async () => {
   const client = new Client({ connectionString: DATABASE_URL });

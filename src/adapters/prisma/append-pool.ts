@@ -28,10 +28,11 @@ import { DatabaseError, Pool, type PoolClient, type QueryResult, type QueryResul
  * a few pages: the sessions rule sequential scans out. What that setting cannot fix (a
  * subplan that hashes a small `rooms` whole, say) the renewal does: a connection is closed
  * after `renewAfter` statements or `maxAgeSeconds`, whichever comes first, and its
- * replacement plans the statement again from the sizes of now. The age limit is for a connection used too seldom
- * to reach `renewAfter` (the pool's second: the batcher runs one statement at a time) but
- * often enough never to sit idle for node-postgres's 10 s idle timeout, which closes it
- * otherwise. The cost: a connection and a planning per thousand appends or five minutes.
+ * replacement plans the statement again from the sizes of now. The age limit is for a
+ * connection used too seldom to reach `renewAfter` (the pool's second: the batcher runs one
+ * statement at a time) but often enough never to sit idle for node-postgres's 10 s idle
+ * timeout, which closes it otherwise. The cost: a connection and a planning per thousand
+ * appends or five minutes.
  *
  * Why a pool of its own: the settings are per session, and the main pool also runs Prisma's
  * other queries, whose plans should stay PostgreSQL's choice. The append runs one statement
