@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench/perf-summary.ts <file.data...> [--top N]`: where our instances'
+ * `npx tsx scripts/bench/perf-summary.ts <file.data...> [--top N] [--callers PKG]`: where our instances'
  * CPU went in `perf record` files (as `npm run bench -- --perf` writes them, one per load
  * step), in on-CPU samples only — the kernel's share included, a preempted thread's wait
  * not (scripts/bench/perf-recorder.ts says why that matters here). Tables:
@@ -8,7 +8,9 @@
  *   node's own native code, or another library;
  * - every sample charged to the nearest package or source frame up its stack, so a system
  *   call, a V8 builtin or the garbage collector is billed to the code that caused it;
- * - the kernel's samples by system call.
+ * - the kernel's samples by system call;
+ * - with `--callers PKG` (e.g. zod): the samples charged to PKG, by the nearest other
+ *   package or source frame above it, i.e. which of our files made PKG do that work.
  * Needs perf, and the /tmp/perf-<pid>.map files the instances wrote (--perf-basic-prof):
  * run it on the machine that recorded, before those files are removed.
  */
@@ -105,6 +107,17 @@ export async function* readSamples(lines: AsyncIterable<string>): AsyncGenerator
   if (thread !== undefined) yield { thread, frames };
 }
 
+/**
+ * For a sample charged to `pkg` (its nearest package or source frame), the nearest frame
+ * above that belongs to something else: the caller that made `pkg` work. Undefined when the
+ * sample is not charged to `pkg`; '(none)' when nothing else is on the stack.
+ */
+export function callerOf(frames: readonly Frame[], pkg: string): string | undefined {
+  const owners = frames.map(codeOwner).filter((o): o is string => o !== undefined);
+  if (owners[0] !== pkg) return undefined;
+  return owners.find((o) => o !== pkg) ?? '(none)';
+}
+
 class Tally {
   readonly counts = new Map<string, number>();
   add(key: string): void {
@@ -122,7 +135,7 @@ class Tally {
   }
 }
 
-async function summarize(file: string, top: number): Promise<string> {
+async function summarize(file: string, top: number, callersOf?: string): Promise<string> {
   const perf = spawn('perf', ['script', '-i', file, '-F', 'comm,pid,tid,ip,sym,dso', '--no-inline'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   perf.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -131,6 +144,7 @@ async function summarize(file: string, top: number): Promise<string> {
   const leaves = new Tally();
   const charged = new Tally();
   const kernel = new Tally();
+  const callers = new Tally();
   let total = 0;
   for await (const s of readSamples(createInterface({ input: perf.stdout }))) {
     total++;
@@ -140,6 +154,10 @@ async function summarize(file: string, top: number): Promise<string> {
     if (kind === 'kernel') kernel.add(kernelActivity(s.frames));
     const code = s.frames.map(codeOwner).find((o) => o !== undefined);
     charged.add(code ?? `(${s.thread}: ${kind})`);
+    if (callersOf !== undefined) {
+      const caller = callerOf(s.frames, callersOf);
+      if (caller !== undefined) callers.add(caller);
+    }
   }
   const code = await exited;
   if (code !== 0) throw new Error(`perf script -i ${file} ended with ${code}: ${stderr.trim().slice(0, 500)}`);
@@ -150,13 +168,17 @@ async function summarize(file: string, top: number): Promise<string> {
     leaves.table('executing', total, top),
     charged.table('charged to the nearest package or source frame', total, top),
     kernelTotal === 0 ? '' : kernel.table(`kernel, by system call (share of the kernel's ${kernelTotal})`, kernelTotal, top),
+    callersOf === undefined ? '' : callers.table(`charged to ${callersOf}, by its nearest caller (share of all samples)`, total, top),
   ].join('\n\n');
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
-  if (positionals.length === 0) throw new Error('usage: perf-summary.ts <file.data...> [--top N]');
-  for (const f of positionals) process.stdout.write(`${await summarize(f, Number(values.top))}\n\n`);
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' }, callers: { type: 'string' } },
+  });
+  if (positionals.length === 0) throw new Error('usage: perf-summary.ts <file.data...> [--top N] [--callers PKG]');
+  for (const f of positionals) process.stdout.write(`${await summarize(f, Number(values.top), values.callers)}\n\n`);
 }
 
 if (require.main === module) {

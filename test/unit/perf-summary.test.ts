@@ -1,4 +1,4 @@
-import { codeOwner, kernelActivity, leafKind, readSamples, type Sample } from '../../scripts/bench/perf-summary';
+import { callerOf, codeOwner, kernelActivity, leafKind, readSamples, type Sample } from '../../scripts/bench/perf-summary';
 
 // Two samples as `perf script -F comm,pid,tid,ip,sym,dso` prints them (cut short), taken
 // from a bench run: a socket write on the main thread, and a compiler helper thread.
@@ -56,5 +56,27 @@ describe('perf-summary', () => {
         { symbol: '__schedule', dso: '[kernel.kallsyms]' },
       ]),
     ).toBe('(context switch)');
+  });
+
+  it('names the caller that made a package work: the nearest other package or source frame above it', () => {
+    const js = (name: string, file: string) => ({ symbol: `JS:*${name} ${file}:1:1`, dso: '/tmp/perf-1.map' });
+    const zodUnder = (caller: ReturnType<typeof js>) => [
+      { symbol: 'Builtins_LoadIC_Megamorphic', dso: '/usr/bin/node' },
+      js('parse', '/work/main/node_modules/zod/v4/core/schemas.js'),
+      js('safeParse', '/work/main/node_modules/zod/v4/core/parse.js'),
+      caller,
+      js('runPipeline', '/work/main/src/adapters/record-pipeline.ts'),
+    ];
+    expect(callerOf(zodUnder(js('publish', '/work/main/src/adapters/kafka/kafka-publisher.ts')), 'zod')).toBe(
+      'src/adapters/kafka/kafka-publisher.ts',
+    );
+    expect(callerOf(zodUnder(js('decodeRecord', '/work/main/src/adapters/record-pipeline.ts')), 'zod')).toBe(
+      'src/adapters/record-pipeline.ts',
+    );
+    // Charged to something else first: not zod's.
+    expect(callerOf([js('send', '/work/main/node_modules/ws/lib/sender.js'), ...zodUnder(js('x', '/work/main/src/app.ts'))], 'zod')).toBe(
+      undefined,
+    );
+    expect(callerOf([js('parse', '/work/main/node_modules/zod/v4/core/schemas.js')], 'zod')).toBe('(none)');
   });
 });

@@ -18,6 +18,7 @@ import { parseClientFrame, type FrameHandler } from '../frame-handler';
 import { loopbackClientIps, type ClientIpRequest } from '../client-ip';
 import { isOriginAllowed } from './origin-policy';
 import { createConnectionCaps, type ConnectionCaps } from './connection-caps';
+import { createTurnWrites } from './turn-writes';
 
 export interface WsGatewayOptions {
   server: Server;
@@ -138,7 +139,7 @@ export function createWsGateway({
     socket.once('close', () => caps.release(ip));
     const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
     authenticateToken(token, tokens, revocations).then(
-      (claims) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, claims)),
+      (claims) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, claims)),
       (error: unknown) => {
         const err = toChatError(error);
         refuse(socket, err.status, err.code, err.code === 'INTERNAL' ? 'internal error' : err.message);
@@ -146,7 +147,9 @@ export function createWsGateway({
     );
   };
 
-  const onConnection = (ws: WebSocket, claims: { userId: string; jti: string; exp: number }): void => {
+  const onConnection = (ws: WebSocket, socket: Duplex, claims: { userId: string; jti: string; exp: number }): void => {
+    // A connection's frames of one event-loop turn leave in one write (turn-writes.ts).
+    const turn = createTurnWrites(socket);
     const connection: ClientConnection = {
       id: randomUUID(),
       userId: claims.userId,
@@ -159,6 +162,7 @@ export function createWsGateway({
           this.close(CloseCodes.POLICY, 'too slow: backlog over limit');
           return false;
         }
+        turn.hold();
         ws.send(frameJson(frame));
         metrics.framesSent.inc({ type: frame.type });
         return true;
