@@ -10,7 +10,9 @@
  * everything else an instance runs.
  */
 import { parseArgs } from 'node:util';
+import { Partitioners } from 'kafkajs';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { createKeyedPartitioner } from '../../src/adapters/kafka/keyed-partitioner';
 import { recordTypeLabel } from '../../src/adapters/record-pipeline';
 import { AnyRecordSchema, InboxTopicRecordSchema, RequestRecordSchema, makeRecord } from '../../src/protocol/envelope';
 
@@ -55,6 +57,16 @@ const send = makeRecord('chat.send', 'user_0042', {
   text: message.text,
 });
 const relayBytes = Buffer.from(JSON.stringify(relay));
+const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({
+  partitionErrorCode: 0,
+  partitionId,
+  leader: 1,
+  replicas: [1, 2, 3],
+  isr: [1, 2, 3],
+}));
+const partitionerArgs = { topic: 'inbox-1', partitionMetadata, message: { key: 'user_0042', value: '' } };
+const kafkajsPartitioner = Partitioners.DefaultPartitioner();
+const keyedPartitioner = createKeyedPartitioner();
 const sendBytes = Buffer.from(JSON.stringify(send));
 
 const cases: Record<string, () => unknown> = {
@@ -64,6 +76,8 @@ const cases: Record<string, () => unknown> = {
   'prom-client counter bound to 3 labels, inc()': () => bound3.inc(),
   'prom-client histogram observe': () => histogram.observe(0.012),
   'record type label from the first bytes': () => recordTypeLabel(relayBytes),
+  "kafkajs's DefaultPartitioner, a keyed record": () => kafkajsPartitioner(partitionerArgs),
+  'createKeyedPartitioner, a keyed record': () => keyedPartitioner(partitionerArgs),
   'setInterval + clearInterval': () => clearInterval(setInterval(() => undefined, 3_000)),
   'Date.parse of an ISO time': () => Date.parse(message.ts),
   'relay.batch: JSON.parse': () => JSON.parse(relayBytes.toString('utf8')),

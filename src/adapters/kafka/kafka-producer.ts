@@ -1,9 +1,10 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { TimeoutError, UnavailableError } from '../../domain/errors';
 import { assertNever } from '../../domain/assert-never';
 import type { Logger } from '../../observability/logger';
 import { createNaturalBatcher } from './natural-batcher';
 import { toBusError } from './kafka-errors';
+import { createKeyedPartitioner } from './keyed-partitioner';
 
 /** One record as it goes on the wire: the envelope already serialised. */
 export interface WireRecord {
@@ -57,12 +58,12 @@ export function createKafkaProducer({ kafka, produceTimeoutMs, logger }: KafkaPr
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    // murmur2, like the Java client: domain/partitioner computes the same partition. Where
-    // the messages of a sendBatch go is noted for sendWhole's check.
+    // murmur2, like the Java client: domain/partitioner computes the same partition
+    // (keyed-partitioner.ts). Where the messages of a sendBatch go is noted for sendWhole's check.
     createPartitioner: () => {
-      const murmur2 = Partitioners.DefaultPartitioner();
+      const keyed = createKeyedPartitioner();
       return (args) => {
-        const partition = murmur2(args);
+        const partition = keyed(args);
         placing?.get(args.topic)?.add(partition);
         return partition;
       };
