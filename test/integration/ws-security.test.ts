@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import WebSocket from 'ws';
 import type { App } from '../../src/app';
@@ -257,6 +257,34 @@ describe('WebSocket security (in-memory bus)', () => {
       expect(otherToken.closeCode).toBeUndefined();
       const again = await handshake(wsUrl(a), { authorization: `Bearer ${issued.token}`, 'x-forwarded-for': newIp() });
       expect(statusOf(again)).toBe(401);
+    });
+  });
+
+  describe('slow-client limit (1 MiB unsent) and long bursts', () => {
+    it('sends a resume history of more than 1 MiB, written in one event-loop turn, whole to a client that reads', async () => {
+      // The gateway corks a socket for the rest of a turn (turn-writes.ts) and its
+      // slow-client check reads bufferedAmount, which counts corked bytes: a resume's
+      // history, one synchronous loop, must not look like a client that stopped reading.
+      const alice = await newUser();
+      const room = await store.createRoom({ roomId: randomName('room'), name: 'r', createdBy: alice, members: [alice] });
+      const count = 400;
+      const outcomes = await store.appendMessages(
+        Array.from({ length: count }, (_, i) => ({
+          id: randomUUID(),
+          roomId: room.roomId,
+          senderId: alice,
+          clientMsgId: `bulk-${i}`,
+          text: String(i % 10).repeat(MAX_TEXT_LENGTH),
+        })),
+      );
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      const client = await connect(a, tokens.issue(alice).token);
+      client.send({ type: 'resume', rooms: { [room.roomId]: 0 } });
+      await client.waitFor('the last message of the history', (f) => f.type === 'message' && f.message.seq === count, 30_000);
+      const seqs = client.of('message').map((f) => f.message.seq);
+      expect(seqs).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      expect(seqs.length * MAX_TEXT_LENGTH).toBeGreaterThan(1024 * 1024);
+      expect(client.closeCode).toBeUndefined();
     });
   });
 });

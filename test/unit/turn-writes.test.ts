@@ -93,4 +93,19 @@ describe('createTurnWrites', () => {
     expect(calls.flat()).toEqual(['a', 'z']);
     expect(socket.writableCorked).toBe(0);
   });
+
+  it('lets a long turn out in pieces of about flushAtBytes, so the slow-client check sees no more held than that', async () => {
+    const { socket, calls } = recordingSocket();
+    const turn = createTurnWrites(socket, { flushAtBytes: 10 });
+    const held: number[] = [];
+    for (const frame of ['a1____', 'a2____', 'a3____', 'a4____', 'a5____']) {
+      turn.hold();
+      socket.write(frame);
+      held.push(socket.writableLength);
+    }
+    expect(Math.max(...held)).toBeLessThan(10 + 6);
+    await nextTurn();
+    expect(calls).toEqual([['a1____', 'a2____'], ['a3____', 'a4____'], ['a5____']]);
+    expect(socket.writableCorked).toBe(0);
+  });
 });

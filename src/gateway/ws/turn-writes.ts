@@ -11,7 +11,12 @@
  * Guarantees: order is kept (cork only delays; the stream writes in the order it was
  * given); nothing waits past the turn it was sent in (the uncork is a `process.nextTick`,
  * which runs once the current callback and the promise jobs it queued are done, before
- * any I/O); a frame sent alone in its turn costs one write, as before. `ws`'s own
+ * any I/O); a frame sent alone in its turn costs one write, as before; at most
+ * `flushAtBytes` (and the frame being written) wait in the stream unoffered to the kernel.
+ * That bound matters because a
+ * turn can be long (a resume writes up to RESUME_MAX_MESSAGES per room in one loop) and
+ * the gateway's slow-client check reads `bufferedAmount`, which counts corked bytes: it
+ * must keep seeing only what the kernel would not take, as without the cork. `ws`'s own
  * cork/uncork around a frame's header and body nests inside this one (Node counts corks).
  */
 export interface TurnWrites {
@@ -24,21 +29,40 @@ export interface Corkable {
   cork(): void;
   uncork(): void;
   readonly writableCorked: number;
+  readonly writableLength: number;
 }
 
-export function createTurnWrites(socket: Corkable, defer: (fn: () => void) => void = process.nextTick): TurnWrites {
+export function createTurnWrites(
+  socket: Corkable,
+  {
+    flushAtBytes = 64 * 1024,
+    defer = process.nextTick,
+  }: {
+    /** Held bytes (the stream's whole unwritten length) past which the turn's writes go out at once. Default 64 KiB. */
+    flushAtBytes?: number;
+    /** Runs the release at the turn's end. Default process.nextTick. */
+    defer?: (fn: () => void) => void;
+  } = {},
+): TurnWrites {
   let held = false;
   const release = (): void => {
     held = false;
-    // A socket destroyed meanwhile may have reset its corks; never uncork past zero.
+    // A socket ended or destroyed meanwhile may have released its corks; never uncork past zero.
     if (socket.writableCorked > 0) socket.uncork();
   };
   return {
     hold() {
-      if (held) return;
-      held = true;
-      socket.cork();
-      defer(release);
+      if (!held) {
+        held = true;
+        socket.cork();
+        defer(release);
+        return;
+      }
+      if (socket.writableLength >= flushAtBytes && socket.writableCorked > 0) {
+        // A long turn: what is held goes to the kernel now, and the turn holds again.
+        socket.uncork();
+        socket.cork();
+      }
     },
   };
 }
