@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench/perf-summary.ts <file.data...> [--top N] [--callers PKG]`: where our instances'
+ * `npx tsx scripts/bench/perf-summary.ts <file.data...> [--top N] [--callers PKG] [--files PKG]`: where our instances'
  * CPU went in `perf record` files (as `npm run bench -- --perf` writes them, one per load
  * step), in on-CPU samples only — the kernel's share included, a preempted thread's wait
  * not (scripts/bench/perf-recorder.ts says why that matters here). Tables:
@@ -10,7 +10,9 @@
  *   call, a V8 builtin or the garbage collector is billed to the code that caused it;
  * - the kernel's samples by system call;
  * - with `--callers PKG` (e.g. zod): the samples charged to PKG, by the nearest other
- *   package or source frame above it, i.e. which of our files made PKG do that work.
+ *   package or source frame above it, i.e. which of our files made PKG do that work;
+ * - with `--files PKG` (e.g. kafkajs): the samples charged to PKG, by the file of PKG they
+ *   were charged through (its nearest frame), i.e. which part of PKG did the work.
  * Needs perf, and the /tmp/perf-<pid>.map files the instances wrote (--perf-basic-prof):
  * run it on the machine that recorded, before those files are removed.
  */
@@ -118,6 +120,22 @@ export function callerOf(frames: readonly Frame[], pkg: string): string | undefi
   return owners.find((o) => o !== pkg) ?? '(none)';
 }
 
+/**
+ * For a sample charged to `pkg`, the file within `pkg` of that nearest frame
+ * (`src/network/connection.js` for kafkajs); undefined when the sample is not charged to `pkg`.
+ */
+export function fileOf(frames: readonly Frame[], pkg: string): string | undefined {
+  for (const frame of frames) {
+    const o = codeOwner(frame);
+    if (o === undefined) continue;
+    if (o !== pkg) return undefined;
+    const url = /(\S+?)(?::\d+)*$/.exec(frame.symbol)?.[1] ?? '';
+    const at = url.lastIndexOf(`node_modules/${pkg}/`);
+    return at < 0 ? url : url.slice(at + `node_modules/${pkg}/`.length);
+  }
+  return undefined;
+}
+
 class Tally {
   readonly counts = new Map<string, number>();
   add(key: string): void {
@@ -135,7 +153,7 @@ class Tally {
   }
 }
 
-async function summarize(file: string, top: number, callersOf?: string): Promise<string> {
+async function summarize(file: string, top: number, callersOf?: string, filesOf?: string): Promise<string> {
   const perf = spawn('perf', ['script', '-i', file, '-F', 'comm,pid,tid,ip,sym,dso', '--no-inline'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   perf.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -145,6 +163,7 @@ async function summarize(file: string, top: number, callersOf?: string): Promise
   const charged = new Tally();
   const kernel = new Tally();
   const callers = new Tally();
+  const files = new Tally();
   let total = 0;
   for await (const s of readSamples(createInterface({ input: perf.stdout }))) {
     total++;
@@ -158,6 +177,10 @@ async function summarize(file: string, top: number, callersOf?: string): Promise
       const caller = callerOf(s.frames, callersOf);
       if (caller !== undefined) callers.add(caller);
     }
+    if (filesOf !== undefined) {
+      const f = fileOf(s.frames, filesOf);
+      if (f !== undefined) files.add(f);
+    }
   }
   const code = await exited;
   if (code !== 0) throw new Error(`perf script -i ${file} ended with ${code}: ${stderr.trim().slice(0, 500)}`);
@@ -169,16 +192,17 @@ async function summarize(file: string, top: number, callersOf?: string): Promise
     charged.table('charged to the nearest package or source frame', total, top),
     kernelTotal === 0 ? '' : kernel.table(`kernel, by system call (share of the kernel's ${kernelTotal})`, kernelTotal, top),
     callersOf === undefined ? '' : callers.table(`charged to ${callersOf}, by its nearest caller (share of all samples)`, total, top),
+    filesOf === undefined ? '' : files.table(`charged to ${filesOf}, by its file (share of all samples)`, total, top),
   ].join('\n\n');
 }
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '25' }, callers: { type: 'string' } },
+    options: { top: { type: 'string', default: '25' }, callers: { type: 'string' }, files: { type: 'string' } },
   });
-  if (positionals.length === 0) throw new Error('usage: perf-summary.ts <file.data...> [--top N] [--callers PKG]');
-  for (const f of positionals) process.stdout.write(`${await summarize(f, Number(values.top), values.callers)}\n\n`);
+  if (positionals.length === 0) throw new Error('usage: perf-summary.ts <file.data...> [--top N] [--callers PKG] [--files PKG]');
+  for (const f of positionals) process.stdout.write(`${await summarize(f, Number(values.top), values.callers, values.files)}\n\n`);
 }
 
 if (require.main === module) {

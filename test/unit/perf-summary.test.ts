@@ -1,4 +1,4 @@
-import { callerOf, codeOwner, kernelActivity, leafKind, readSamples, type Sample } from '../../scripts/bench/perf-summary';
+import { callerOf, codeOwner, fileOf, kernelActivity, leafKind, readSamples, type Sample } from '../../scripts/bench/perf-summary';
 
 // Two samples as `perf script -F comm,pid,tid,ip,sym,dso` prints them (cut short), taken
 // from a bench run: a socket write on the main thread, and a compiler helper thread.
@@ -78,5 +78,18 @@ describe('perf-summary', () => {
       undefined,
     );
     expect(callerOf([js('parse', '/work/main/node_modules/zod/v4/core/schemas.js')], 'zod')).toBe('(none)');
+  });
+
+  it('names the file of a package a sample was charged through', () => {
+    const js = (name: string, file: string) => ({ symbol: `JS:*${name} ${file}:12:3`, dso: '/tmp/perf-1.map' });
+    const stack = [
+      { symbol: 'Builtins_LoadIC', dso: '/usr/bin/node' },
+      js('writeVarInt', '/work/main/node_modules/kafkajs/src/protocol/encoder.js'),
+      js('encode', '/work/main/node_modules/kafkajs/src/protocol/requests/produce/v3/request.js'),
+      js('publish', '/work/main/src/adapters/kafka/kafka-producer.ts'),
+    ];
+    expect(fileOf(stack, 'kafkajs')).toBe('src/protocol/encoder.js');
+    expect(fileOf(stack, 'zod')).toBeUndefined();
+    expect(fileOf(stack.slice(3), 'kafkajs')).toBeUndefined();
   });
 });
