@@ -13,11 +13,11 @@
  * which runs once the current callback and the promise jobs it queued are done, before
  * any I/O); a frame sent alone in its turn costs one write, as before; at most
  * `flushAtBytes` (and the frame being written) wait in the stream unoffered to the kernel.
- * That bound matters because a
- * turn can be long (a resume writes up to RESUME_MAX_MESSAGES per room in one loop) and
- * the gateway's slow-client check reads `bufferedAmount`, which counts corked bytes: it
- * must keep seeing only what the kernel would not take, as without the cork. `ws`'s own
- * cork/uncork around a frame's header and body nests inside this one (Node counts corks).
+ * That bound matters because a turn can be long (a resume writes up to
+ * RESUME_MAX_MESSAGES per room in one loop) and the gateway's slow-client check reads
+ * `bufferedAmount`, which counts corked bytes: it must keep seeing only what the kernel
+ * would not take, as without the cork. `ws`'s own cork/uncork around a frame's header and
+ * body nests inside this one (Node counts corks).
  */
 export interface TurnWrites {
   /** Call before each write: the first in a turn corks the socket until the turn ends. */
