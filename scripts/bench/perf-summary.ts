@@ -33,16 +33,22 @@ export interface Sample {
   readonly frames: readonly Frame[];
 }
 
-/** A frame's package or source file when it is JavaScript from a file, else undefined. */
-export function codeOwner(frame: Frame): string | undefined {
+/** A JavaScript frame's function name and the url of its file; undefined for any other frame. */
+function jsFrame(frame: Frame): { name: string; url: string } | undefined {
   if (!frame.dso.includes('perf-')) return undefined;
   // --perf-basic-prof names a function `JS:*name url:line:col` (or LazyCompile:/Function:
-  // on older V8); builtins and stubs have no url.
   // on older V8); the name may hold spaces (`get x`), the url does not. Builtins and stubs
   // have no url.
   const m = /^(?:JS|LazyCompile|Function|Script):[*~^+-]?(.*) (\S+?)(?::\d+)*$/.exec(frame.symbol);
   if (m === null || !m[2]!.includes('/')) return undefined;
-  const o = owner(m[2]!, m[1]!);
+  return { name: m[1]!, url: m[2]! };
+}
+
+/** A frame's package or source file when it is JavaScript from a file, else undefined. */
+export function codeOwner(frame: Frame): string | undefined {
+  const js = jsFrame(frame);
+  if (js === undefined) return undefined;
+  const o = owner(js.url, js.name);
   return o.startsWith('(') || o.startsWith('node:') ? undefined : o;
 }
 
@@ -129,7 +135,7 @@ export function fileOf(frames: readonly Frame[], pkg: string): string | undefine
     const o = codeOwner(frame);
     if (o === undefined) continue;
     if (o !== pkg) return undefined;
-    const url = /(\S+?)(?::\d+)*$/.exec(frame.symbol)?.[1] ?? '';
+    const url = jsFrame(frame)!.url;
     const at = url.lastIndexOf(`node_modules/${pkg}/`);
     return at < 0 ? url : url.slice(at + `node_modules/${pkg}/`.length);
   }

@@ -35,8 +35,8 @@ export function murmur2(key: string | Uint8Array): number {
   return h | 0;
 }
 
-/** The partition Kafka puts `key` on in a topic of `partitionCount` partitions. */
-export function partitionForKey(key: string, partitionCount: number): number {
+/** The partition Kafka puts `key` (a string, or its bytes) on in a topic of `partitionCount` partitions. */
+export function partitionForKey(key: string | Uint8Array, partitionCount: number): number {
   if (!Number.isInteger(partitionCount) || partitionCount < 1) {
     throw new RangeError(`partitionCount must be a positive integer, got ${partitionCount}`);
   }

@@ -1,10 +1,10 @@
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
-import { murmur2 } from '../../domain/partitioner';
+import { partitionForKey } from '../../domain/partitioner';
 
 /**
  * The producer's partitioner: kafkajs's `DefaultPartitioner` (murmur2 of the key, like the
  * Java client, so a userId lands where every client and domain/partitioner put it), with
- * the hash computed by domain/partitioner's `murmur2` instead of kafkajs's.
+ * the partition computed by domain/partitioner's `partitionForKey` instead of kafkajs's hash.
  *
  * Why: kafkajs hashes with its `Long` class, several objects per byte group, and builds a
  * list of the topic's available partitions for every message before it looks at the key.
@@ -23,6 +23,6 @@ export function createKeyedPartitioner(): (args: PartitionerArgs) => number {
     const { message, partitionMetadata } = args;
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     if (message.key === null || message.key === undefined) return unkeyed(args);
-    return (murmur2(message.key) & 0x7fffffff) % partitionMetadata.length;
+    return partitionForKey(message.key, partitionMetadata.length);
   };
 }
