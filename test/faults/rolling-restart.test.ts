@@ -77,6 +77,8 @@ describe.each(PROFILES)('rolling restart under load, %s', (_profile, timings) =>
     // Graceful hand-overs commit before leaving: no send record was handled twice by an owner.
     const live = cluster.instances.filter((i) => !originals.includes(i));
     const redelivered = await Promise.all(live.map((i) => metricValue(i.url, 'chat_messages_stored_total', { outcome: 'redelivered' })));
+    if (redelivered.some((n) => n > 0))
+      console.log(logContext([...originals, ...live], ['commit', 'rebalanc', 'crash', 'partitions.assigned']));
     expect(redelivered.reduce((a, b) => a + b, 0)).toBe(0);
     // Each original deleted its inbox as it left, announced first (inbox-notices.ts): no
     // produce of the instances that stayed failed on a record for a deleted inbox.

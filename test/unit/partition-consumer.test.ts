@@ -153,6 +153,38 @@ describe('partition consumer', () => {
     expect(f.commits).toEqual(['t[3]@2']);
   });
 
+  it('after a heartbeat threw, waits for output still being written without failing on further heartbeats, then commits it', async () => {
+    // kafkajs: once the group rebalances, every heartbeat throws until the member rejoins.
+    const rebalance = new Error('The group is rebalancing');
+    const f = fakeBatch([0, 1, 2], {
+      heartbeat: (call) => {
+        if (call >= 2) throw rebalance;
+      },
+    });
+    const slow = deferred();
+    const seen: number[] = [];
+    const done = consumer(async (r) => {
+      seen.push(r.record.n);
+      return { published: r.record.n === 1 ? slow.promise : Promise.resolve() };
+    })(f.payload);
+    const outcome = done.then(
+      () => 'returned',
+      (error: unknown) => error,
+    );
+    await until('record 1 handled', () => seen.length === 2);
+    // Longer than the heartbeat interval (5 ms): the wait for record 1's output heartbeats,
+    // and those heartbeats throw too.
+    await until('a heartbeat while waiting', () => f.heartbeats() >= 3);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(f.commits).toEqual([]);
+    slow.resolve();
+    expect(await outcome).toBe(rebalance);
+    expect(seen).toEqual([0, 1]);
+    expect(f.resolved).toEqual(['0', '1']);
+    // Both were written: the next owner must not handle them again.
+    expect(f.commits).toEqual(['t[3]@2']);
+  });
+
   it('on stop, waits for output still being written, then commits it', async () => {
     const output = deferred();
     const seen: number[] = [];

@@ -72,9 +72,10 @@ export interface PartitionConsumerOptions<R> {
  *   unresolved, so kafkajs fetches it again and it is handled again (with the ones after
  *   it, whose output may then appear twice with the same ids), after a back-off that grows
  *   with consecutive failures on the partition.
- * - Output still being written when the partition is revoked or the consumer stops is
- *   waited for (heartbeating while the partition is active), so its offset is committed
- *   and the next owner does not handle it again.
+ * - Output still being written when the partition is revoked, the consumer stops or a
+ *   rebalance begins is waited for (heartbeating while the partition is active; after a
+ *   heartbeat threw, best effort), so its offset is committed and the next owner does
+ *   not handle it again.
  * - What was handled is handed to the committer, which commits it within its interval,
  *   off the fetch path. The batch itself waits for a commit of everything handled before
  *   it returns when it ends abnormally -- a heartbeat threw (a rebalance began), the
@@ -142,12 +143,12 @@ export function createPartitionConsumer<R>({
     let handled: string | undefined;
     const pending: { offset: string; published: Promise<void> }[] = [];
     let produceFailure: ChatError | undefined;
-    const settle = async (keep: number): Promise<void> => {
+    const settle = async (keep: number, beat: () => Promise<void> = heartbeat): Promise<void> => {
       while (produceFailure === undefined && pending.length > keep) {
         const head = pending[0]!;
         // Output may wait on the database (a send's write) as well as on Kafka: keep
         // heartbeating meanwhile, as during a handler (see PipelineOptions.keepAlive).
-        await awaitHeartbeating(head.published, heartbeat, active, { stopWhenInactive: false });
+        await awaitHeartbeating(head.published, beat, active, { stopWhenInactive: false });
         try {
           await head.published;
         } catch (error) {
@@ -174,6 +175,10 @@ export function createPartitionConsumer<R>({
         throw error;
       }
     };
+    const quietHeartbeat = (): Promise<void> =>
+      heartbeat().catch((error: unknown) =>
+        log.debug({ topic, partition, err: error instanceof Error ? error.message : String(error) }, 'heartbeat while settling failed'),
+      );
     committer.use(commitOffsetsIfNecessary);
     let threw = false;
     let lastTaken: string | undefined;
@@ -234,8 +239,12 @@ export function createPartitionConsumer<R>({
       throw error;
     } finally {
       // Also when a heartbeat threw (a rebalance began): what was written is committed
-      // before kafkajs rejoins, or the next owner handles it again.
-      await settle(0);
+      // before kafkajs rejoins, or the next owner handles it again. Heartbeats here are
+      // best effort: once the group rebalances, kafkajs throws at every one until the
+      // member rejoins, and a throw here would skip the commit below, so output written
+      // after the rebalance began (slower than a heartbeat interval) would be handled
+      // again by the partition's next owner.
+      await settle(0, quietHeartbeat);
       await commit(threw || !active());
     }
   };
