@@ -1,10 +1,10 @@
-import { AssignerProtocol, Kafka, logLevel, type Consumer, type PartitionAssigner } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import { z } from 'zod';
 import { createOffsetCommitter } from '../../src/adapters/kafka/offset-committer';
 import { createPartitionConsumer } from '../../src/adapters/kafka/partition-consumer';
-import { createTopicAdmin } from '../../src/adapters/kafka/topic-admin';
 import { createMetrics } from '../../src/observability/metrics';
-import { KAFKA_BROKERS, randomName, requireKafka, silentLogger, waitFor } from '../support/infra';
+import { allToOneMember, scratchTopic, subscribeWhenKnown } from '../support/group-members';
+import { silentLogger, waitFor } from '../support/infra';
 
 /**
  * A partition handed over while its output is still being written: the old owner's
@@ -20,26 +20,7 @@ import { KAFKA_BROKERS, randomName, requireKafka, silentLogger, waitFor } from '
  */
 
 /** Gives the topic's partition to the member whose clientId is `joiner` once it is there, else to the keeper. */
-const joinerTakesAll: PartitionAssigner = () => ({
-  name: 'joiner-takes-all',
-  version: 1,
-  protocol: ({ topics }) => ({
-    name: 'joiner-takes-all',
-    metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
-  }),
-  async assign({ members, topics }) {
-    const ids = members.map((m) => m.memberId);
-    const taker = ids.find((id) => id.startsWith('joiner-')) ?? ids[0];
-    return members.map(({ memberId }) => ({
-      memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({
-        version: 1,
-        assignment: memberId === taker ? Object.fromEntries(topics.map((t) => [t, [0]])) : {},
-        userData: Buffer.alloc(0),
-      }),
-    }));
-  },
-});
+const joinerTakesAll = allToOneMember('joiner-takes-all', [0], (ids) => ids.find((id) => id.startsWith('joiner-')) ?? ids[0]);
 
 describe('a partition handed over while its output is being written (real Kafka)', () => {
   const consumers: Consumer[] = [];
@@ -48,23 +29,10 @@ describe('a partition handed over while its output is being written (real Kafka)
   });
 
   it('the old owner commits the output written after its rebalance began; the next owner does not handle it again', async () => {
-    await requireKafka();
-    const topic = randomName('handover');
-    const groupId = randomName('handover-group');
-    const kafka = (clientId: string): Kafka => new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
-    const admin = kafka('handover-admin').admin();
-    await admin.connect();
-    const producer = kafka('handover-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+    const { topic, groupId, kafka, producer, close } = await scratchTopic('handover', 1);
     try {
-      await createTopicAdmin({ admin, replicationFactor: 3, requestTopics: [], requestPartitions: 1 }).ensureTopic(topic, 1);
-      await producer.connect();
       const produce = (from: number, count: number) =>
         producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ value: JSON.stringify({ n: from + i }) })) });
-      const subscribe = (consumer: Consumer) =>
-        waitFor(`subscription to ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => true), {
-          timeoutMs: 15_000,
-          intervalMs: 250,
-        });
 
       // The keeper: the product's partition consumer, its output held until the test lets it go.
       let release!: () => void;
@@ -95,7 +63,7 @@ describe('a partition handed over while its output is being written (real Kafka)
       let keeperJoins = 0;
       keeper.on(keeper.events.GROUP_JOIN, () => void (keeperJoins += 1));
       await keeper.connect();
-      await subscribe(keeper);
+      await subscribeWhenKnown(keeper, topic);
       await keeper.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -125,7 +93,7 @@ describe('a partition handed over while its output is being written (real Kafka)
       });
       consumers.push(joiner);
       await joiner.connect();
-      await subscribe(joiner);
+      await subscribeWhenKnown(joiner, topic);
       // Not awaited: kafkajs's run() returns once the member joined, which this rebalance
       // lets it do only after the keeper rejoined, and that waits for the keeper's output.
       const joinerRunning = joiner.run({
@@ -149,8 +117,7 @@ describe('a partition handed over while its output is being written (real Kafka)
       // Only what came after the hand-over: 0..4 were written and committed by the keeper.
       expect(joinerHandled).toEqual([5, 6]);
     } finally {
-      await producer.disconnect().catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
+      await close();
     }
   }, 120_000);
 });

@@ -1,8 +1,8 @@
-import { AssignerProtocol, Kafka, logLevel, type Consumer, type PartitionAssigner } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import { createOffsetCommitter } from '../../src/adapters/kafka/offset-committer';
 import { resumePastHandled } from '../../src/adapters/kafka/resume-past-handled';
-import { createTopicAdmin } from '../../src/adapters/kafka/topic-admin';
-import { KAFKA_BROKERS, randomName, requireKafka, silentLogger, waitFor } from '../support/infra';
+import { allToOneMember, scratchTopic, subscribeWhenKnown } from '../support/group-members';
+import { silentLogger, waitFor } from '../support/infra';
 
 /**
  * A member that keeps its partitions through a rebalance, after its commit lost the race
@@ -14,25 +14,7 @@ import { KAFKA_BROKERS, randomName, requireKafka, silentLogger, waitFor } from '
  */
 
 /** Gives every partition to the member whose clientId is `keeper`, so it keeps them across the rejoin. */
-const keeperTakesAll: PartitionAssigner = () => ({
-  name: 'keeper-takes-all',
-  version: 1,
-  protocol: ({ topics }) => ({
-    name: 'keeper-takes-all',
-    metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
-  }),
-  async assign({ members, topics }) {
-    const keeper = members.map((m) => m.memberId).find((id) => id.startsWith('keeper-'));
-    return members.map(({ memberId }) => ({
-      memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({
-        version: 1,
-        assignment: memberId === keeper ? Object.fromEntries(topics.map((t) => [t, [0, 1]])) : {},
-        userData: Buffer.alloc(0),
-      }),
-    }));
-  },
-});
+const keeperTakesAll = allToOneMember('keeper-takes-all', [0, 1], (ids) => ids.find((id) => id.startsWith('keeper-')));
 
 describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
   const consumers: Consumer[] = [];
@@ -46,17 +28,8 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
   }: {
     seek: boolean;
   }): Promise<{ handled: Map<string, number>; sought: number; before: number; inLog: number }> => {
-    await requireKafka();
-    const topic = randomName('resume');
-    const groupId = randomName('resume-group');
-    const kafka = (clientId: string): Kafka => new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
-    const admin = kafka('resume-admin').admin();
-    await admin.connect();
-    // Idempotent: a produce retried on a busy machine must not put a record in the log twice.
-    const producer = kafka('resume-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+    const { topic, groupId, kafka, admin, producer, close } = await scratchTopic('resume', 2);
     try {
-      await createTopicAdmin({ admin, replicationFactor: 3, requestTopics: [], requestPartitions: 2 }).ensureTopic(topic, 2);
-      await producer.connect();
       const produce = (from: number, count: number) =>
         producer.send({
           topic,
@@ -80,13 +53,7 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
         if (seek) sought += resumePastHandled({ consumer: keeper, committer, logger: silentLogger() });
       });
       await keeper.connect();
-      // A topic created a moment ago reaches the brokers one by one: the one asked may not know it yet.
-      const subscribe = (consumer: Consumer) =>
-        waitFor(`subscription to ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => true), {
-          timeoutMs: 15_000,
-          intervalMs: 250,
-        });
-      await subscribe(keeper);
+      await subscribeWhenKnown(keeper, topic);
       await keeper.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -119,7 +86,7 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
       });
       consumers.push(joiner);
       await joiner.connect();
-      await subscribe(joiner);
+      await subscribeWhenKnown(joiner, topic);
       await joiner.run({ eachMessage: async () => undefined });
       await waitFor('the keeper to rejoin', () => joins >= 2, { timeoutMs: 60_000 });
 
@@ -129,8 +96,7 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
       await waitFor('every record in the log handled', () => handled.size >= inLog);
       return { handled, sought, before, inLog };
     } finally {
-      await producer.disconnect().catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
+      await close();
     }
   };
 
