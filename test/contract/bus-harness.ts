@@ -5,6 +5,7 @@ import { createKafkaBus } from '../../src/adapters/kafka/kafka-bus';
 import { createMetrics } from '../../src/observability/metrics';
 import type { Bus } from '../../src/ports/bus';
 import { KAFKA_BROKERS, deleteTopics, randomName, randomTopics, requireKafka, silentLogger, waitFor } from '../support/infra';
+import { subscribeWhenKnown } from '../support/group-members';
 
 export interface SeenRecord {
   readonly key: string | null;
@@ -91,11 +92,7 @@ export async function kafkaHarness(): Promise<BusHarness> {
         timeoutMs: 15_000,
         intervalMs: 250,
       });
-      // A topic created a moment ago may not be in every broker's metadata yet.
-      await waitFor(`subscription to ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }).then(() => true), {
-        timeoutMs: 15_000,
-        intervalMs: 250,
-      });
+      await subscribeWhenKnown(consumer, topic);
       await consumer.run({
         eachMessage: async ({ message }) => {
           const headers: Record<string, string> = {};

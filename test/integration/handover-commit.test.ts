@@ -1,9 +1,8 @@
-import type { Consumer } from 'kafkajs';
 import { z } from 'zod';
 import { createOffsetCommitter } from '../../src/adapters/kafka/offset-committer';
 import { createPartitionConsumer } from '../../src/adapters/kafka/partition-consumer';
 import { createMetrics } from '../../src/observability/metrics';
-import { allToOneMember, scratchTopic, subscribeWhenKnown } from '../support/group-members';
+import { allToOneMember, scratchTopic } from '../support/group-members';
 import { silentLogger, waitFor } from '../support/infra';
 
 /**
@@ -23,13 +22,8 @@ import { silentLogger, waitFor } from '../support/infra';
 const joinerTakesAll = allToOneMember('joiner-takes-all', [0], (ids) => ids.find((id) => id.startsWith('joiner-')) ?? ids[0]);
 
 describe('a partition handed over while its output is being written (real Kafka)', () => {
-  const consumers: Consumer[] = [];
-  afterAll(async () => {
-    await Promise.all(consumers.map((c) => c.disconnect().catch(() => undefined)));
-  });
-
   it('the old owner commits the output written after its rebalance began; the next owner does not handle it again', async () => {
-    const { topic, groupId, kafka, producer, close } = await scratchTopic('handover', 1);
+    const { topic, producer, member, close } = await scratchTopic('handover', 1);
     try {
       const produce = (from: number, count: number) =>
         producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, i) => ({ value: JSON.stringify({ n: from + i }) })) });
@@ -53,17 +47,9 @@ describe('a partition handed over while its output is being written (real Kafka)
         metrics: createMetrics({ defaultMetrics: false }),
         logger: silentLogger(),
       });
-      const keeper = kafka('keeper').consumer({
-        groupId,
-        partitionAssigners: [joinerTakesAll],
-        heartbeatInterval: 300,
-        sessionTimeout: 10_000,
-      });
-      consumers.push(keeper);
+      const keeper = await member('keeper', { assigner: joinerTakesAll, heartbeatInterval: 300 });
       let keeperJoins = 0;
       keeper.on(keeper.events.GROUP_JOIN, () => void (keeperJoins += 1));
-      await keeper.connect();
-      await subscribeWhenKnown(keeper, topic);
       await keeper.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -85,15 +71,7 @@ describe('a partition handed over while its output is being written (real Kafka)
       // being written: it learns of the rebalance at a heartbeat, and keeps heartbeating
       // (refused each time) while it waits for the output.
       const joinerHandled: number[] = [];
-      const joiner = kafka('joiner').consumer({
-        groupId,
-        partitionAssigners: [joinerTakesAll],
-        heartbeatInterval: 300,
-        sessionTimeout: 10_000,
-      });
-      consumers.push(joiner);
-      await joiner.connect();
-      await subscribeWhenKnown(joiner, topic);
+      const joiner = await member('joiner', { assigner: joinerTakesAll, heartbeatInterval: 300 });
       // Not awaited: kafkajs's run() returns once the member joined, which this rebalance
       // lets it do only after the keeper rejoined, and that waits for the keeper's output.
       const joinerRunning = joiner.run({

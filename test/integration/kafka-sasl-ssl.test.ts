@@ -6,6 +6,7 @@ import { Headers } from '../../src/protocol/headers';
 import { realEnv } from '../support/apps';
 import { randomName, randomTopics, requirePostgres, requireRedis, silentLogger, waitFor } from '../support/infra';
 import { secureKafka, type SecureKafka } from '../support/secure-kafka';
+import { subscribeWhenKnown } from '../support/group-members';
 import { postJson } from '../support/processes';
 import { TestClient } from '../support/ws-client';
 
@@ -98,11 +99,7 @@ describe('Kafka over SASL_SSL', () => {
       });
       await consumer.connect();
       // Listed by one broker is not known to all: KRaft metadata reaches them one by one.
-      await waitFor(
-        'a subscription to the DLT topic',
-        () => consumer.subscribe({ topics: [`${topics.chat}.dlt`], fromBeginning: true }).then(() => true),
-        { timeoutMs: 15_000, intervalMs: 250 },
-      );
+      await subscribeWhenKnown(consumer, `${topics.chat}.dlt`);
       const dead: Record<string, string>[] = [];
       await consumer.run({
         eachMessage: async ({ message }) => {

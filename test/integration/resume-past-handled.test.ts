@@ -1,7 +1,6 @@
-import type { Consumer } from 'kafkajs';
 import { createOffsetCommitter } from '../../src/adapters/kafka/offset-committer';
 import { resumePastHandled } from '../../src/adapters/kafka/resume-past-handled';
-import { allToOneMember, scratchTopic, subscribeWhenKnown } from '../support/group-members';
+import { allToOneMember, scratchTopic } from '../support/group-members';
 import { silentLogger, waitFor } from '../support/infra';
 
 /**
@@ -17,18 +16,13 @@ import { silentLogger, waitFor } from '../support/infra';
 const keeperTakesAll = allToOneMember('keeper-takes-all', [0, 1], (ids) => ids.find((id) => id.startsWith('keeper-')));
 
 describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
-  const consumers: Consumer[] = [];
-  afterEach(async () => {
-    await Promise.all(consumers.splice(0).map((c) => c.disconnect().catch(() => undefined)));
-  });
-
   /** Handles 20 records on a kept member, makes another member join, then 4 more records; returns how often each was handled. */
   const run = async ({
     seek,
   }: {
     seek: boolean;
   }): Promise<{ handled: Map<string, number>; sought: number; before: number; inLog: number }> => {
-    const { topic, groupId, kafka, admin, producer, close } = await scratchTopic('resume', 2);
+    const { topic, admin, producer, member, close } = await scratchTopic('resume', 2);
     try {
       const produce = (from: number, count: number) =>
         producer.send({
@@ -41,19 +35,11 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
       const committer = createOffsetCommitter({ intervalMs: 60_000, logger: silentLogger() });
       let joins = 0;
       let sought = 0;
-      const keeper = kafka('keeper').consumer({
-        groupId,
-        partitionAssigners: [keeperTakesAll],
-        heartbeatInterval: 500,
-        sessionTimeout: 10_000,
-      });
-      consumers.push(keeper);
+      const keeper = await member('keeper', { assigner: keeperTakesAll, heartbeatInterval: 500 });
       keeper.on(keeper.events.GROUP_JOIN, () => {
         joins += 1;
         if (seek) sought += resumePastHandled({ consumer: keeper, committer, logger: silentLogger() });
       });
-      await keeper.connect();
-      await subscribeWhenKnown(keeper, topic);
       await keeper.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -78,15 +64,7 @@ describe('resuming past handled offsets after a rejoin (real Kafka)', () => {
       await waitFor('the records before the rejoin handled', () => handled.size >= before);
 
       // Another member joins: the keeper rejoins (a new generation) and keeps both partitions.
-      const joiner = kafka('joiner').consumer({
-        groupId,
-        partitionAssigners: [keeperTakesAll],
-        heartbeatInterval: 500,
-        sessionTimeout: 10_000,
-      });
-      consumers.push(joiner);
-      await joiner.connect();
-      await subscribeWhenKnown(joiner, topic);
+      const joiner = await member('joiner', { assigner: keeperTakesAll, heartbeatInterval: 500 });
       await joiner.run({ eachMessage: async () => undefined });
       await waitFor('the keeper to rejoin', () => joins >= 2, { timeoutMs: 60_000 });
 

@@ -41,14 +41,21 @@ export function subscribeWhenKnown(consumer: Consumer, topic: string): Promise<t
   });
 }
 
-/** A new topic of `partitions` (replication 3) with a group id, an admin and an idempotent producer for it; `close()` disconnects them. */
+/**
+ * A new topic of `partitions` (replication 3) with a group id, an admin and an idempotent
+ * producer for it, and members of that group; `close()` disconnects them all.
+ */
 export interface ScratchTopic {
   readonly topic: string;
   readonly groupId: string;
-  /** A kafkajs client of the test cluster with this clientId (member ids start with it). */
-  kafka(clientId: string): Kafka;
   readonly admin: Admin;
   readonly producer: Producer;
+  /**
+   * A consumer of the group with this clientId (kafkajs starts its member id with it),
+   * `assigner` its only partition assigner and a 10 s session: connected and subscribed,
+   * not yet running.
+   */
+  member(clientId: string, options: { assigner: PartitionAssigner; heartbeatInterval: number }): Promise<Consumer>;
   close(): Promise<void>;
 }
 
@@ -60,7 +67,9 @@ export async function scratchTopic(prefix: string, partitions: number): Promise<
   const admin = kafka(`${prefix}-admin`).admin();
   // Idempotent: a produce retried on a busy machine must not put a record in the log twice.
   const producer = kafka(`${prefix}-producer`).producer({ idempotent: true, maxInFlightRequests: 1 });
+  const members: Consumer[] = [];
   const close = async (): Promise<void> => {
+    await Promise.all(members.map((c) => c.disconnect().catch(() => undefined)));
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   };
@@ -75,5 +84,12 @@ export async function scratchTopic(prefix: string, partitions: number): Promise<
     await close();
     throw error;
   }
-  return { topic, groupId, kafka, admin, producer, close };
+  const member: ScratchTopic['member'] = async (clientId, { assigner, heartbeatInterval }) => {
+    const consumer = kafka(clientId).consumer({ groupId, partitionAssigners: [assigner], heartbeatInterval, sessionTimeout: 10_000 });
+    members.push(consumer);
+    await consumer.connect();
+    await subscribeWhenKnown(consumer, topic);
+    return consumer;
+  };
+  return { topic, groupId, admin, producer, member, close };
 }
